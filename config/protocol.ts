@@ -1,0 +1,75 @@
+import { parseUnits } from "ethers";
+
+/**
+ * Per-network protocol parameters: the one place deploy scripts, tasks and the demo read them from.
+ * USD amounts are 18-decimal bigints, rates and LTVs basis points, durations seconds.
+ */
+export interface ProtocolConfig {
+  /** A public network: admin roles move to a TimelockController and the deployer renounces its roles. */
+  live: boolean;
+  /** Existing contracts to use instead of deploying mocks. On local networks these are always mocks. */
+  external: {
+    reserveToken?: string;
+    tbillVault?: string;
+  };
+  /** Parameters of the local-network doubles. */
+  mocks: {
+    reserveDecimals: number;
+    tbillApyBps: number;
+  };
+  usdai: {
+    /** Supply cap in USDai units (18 decimals). */
+    supplyCap: bigint;
+  };
+  governance: {
+    /** TimelockController delay on live networks. */
+    timelockMinDelaySeconds: number;
+  };
+}
+
+const LOCAL: ProtocolConfig = {
+  live: false,
+  external: {},
+  mocks: { reserveDecimals: 6, tbillApyBps: 450 },
+  usdai: { supplyCap: parseUnits("1000000000", 18) },
+  governance: { timelockMinDelaySeconds: 0 },
+};
+
+function optionalAddress(name: string): string | undefined {
+  const value = process.env[name]?.trim();
+  if (!value) return undefined;
+  if (!/^0x[0-9a-fA-F]{40}$/.test(value)) throw new Error(`${name} must be an address`);
+  return value;
+}
+
+const SEPOLIA: ProtocolConfig = {
+  live: true,
+  external: {
+    reserveToken: optionalAddress("SEPOLIA_RESERVE_TOKEN"),
+    tbillVault: optionalAddress("SEPOLIA_TBILL_VAULT"),
+  },
+  mocks: { reserveDecimals: 6, tbillApyBps: 450 },
+  usdai: { supplyCap: parseUnits("10000000", 18) },
+  governance: { timelockMinDelaySeconds: 2 * 24 * 60 * 60 },
+};
+
+const CONFIGS: Record<string, ProtocolConfig> = {
+  hardhat: LOCAL,
+  localhost: LOCAL,
+  sepolia: SEPOLIA,
+};
+
+/** Networks where mocks may be deployed unconditionally and named accounts are Hardhat's own. */
+export const LOCAL_NETWORKS: readonly string[] = ["hardhat", "localhost"];
+
+export function isLocalNetwork(networkName: string): boolean {
+  return LOCAL_NETWORKS.includes(networkName);
+}
+
+export function getProtocolConfig(networkName: string): ProtocolConfig {
+  const config = CONFIGS[networkName];
+  if (!config) {
+    throw new Error(`No protocol config for network "${networkName}"; add one to config/protocol.ts`);
+  }
+  return config;
+}

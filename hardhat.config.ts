@@ -1,0 +1,99 @@
+import "dotenv/config";
+import { HardhatUserConfig, subtask } from "hardhat/config";
+import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
+import "@nomicfoundation/hardhat-ethers";
+import "@nomicfoundation/hardhat-chai-matchers";
+import "@nomicfoundation/hardhat-verify";
+import "@typechain/hardhat";
+import "solidity-coverage";
+import "hardhat-deploy";
+import "hardhat-deploy-ethers";
+import "hardhat-contract-sizer";
+import "@openzeppelin/hardhat-upgrades";
+
+import { env, NAMED_ACCOUNTS } from "./config/env";
+
+// Tasks are loaded only once TypeChain types exist, because they import them. `hardhat typechain`
+// and `hardhat compile` run without the tasks so a fresh clone can bootstrap.
+if (!process.env.HARDHAT_SKIP_TASKS) {
+  try {
+    require.resolve("./typechain-types");
+    require("./tasks");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "MODULE_NOT_FOUND") throw err;
+  }
+}
+
+const SOLC_VERSION = "0.8.28";
+
+// Use the solc that npm installed (pinned in package.json) instead of downloading one, so that
+// compile, test, coverage and node work offline.
+subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string }, _hre, runSuper) => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const solc = require("solc");
+  const longVersion: string = solc.version().replace(".Emscripten.clang", "");
+  if (!longVersion.startsWith(`${args.solcVersion}+`)) return runSuper(args);
+  return {
+    compilerPath: require.resolve("solc/soljson.js"),
+    isSolcJs: true,
+    version: args.solcVersion,
+    longVersion,
+  };
+});
+
+const LOCAL_ACCOUNT_COUNT = 40;
+
+const config: HardhatUserConfig = {
+  solidity: {
+    version: SOLC_VERSION,
+    settings: {
+      evmVersion: "cancun",
+      optimizer: { enabled: true, runs: 10_000 },
+      outputSelection: { "*": { "*": ["storageLayout"] } },
+    },
+  },
+  networks: {
+    hardhat: {
+      accounts: { count: LOCAL_ACCOUNT_COUNT },
+      // Deterministic timestamps for tests and the demo.
+      initialDate: "2026-01-01T00:00:00Z",
+      allowUnlimitedContractSize: false,
+    },
+    localhost: {
+      url: "http://127.0.0.1:8545",
+      timeout: 120_000,
+    },
+    sepolia: {
+      url: env.sepoliaRpcUrl ?? "http://127.0.0.1:8545",
+      chainId: 11155111,
+      accounts: env.deployerPrivateKey ? [env.deployerPrivateKey] : [],
+      live: true,
+      saveDeployments: true,
+    },
+  },
+  namedAccounts: NAMED_ACCOUNTS,
+  etherscan: {
+    apiKey: env.etherscanApiKey ?? "",
+  },
+  sourcify: { enabled: false },
+  typechain: {
+    outDir: "typechain-types",
+    target: "ethers-v6",
+  },
+  contractSizer: {
+    runOnCompile: false,
+    strict: true,
+    except: ["mocks/"],
+  },
+  mocha: {
+    timeout: 600_000,
+  },
+  paths: {
+    sources: "contracts",
+    tests: "test",
+    deploy: "deploy",
+    deployments: "deployments",
+  },
+};
+
+export default config;

@@ -1,0 +1,24 @@
+import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import type { Signer } from "ethers";
+
+import type { MockERC20, MockTBillVault, USDai } from "../typechain-types";
+import { DeployIds } from "./deploy-ids";
+
+/**
+ * Typed getters for deployed contracts, by deployment name, so that scripts, tasks and tests never hard-code
+ * addresses. The reserve token and T-bill vault are typed as the local mocks; on a live network only their
+ * ERC-20 / ERC-4626 surface is used.
+ */
+async function at<T>(hre: HardhatRuntimeEnvironment, id: string, contract: string, signer?: Signer): Promise<T> {
+  const { address } = await hre.deployments.get(id);
+  return (await hre.ethers.getContractAt(contract, address, signer)) as unknown as T;
+}
+
+export const getUSDai = (hre: HardhatRuntimeEnvironment, signer?: Signer) =>
+  at<USDai>(hre, DeployIds.USDai, "USDai", signer);
+
+export const getReserveToken = (hre: HardhatRuntimeEnvironment, signer?: Signer) =>
+  at<MockERC20>(hre, DeployIds.ReserveToken, "MockERC20", signer);
+
+export const getTBillVault = (hre: HardhatRuntimeEnvironment, signer?: Signer) =>
+  at<MockTBillVault>(hre, DeployIds.TBillVault, "MockTBillVault", signer);

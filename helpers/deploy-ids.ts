@@ -1,0 +1,14 @@
+/** Deployment names (hardhat-deploy) shared by deploy scripts, tasks, tests and the demo. */
+export const DeployIds = {
+  ReserveToken: "ReserveToken",
+  TBillVault: "TBillVault",
+  USDai: "USDai",
+} as const;
+
+/** hardhat-deploy tags (DESIGN.md, "Deploy tags"). */
+export const Tags = {
+  Mocks: "mocks",
+  USDai: "usdai",
+  Roles: "roles",
+  Protocol: "protocol",
+} as const;

@@ -1,0 +1,2 @@
+// Hardhat tasks, grouped by role. Each module registers its tasks on import.
+export {};
