@@ -1,33 +1,32 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { DeployFunction } from "hardhat-deploy/types";
 
-import { DeployIds, Tags } from "../helpers/deploy-ids";
-import { Roles, type RoleName } from "../helpers/roles";
-
-type Grant = { contract: string; role: RoleName; account: string };
+import { ROLE_GRANTS, type RoleHolder } from "../config/roles";
+import { Tags } from "../helpers/deploy-ids";
+import { Roles } from "../helpers/roles";
 
 /**
- * Role wiring, one concern: grants every role in DESIGN.md to its named account or contract. Idempotent: a role
- * already held is skipped, so a re-run sends no transaction.
+ * Role wiring, one concern: grants every role in `config/roles.ts`. Idempotent: a role already held is skipped, so
+ * a re-run sends no transaction. Contracts or holders not deployed (a partial deploy by tag) are skipped.
  */
 const func: DeployFunction = async (hre: HardhatRuntimeEnvironment) => {
   const { deployments, getNamedAccounts, ethers } = hre;
-  const { deployer, guardian, reserveManager } = await getNamedAccounts();
+  const named = await getNamedAccounts();
+  const signer = await ethers.getSigner(named.deployer);
 
-  const grants: Grant[] = [
-    { contract: DeployIds.USDai, role: "UPGRADER", account: deployer },
-    { contract: DeployIds.USDai, role: "PAUSER", account: guardian },
-    { contract: DeployIds.USDai, role: "RESERVE_MANAGER", account: reserveManager },
-  ];
+  const resolve = async (holder: RoleHolder): Promise<string | undefined> =>
+    "account" in holder ? named[holder.account] : (await deployments.getOrNull(holder.deployment))?.address;
 
-  const signer = await ethers.getSigner(deployer);
-  for (const { contract, role, account } of grants) {
-    const deployment = await deployments.get(contract);
+  for (const { contract, role, holders } of ROLE_GRANTS) {
+    const deployment = await deployments.getOrNull(contract);
+    if (!deployment) continue;
     const target = await ethers.getContractAt("IAccessControl", deployment.address, signer);
-    if (await target.hasRole(Roles[role], account)) continue;
-    const tx = await target.grantRole(Roles[role], account);
-    await tx.wait();
-    deployments.log(`${contract}: granted ${role} to ${account}`);
+    for (const holder of holders) {
+      const account = await resolve(holder);
+      if (!account || (await target.hasRole(Roles[role], account))) continue;
+      await (await target.grantRole(Roles[role], account)).wait();
+      deployments.log(`${contract}: granted ${role} to ${account}`);
+    }
   }
 };
 
