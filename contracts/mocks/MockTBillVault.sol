@@ -63,10 +63,13 @@ contract MockTBillVault is ERC4626 {
         super._deposit(caller, receiver, assets, shares);
     }
 
-    function _withdraw(address caller, address receiver, address owner, uint256 assets, uint256 shares)
-        internal
-        override
-    {
+    function _withdraw(
+        address caller,
+        address receiver,
+        address owner,
+        uint256 assets,
+        uint256 shares
+    ) internal override {
         accrue();
         super._withdraw(caller, receiver, owner, assets, shares);
     }

@@ -2,8 +2,7 @@
 pragma solidity 0.8.28;
 
 import {ERC20Upgradeable} from "@openzeppelin/contracts-upgradeable/token/ERC20/ERC20Upgradeable.sol";
-import {ERC20PermitUpgradeable} from
-    "@openzeppelin/contracts-upgradeable/token/ERC20/extensions/ERC20PermitUpgradeable.sol";
+import {ERC20PermitUpgradeable} from "@openzeppelin/contracts-upgradeable/token/ERC20/extensions/ERC20PermitUpgradeable.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
@@ -40,7 +39,8 @@ contract USDai is IUSDai, ProtocolUpgradeable, ERC20PermitUpgradeable {
     }
 
     // keccak256(abi.encode(uint256(keccak256("gpucredit.storage.USDai")) - 1)) & ~bytes32(uint256(0xff))
-    bytes32 private constant USDAI_STORAGE_LOCATION = 0x3bd316214fb9cd205c807014111197891938a533581967729a3caa426f313900;
+    bytes32 private constant USDAI_STORAGE_LOCATION =
+        0x3bd316214fb9cd205c807014111197891938a533581967729a3caa426f313900;
 
     function _getUSDaiStorage() private pure returns (USDaiStorage storage $) {
         assembly {
@@ -81,12 +81,11 @@ contract USDai is IUSDai, ProtocolUpgradeable, ERC20PermitUpgradeable {
     // ================================================================ user entry points
 
     /// @inheritdoc IUSDai
-    function deposit(uint256 reserveAmount, uint256 minOut, address to)
-        external
-        whenNotPaused
-        nonReentrant
-        returns (uint256 minted)
-    {
+    function deposit(
+        uint256 reserveAmount,
+        uint256 minOut,
+        address to
+    ) external whenNotPaused nonReentrant returns (uint256 minted) {
         if (reserveAmount == 0) revert USDaiZeroAmount();
         if (to == address(0)) revert USDaiZeroAddress();
         USDaiStorage storage $ = _getUSDaiStorage();
@@ -108,11 +107,11 @@ contract USDai is IUSDai, ProtocolUpgradeable, ERC20PermitUpgradeable {
     }
 
     /// @inheritdoc IUSDai
-    function redeem(uint256 amount, uint256 minOut, address to)
-        external
-        nonReentrant
-        returns (uint256 reserveAmount)
-    {
+    function redeem(
+        uint256 amount,
+        uint256 minOut,
+        address to
+    ) external nonReentrant returns (uint256 reserveAmount) {
         if (to == address(0)) revert USDaiZeroAddress();
         USDaiStorage storage $ = _getUSDaiStorage();
         if ($.redemptionsPaused) revert USDaiRedemptionsPaused();
@@ -129,7 +128,8 @@ contract USDai is IUSDai, ProtocolUpgradeable, ERC20PermitUpgradeable {
         IERC4626 vault = $.tbillVault;
         if (shortfall != 0) {
             uint256 withdrawable = address(vault) == address(0) ? 0 : vault.maxWithdraw(address(this));
-            if (shortfall > withdrawable) revert USDaiInsufficientReserves(reserveAmount, liquid + withdrawable);
+            if (shortfall > withdrawable)
+                revert USDaiInsufficientReserves(reserveAmount, liquid + withdrawable);
         }
 
         uint256 burned = reserveAmount * scale;
@@ -159,12 +159,9 @@ contract USDai is IUSDai, ProtocolUpgradeable, ERC20PermitUpgradeable {
     // ================================================================ reserve manager
 
     /// @inheritdoc IUSDai
-    function allocate(uint256 reserveAmount)
-        external
-        onlyRole(RESERVE_MANAGER_ROLE)
-        nonReentrant
-        returns (uint256 shares)
-    {
+    function allocate(
+        uint256 reserveAmount
+    ) external onlyRole(RESERVE_MANAGER_ROLE) nonReentrant returns (uint256 shares) {
         if (reserveAmount == 0) revert USDaiZeroAmount();
         USDaiStorage storage $ = _getUSDaiStorage();
         IERC4626 vault = $.tbillVault;
@@ -180,12 +177,9 @@ contract USDai is IUSDai, ProtocolUpgradeable, ERC20PermitUpgradeable {
     }
 
     /// @inheritdoc IUSDai
-    function deallocate(uint256 reserveAmount)
-        external
-        onlyRole(RESERVE_MANAGER_ROLE)
-        nonReentrant
-        returns (uint256 shares)
-    {
+    function deallocate(
+        uint256 reserveAmount
+    ) external onlyRole(RESERVE_MANAGER_ROLE) nonReentrant returns (uint256 shares) {
         if (reserveAmount == 0) revert USDaiZeroAmount();
         IERC4626 vault = _getUSDaiStorage().tbillVault;
         if (address(vault) == address(0)) revert USDaiNoTBillVault();
@@ -289,7 +283,8 @@ contract USDai is IUSDai, ProtocolUpgradeable, ERC20PermitUpgradeable {
     function _setTBillVault(USDaiStorage storage $, IERC4626 vault) private {
         if (address(vault) != address(0)) {
             address asset = vault.asset();
-            if (asset != address($.reserveToken)) revert USDaiTBillVaultAssetMismatch(asset, address($.reserveToken));
+            if (asset != address($.reserveToken))
+                revert USDaiTBillVaultAssetMismatch(asset, address($.reserveToken));
         }
         $.tbillVault = vault;
         emit TBillVaultSet(address(vault));

@@ -1,0 +1,5 @@
+import type { BenchSuite } from "./types";
+import { usdaiSuite } from "./usdai";
+
+/** Every gas suite, in table order. Ceilings live in gas/ceilings.json. */
+export const SUITES: BenchSuite[] = [usdaiSuite];
