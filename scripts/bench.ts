@@ -1,6 +1,6 @@
 import hre from "hardhat";
 
-import { formatTable, runBench } from "./bench/runner";
+import { formatBenchTable, runBench } from "./bench/runner";
 
 /**
  * `npm run bench`: deploys through the real deploy scripts, measures each operation warm, prints the table and
@@ -8,7 +8,7 @@ import { formatTable, runBench } from "./bench/runner";
  */
 async function main(): Promise<void> {
   const rows = await runBench(hre, (suite, i, n) => console.log(`[${i + 1}/${n}] ${suite}...`));
-  console.log(`\n${formatTable(rows)}\n`);
+  console.log(`\n${formatBenchTable(rows)}\n`);
   const over = rows.filter((r) => !r.ok);
   if (over.length > 0) {
     console.error(`${over.length} operation(s) over ceiling or without one: ${over.map((r) => r.key).join(", ")}`);

@@ -130,7 +130,8 @@ interface IUSDai is IERC20 {
     /// @return shares T-bill vault shares received.
     function allocate(uint256 reserveAmount) external returns (uint256 shares);
 
-    /// @notice Moves `reserveAmount` from the T-bill vault back into the liquid buffer (RESERVE_MANAGER).
+    /// @notice Moves `reserveAmount` from the T-bill vault back into the liquid buffer (RESERVE_MANAGER);
+    /// `type(uint256).max` redeems the whole position, leaving no dust shares behind.
     /// @return shares T-bill vault shares burned.
     function deallocate(uint256 reserveAmount) external returns (uint256 shares);
 

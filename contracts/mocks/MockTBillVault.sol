@@ -16,7 +16,7 @@ contract MockTBillVault is ERC4626 {
 
     uint256 public apyBps;
     uint256 public lastAccrual;
-    /// @notice When set, `maxWithdraw` is capped at this many assets (models a fund's redemption gate).
+    /// @notice When set, `maxWithdraw` and `maxRedeem` are capped at this many assets (models a fund's redemption gate).
     uint256 public withdrawLimit = type(uint256).max;
 
     constructor(MockERC20 asset_, uint256 apyBps_) ERC20("Mock T-Bill Fund", "mTBILL") ERC4626(asset_) {
@@ -36,6 +36,13 @@ contract MockTBillVault is ERC4626 {
     function maxWithdraw(address owner) public view override returns (uint256) {
         uint256 max = super.maxWithdraw(owner);
         return max < withdrawLimit ? max : withdrawLimit;
+    }
+
+    function maxRedeem(address owner) public view override returns (uint256) {
+        uint256 max = super.maxRedeem(owner);
+        if (withdrawLimit == type(uint256).max) return max;
+        uint256 limit = convertToShares(withdrawLimit);
+        return max < limit ? max : limit;
     }
 
     function setApyBps(uint256 apyBps_) external {

@@ -4,13 +4,30 @@ pragma solidity 0.8.28;
 import {ERC165} from "@openzeppelin/contracts/utils/introspection/ERC165.sol";
 import {IUSDaiYieldReceiver} from "../interfaces/IUSDai.sol";
 
-/// @notice Records USDai harvest callbacks. Test double; never deployed outside the local networks.
+/// @notice Records USDai harvest callbacks; optionally re-enters `harvest()`. Test double; never deployed outside the local networks.
 contract MockYieldReceiver is IUSDaiYieldReceiver, ERC165 {
     uint256 public received;
     uint256 public calls;
     address public lastCaller;
+    /// @notice When set, the callback re-enters `harvest()` on the caller (a reentrancy probe).
+    bool public reenter;
+
+    /// @notice The re-entered call reverted with `reason`.
+    error MockYieldReceiverReentryFailed(bytes reason);
+
+    function setReenter(bool reenter_) external {
+        reenter = reenter_;
+    }
 
     function onUSDaiHarvest(uint256 amount) external {
+        if (reenter) {
+            (bool ok, bytes memory ret) = msg.sender.call(abi.encodeWithSignature("harvest()"));
+            if (!ok) {
+                assembly {
+                    revert(add(ret, 0x20), mload(ret))
+                }
+            }
+        }
         received += amount;
         calls += 1;
         lastCaller = msg.sender;

@@ -65,9 +65,10 @@ contract USDai is IUSDai, ProtocolUpgradeable, ERC20PermitUpgradeable {
         uint8 reserveDecimals = IERC20Metadata(address(reserveToken_)).decimals();
         if (reserveDecimals > USD_DECIMALS) revert USDaiUnsupportedDecimals(reserveDecimals);
 
+        // Parent initializers in linearized order.
+        __ProtocolUpgradeable_init(admin);
         __ERC20_init("USDai", "USDai");
         __ERC20Permit_init("USDai");
-        __ProtocolUpgradeable_init(admin);
 
         USDaiStorage storage $ = _getUSDaiStorage();
         $.reserveToken = reserveToken_;
@@ -183,10 +184,17 @@ contract USDai is IUSDai, ProtocolUpgradeable, ERC20PermitUpgradeable {
         if (reserveAmount == 0) revert USDaiZeroAmount();
         IERC4626 vault = _getUSDaiStorage().tbillVault;
         if (address(vault) == address(0)) revert USDaiNoTBillVault();
-        uint256 available = vault.maxWithdraw(address(this));
-        if (reserveAmount > available) revert USDaiInsufficientAllocation(reserveAmount, available);
-
-        shares = vault.withdraw(reserveAmount, address(this), address(this));
+        if (reserveAmount == type(uint256).max) {
+            // Exit the whole position: redeem every share, so no dust is left behind in the vault.
+            shares = vault.balanceOf(address(this));
+            uint256 redeemable = vault.maxRedeem(address(this));
+            if (shares > redeemable) revert USDaiInsufficientAllocation(reserveAmount, vault.maxWithdraw(address(this)));
+            reserveAmount = vault.redeem(shares, address(this), address(this));
+        } else {
+            uint256 available = vault.maxWithdraw(address(this));
+            if (reserveAmount > available) revert USDaiInsufficientAllocation(reserveAmount, available);
+            shares = vault.withdraw(reserveAmount, address(this), address(this));
+        }
         emit ReservesDeallocated(reserveAmount, shares);
     }
 

@@ -1,6 +1,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 
 import ceilings from "../../gas/ceilings.json";
+import { formatGas, formatTable } from "../../helpers/format";
 import { SUITES } from "./index";
 import type { GasRow } from "./types";
 
@@ -28,18 +29,17 @@ export async function runBench(
   return rows;
 }
 
-export function formatTable(rows: CheckedRow[]): string {
-  const header = ["operation", "gas", "ceiling", "headroom", "", "note"];
-  const body = rows.map((r) => [
-    r.key,
-    r.gas.toLocaleString("en-US"),
-    r.ceiling === undefined ? "none" : r.ceiling.toLocaleString("en-US"),
-    r.ceiling === undefined ? "-" : `${((Number(r.ceiling - r.gas) / Number(r.ceiling)) * 100).toFixed(1)}%`,
-    r.ok ? "ok" : "OVER",
-    r.note ?? "",
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
-  const line = (cells: string[]) =>
-    cells.map((c, i) => (i === 1 || i === 2 || i === 3 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ");
-  return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...body.map(line)].join("\n");
+export function formatBenchTable(rows: CheckedRow[]): string {
+  return formatTable(
+    ["operation", "gas", "ceiling", "headroom", "", "note"],
+    rows.map((r) => [
+      r.key,
+      formatGas(r.gas),
+      r.ceiling === undefined ? "none" : formatGas(r.ceiling),
+      r.ceiling === undefined ? "-" : `${((Number(r.ceiling - r.gas) / Number(r.ceiling)) * 100).toFixed(1)}%`,
+      r.ok ? "ok" : "OVER",
+      r.note ?? "",
+    ]),
+    ["left", "right", "right", "right", "left", "left"],
+  );
 }
