@@ -64,13 +64,18 @@ const ROLE_ACCOUNTS = [
 
 export type NamedAccount = (typeof ROLE_ACCOUNTS)[number];
 
-function envName(account: string): string {
-  return `${account.replace(/([A-Z0-9]+)/g, "_$1").toUpperCase()}_ADDRESS`;
+/** `reserveManager` -> `RESERVE_MANAGER_ADDRESS`, `attestor1` -> `ATTESTOR1_ADDRESS`. */
+export function accountEnvName(account: string): string {
+  return `${account.replace(/([A-Z])/g, "_$1").toUpperCase()}_ADDRESS`;
 }
 
 export const NAMED_ACCOUNTS: Record<NamedAccount, { default: number; sepolia: number | string }> =
   Object.fromEntries(
-    ROLE_ACCOUNTS.map((name, index) => [name, { default: index, sepolia: optional(envName(name)) ?? 0 }]),
+    ROLE_ACCOUNTS.map((name, index) => [
+      name,
+      // the deployer is always the account of DEPLOYER_PRIVATE_KEY
+      { default: index, sepolia: name === "deployer" ? 0 : (optional(accountEnvName(name)) ?? 0) },
+    ]),
   ) as Record<NamedAccount, { default: number; sepolia: number | string }>;
 
 export const NAMED_ACCOUNT_NAMES: readonly NamedAccount[] = ROLE_ACCOUNTS;

@@ -29,7 +29,9 @@ async function main(): Promise<void> {
   fs.mkdirSync(outDir, { recursive: true });
   const outFile = path.join(outDir, "demo.json");
   fs.writeFileSync(outFile, `${JSON.stringify(ctx.report, null, 2)}\n`);
-  console.log(`\nWrote ${path.relative(process.cwd(), outFile)} in ${((Date.now() - started) / 1000).toFixed(1)}s.`);
+  console.log(
+    `\nWrote ${path.relative(process.cwd(), outFile)} in ${((Date.now() - started) / 1000).toFixed(1)}s.`,
+  );
 }
 
 main().catch((err) => {

@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+// A reentrancy probe needs a raw call whose revert data it can bubble up.
+// solhint-disable avoid-low-level-calls
+
 import {ERC165} from "@openzeppelin/contracts/utils/introspection/ERC165.sol";
 import {IUSDaiYieldReceiver} from "../interfaces/IUSDai.sol";
 
-/// @notice Records USDai harvest callbacks; optionally re-enters `harvest()`. Test double; never deployed outside the local networks.
+/// @notice Records USDai harvest callbacks; optionally re-enters `harvest()`.
+/// @dev Test double. Never deployed outside the local networks.
 contract MockYieldReceiver is IUSDaiYieldReceiver, ERC165 {
     uint256 public received;
     uint256 public calls;
     address public lastCaller;
-    /// @notice When set, the callback re-enters `harvest()` on the caller (a reentrancy probe).
+    /// @notice When set, the callback re-enters `harvest()` on the caller.
     bool public reenter;
 
     /// @notice The re-entered call reverted with `reason`.

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+// A reentrancy probe needs a raw call whose revert data it can bubble up.
+// solhint-disable avoid-low-level-calls
+
 import {MockERC20} from "./MockERC20.sol";
 
 /// @notice A reserve token with a transfer hook (ERC-777 style) that calls back into a target mid-transfer, to prove

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+// ERC-20 metadata getters keep their standard lowercase names.
+// solhint-disable const-name-snakecase
+
 /// @notice A token that returns `false` instead of reverting when a transfer fails (e.g. old USDT-style tokens).
 /// @dev Test double for SafeERC20 handling. Never deployed outside the local networks.
 contract FalseReturnToken {

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {ERC20Upgradeable} from "@openzeppelin/contracts-upgradeable/token/ERC20/ERC20Upgradeable.sol";
 import {ERC20PermitUpgradeable} from "@openzeppelin/contracts-upgradeable/token/ERC20/extensions/ERC20PermitUpgradeable.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
@@ -188,7 +187,8 @@ contract USDai is IUSDai, ProtocolUpgradeable, ERC20PermitUpgradeable {
             // Exit the whole position: redeem every share, so no dust is left behind in the vault.
             shares = vault.balanceOf(address(this));
             uint256 redeemable = vault.maxRedeem(address(this));
-            if (shares > redeemable) revert USDaiInsufficientAllocation(reserveAmount, vault.maxWithdraw(address(this)));
+            if (shares > redeemable)
+                revert USDaiInsufficientAllocation(reserveAmount, vault.maxWithdraw(address(this)));
             reserveAmount = vault.redeem(shares, address(this), address(this));
         } else {
             uint256 available = vault.maxWithdraw(address(this));

@@ -36,7 +36,9 @@ export function formatBenchTable(rows: CheckedRow[]): string {
       r.key,
       formatGas(r.gas),
       r.ceiling === undefined ? "none" : formatGas(r.ceiling),
-      r.ceiling === undefined ? "-" : `${((Number(r.ceiling - r.gas) / Number(r.ceiling)) * 100).toFixed(1)}%`,
+      r.ceiling === undefined
+        ? "-"
+        : `${((Number(r.ceiling - r.gas) / Number(r.ceiling)) * 100).toFixed(1)}%`,
       r.ok ? "ok" : "OVER",
       r.note ?? "",
     ]),

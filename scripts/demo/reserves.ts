@@ -49,11 +49,14 @@ export async function reservesChapter(ctx: DemoContext): Promise<void> {
     monthly.push({ month: String(month), reserves: reserves.toString(), surplus: surplus.toString() });
   }
   log(
-    formatTable(
-      ["month", "liquid USDC", "T-bills USDC", "reserves USDC", "USDai supply", "surplus"],
-      rows,
-      ["right", "right", "right", "right", "right", "right"],
-    ),
+    formatTable(["month", "liquid USDC", "T-bills USDC", "reserves USDC", "USDai supply", "surplus"], rows, [
+      "right",
+      "right",
+      "right",
+      "right",
+      "right",
+      "right",
+    ]),
   );
 
   const recipient = await usdai.yieldRecipient();

@@ -1,20 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {ProtocolUpgradeable} from "../access/ProtocolUpgradeable.sol";
 import {FixedPointMath} from "../libraries/FixedPointMath.sol";
-
-/// @notice Exposes the base's internal initializer outside `initialize`, to prove it refuses to run there.
-/// @dev Test double. Never deployed outside the local networks.
-contract ProtocolUpgradeableHarness is ProtocolUpgradeable {
-    function initialize(address admin) external initializer {
-        __ProtocolUpgradeable_init(admin);
-    }
-
-    function initAgainOutsideInitializer(address admin) external {
-        __ProtocolUpgradeable_init(admin);
-    }
-}
 
 /// @notice Exposes FixedPointMath for property tests against a bigint model.
 /// @dev Test double. Never deployed outside the local networks.
