@@ -21,17 +21,35 @@ export interface ProtocolConfig {
     /** Supply cap in USDai units (18 decimals). */
     supplyCap: bigint;
   };
+  susdai: {
+    /** Seconds between a redemption request and its earliest service. */
+    cooldownSeconds: number;
+    /** Seconds over which a lump gain (harvest, fees) vests. */
+    vestingPeriodSeconds: number;
+    /** Minimum value of a redemption request, in USDai (18 decimals). */
+    minRedeemAssets: bigint;
+    /** Cap on a controller's active redemption requests. */
+    maxActiveRequests: number;
+  };
   governance: {
     /** TimelockController delay on live networks. */
     timelockMinDelaySeconds: number;
   };
 }
 
+const DAY = 24 * 60 * 60;
+
 const LOCAL: ProtocolConfig = {
   live: false,
   external: {},
   mocks: { reserveDecimals: 6, tbillApyBps: 450 },
   usdai: { supplyCap: parseUnits("1000000000", 18) },
+  susdai: {
+    cooldownSeconds: 7 * DAY,
+    vestingPeriodSeconds: DAY,
+    minRedeemAssets: parseUnits("10", 18),
+    maxActiveRequests: 10,
+  },
   governance: { timelockMinDelaySeconds: 0 },
 };
 
@@ -50,6 +68,12 @@ const SEPOLIA: ProtocolConfig = {
   },
   mocks: { reserveDecimals: 6, tbillApyBps: 450 },
   usdai: { supplyCap: parseUnits("10000000", 18) },
+  susdai: {
+    cooldownSeconds: 7 * DAY,
+    vestingPeriodSeconds: DAY,
+    minRedeemAssets: parseUnits("100", 18),
+    maxActiveRequests: 10,
+  },
   governance: { timelockMinDelaySeconds: 2 * 24 * 60 * 60 },
 };
 

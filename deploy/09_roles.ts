@@ -2,12 +2,13 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { DeployFunction } from "hardhat-deploy/types";
 
 import { ROLE_GRANTS, type RoleHolder } from "../config/roles";
-import { Tags } from "../helpers/deploy-ids";
+import { DeployIds, Tags } from "../helpers/deploy-ids";
 import { Roles } from "../helpers/roles";
 
 /**
- * Role wiring, one concern: grants every role in `config/roles.ts`. Idempotent: a role already held is skipped, so
- * a re-run sends no transaction. Contracts or holders not deployed (a partial deploy by tag) are skipped.
+ * Role wiring, one concern: grants every role in `config/roles.ts`, then links the contracts to each other (USDai's
+ * yield goes to sUSDai). Idempotent: a role already held or a link already set is skipped, so a re-run sends no
+ * transaction. Contracts or holders not deployed (a partial deploy by tag) are skipped.
  */
 const func: DeployFunction = async (hre: HardhatRuntimeEnvironment) => {
   const { deployments, getNamedAccounts, ethers } = hre;
@@ -28,9 +29,20 @@ const func: DeployFunction = async (hre: HardhatRuntimeEnvironment) => {
       deployments.log(`${contract}: granted ${role} to ${account}`);
     }
   }
+
+  // Links between contracts, each set only when it differs.
+  const usdai = await deployments.getOrNull(DeployIds.USDai);
+  const susdai = await deployments.getOrNull(DeployIds.StakedUSDai);
+  if (usdai && susdai) {
+    const token = await ethers.getContractAt("USDai", usdai.address, signer);
+    if ((await token.yieldRecipient()) !== susdai.address) {
+      await (await token.setYieldRecipient(susdai.address)).wait();
+      deployments.log(`USDai: yield recipient set to StakedUSDai ${susdai.address}`);
+    }
+  }
 };
 
 func.id = "09_roles";
 func.tags = [Tags.Roles, Tags.Protocol];
-func.dependencies = [Tags.USDai];
+func.dependencies = [Tags.USDai, Tags.StakedUSDai];
 export default func;

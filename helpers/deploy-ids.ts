@@ -3,12 +3,14 @@ export const DeployIds = {
   ReserveToken: "ReserveToken",
   TBillVault: "TBillVault",
   USDai: "USDai",
+  StakedUSDai: "StakedUSDai",
 } as const;
 
 /** hardhat-deploy tags (DESIGN.md, "Deploy tags"). */
 export const Tags = {
   Mocks: "mocks",
   USDai: "usdai",
+  StakedUSDai: "susdai",
   Roles: "roles",
   Protocol: "protocol",
 } as const;

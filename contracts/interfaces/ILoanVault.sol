@@ -4,6 +4,14 @@ pragma solidity 0.8.28;
 /// @dev Covenant flag set by the oracle: the latest uptime reading is below the loan's SLA.
 uint256 constant COVENANT_SLA_BREACH = 1 << 0;
 
+/// @title ILoanVaultAssets
+/// @notice The part of the LoanVault that sUSDai reads for its NAV.
+interface ILoanVaultAssets {
+    /// @notice Principal plus accrued interest of performing loans, plus the expected recovery of impaired ones, in
+    /// USDai units. O(1): it costs the same with 1 or 10,000 loans.
+    function loanAssets() external view returns (uint256);
+}
+
 /// @title ILoanVaultOracleHooks
 /// @notice The part of the LoanVault that the UtilizationOracle pushes into (ORACLE role only).
 /// @dev Both pushes are idempotent. A coupon step carries an id that increases per loan: the vault applies a step

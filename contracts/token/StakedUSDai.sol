@@ -1,0 +1,621 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {ERC20Upgradeable} from "@openzeppelin/contracts-upgradeable/token/ERC20/ERC20Upgradeable.sol";
+import {ERC4626Upgradeable} from "@openzeppelin/contracts-upgradeable/token/ERC20/extensions/ERC4626Upgradeable.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
+import {IERC4626} from "@openzeppelin/contracts/interfaces/IERC4626.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+
+import {IStakedUSDai, IERC7540Operator, IERC7540Redeem} from "../interfaces/IStakedUSDai.sol";
+import {IUSDaiYieldReceiver} from "../interfaces/IUSDai.sol";
+import {ILoanVaultAssets} from "../interfaces/ILoanVault.sol";
+import {ProtocolUpgradeable} from "../access/ProtocolUpgradeable.sol";
+import {BLACKLIST_ROLE, LOAN_VAULT_ROLE} from "../libraries/Roles.sol";
+import {FixedPointMath} from "../libraries/FixedPointMath.sol";
+
+/// @title StakedUSDai (sUSDai)
+/// @notice The yield share: ERC-4626 deposits, ERC-7540 queued redemptions, vested lump gains.
+/// @dev Rounding always favours the vault: shares minted and assets paid round down, shares burned and assets
+/// charged round up, unvested gains round up (NAV rounds down). The decimals offset is 0: OpenZeppelin's virtual
+/// share and asset of 1 keep an empty vault's price sane, and because `idle` is tracked internally a donation cannot
+/// move the price, which closes the first-depositor inflation attack at its root.
+contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, ERC4626Upgradeable {
+    using SafeERC20 for IERC20;
+    using FixedPointMath for uint256;
+
+    /// @dev Longest allowed cooldown and vesting period.
+    uint256 internal constant MAX_COOLDOWN_SECONDS = 90 days;
+    uint256 internal constant MAX_VESTING_PERIOD_SECONDS = 30 days;
+    /// @dev Most active requests a controller may be allowed.
+    uint256 internal constant MAX_ACTIVE_REQUESTS_CAP = 100;
+
+    /// @custom:storage-location erc7201:gpucredit.storage.StakedUSDai
+    struct StakedUSDaiStorage {
+        // slot 0: NAV hot path
+        uint128 idleAssets;
+        uint128 vestingAmount;
+        // slot 1: NAV hot path
+        ILoanVaultAssets loanVault;
+        uint40 vestingStart;
+        uint40 vestingEnd;
+        // slot 2: queue
+        uint64 queueHead;
+        uint64 queueTail;
+        uint32 cooldown;
+        uint32 vestingPeriod;
+        uint16 maxActiveRequests;
+        // slot 3
+        uint128 totalPendingShares;
+        uint128 totalClaimableAssets;
+        // slot 4
+        uint128 minRedeemAssets;
+        uint128 cumulativeLosses;
+        mapping(uint256 index => RedemptionRequest) requests;
+        mapping(address controller => ControllerState) controllers;
+        mapping(address controller => mapping(address operator => bool)) operators;
+        mapping(address account => bool) blacklisted;
+    }
+
+    // keccak256(abi.encode(uint256(keccak256("gpucredit.storage.StakedUSDai")) - 1)) & ~bytes32(uint256(0xff))
+    bytes32 private constant STAKED_USDAI_STORAGE_LOCATION =
+        0xe7d5a01b856830e70c68efe087be9545c59d1bf17d9e8c353661749f34e0ea00;
+
+    function _getStorage() private pure returns (StakedUSDaiStorage storage $) {
+        assembly {
+            $.slot := STAKED_USDAI_STORAGE_LOCATION
+        }
+    }
+
+    /// @notice Initializes the proxy.
+    /// @param admin Governance (DEFAULT_ADMIN_ROLE).
+    /// @param usdai The USDai token (the vault's asset).
+    /// @param loanVault_ The loan vault NAV reads from, or zero until it is deployed.
+    /// @param cooldown Seconds between a request and its earliest service.
+    /// @param vestingPeriod_ Seconds over which a lump gain vests.
+    /// @param minRedeemAssets Minimum value of a request, in USDai.
+    /// @param maxActiveRequests Cap on a controller's active requests.
+    function initialize(
+        address admin,
+        IERC20 usdai,
+        address loanVault_,
+        uint256 cooldown,
+        uint256 vestingPeriod_,
+        uint256 minRedeemAssets,
+        uint256 maxActiveRequests
+    ) external initializer {
+        if (admin == address(0) || address(usdai) == address(0)) revert StakedUSDaiZeroAddress();
+        __ProtocolUpgradeable_init(admin);
+        __ERC20_init("Staked USDai", "sUSDai");
+        __ERC4626_init(usdai);
+
+        StakedUSDaiStorage storage $ = _getStorage();
+        $.loanVault = ILoanVaultAssets(loanVault_);
+        emit LoanVaultSet(loanVault_);
+        _setRedemptionParams($, cooldown, minRedeemAssets, maxActiveRequests);
+        _setVestingPeriod($, vestingPeriod_);
+    }
+
+    // ================================================================ ERC-4626 deposits
+
+    /// @inheritdoc IERC4626
+    function deposit(
+        uint256 assets,
+        address receiver
+    ) public override(ERC4626Upgradeable, IERC4626) whenNotPaused nonReentrant returns (uint256) {
+        return super.deposit(assets, receiver);
+    }
+
+    /// @inheritdoc IStakedUSDai
+    function deposit(uint256 assets, address receiver, uint256 minShares) external returns (uint256 shares) {
+        shares = deposit(assets, receiver);
+        if (shares < minShares) revert StakedUSDaiSlippageShares(shares, minShares);
+    }
+
+    /// @inheritdoc IERC4626
+    function mint(
+        uint256 shares,
+        address receiver
+    ) public override(ERC4626Upgradeable, IERC4626) whenNotPaused nonReentrant returns (uint256) {
+        return super.mint(shares, receiver);
+    }
+
+    /// @inheritdoc IStakedUSDai
+    function mint(uint256 shares, address receiver, uint256 maxAssets) external returns (uint256 assets) {
+        assets = mint(shares, receiver);
+        if (assets > maxAssets) revert StakedUSDaiSlippageAssets(assets, maxAssets);
+    }
+
+    /// @dev Credits idle before pulling the USDai (CEI; USDai has no transfer hooks, and the guard covers the rest).
+    function _deposit(address caller, address receiver, uint256 assets, uint256 shares) internal override {
+        if (assets == 0 || shares == 0) revert StakedUSDaiZeroAmount();
+        StakedUSDaiStorage storage $ = _getStorage();
+        if ($.blacklisted[caller]) revert StakedUSDaiBlacklisted(caller);
+        $.idleAssets = _toUint128(uint256($.idleAssets) + assets);
+        super._deposit(caller, receiver, assets, shares);
+    }
+
+    // ================================================================ ERC-7540 requests
+
+    /// @inheritdoc IERC7540Redeem
+    function requestRedeem(
+        uint256 shares,
+        address controller,
+        address owner
+    ) external whenNotPaused nonReentrant returns (uint256 requestId) {
+        if (shares == 0) revert StakedUSDaiZeroAmount();
+        if (controller == address(0)) revert StakedUSDaiZeroAddress();
+        StakedUSDaiStorage storage $ = _getStorage();
+        _requireNotBlacklisted($, msg.sender);
+        _requireNotBlacklisted($, controller);
+        if (msg.sender != owner && !$.operators[owner][msg.sender])
+            _spendAllowance(owner, msg.sender, shares);
+        uint256 assets = _convertToAssets(shares, Math.Rounding.Floor);
+        if (assets < $.minRedeemAssets) revert StakedUSDaiRequestTooSmall(assets, $.minRedeemAssets);
+        ControllerState storage state = $.controllers[controller];
+        if (state.activeRequests >= $.maxActiveRequests) {
+            revert StakedUSDaiTooManyRequests(controller, state.activeRequests);
+        }
+
+        uint128 shares128 = _toUint128(shares);
+        state.pendingShares += shares128;
+        state.activeRequests += 1;
+        uint64 index = $.queueTail;
+        $.requests[index] = RedemptionRequest({
+            controller: controller,
+            claimableAt: uint64(block.timestamp + $.cooldown),
+            shares: shares128
+        });
+        $.queueTail = index + 1;
+        $.totalPendingShares += shares128;
+        // The shares move into custody and keep bearing gains and losses until serviced.
+        _transfer(owner, address(this), shares);
+        emit RedeemRequest(controller, owner, 0, msg.sender, shares);
+        return 0;
+    }
+
+    /// @inheritdoc IStakedUSDai
+    function serviceRedemptions(
+        uint256 maxRequests
+    ) external nonReentrant returns (uint256 serviced, uint256 shares, uint256 assets) {
+        StakedUSDaiStorage storage $ = _getStorage();
+        uint256 head = $.queueHead;
+        uint256 tail = $.queueTail;
+        uint256 idle = $.idleAssets;
+        // One NAV read for the whole batch; each fill then prices against the running totals, which is exactly what
+        // sequential `convertToAssets` calls would give.
+        uint256 navAssets = totalAssets() + 1;
+        uint256 navShares = totalSupply() + 1;
+
+        for (uint256 i; i < maxRequests && head < tail; ++i) {
+            RedemptionRequest storage request = $.requests[head];
+            if (request.claimableAt > block.timestamp) break;
+            uint256 fillShares = request.shares;
+            uint256 fillAssets = fillShares.mulDivDown(navAssets, navShares);
+            if (fillAssets > idle) {
+                // Liquidity is short: fill what idle USDai buys, priced now, and stop.
+                fillShares = idle.mulDivDown(navShares, navAssets);
+                fillAssets = fillShares.mulDivDown(navAssets, navShares);
+                if (fillShares == 0) break;
+            }
+            address controller = request.controller;
+            ControllerState storage state = $.controllers[controller];
+            state.pendingShares -= uint128(fillShares);
+            state.claimableShares += uint128(fillShares);
+            state.claimableAssets += uint128(fillAssets);
+            idle -= fillAssets;
+            navAssets -= fillAssets;
+            navShares -= fillShares;
+            shares += fillShares;
+            assets += fillAssets;
+            emit RedeemRequestServiced(head, controller, fillShares, fillAssets);
+            if (fillShares == request.shares) {
+                delete $.requests[head];
+                state.activeRequests -= 1;
+                ++head;
+                ++serviced;
+            } else {
+                request.shares -= uint128(fillShares);
+                break;
+            }
+        }
+
+        $.queueHead = uint64(head);
+        $.idleAssets = uint128(idle);
+        $.totalPendingShares -= uint128(shares);
+        $.totalClaimableAssets += uint128(assets);
+        if (shares != 0) _burn(address(this), shares);
+    }
+
+    // ================================================================ ERC-7540 claims
+
+    /// @inheritdoc IERC4626
+    /// @dev ERC-7540 claim: `owner` is the controller; pays pro rata over what was serviced for it, rounding down.
+    function redeem(
+        uint256 shares,
+        address receiver,
+        address controller
+    ) public override(ERC4626Upgradeable, IERC4626) nonReentrant returns (uint256 assets) {
+        StakedUSDaiStorage storage $ = _getStorage();
+        ControllerState storage state = _checkClaim($, shares, receiver, controller);
+        uint256 claimableShares = state.claimableShares;
+        if (shares > claimableShares) revert StakedUSDaiExceedsClaimable(controller, shares, claimableShares);
+        assets =
+            shares == claimableShares
+                ? state.claimableAssets
+                : uint256(state.claimableAssets).mulDivDown(shares, claimableShares);
+        _claim($, state, controller, receiver, assets, shares);
+    }
+
+    /// @inheritdoc IERC4626
+    /// @dev ERC-7540 claim of `assets`: burns claimable shares pro rata, rounding up.
+    function withdraw(
+        uint256 assets,
+        address receiver,
+        address controller
+    ) public override(ERC4626Upgradeable, IERC4626) nonReentrant returns (uint256 shares) {
+        StakedUSDaiStorage storage $ = _getStorage();
+        ControllerState storage state = _checkClaim($, assets, receiver, controller);
+        uint256 claimableAssets = state.claimableAssets;
+        if (assets > claimableAssets) revert StakedUSDaiExceedsClaimable(controller, assets, claimableAssets);
+        shares =
+            assets == claimableAssets
+                ? state.claimableShares
+                : uint256(state.claimableShares).mulDivUp(assets, claimableAssets);
+        _claim($, state, controller, receiver, assets, shares);
+    }
+
+    /// @inheritdoc IERC7540Operator
+    function setOperator(address operator, bool approved) external returns (bool) {
+        if (operator == address(0)) revert StakedUSDaiZeroAddress();
+        _getStorage().operators[msg.sender][operator] = approved;
+        emit OperatorSet(msg.sender, operator, approved);
+        return true;
+    }
+
+    // ================================================================ gains
+
+    /// @inheritdoc IUSDaiYieldReceiver
+    function onUSDaiHarvest(uint256 amount) external {
+        if (msg.sender != asset()) revert StakedUSDaiNotUSDai(msg.sender);
+        // USDai minted `amount` to this contract before calling back.
+        _addGain(_getStorage(), amount);
+    }
+
+    // ================================================================ loan vault hooks
+
+    /// @inheritdoc IStakedUSDai
+    function fundLoan(address borrower, uint256 amount) external onlyRole(LOAN_VAULT_ROLE) nonReentrant {
+        if (amount == 0) revert StakedUSDaiZeroAmount();
+        if (borrower == address(0)) revert StakedUSDaiZeroAddress();
+        StakedUSDaiStorage storage $ = _getStorage();
+        uint256 owedToQueue = _convertToAssets($.totalPendingShares, Math.Rounding.Ceil);
+        uint256 available = uint256($.idleAssets).zeroFloorSub(owedToQueue);
+        if (amount > available) revert StakedUSDaiInsufficientIdle(amount, available);
+
+        $.idleAssets -= uint128(amount);
+        emit LoanFunded(borrower, amount);
+
+        IERC20(asset()).safeTransfer(borrower, amount);
+    }
+
+    /// @inheritdoc IStakedUSDai
+    function receiveRepayment(
+        uint256 principal,
+        uint256 interest
+    ) external onlyRole(LOAN_VAULT_ROLE) nonReentrant {
+        uint256 amount = principal + interest;
+        if (amount == 0) revert StakedUSDaiZeroAmount();
+        StakedUSDaiStorage storage $ = _getStorage();
+        $.idleAssets = _toUint128(uint256($.idleAssets) + amount);
+        emit RepaymentReceived(principal, interest);
+
+        IERC20(asset()).safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    /// @inheritdoc IStakedUSDai
+    function receiveGain(uint256 amount) external onlyRole(LOAN_VAULT_ROLE) nonReentrant {
+        if (amount == 0) revert StakedUSDaiZeroAmount();
+        _addGain(_getStorage(), amount);
+
+        IERC20(asset()).safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    /// @inheritdoc IStakedUSDai
+    function recordLoss(uint256 amount) external onlyRole(LOAN_VAULT_ROLE) {
+        if (amount == 0) revert StakedUSDaiZeroAmount();
+        StakedUSDaiStorage storage $ = _getStorage();
+        uint128 cumulative = _toUint128(uint256($.cumulativeLosses) + amount);
+        $.cumulativeLosses = cumulative;
+        emit LossRecorded(amount, cumulative);
+    }
+
+    // ================================================================ governance
+
+    /// @inheritdoc IStakedUSDai
+    function setLoanVault(address loanVault_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        StakedUSDaiStorage storage $ = _getStorage();
+        ILoanVaultAssets current = $.loanVault;
+        if (address(current) != address(0)) {
+            uint256 loanAssets = current.loanAssets();
+            if (loanAssets != 0) revert StakedUSDaiLoanVaultInUse(loanAssets);
+        }
+        $.loanVault = ILoanVaultAssets(loanVault_);
+        emit LoanVaultSet(loanVault_);
+    }
+
+    /// @inheritdoc IStakedUSDai
+    function setRedemptionParams(
+        uint256 cooldown,
+        uint256 minRedeemAssets,
+        uint256 maxActiveRequests
+    ) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setRedemptionParams(_getStorage(), cooldown, minRedeemAssets, maxActiveRequests);
+    }
+
+    /// @inheritdoc IStakedUSDai
+    function setVestingPeriod(uint256 vestingPeriod_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setVestingPeriod(_getStorage(), vestingPeriod_);
+    }
+
+    /// @inheritdoc IStakedUSDai
+    function setBlacklisted(address account, bool blacklisted) external onlyRole(BLACKLIST_ROLE) {
+        if (account == address(0)) revert StakedUSDaiZeroAddress();
+        _getStorage().blacklisted[account] = blacklisted;
+        emit BlacklistSet(account, blacklisted);
+    }
+
+    // ================================================================ ERC-4626 views
+
+    /// @inheritdoc IERC4626
+    /// @dev idle + loan assets - unvested gains, floored at zero. O(1).
+    function totalAssets() public view override(ERC4626Upgradeable, IERC4626) returns (uint256) {
+        StakedUSDaiStorage storage $ = _getStorage();
+        ILoanVaultAssets vault = $.loanVault;
+        uint256 loanAssets = address(vault) == address(0) ? 0 : vault.loanAssets();
+        return (uint256($.idleAssets) + loanAssets).zeroFloorSub(_unvested($));
+    }
+
+    /// @inheritdoc IERC4626
+    /// @dev Zero while paused or for a blacklisted receiver; otherwise bounded by the idle slot's capacity.
+    function maxDeposit(
+        address receiver
+    ) public view override(ERC4626Upgradeable, IERC4626) returns (uint256) {
+        StakedUSDaiStorage storage $ = _getStorage();
+        if (paused() || $.blacklisted[receiver]) return 0;
+        return type(uint128).max - $.idleAssets;
+    }
+
+    /// @inheritdoc IERC4626
+    function maxMint(address receiver) public view override(ERC4626Upgradeable, IERC4626) returns (uint256) {
+        return _convertToShares(maxDeposit(receiver), Math.Rounding.Floor);
+    }
+
+    /// @inheritdoc IERC4626
+    /// @dev ERC-7540: what `controller` can claim now.
+    function maxWithdraw(
+        address controller
+    ) public view override(ERC4626Upgradeable, IERC4626) returns (uint256) {
+        StakedUSDaiStorage storage $ = _getStorage();
+        return $.blacklisted[controller] ? 0 : $.controllers[controller].claimableAssets;
+    }
+
+    /// @inheritdoc IERC4626
+    /// @dev ERC-7540: what `controller` can claim now.
+    function maxRedeem(
+        address controller
+    ) public view override(ERC4626Upgradeable, IERC4626) returns (uint256) {
+        StakedUSDaiStorage storage $ = _getStorage();
+        return $.blacklisted[controller] ? 0 : $.controllers[controller].claimableShares;
+    }
+
+    /// @inheritdoc IERC4626
+    /// @dev ERC-7540: reverts for every caller and input.
+    function previewWithdraw(uint256) public pure override(ERC4626Upgradeable, IERC4626) returns (uint256) {
+        revert StakedUSDaiAsyncPreview();
+    }
+
+    /// @inheritdoc IERC4626
+    /// @dev ERC-7540: reverts for every caller and input.
+    function previewRedeem(uint256) public pure override(ERC4626Upgradeable, IERC4626) returns (uint256) {
+        revert StakedUSDaiAsyncPreview();
+    }
+
+    // ================================================================ ERC-7540 views
+
+    /// @inheritdoc IERC7540Redeem
+    function pendingRedeemRequest(uint256, address controller) external view returns (uint256) {
+        return _getStorage().controllers[controller].pendingShares;
+    }
+
+    /// @inheritdoc IERC7540Redeem
+    function claimableRedeemRequest(uint256, address controller) external view returns (uint256) {
+        return _getStorage().controllers[controller].claimableShares;
+    }
+
+    /// @inheritdoc IERC7540Operator
+    function isOperator(address controller, address operator) external view returns (bool) {
+        return _getStorage().operators[controller][operator];
+    }
+
+    /// @notice ERC-165: ERC-7540 operator (0xe3bc4e65) and async redeem (0x620ee8e4), ERC-7575 (0x2f0a18c5),
+    /// `IUSDaiYieldReceiver`, and AccessControl.
+    function supportsInterface(bytes4 interfaceId) public view override returns (bool) {
+        return
+            interfaceId == 0xe3bc4e65 ||
+            interfaceId == 0x620ee8e4 ||
+            interfaceId == 0x2f0a18c5 ||
+            interfaceId == type(IUSDaiYieldReceiver).interfaceId ||
+            super.supportsInterface(interfaceId);
+    }
+
+    // ================================================================ protocol views
+
+    /// @inheritdoc IStakedUSDai
+    function share() external view returns (address) {
+        return address(this);
+    }
+
+    /// @inheritdoc IStakedUSDai
+    function idleAssets() external view returns (uint256) {
+        return _getStorage().idleAssets;
+    }
+
+    /// @inheritdoc IStakedUSDai
+    function unvestedGains() external view returns (uint256) {
+        return _unvested(_getStorage());
+    }
+
+    /// @inheritdoc IStakedUSDai
+    function totalClaimableAssets() external view returns (uint256) {
+        return _getStorage().totalClaimableAssets;
+    }
+
+    /// @inheritdoc IStakedUSDai
+    function totalPendingShares() external view returns (uint256) {
+        return _getStorage().totalPendingShares;
+    }
+
+    /// @inheritdoc IStakedUSDai
+    function cumulativeLosses() external view returns (uint256) {
+        return _getStorage().cumulativeLosses;
+    }
+
+    /// @inheritdoc IStakedUSDai
+    function redemptionRequest(uint256 index) external view returns (RedemptionRequest memory) {
+        return _getStorage().requests[index];
+    }
+
+    /// @inheritdoc IStakedUSDai
+    function queueBounds() external view returns (uint256 head, uint256 tail) {
+        StakedUSDaiStorage storage $ = _getStorage();
+        return ($.queueHead, $.queueTail);
+    }
+
+    /// @inheritdoc IStakedUSDai
+    function controllerState(address controller) external view returns (ControllerState memory) {
+        return _getStorage().controllers[controller];
+    }
+
+    /// @inheritdoc IStakedUSDai
+    function loanVault() external view returns (address) {
+        return address(_getStorage().loanVault);
+    }
+
+    /// @inheritdoc IStakedUSDai
+    function params()
+        external
+        view
+        returns (uint256 cooldown, uint256 minRedeemAssets, uint256 maxActiveRequests, uint256 vestingPeriod)
+    {
+        StakedUSDaiStorage storage $ = _getStorage();
+        return ($.cooldown, $.minRedeemAssets, $.maxActiveRequests, $.vestingPeriod);
+    }
+
+    /// @inheritdoc IStakedUSDai
+    function isBlacklisted(address account) external view returns (bool) {
+        return _getStorage().blacklisted[account];
+    }
+
+    /// @inheritdoc IERC20Metadata
+    function decimals() public view override(ERC4626Upgradeable, IERC20Metadata) returns (uint8) {
+        return super.decimals();
+    }
+
+    // ================================================================ internal
+
+    /// @dev Blacklist on every share movement (mint, burn and custody included).
+    function _update(address from, address to, uint256 value) internal override {
+        StakedUSDaiStorage storage $ = _getStorage();
+        if (from != address(0)) _requireNotBlacklisted($, from);
+        if (to != address(0)) _requireNotBlacklisted($, to);
+        super._update(from, to, value);
+    }
+
+    function _checkClaim(
+        StakedUSDaiStorage storage $,
+        uint256 amount,
+        address receiver,
+        address controller
+    ) private view returns (ControllerState storage) {
+        if (amount == 0) revert StakedUSDaiZeroAmount();
+        if (receiver == address(0)) revert StakedUSDaiZeroAddress();
+        if (msg.sender != controller && !$.operators[controller][msg.sender]) {
+            revert StakedUSDaiNotOperator(msg.sender, controller);
+        }
+        _requireNotBlacklisted($, msg.sender);
+        _requireNotBlacklisted($, controller);
+        _requireNotBlacklisted($, receiver);
+        return $.controllers[controller];
+    }
+
+    function _claim(
+        StakedUSDaiStorage storage $,
+        ControllerState storage state,
+        address controller,
+        address receiver,
+        uint256 assets,
+        uint256 shares
+    ) private {
+        state.claimableShares -= uint128(shares);
+        state.claimableAssets -= uint128(assets);
+        $.totalClaimableAssets -= uint128(assets);
+        emit Withdraw(msg.sender, receiver, controller, assets, shares);
+
+        IERC20(asset()).safeTransfer(receiver, assets);
+    }
+
+    /// @dev Starts vesting `amount` on top of what is still unvested, so the price does not jump.
+    function _addGain(StakedUSDaiStorage storage $, uint256 amount) private {
+        uint256 unvested = _unvested($) + amount;
+        uint256 end = block.timestamp + $.vestingPeriod;
+        $.idleAssets = _toUint128(uint256($.idleAssets) + amount);
+        $.vestingAmount = _toUint128(unvested);
+        $.vestingStart = uint40(block.timestamp);
+        $.vestingEnd = uint40(end);
+        emit GainVesting(amount, unvested, end);
+    }
+
+    /// @dev Linear vesting, rounded up so NAV rounds down.
+    function _unvested(StakedUSDaiStorage storage $) private view returns (uint256) {
+        uint256 end = $.vestingEnd;
+        if (block.timestamp >= end) return 0;
+        return uint256($.vestingAmount).mulDivUp(end - block.timestamp, end - $.vestingStart);
+    }
+
+    function _setRedemptionParams(
+        StakedUSDaiStorage storage $,
+        uint256 cooldown,
+        uint256 minRedeemAssets,
+        uint256 maxActiveRequests
+    ) private {
+        if (cooldown > MAX_COOLDOWN_SECONDS)
+            revert StakedUSDaiParamOutOfRange(cooldown, MAX_COOLDOWN_SECONDS);
+        if (maxActiveRequests == 0 || maxActiveRequests > MAX_ACTIVE_REQUESTS_CAP) {
+            revert StakedUSDaiParamOutOfRange(maxActiveRequests, MAX_ACTIVE_REQUESTS_CAP);
+        }
+        $.cooldown = uint32(cooldown);
+        $.minRedeemAssets = _toUint128(minRedeemAssets);
+        $.maxActiveRequests = uint16(maxActiveRequests);
+        emit RedemptionParamsSet(cooldown, minRedeemAssets, maxActiveRequests);
+    }
+
+    function _setVestingPeriod(StakedUSDaiStorage storage $, uint256 vestingPeriod_) private {
+        if (vestingPeriod_ > MAX_VESTING_PERIOD_SECONDS) {
+            revert StakedUSDaiParamOutOfRange(vestingPeriod_, MAX_VESTING_PERIOD_SECONDS);
+        }
+        $.vestingPeriod = uint32(vestingPeriod_);
+        emit VestingPeriodSet(vestingPeriod_);
+    }
+
+    function _requireNotBlacklisted(StakedUSDaiStorage storage $, address account) private view {
+        if ($.blacklisted[account]) revert StakedUSDaiBlacklisted(account);
+    }
+
+    function _toUint128(uint256 amount) private pure returns (uint128) {
+        if (amount > type(uint128).max) revert StakedUSDaiAmountOverflow(amount);
+        return uint128(amount);
+    }
+}
