@@ -21,6 +21,10 @@ export interface ProtocolConfig {
     /** Supply cap in USDai units (18 decimals). */
     supplyCap: bigint;
   };
+  receipts: {
+    /** Distinct ATTESTOR signatures a GpuReceipt mint needs (k of n). */
+    attestationThreshold: number;
+  };
   governance: {
     /** TimelockController delay on live networks. */
     timelockMinDelaySeconds: number;
@@ -32,6 +36,7 @@ const LOCAL: ProtocolConfig = {
   external: {},
   mocks: { reserveDecimals: 6, tbillApyBps: 450 },
   usdai: { supplyCap: parseUnits("1000000000", 18) },
+  receipts: { attestationThreshold: 2 },
   governance: { timelockMinDelaySeconds: 0 },
 };
 
@@ -50,6 +55,7 @@ const SEPOLIA: ProtocolConfig = {
   },
   mocks: { reserveDecimals: 6, tbillApyBps: 450 },
   usdai: { supplyCap: parseUnits("10000000", 18) },
+  receipts: { attestationThreshold: 2 },
   governance: { timelockMinDelaySeconds: 2 * 24 * 60 * 60 },
 };
 

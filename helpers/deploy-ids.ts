@@ -3,12 +3,15 @@ export const DeployIds = {
   ReserveToken: "ReserveToken",
   TBillVault: "TBillVault",
   USDai: "USDai",
+  GpuReceipt: "GpuReceipt",
+  GpuReceiptRenderer: "GpuReceiptRenderer",
 } as const;
 
 /** hardhat-deploy tags (DESIGN.md, "Deploy tags"). */
 export const Tags = {
   Mocks: "mocks",
   USDai: "usdai",
+  Receipts: "receipts",
   Roles: "roles",
   Protocol: "protocol",
 } as const;

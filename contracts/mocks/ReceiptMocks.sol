@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {ERC721Holder} from "@openzeppelin/contracts/token/ERC721/utils/ERC721Holder.sol";
+
+import {GpuReceipt} from "../collateral/GpuReceipt.sol";
+
+/// @notice A contract that accepts ERC-721 tokens, standing in for the loan vault in receipt tests.
+/// @dev Test double. Never deployed outside the local networks.
+contract ReceiptHolderMock is ERC721Holder {}
+
+/// @notice A second GpuReceipt implementation used to test that upgrades keep state and stay gated by UPGRADER.
+/// @dev Test double. Never deployed outside the local networks.
+contract GpuReceiptV2Mock is GpuReceipt {
+    function upgradeMarker() external pure returns (string memory) {
+        return "GpuReceipt v2";
+    }
+}
