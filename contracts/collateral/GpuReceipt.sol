@@ -102,9 +102,9 @@ contract GpuReceipt is IGpuReceipt, ProtocolUpgradeable, ERC721Upgradeable, EIP7
         IGpuReceiptRenderer renderer_
     ) external initializer {
         if (admin == address(0)) revert GpuReceiptZeroAddress();
+        __ProtocolUpgradeable_init(admin);
         __ERC721_init("GPU Receipt", "GPUR");
         __EIP712_init("GpuReceipt", "1");
-        __ProtocolUpgradeable_init(admin);
         _setAttestationThreshold(attestationThreshold_);
         _setRenderer(renderer_);
     }
