@@ -265,6 +265,26 @@ describe("GpuReceipt", () => {
       await expectMintReverts(await mintArgs({ to: target }), "ERC721InvalidReceiver", [target]);
     });
 
+    it("cannot be re-entered from the receiver's ERC-721 callback", async () => {
+      const receiver = await ethers.deployContract("ReentrantReceiptReceiver", [await receipts.getAddress()]);
+      const receiverAddress = await receiver.getAddress();
+      await receipts.connect(f.actors.deployer).grantRole(Roles.RECEIPT_HOLDER, receiverAddress);
+      await receipts.connect(f.actors.deployer).grantRole(Roles.TOKENIZER, receiverAddress);
+      const outer = await mintArgs({ tag: "outer", to: receiverAddress });
+      const inner = await mintArgs({ tag: "inner", to: receiverAddress });
+      const encode = (a: MintArgs) =>
+        receipts.interface.encodeFunctionData("mint", [a.to, a.asset, a.serials, a.attestation]);
+
+      const reads = mintReads(outer);
+      const before = await snapshot(reads);
+      await expect(receiver.callWithReentry(encode(outer), encode(inner))).to.be.revertedWithCustomError(
+        receipts,
+        "ReentrancyGuardReentrantCall",
+      );
+      await expectUnchanged(before, reads);
+      expect(await receipts.receiptOfSerial(inner.serials[0])).to.equal(0n);
+    });
+
     it("refuses a caller without TOKENIZER_ROLE", async () => {
       const a = await mintArgs();
       await expectMintReverts(
