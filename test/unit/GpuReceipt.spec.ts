@@ -4,6 +4,7 @@ import { time } from "@nomicfoundation/hardhat-network-helpers";
 import {
   type Signer,
   ContractFactory,
+  type Interface,
   MaxUint256,
   ZeroAddress,
   ZeroHash,
@@ -1046,7 +1047,7 @@ describe("GpuReceipt", () => {
       for (const interfaceId of Object.values(ids)) {
         expect(await receipts.supportsInterface(interfaceId), interfaceId).to.equal(true);
       }
-      const iface = receipts.interface;
+      const iface: Interface = receipts.interface;
       const own = [
         "mint",
         "appraise",
@@ -1136,11 +1137,29 @@ describe("GpuReceipt", () => {
       await mintReceipt();
       const renderer = await ethers.getContractAt("GpuReceiptRenderer", await receipts.renderer());
       const record = await receipts.assetOf(1n);
+      const { asset, appraisal, insurance } = record;
       const asObject = {
-        asset: { ...record.asset.toObject() },
+        asset: {
+          model: asset.model,
+          gpuCount: asset.gpuCount,
+          site: asset.site,
+          custodian: asset.custodian,
+          credentialsHash: asset.credentialsHash,
+        },
         status: Status.None,
-        appraisal: { ...record.appraisal.toObject() },
-        insurance: { ...record.insurance.toObject() },
+        appraisal: {
+          valueUsd: appraisal.valueUsd,
+          appraisedAt: appraisal.appraisedAt,
+          markdownBpsPerQuarter: appraisal.markdownBpsPerQuarter,
+          residualFloorBps: appraisal.residualFloorBps,
+          appraiser: appraisal.appraiser,
+        },
+        insurance: {
+          policyHash: insurance.policyHash,
+          insuredValueUsd: insurance.insuredValueUsd,
+          expiry: insurance.expiry,
+          insurer: insurance.insurer,
+        },
       };
       const uri = await renderer.tokenURI(1n, asObject, 0n);
       const json = JSON.parse(Buffer.from(uri.split(",")[1], "base64").toString("utf8")) as Metadata;

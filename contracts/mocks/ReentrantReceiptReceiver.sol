@@ -2,22 +2,7 @@
 pragma solidity 0.8.28;
 
 import {IERC721Receiver} from "@openzeppelin/contracts/token/ERC721/IERC721Receiver.sol";
-import {ERC721Holder} from "@openzeppelin/contracts/token/ERC721/utils/ERC721Holder.sol";
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
-
-import {GpuReceipt} from "../collateral/GpuReceipt.sol";
-
-/// @notice A contract that accepts ERC-721 tokens, standing in for the loan vault in receipt tests.
-/// @dev Test double. Never deployed outside the local networks.
-contract ReceiptHolderMock is ERC721Holder {}
-
-/// @notice A second GpuReceipt implementation used to test that upgrades keep state and stay gated by UPGRADER.
-/// @dev Test double. Never deployed outside the local networks.
-contract GpuReceiptV2Mock is GpuReceipt {
-    function upgradeMarker() external pure returns (string memory) {
-        return "GpuReceipt v2";
-    }
-}
 
 /// @notice A receipt holder and tokenizer whose ERC-721 callback re-enters the receipt contract with `reentry`.
 /// @dev Test double. Never deployed outside the local networks.
