@@ -31,6 +31,10 @@ export interface ProtocolConfig {
     /** Cap on a controller's active redemption requests. */
     maxActiveRequests: number;
   };
+  receipts: {
+    /** Distinct ATTESTOR signatures a GpuReceipt mint needs (k of n). */
+    attestationThreshold: number;
+  };
   governance: {
     /** TimelockController delay on live networks. */
     timelockMinDelaySeconds: number;
@@ -50,6 +54,7 @@ const LOCAL: ProtocolConfig = {
     minRedeemAssets: parseUnits("10", 18),
     maxActiveRequests: 10,
   },
+  receipts: { attestationThreshold: 2 },
   governance: { timelockMinDelaySeconds: 0 },
 };
 
@@ -74,6 +79,7 @@ const SEPOLIA: ProtocolConfig = {
     minRedeemAssets: parseUnits("100", 18),
     maxActiveRequests: 10,
   },
+  receipts: { attestationThreshold: 2 },
   governance: { timelockMinDelaySeconds: 2 * 24 * 60 * 60 },
 };
 

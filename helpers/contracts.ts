@@ -1,7 +1,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { Signer } from "ethers";
 
-import type { MockERC20, MockTBillVault, StakedUSDai, USDai } from "../typechain-types";
+import type { GpuReceipt, MockERC20, MockTBillVault, StakedUSDai, USDai } from "../typechain-types";
 import { DeployIds } from "./deploy-ids";
 
 /**
@@ -21,6 +21,9 @@ async function at<T>(
 
 export const getUSDai = (hre: HardhatRuntimeEnvironment, signer?: Signer) =>
   at<USDai>(hre, DeployIds.USDai, "USDai", signer);
+
+export const getGpuReceipt = (hre: HardhatRuntimeEnvironment, signer?: Signer) =>
+  at<GpuReceipt>(hre, DeployIds.GpuReceipt, "GpuReceipt", signer);
 
 export const getReserveToken = (hre: HardhatRuntimeEnvironment, signer?: Signer) =>
   at<MockERC20>(hre, DeployIds.ReserveToken, "MockERC20", signer);

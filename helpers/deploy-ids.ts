@@ -4,6 +4,8 @@ export const DeployIds = {
   TBillVault: "TBillVault",
   USDai: "USDai",
   StakedUSDai: "StakedUSDai",
+  GpuReceipt: "GpuReceipt",
+  GpuReceiptRenderer: "GpuReceiptRenderer",
 } as const;
 
 /** hardhat-deploy tags (DESIGN.md, "Deploy tags"). */
@@ -11,6 +13,7 @@ export const Tags = {
   Mocks: "mocks",
   USDai: "usdai",
   StakedUSDai: "susdai",
+  Receipts: "receipts",
   Roles: "roles",
   Protocol: "protocol",
 } as const;
