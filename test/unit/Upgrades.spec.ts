@@ -32,7 +32,10 @@ describe("Upgrades", () => {
 
       it("refuses an upgrade from an account without UPGRADER", async () => {
         const { actors } = f;
-        const proxy = await hre.ethers.getContractAt(name, (await hre.deployments.get(name)).address);
+        const proxy = await hre.ethers.getContractAt(
+          "ProtocolUpgradeable",
+          (await hre.deployments.get(name)).address,
+        );
         const implementationBefore = await getImplementationAddress(await proxy.getAddress());
         const next = await hre.ethers.deployContract(name);
         for (const account of [actors.attacker, actors.guardian]) {
