@@ -26,8 +26,8 @@ export interface ProtocolConfig {
     cooldownSeconds: number;
     /** Seconds over which a lump gain (harvest, fees) vests. */
     vestingPeriodSeconds: number;
-    /** Minimum value of a redemption request, in USDai (18 decimals). */
-    minRedeemAssets: bigint;
+    /** Minimum size of a redemption request, in sUSDai shares (18 decimals). */
+    minRedeemShares: bigint;
     /** Cap on a controller's active redemption requests. */
     maxActiveRequests: number;
   };
@@ -51,7 +51,7 @@ const LOCAL: ProtocolConfig = {
   susdai: {
     cooldownSeconds: 7 * DAY,
     vestingPeriodSeconds: DAY,
-    minRedeemAssets: parseUnits("10", 18),
+    minRedeemShares: parseUnits("10", 18),
     maxActiveRequests: 10,
   },
   receipts: { attestationThreshold: 2 },
@@ -76,7 +76,7 @@ const SEPOLIA: ProtocolConfig = {
   susdai: {
     cooldownSeconds: 7 * DAY,
     vestingPeriodSeconds: DAY,
-    minRedeemAssets: parseUnits("100", 18),
+    minRedeemShares: parseUnits("100", 18),
     maxActiveRequests: 10,
   },
   receipts: { attestationThreshold: 2 },

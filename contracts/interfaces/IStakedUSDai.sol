@@ -111,7 +111,7 @@ interface IStakedUSDai is IERC4626, IERC7540Operator, IERC7540Redeem {
     event LoanVaultSet(address indexed loanVault);
 
     /// @notice Redemption parameters changed.
-    event RedemptionParamsSet(uint256 cooldown, uint256 minRedeemAssets, uint256 maxActiveRequests);
+    event RedemptionParamsSet(uint256 cooldown, uint256 minRedeemShares, uint256 maxActiveRequests);
 
     /// @notice The vesting period of lump gains is now `vestingPeriod` seconds.
     event VestingPeriodSet(uint256 vestingPeriod);
@@ -136,8 +136,8 @@ interface IStakedUSDai is IERC4626, IERC7540Operator, IERC7540Redeem {
     /// @notice `caller` is neither `controller` nor an operator of it.
     error StakedUSDaiNotOperator(address caller, address controller);
 
-    /// @notice A request worth `assets` USDai is below the minimum `minAssets`.
-    error StakedUSDaiRequestTooSmall(uint256 assets, uint256 minAssets);
+    /// @notice A request of `shares` is below the minimum `minShares`.
+    error StakedUSDaiRequestTooSmall(uint256 shares, uint256 minShares);
 
     /// @notice `controller` already has `active` requests, the maximum.
     error StakedUSDaiTooManyRequests(address controller, uint256 active);
@@ -187,6 +187,8 @@ interface IStakedUSDai is IERC4626, IERC7540Operator, IERC7540Redeem {
 
     /// @notice Sends `amount` idle USDai to `borrower` for a new loan. Idle USDai owed to waiting redemptions (valued
     /// now) is not available: the queue comes first.
+    /// @dev The loan vault must call this before it adds the loan to `loanAssets()`; otherwise NAV would count the
+    /// principal twice while the queue's claim is valued.
     function fundLoan(address borrower, uint256 amount) external;
 
     /// @notice Pulls `principal + interest` USDai from the loan vault back into idle.
@@ -204,11 +206,11 @@ interface IStakedUSDai is IERC4626, IERC7540Operator, IERC7540Redeem {
     /// @notice Sets the loan vault NAV reads from (DEFAULT_ADMIN); the current one must report no loan assets.
     function setLoanVault(address loanVault) external;
 
-    /// @notice Sets the cooldown, the minimum request value and the cap on active requests per controller
-    /// (DEFAULT_ADMIN).
+    /// @notice Sets the cooldown, the minimum request size in shares and the cap on active requests per controller
+    /// (DEFAULT_ADMIN). The minimum is in shares so a request needs no NAV read.
     function setRedemptionParams(
         uint256 cooldown,
-        uint256 minRedeemAssets,
+        uint256 minRedeemShares,
         uint256 maxActiveRequests
     ) external;
 
@@ -251,11 +253,11 @@ interface IStakedUSDai is IERC4626, IERC7540Operator, IERC7540Redeem {
     /// @notice The loan vault NAV reads from.
     function loanVault() external view returns (address);
 
-    /// @notice Cooldown, minimum request value, cap on active requests per controller, vesting period.
+    /// @notice Cooldown, minimum request size in shares, cap on active requests per controller, vesting period.
     function params()
         external
         view
-        returns (uint256 cooldown, uint256 minRedeemAssets, uint256 maxActiveRequests, uint256 vestingPeriod);
+        returns (uint256 cooldown, uint256 minRedeemShares, uint256 maxActiveRequests, uint256 vestingPeriod);
 
     /// @notice Whether `account` is blacklisted.
     function isBlacklisted(address account) external view returns (bool);

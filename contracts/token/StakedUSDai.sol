@@ -50,7 +50,7 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
         uint128 totalPendingShares;
         uint128 totalClaimableAssets;
         // slot 4
-        uint128 minRedeemAssets;
+        uint128 minRedeemShares;
         uint128 cumulativeLosses;
         mapping(uint256 index => RedemptionRequest) requests;
         mapping(address controller => ControllerState) controllers;
@@ -74,7 +74,7 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
     /// @param loanVault_ The loan vault NAV reads from, or zero until it is deployed.
     /// @param cooldown Seconds between a request and its earliest service.
     /// @param vestingPeriod_ Seconds over which a lump gain vests.
-    /// @param minRedeemAssets Minimum value of a request, in USDai.
+    /// @param minRedeemShares Minimum size of a request, in shares.
     /// @param maxActiveRequests Cap on a controller's active requests.
     function initialize(
         address admin,
@@ -82,7 +82,7 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
         address loanVault_,
         uint256 cooldown,
         uint256 vestingPeriod_,
-        uint256 minRedeemAssets,
+        uint256 minRedeemShares,
         uint256 maxActiveRequests
     ) external initializer {
         if (admin == address(0) || address(usdai) == address(0)) revert StakedUSDaiZeroAddress();
@@ -93,7 +93,7 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
         StakedUSDaiStorage storage $ = _getStorage();
         $.loanVault = ILoanVaultAssets(loanVault_);
         emit LoanVaultSet(loanVault_);
-        _setRedemptionParams($, cooldown, minRedeemAssets, maxActiveRequests);
+        _setRedemptionParams($, cooldown, minRedeemShares, maxActiveRequests);
         _setVestingPeriod($, vestingPeriod_);
     }
 
@@ -151,8 +151,7 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
         _requireNotBlacklisted($, controller);
         if (msg.sender != owner && !$.operators[owner][msg.sender])
             _spendAllowance(owner, msg.sender, shares);
-        uint256 assets = _convertToAssets(shares, Math.Rounding.Floor);
-        if (assets < $.minRedeemAssets) revert StakedUSDaiRequestTooSmall(assets, $.minRedeemAssets);
+        if (shares < $.minRedeemShares) revert StakedUSDaiRequestTooSmall(shares, $.minRedeemShares);
         ControllerState storage state = $.controllers[controller];
         if (state.activeRequests >= $.maxActiveRequests) {
             revert StakedUSDaiTooManyRequests(controller, state.activeRequests);
@@ -348,10 +347,10 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
     /// @inheritdoc IStakedUSDai
     function setRedemptionParams(
         uint256 cooldown,
-        uint256 minRedeemAssets,
+        uint256 minRedeemShares,
         uint256 maxActiveRequests
     ) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _setRedemptionParams(_getStorage(), cooldown, minRedeemAssets, maxActiveRequests);
+        _setRedemptionParams(_getStorage(), cooldown, minRedeemShares, maxActiveRequests);
     }
 
     /// @inheritdoc IStakedUSDai
@@ -507,10 +506,10 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
     function params()
         external
         view
-        returns (uint256 cooldown, uint256 minRedeemAssets, uint256 maxActiveRequests, uint256 vestingPeriod)
+        returns (uint256 cooldown, uint256 minRedeemShares, uint256 maxActiveRequests, uint256 vestingPeriod)
     {
         StakedUSDaiStorage storage $ = _getStorage();
-        return ($.cooldown, $.minRedeemAssets, $.maxActiveRequests, $.vestingPeriod);
+        return ($.cooldown, $.minRedeemShares, $.maxActiveRequests, $.vestingPeriod);
     }
 
     /// @inheritdoc IStakedUSDai
@@ -525,11 +524,12 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
 
     // ================================================================ internal
 
-    /// @dev Blacklist on every share movement (mint, burn and custody included).
+    /// @dev Blacklist on every share movement. Mint and burn sides (zero) and the vault's own custody are exempt: the
+    /// vault cannot be blacklisted in any meaningful way, and skipping it saves a cold read per request and service.
     function _update(address from, address to, uint256 value) internal override {
         StakedUSDaiStorage storage $ = _getStorage();
-        if (from != address(0)) _requireNotBlacklisted($, from);
-        if (to != address(0)) _requireNotBlacklisted($, to);
+        if (from != address(0) && from != address(this)) _requireNotBlacklisted($, from);
+        if (to != address(0) && to != address(this)) _requireNotBlacklisted($, to);
         super._update(from, to, value);
     }
 
@@ -587,7 +587,7 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
     function _setRedemptionParams(
         StakedUSDaiStorage storage $,
         uint256 cooldown,
-        uint256 minRedeemAssets,
+        uint256 minRedeemShares,
         uint256 maxActiveRequests
     ) private {
         if (cooldown > MAX_COOLDOWN_SECONDS)
@@ -596,9 +596,9 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
             revert StakedUSDaiParamOutOfRange(maxActiveRequests, MAX_ACTIVE_REQUESTS_CAP);
         }
         $.cooldown = uint32(cooldown);
-        $.minRedeemAssets = _toUint128(minRedeemAssets);
+        $.minRedeemShares = _toUint128(minRedeemShares);
         $.maxActiveRequests = uint16(maxActiveRequests);
-        emit RedemptionParamsSet(cooldown, minRedeemAssets, maxActiveRequests);
+        emit RedemptionParamsSet(cooldown, minRedeemShares, maxActiveRequests);
     }
 
     function _setVestingPeriod(StakedUSDaiStorage storage $, uint256 vestingPeriod_) private {

@@ -1,6 +1,7 @@
 import { receiptsSuite } from "./receipts";
+import { susdaiSuite } from "./susdai";
 import type { BenchSuite } from "./types";
 import { usdaiSuite } from "./usdai";
 
 /** Every gas suite, in table order. Ceilings live in gas/ceilings.json. */
-export const SUITES: BenchSuite[] = [usdaiSuite, receiptsSuite];
+export const SUITES: BenchSuite[] = [usdaiSuite, susdaiSuite, receiptsSuite];

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+
+import {ILoanVaultAssets} from "../interfaces/ILoanVault.sol";
+import {IStakedUSDai} from "../interfaces/IStakedUSDai.sol";
+
+/// @notice Stands in for the LoanVault on sUSDai: reports `loanAssets()` and drives the LOAN_VAULT hooks with the
+/// same bookkeeping the real vault does (funding adds principal, repayment removes it, a loss writes it down).
+/// @dev Test double. Never deployed outside the local networks.
+contract MockLoanVaultForStaking is ILoanVaultAssets {
+    IStakedUSDai public immutable staked;
+    IERC20 public immutable usdai;
+    uint256 public loanAssets;
+
+    constructor(IStakedUSDai staked_) {
+        staked = staked_;
+        usdai = IERC20(staked_.asset());
+    }
+
+    /// @notice Lends `amount` to `borrower`: sUSDai sends it, the book grows by it.
+    function fund(address borrower, uint256 amount) external {
+        // Hook first, book after: sUSDai values the queue's claim with NAV as it stands before the loan.
+        staked.fundLoan(borrower, amount);
+        loanAssets += amount;
+    }
+
+    /// @notice Interest accrues on the book (what the real vault's per-second accrual does).
+    function accrue(uint256 interest) external {
+        loanAssets += interest;
+    }
+
+    /// @notice Repays `principal + interest` (already accrued into the book) from USDai this mock holds.
+    function repay(uint256 principal, uint256 interest) external {
+        loanAssets -= principal + interest;
+        usdai.approve(address(staked), principal + interest);
+        staked.receiveRepayment(principal, interest);
+    }
+
+    /// @notice Sends a lump gain (fees, recoveries) from USDai this mock holds.
+    function gain(uint256 amount) external {
+        usdai.approve(address(staked), amount);
+        staked.receiveGain(amount);
+    }
+
+    /// @notice Writes `amount` of the book off as a realized loss.
+    function writeOff(uint256 amount) external {
+        loanAssets -= amount;
+        staked.recordLoss(amount);
+    }
+}

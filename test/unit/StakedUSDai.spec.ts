@@ -1,0 +1,538 @@
+import { expect } from "chai";
+import hre from "hardhat";
+import { time } from "@nomicfoundation/hardhat-network-helpers";
+import { MaxUint256, parseUnits, ZeroAddress } from "ethers";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+
+import { deployProtocol } from "../fixtures/protocol";
+import { expectUnchanged, snapshot, type Reads } from "../helpers/state";
+import { deployBehindProxy } from "../helpers/proxy";
+import { Roles } from "../../helpers/roles";
+import type { MockLoanVaultForStaking } from "../../typechain-types";
+
+const usd = (n: string | number) => parseUnits(String(n), 18);
+const usdc = (n: string | number) => parseUnits(String(n), 6);
+const DAY = 24 * 3600;
+const COOLDOWN = 7 * DAY;
+
+/**
+ * sUSDai with a loan-vault double wired the way the deploy wires the real one: lender1..3 hold USDai and have
+ * approved sUSDai; the double holds LOAN_VAULT.
+ */
+const stakingFixture = hre.deployments.createFixture(async () => {
+  const f = await deployProtocol();
+  const { usdai, susdai, reserve, actors } = f;
+  for (const lender of [actors.lender1, actors.lender2, actors.lender3]) {
+    await reserve.mint(lender.address, usdc(1_000_000));
+    await reserve.connect(lender).approve(usdai.target, MaxUint256);
+    await usdai.connect(lender).deposit(usdc(1_000_000), 0n, lender.address);
+    await usdai.connect(lender).approve(susdai.target, MaxUint256);
+  }
+  const loans = (await hre.ethers.deployContract("MockLoanVaultForStaking", [
+    susdai.target,
+  ])) as unknown as MockLoanVaultForStaking;
+  await susdai.connect(actors.deployer).setLoanVault(loans.target);
+  await susdai.connect(actors.deployer).grantRole(Roles.LOAN_VAULT, loans.target);
+  return { ...f, loans };
+});
+
+type Fixture = Awaited<ReturnType<typeof stakingFixture>>;
+
+describe("StakedUSDai", () => {
+  let f: Fixture;
+  let lender1: HardhatEthersSigner, lender2: HardhatEthersSigner, lender3: HardhatEthersSigner;
+
+  const reads = (): Reads => ({
+    supply: () => f.susdai.totalSupply(),
+    idle: () => f.susdai.idleAssets(),
+    lender1: () => f.susdai.balanceOf(lender1.address),
+    lender2: () => f.susdai.balanceOf(lender2.address),
+    custody: () => f.susdai.balanceOf(f.susdai.target),
+    pending: () => f.susdai.totalPendingShares(),
+    claimable: () => f.susdai.totalClaimableAssets(),
+    queue: () => f.susdai.queueBounds(),
+    lender1Usdai: () => f.usdai.balanceOf(lender1.address),
+  });
+
+  beforeEach(async () => {
+    f = await stakingFixture();
+    ({ lender1, lender2, lender3 } = f.actors);
+  });
+
+  describe("initialize", () => {
+    it("sets metadata, asset, parameters and roles", async () => {
+      const { susdai, usdai, actors, loans } = f;
+      expect(await susdai.name()).to.equal("Staked USDai");
+      expect(await susdai.symbol()).to.equal("sUSDai");
+      expect(await susdai.decimals()).to.equal(18n);
+      expect(await susdai.asset()).to.equal(usdai.target);
+      expect(await susdai.share()).to.equal(susdai.target);
+      expect(await susdai.loanVault()).to.equal(loans.target);
+      expect(await susdai.params()).to.deep.equal([BigInt(COOLDOWN), usd(10), 10n, BigInt(DAY)]);
+      expect(await susdai.hasRole(Roles.BLACKLIST, actors.blacklister.address)).to.equal(true);
+    });
+
+    it("cannot be called twice", async () => {
+      const { susdai, usdai, actors } = f;
+      await expect(
+        susdai.initialize(actors.attacker.address, usdai.target, ZeroAddress, 0, 0, 0, 1),
+      ).to.be.revertedWithCustomError(susdai, "InvalidInitialization");
+    });
+
+    it("reverts on zero addresses and out-of-range parameters", async () => {
+      const { susdai, usdai, actors } = f;
+      const admin = actors.deployer.address;
+      await expect(
+        deployBehindProxy("StakedUSDai", [ZeroAddress, usdai.target, ZeroAddress, 0, 0, 0, 1]),
+      ).to.be.revertedWithCustomError(susdai, "StakedUSDaiZeroAddress");
+      await expect(deployBehindProxy("StakedUSDai", [admin, usdai.target, ZeroAddress, 91 * DAY, 0, 0, 1]))
+        .to.be.revertedWithCustomError(susdai, "StakedUSDaiParamOutOfRange")
+        .withArgs(91 * DAY, 90 * DAY);
+      await expect(deployBehindProxy("StakedUSDai", [admin, usdai.target, ZeroAddress, 0, 31 * DAY, 0, 1]))
+        .to.be.revertedWithCustomError(susdai, "StakedUSDaiParamOutOfRange")
+        .withArgs(31 * DAY, 30 * DAY);
+      await expect(deployBehindProxy("StakedUSDai", [admin, usdai.target, ZeroAddress, 0, 0, 0, 0]))
+        .to.be.revertedWithCustomError(susdai, "StakedUSDaiParamOutOfRange")
+        .withArgs(0, 100);
+    });
+  });
+
+  describe("deposit", () => {
+    it("mints shares at the current price and tracks idle USDai", async () => {
+      const { susdai } = f;
+      await expect(susdai.connect(lender1)["deposit(uint256,address)"](usd(1_000), lender2.address))
+        .to.emit(susdai, "Deposit")
+        .withArgs(lender1.address, lender2.address, usd(1_000), usd(1_000));
+      expect(await susdai.balanceOf(lender2.address)).to.equal(usd(1_000));
+      expect(await susdai.idleAssets()).to.equal(usd(1_000));
+      expect(await susdai.totalAssets()).to.equal(usd(1_000));
+    });
+
+    it("enforces the minimum-shares bound", async () => {
+      const { susdai } = f;
+      const before = await snapshot(reads());
+      await expect(
+        susdai.connect(lender1)["deposit(uint256,address,uint256)"](usd(10), lender1.address, usd(10) + 1n),
+      )
+        .to.be.revertedWithCustomError(susdai, "StakedUSDaiSlippageShares")
+        .withArgs(usd(10), usd(10) + 1n);
+      await expectUnchanged(before, reads());
+      await susdai.connect(lender1)["deposit(uint256,address,uint256)"](usd(10), lender1.address, usd(10));
+    });
+
+    it("reverts on zero, while paused, and for blacklisted callers or receivers", async () => {
+      const { susdai, actors } = f;
+      const before = await snapshot(reads());
+      await expect(
+        susdai.connect(lender1)["deposit(uint256,address)"](0n, lender1.address),
+      ).to.be.revertedWithCustomError(susdai, "StakedUSDaiZeroAmount");
+      await susdai.connect(actors.blacklister).setBlacklisted(lender2.address, true);
+      await expect(susdai.connect(lender2)["deposit(uint256,address)"](usd(1), lender1.address))
+        .to.be.revertedWithCustomError(susdai, "StakedUSDaiBlacklisted")
+        .withArgs(lender2.address);
+      // a blacklisted receiver has a max deposit of zero (ERC-4626), which is the revert it gets
+      await expect(susdai.connect(lender1)["deposit(uint256,address)"](usd(1), lender2.address))
+        .to.be.revertedWithCustomError(susdai, "ERC4626ExceededMaxDeposit")
+        .withArgs(lender2.address, usd(1), 0n);
+      expect(await susdai.maxDeposit(lender2.address)).to.equal(0n);
+      await susdai.connect(actors.guardian).pause();
+      expect(await susdai.maxDeposit(lender1.address)).to.equal(0n);
+      await expect(
+        susdai.connect(lender1)["deposit(uint256,address)"](usd(1), lender1.address),
+      ).to.be.revertedWithCustomError(susdai, "EnforcedPause");
+      await expectUnchanged(before, reads());
+    });
+
+    it("a donation does not move the price", async () => {
+      const { susdai, usdai } = f;
+      await susdai.connect(lender1)["deposit(uint256,address)"](usd(1_000), lender1.address);
+      await usdai.connect(lender2).transfer(susdai.target, usd(500_000));
+      expect(await susdai.totalAssets()).to.equal(usd(1_000));
+      expect(await susdai.convertToAssets(usd(1))).to.equal(usd(1));
+    });
+  });
+
+  describe("mint", () => {
+    it("pulls the assets for exact shares and enforces the maximum-assets bound", async () => {
+      const { susdai, loans } = f;
+      await susdai.connect(lender1)["deposit(uint256,address)"](usd(1_000), lender1.address);
+      await loans.accrue(usd(100)); // price 1.1
+      const cost = await susdai.previewMint(usd(10));
+      expect(cost).to.be.greaterThan(usd(11) - 10n);
+      await expect(
+        susdai.connect(lender2)["mint(uint256,address,uint256)"](usd(10), lender2.address, cost - 1n),
+      )
+        .to.be.revertedWithCustomError(susdai, "StakedUSDaiSlippageAssets")
+        .withArgs(cost, cost - 1n);
+      await susdai.connect(lender2)["mint(uint256,address,uint256)"](usd(10), lender2.address, cost);
+      expect(await susdai.balanceOf(lender2.address)).to.equal(usd(10));
+    });
+
+    it("reverts while paused", async () => {
+      const { susdai, actors } = f;
+      await susdai.connect(actors.guardian).pause();
+      expect(await susdai.maxMint(lender1.address)).to.equal(0n);
+      await expect(
+        susdai.connect(lender1)["mint(uint256,address)"](usd(1), lender1.address),
+      ).to.be.revertedWithCustomError(susdai, "EnforcedPause");
+    });
+  });
+
+  describe("requestRedeem", () => {
+    beforeEach(async () => {
+      await f.susdai.connect(lender1)["deposit(uint256,address)"](usd(1_000), lender1.address);
+    });
+
+    it("moves the shares into custody and appends a FIFO entry", async () => {
+      const { susdai } = f;
+      await expect(susdai.connect(lender1).requestRedeem(usd(100), lender2.address, lender1.address))
+        .to.emit(susdai, "RedeemRequest")
+        .withArgs(lender2.address, lender1.address, 0n, lender1.address, usd(100));
+      expect(await susdai.balanceOf(susdai.target)).to.equal(usd(100));
+      expect(await susdai.pendingRedeemRequest(0n, lender2.address)).to.equal(usd(100));
+      expect(await susdai.claimableRedeemRequest(0n, lender2.address)).to.equal(0n);
+      const request = await susdai.redemptionRequest(0n);
+      expect(request.controller).to.equal(lender2.address);
+      expect(request.shares).to.equal(usd(100));
+      expect(request.claimableAt).to.equal(BigInt((await time.latest()) + COOLDOWN));
+      expect(await susdai.queueBounds()).to.deep.equal([0n, 1n]);
+    });
+
+    it("lets an operator or an allowance holder request for the owner", async () => {
+      const { susdai } = f;
+      await expect(susdai.connect(lender2).requestRedeem(usd(50), lender2.address, lender1.address))
+        .to.be.revertedWithCustomError(susdai, "ERC20InsufficientAllowance")
+        .withArgs(lender2.address, 0n, usd(50));
+      await susdai.connect(lender1).approve(lender2.address, usd(50));
+      await susdai.connect(lender2).requestRedeem(usd(50), lender2.address, lender1.address);
+      expect(await susdai.allowance(lender1.address, lender2.address)).to.equal(0n);
+      await expect(susdai.connect(lender1).setOperator(lender3.address, true))
+        .to.emit(susdai, "OperatorSet")
+        .withArgs(lender1.address, lender3.address, true);
+      await susdai.connect(lender3).requestRedeem(usd(50), lender1.address, lender1.address);
+      expect(await susdai.pendingRedeemRequest(0n, lender1.address)).to.equal(usd(50));
+    });
+
+    it("reverts on bad input and changes nothing", async () => {
+      const { susdai, actors } = f;
+      const before = await snapshot(reads());
+      await expect(
+        susdai.connect(lender1).requestRedeem(0n, lender1.address, lender1.address),
+      ).to.be.revertedWithCustomError(susdai, "StakedUSDaiZeroAmount");
+      await expect(
+        susdai.connect(lender1).requestRedeem(usd(1), ZeroAddress, lender1.address),
+      ).to.be.revertedWithCustomError(susdai, "StakedUSDaiZeroAddress");
+      await expect(susdai.connect(lender1).requestRedeem(usd(9), lender1.address, lender1.address))
+        .to.be.revertedWithCustomError(susdai, "StakedUSDaiRequestTooSmall")
+        .withArgs(usd(9), usd(10));
+      await expect(susdai.connect(lender1).requestRedeem(usd(1_001), lender1.address, lender1.address))
+        .to.be.revertedWithCustomError(susdai, "ERC20InsufficientBalance")
+        .withArgs(lender1.address, usd(1_000), usd(1_001));
+      await susdai.connect(actors.blacklister).setBlacklisted(lender2.address, true);
+      await expect(susdai.connect(lender1).requestRedeem(usd(10), lender2.address, lender1.address))
+        .to.be.revertedWithCustomError(susdai, "StakedUSDaiBlacklisted")
+        .withArgs(lender2.address);
+      await susdai.connect(actors.guardian).pause();
+      await expect(
+        susdai.connect(lender1).requestRedeem(usd(10), lender1.address, lender1.address),
+      ).to.be.revertedWithCustomError(susdai, "EnforcedPause");
+      await expectUnchanged(before, reads());
+    });
+
+    it("caps a controller's active requests", async () => {
+      const { susdai } = f;
+      for (let i = 0; i < 10; i++)
+        await susdai.connect(lender1).requestRedeem(usd(10), lender1.address, lender1.address);
+      const before = await snapshot(reads());
+      await expect(susdai.connect(lender1).requestRedeem(usd(10), lender1.address, lender1.address))
+        .to.be.revertedWithCustomError(susdai, "StakedUSDaiTooManyRequests")
+        .withArgs(lender1.address, 10n);
+      await expectUnchanged(before, reads());
+    });
+  });
+
+  describe("serviceRedemptions", () => {
+    beforeEach(async () => {
+      const { susdai } = f;
+      await susdai.connect(lender1)["deposit(uint256,address)"](usd(1_000), lender1.address);
+      await susdai.connect(lender2)["deposit(uint256,address)"](usd(1_000), lender2.address);
+      await susdai.connect(lender1).requestRedeem(usd(400), lender1.address, lender1.address);
+      await susdai.connect(lender2).requestRedeem(usd(300), lender2.address, lender2.address);
+    });
+
+    it("services nothing before the cooldown", async () => {
+      const { susdai } = f;
+      const before = await snapshot(reads());
+      expect(await susdai.serviceRedemptions.staticCall(10n)).to.deep.equal([0n, 0n, 0n]);
+      await susdai.serviceRedemptions(10n);
+      await expectUnchanged(before, reads());
+    });
+
+    it("after the cooldown fills in FIFO order, priced at service time, bounded by maxRequests", async () => {
+      const { susdai, loans } = f;
+      await time.increase(COOLDOWN);
+      await loans.accrue(usd(200)); // NAV 2,200 over 2,000 shares: 1.1
+      await expect(susdai.connect(lender3).serviceRedemptions(1n))
+        .to.emit(susdai, "RedeemRequestServiced")
+        .withArgs(0n, lender1.address, usd(400), (usd(400) * (usd(2_200) + 1n)) / (usd(2_000) + 1n));
+      expect(await susdai.queueBounds()).to.deep.equal([1n, 2n]);
+      expect(await susdai.pendingRedeemRequest(0n, lender1.address)).to.equal(0n);
+      expect(await susdai.claimableRedeemRequest(0n, lender1.address)).to.equal(usd(400));
+      expect(await susdai.pendingRedeemRequest(0n, lender2.address)).to.equal(usd(300));
+      // the remaining holders' price is unchanged by the fill
+      expect(await susdai.convertToAssets(usd(1))).to.be.closeTo(usd(1.1), 1n);
+    });
+
+    it("fills partially when idle USDai is short, and the rest later", async () => {
+      const { susdai, usdai, loans, actors } = f;
+      await time.increase(COOLDOWN);
+      // idle 2,000 less the 700 owed to the queue: 1,300 can be lent
+      await loans.fund(actors.borrower1.address, usd(1_300));
+      await loans.accrue(usd(600)); // NAV 700 idle + 1,900 loans = 2,600 over 2,000 shares: 1.3
+      // lender1's 400 shares are worth 520, lender2's 300 are worth 390: 910 owed, 700 idle
+      const [serviced, shares, assets] = await susdai.serviceRedemptions.staticCall(10n);
+      await expect(susdai.serviceRedemptions(10n)).to.emit(susdai, "RedeemRequestServiced");
+      expect(serviced).to.equal(1n);
+      expect(await susdai.claimableRedeemRequest(0n, lender1.address)).to.equal(usd(400));
+      const lender2Filled = await susdai.claimableRedeemRequest(0n, lender2.address);
+      expect(lender2Filled).to.be.closeTo((usd(180) * 10n) / 13n, usd(0.000001));
+      expect(shares).to.equal(usd(400) + lender2Filled);
+      expect(assets).to.be.closeTo(usd(700), usd(0.000001));
+      expect(await susdai.idleAssets()).to.be.lessThan(usd(0.000001));
+      expect((await susdai.redemptionRequest(1n)).shares).to.equal(usd(300) - lender2Filled);
+      expect(await susdai.pendingRedeemRequest(0n, lender2.address)).to.equal(usd(300) - lender2Filled);
+      // the borrower repays; the rest of the queue is serviced
+      await usdai.connect(lender3).transfer(loans.target, usd(1_900));
+      await loans.repay(usd(1_300), usd(600));
+      await susdai.serviceRedemptions(10n);
+      expect(await susdai.pendingRedeemRequest(0n, lender2.address)).to.equal(0n);
+      expect(await susdai.claimableRedeemRequest(0n, lender2.address)).to.equal(usd(300));
+      expect(await susdai.queueBounds()).to.deep.equal([2n, 2n]);
+      expect((await susdai.controllerState(lender2.address)).activeRequests).to.equal(0n);
+    });
+
+    it("reserves the queue's value from loan funding", async () => {
+      const { susdai, loans, actors } = f;
+      // idle 2,000, pending 700 shares at 1.0
+      await expect(loans.fund(actors.borrower1.address, usd(1_300) + 1n))
+        .to.be.revertedWithCustomError(susdai, "StakedUSDaiInsufficientIdle")
+        .withArgs(usd(1_300) + 1n, usd(1_300));
+    });
+  });
+
+  describe("redeem / withdraw (claims)", () => {
+    beforeEach(async () => {
+      const { susdai } = f;
+      await susdai.connect(lender1)["deposit(uint256,address)"](usd(1_000), lender1.address);
+      await susdai.connect(lender1).requestRedeem(usd(400), lender1.address, lender1.address);
+      await time.increase(COOLDOWN);
+      await susdai.serviceRedemptions(1n);
+    });
+
+    it("pays the serviced assets pro rata", async () => {
+      const { susdai, usdai } = f;
+      const balance = await usdai.balanceOf(lender2.address);
+      await expect(susdai.connect(lender1).redeem(usd(100), lender2.address, lender1.address))
+        .to.emit(susdai, "Withdraw")
+        .withArgs(lender1.address, lender2.address, lender1.address, usd(100), usd(100));
+      expect(await usdai.balanceOf(lender2.address)).to.equal(balance + usd(100));
+      await susdai.connect(lender1).withdraw(usd(300), lender1.address, lender1.address);
+      expect(await susdai.maxRedeem(lender1.address)).to.equal(0n);
+      expect(await susdai.totalClaimableAssets()).to.equal(0n);
+    });
+
+    it("lets an operator claim, and refuses anyone else", async () => {
+      const { susdai } = f;
+      await expect(susdai.connect(lender2).redeem(usd(1), lender2.address, lender1.address))
+        .to.be.revertedWithCustomError(susdai, "StakedUSDaiNotOperator")
+        .withArgs(lender2.address, lender1.address);
+      await susdai.connect(lender1).setOperator(lender2.address, true);
+      await susdai.connect(lender2).redeem(usd(1), lender2.address, lender1.address);
+      expect(await susdai.isOperator(lender1.address, lender2.address)).to.equal(true);
+    });
+
+    it("reverts beyond the claimable and on bad input, changing nothing", async () => {
+      const { susdai, actors } = f;
+      const before = await snapshot(reads());
+      await expect(susdai.connect(lender1).redeem(usd(401), lender1.address, lender1.address))
+        .to.be.revertedWithCustomError(susdai, "StakedUSDaiExceedsClaimable")
+        .withArgs(lender1.address, usd(401), usd(400));
+      await expect(susdai.connect(lender1).withdraw(usd(401), lender1.address, lender1.address))
+        .to.be.revertedWithCustomError(susdai, "StakedUSDaiExceedsClaimable")
+        .withArgs(lender1.address, usd(401), usd(400));
+      await expect(
+        susdai.connect(lender1).redeem(0n, lender1.address, lender1.address),
+      ).to.be.revertedWithCustomError(susdai, "StakedUSDaiZeroAmount");
+      await expect(
+        susdai.connect(lender1).redeem(usd(1), ZeroAddress, lender1.address),
+      ).to.be.revertedWithCustomError(susdai, "StakedUSDaiZeroAddress");
+      await susdai.connect(actors.blacklister).setBlacklisted(lender1.address, true);
+      expect(await susdai.maxRedeem(lender1.address)).to.equal(0n);
+      expect(await susdai.maxWithdraw(lender1.address)).to.equal(0n);
+      await expect(susdai.connect(lender1).redeem(usd(1), lender1.address, lender1.address))
+        .to.be.revertedWithCustomError(susdai, "StakedUSDaiBlacklisted")
+        .withArgs(lender1.address);
+      await expectUnchanged(before, reads());
+    });
+
+    it("keeps working while paused", async () => {
+      const { susdai, actors } = f;
+      await susdai.connect(actors.guardian).pause();
+      await susdai.connect(lender1).redeem(usd(400), lender1.address, lender1.address);
+      expect(await susdai.maxRedeem(lender1.address)).to.equal(0n);
+    });
+  });
+
+  describe("previewRedeem / previewWithdraw", () => {
+    it("revert as ERC-7540 requires", async () => {
+      const { susdai } = f;
+      await expect(susdai.previewRedeem(1n)).to.be.revertedWithCustomError(susdai, "StakedUSDaiAsyncPreview");
+      await expect(susdai.previewWithdraw(1n)).to.be.revertedWithCustomError(
+        susdai,
+        "StakedUSDaiAsyncPreview",
+      );
+    });
+  });
+
+  describe("vesting of lump gains", () => {
+    it("a USDai harvest vests linearly: no jump, full after the period", async () => {
+      const { susdai, usdai, tbill, actors } = f;
+      await susdai.connect(lender1)["deposit(uint256,address)"](usd(10_000), lender1.address);
+      await usdai.connect(actors.reserveManager).allocate(usdc(1_000_000));
+      await time.increase(365 * DAY);
+      await tbill.setApyBps(0);
+      const priceBefore = await susdai.convertToAssets(usd(1));
+      await expect(usdai.harvest()).to.emit(susdai, "GainVesting");
+      const unvested = await susdai.unvestedGains();
+      expect(unvested).to.be.greaterThan(usd(40_000));
+      expect(await susdai.convertToAssets(usd(1))).to.be.closeTo(priceBefore, 10n ** 12n);
+      await time.increase(DAY / 2);
+      const mid = await susdai.convertToAssets(usd(1));
+      expect(mid).to.be.greaterThan(priceBefore);
+      await time.increase(DAY);
+      expect(await susdai.unvestedGains()).to.equal(0n);
+      expect(await susdai.totalAssets()).to.equal(usd(10_000) + unvested);
+    });
+
+    it("refuses a harvest callback from anyone but USDai", async () => {
+      const { susdai } = f;
+      await expect(susdai.connect(lender1).onUSDaiHarvest(1n))
+        .to.be.revertedWithCustomError(susdai, "StakedUSDaiNotUSDai")
+        .withArgs(lender1.address);
+    });
+
+    it("a gain from the loan vault vests too", async () => {
+      const { susdai, usdai, loans } = f;
+      await susdai.connect(lender1)["deposit(uint256,address)"](usd(1_000), lender1.address);
+      await usdai.connect(lender2).transfer(loans.target, usd(100));
+      await loans.gain(usd(100));
+      expect(await susdai.unvestedGains()).to.equal(usd(100));
+      expect(await susdai.totalAssets()).to.equal(usd(1_000));
+    });
+  });
+
+  describe("loan vault hooks", () => {
+    it("are restricted to LOAN_VAULT", async () => {
+      const { susdai, actors } = f;
+      const attacker = susdai.connect(actors.attacker);
+      const calls = [
+        () => attacker.fundLoan(actors.attacker.address, 1n),
+        () => attacker.receiveRepayment(1n, 0n),
+        () => attacker.receiveGain(1n),
+        () => attacker.recordLoss(1n),
+      ];
+      for (const call of calls) {
+        await expect(call())
+          .to.be.revertedWithCustomError(susdai, "AccessControlUnauthorizedAccount")
+          .withArgs(actors.attacker.address, Roles.LOAN_VAULT);
+      }
+    });
+
+    it("a realized loss moves the price by exactly the loss", async () => {
+      const { susdai, loans, actors } = f;
+      await susdai.connect(lender1)["deposit(uint256,address)"](usd(1_000), lender1.address);
+      await loans.fund(actors.borrower1.address, usd(500));
+      expect(await susdai.totalAssets()).to.equal(usd(1_000));
+      await expect(loans.writeOff(usd(100)))
+        .to.emit(susdai, "LossRecorded")
+        .withArgs(usd(100), usd(100));
+      expect(await susdai.totalAssets()).to.equal(usd(900));
+      expect(await susdai.cumulativeLosses()).to.equal(usd(100));
+    });
+
+    it("reject zero amounts and addresses", async () => {
+      const { susdai, actors } = f;
+      await susdai.connect(actors.deployer).grantRole(Roles.LOAN_VAULT, actors.deployer.address);
+      const vault = susdai.connect(actors.deployer);
+      await expect(vault.fundLoan(lender1.address, 0n)).to.be.revertedWithCustomError(
+        susdai,
+        "StakedUSDaiZeroAmount",
+      );
+      await expect(vault.fundLoan(ZeroAddress, 1n)).to.be.revertedWithCustomError(
+        susdai,
+        "StakedUSDaiZeroAddress",
+      );
+      await expect(vault.receiveRepayment(0n, 0n)).to.be.revertedWithCustomError(
+        susdai,
+        "StakedUSDaiZeroAmount",
+      );
+      await expect(vault.receiveGain(0n)).to.be.revertedWithCustomError(susdai, "StakedUSDaiZeroAmount");
+      await expect(vault.recordLoss(0n)).to.be.revertedWithCustomError(susdai, "StakedUSDaiZeroAmount");
+    });
+  });
+
+  describe("governance", () => {
+    it("setLoanVault refuses to detach a vault with loans outstanding", async () => {
+      const { susdai, loans, actors } = f;
+      await susdai.connect(lender1)["deposit(uint256,address)"](usd(1_000), lender1.address);
+      await loans.fund(actors.borrower1.address, usd(100));
+      await expect(susdai.connect(actors.deployer).setLoanVault(ZeroAddress))
+        .to.be.revertedWithCustomError(susdai, "StakedUSDaiLoanVaultInUse")
+        .withArgs(usd(100));
+      expect(await susdai.loanVault()).to.equal(loans.target);
+    });
+
+    it("parameter setters are governance-only and range-checked", async () => {
+      const { susdai, actors } = f;
+      await expect(susdai.connect(actors.attacker).setRedemptionParams(0, 0, 1))
+        .to.be.revertedWithCustomError(susdai, "AccessControlUnauthorizedAccount")
+        .withArgs(actors.attacker.address, Roles.DEFAULT_ADMIN);
+      await expect(susdai.connect(actors.deployer).setRedemptionParams(DAY, usd(1), 5))
+        .to.emit(susdai, "RedemptionParamsSet")
+        .withArgs(DAY, usd(1), 5);
+      await expect(susdai.connect(actors.deployer).setVestingPeriod(31 * DAY))
+        .to.be.revertedWithCustomError(susdai, "StakedUSDaiParamOutOfRange")
+        .withArgs(31 * DAY, 30 * DAY);
+      await expect(susdai.connect(actors.deployer).setVestingPeriod(2 * DAY))
+        .to.emit(susdai, "VestingPeriodSet")
+        .withArgs(2 * DAY);
+      await expect(susdai.connect(actors.attacker).setBlacklisted(lender1.address, true))
+        .to.be.revertedWithCustomError(susdai, "AccessControlUnauthorizedAccount")
+        .withArgs(actors.attacker.address, Roles.BLACKLIST);
+    });
+
+    it("blacklisting stops share transfers both ways", async () => {
+      const { susdai, actors } = f;
+      await susdai.connect(lender1)["deposit(uint256,address)"](usd(10), lender1.address);
+      await expect(susdai.connect(actors.blacklister).setBlacklisted(lender2.address, true))
+        .to.emit(susdai, "BlacklistSet")
+        .withArgs(lender2.address, true);
+      await expect(susdai.connect(lender1).transfer(lender2.address, 1n))
+        .to.be.revertedWithCustomError(susdai, "StakedUSDaiBlacklisted")
+        .withArgs(lender2.address);
+      await expect(
+        susdai.connect(actors.blacklister).setBlacklisted(ZeroAddress, true),
+      ).to.be.revertedWithCustomError(susdai, "StakedUSDaiZeroAddress");
+    });
+  });
+
+  describe("supportsInterface", () => {
+    it("reports ERC-7540 operator and redeem, ERC-7575 and the USDai yield receiver", async () => {
+      const { susdai } = f;
+      for (const id of ["0xe3bc4e65", "0x620ee8e4", "0x2f0a18c5", "0x01ffc9a7"]) {
+        expect(await susdai.supportsInterface(id)).to.equal(true);
+      }
+      expect(await susdai.supportsInterface("0xffffffff")).to.equal(false);
+    });
+  });
+});
