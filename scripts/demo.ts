@@ -4,6 +4,7 @@ import hre from "hardhat";
 
 import { Tags } from "../helpers/deploy-ids";
 import { createContext, type DemoContext } from "./demo/context";
+import { fleetChapter } from "./demo/fleet";
 import { reservesChapter } from "./demo/reserves";
 
 /**
@@ -12,6 +13,7 @@ import { reservesChapter } from "./demo/reserves";
  */
 const CHAPTERS: { name: string; run(ctx: DemoContext): Promise<void> }[] = [
   { name: "reserves", run: reservesChapter },
+  { name: "fleet", run: fleetChapter },
 ];
 
 async function main(): Promise<void> {
