@@ -86,8 +86,9 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
         uint256 maxActiveRequests
     ) external initializer {
         if (admin == address(0) || address(usdai) == address(0)) revert StakedUSDaiZeroAddress();
-        __ProtocolUpgradeable_init(admin);
+        // Parent initializers in linearized order.
         __ERC20_init("Staked USDai", "sUSDai");
+        __ProtocolUpgradeable_init(admin);
         __ERC4626_init(usdai);
 
         StakedUSDaiStorage storage $ = _getStorage();
