@@ -32,5 +32,5 @@ const func: DeployFunction = async (hre: HardhatRuntimeEnvironment) => {
 
 func.id = "09_roles";
 func.tags = [Tags.Roles, Tags.Protocol];
-func.dependencies = [Tags.USDai];
+func.dependencies = [Tags.USDai, Tags.Oracle];
 export default func;

@@ -1,7 +1,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { Signer } from "ethers";
 
-import type { MockERC20, MockTBillVault, USDai } from "../typechain-types";
+import type { MockERC20, MockTBillVault, USDai, UtilizationOracle } from "../typechain-types";
 import { DeployIds } from "./deploy-ids";
 
 /**
@@ -22,3 +22,6 @@ export const getReserveToken = (hre: HardhatRuntimeEnvironment, signer?: Signer)
 
 export const getTBillVault = (hre: HardhatRuntimeEnvironment, signer?: Signer) =>
   at<MockTBillVault>(hre, DeployIds.TBillVault, "MockTBillVault", signer);
+
+export const getUtilizationOracle = (hre: HardhatRuntimeEnvironment, signer?: Signer) =>
+  at<UtilizationOracle>(hre, DeployIds.UtilizationOracle, "UtilizationOracle", signer);
