@@ -52,8 +52,20 @@ export interface OracleConfig {
 /** DESIGN.md defaults: >= 90% for 90 days steps the premium down 200 bps; < 60% for 30 days steps it up 300 bps. */
 const DEFAULT_ORACLE: OracleConfig = {
   rules: [
-    { comparator: Comparator.GTE, thresholdBps: 9_000, windowDays: 90, premiumDeltaBps: -200, topUpRequired: false },
-    { comparator: Comparator.LT, thresholdBps: 6_000, windowDays: 30, premiumDeltaBps: 300, topUpRequired: true },
+    {
+      comparator: Comparator.GTE,
+      thresholdBps: 9_000,
+      windowDays: 90,
+      premiumDeltaBps: -200,
+      topUpRequired: false,
+    },
+    {
+      comparator: Comparator.LT,
+      thresholdBps: 6_000,
+      windowDays: 30,
+      premiumDeltaBps: 300,
+      topUpRequired: true,
+    },
   ],
   maxStalenessSeconds: 2 * 24 * 60 * 60,
   quorum: 2,

@@ -75,7 +75,9 @@ export async function signReports(
   oracle: ReportOracle,
   entries: { signer: Signer; report: Report }[],
 ): Promise<{ reports: Report[]; signatures: string[] }> {
-  return toSubmission(await Promise.all(entries.map(({ signer, report }) => signReport(signer, oracle, report))));
+  return toSubmission(
+    await Promise.all(entries.map(({ signer, report }) => signReport(signer, oracle, report))),
+  );
 }
 
 /** The observation day of a timestamp in seconds. */

@@ -334,12 +334,12 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
     /// @notice Decimals of `latestRoundData`'s answer: 4 (basis points).
     function decimals() external pure returns (uint8);
 
-    /// @notice `loanId`'s streak under rule `ruleIndex`: consecutive matching days and the last day evaluated.
+    /// @notice `loanId`'s streak under rule `ruleIndex`: consecutive matching days (`streakDays`) and the last day evaluated.
     /// Streaks of an older rules epoch read as zero.
     function streakOf(
         uint256 loanId,
         uint256 ruleIndex
-    ) external view returns (uint16 length, uint32 lastDay);
+    ) external view returns (uint16 streakDays, uint32 lastDay);
 
     /// @notice What a push of `loanId` would send now.
     function pendingPush(uint256 loanId) external view returns (PendingPush memory);

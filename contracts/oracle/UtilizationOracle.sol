@@ -299,7 +299,7 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
     function streakOf(
         uint256 loanId,
         uint256 ruleIndex
-    ) external view returns (uint16 length, uint32 lastDay) {
+    ) external view returns (uint16 streakDays, uint32 lastDay) {
         UtilizationOracleStorage storage $ = _getStorage();
         uint256 count = $.rules.length;
         if (ruleIndex >= count) revert UtilizationOracleUnknownRule(ruleIndex, count);
