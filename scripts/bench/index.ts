@@ -1,5 +1,6 @@
+import { oracleSuite } from "./oracle";
 import type { BenchSuite } from "./types";
 import { usdaiSuite } from "./usdai";
 
 /** Every gas suite, in table order. Ceilings live in gas/ceilings.json. */
-export const SUITES: BenchSuite[] = [usdaiSuite];
+export const SUITES: BenchSuite[] = [usdaiSuite, oracleSuite];
