@@ -334,7 +334,8 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
     /// @notice Decimals of `latestRoundData`'s answer: 4 (basis points).
     function decimals() external pure returns (uint8);
 
-    /// @notice `loanId`'s streak under rule `ruleIndex`: consecutive matching days (`streakDays`) and the last day evaluated.
+    /// @notice `loanId`'s streak under rule `ruleIndex`: consecutive matching days (`streakDays`) and the last day
+    /// evaluated.
     /// Streaks of an older rules epoch read as zero.
     function streakOf(
         uint256 loanId,

@@ -1206,6 +1206,24 @@ describe("UtilizationOracle", () => {
       expect((await oracle.pendingPush(FEED_LOAN)).flagsPending).to.equal(false);
     });
 
+    it("finds and pushes a loan with a pending coupon step", async () => {
+      await ctx.admin.setRules([
+        {
+          comparator: Comparator.GTE,
+          thresholdBps: 0,
+          windowDays: 1,
+          premiumDeltaBps: 10,
+          topUpRequired: false,
+        },
+      ]);
+      await recordDays(await today(), 1, 9_000);
+      const [needed, performData] = await oracle.checkUpkeep(page(0, 10));
+      expect([needed, ids(performData)]).to.deep.equal([true, [LOAN]]);
+      await expect(oracle.performUpkeep(performData))
+        .to.emit(vault, "CouponStepApplied")
+        .withArgs(LOAN, 1, 10, 10, false, 0);
+    });
+
     it("needs nothing while paused; performUpkeep is stopped by the pause", async () => {
       await breachBoth();
       await oracle.connect(actors.guardian).pause();
