@@ -9,7 +9,12 @@ import { DeployIds } from "./deploy-ids";
  * addresses. The reserve token and T-bill vault are typed as the local mocks; on a live network only their
  * ERC-20 / ERC-4626 surface is used.
  */
-async function at<T>(hre: HardhatRuntimeEnvironment, id: string, contract: string, signer?: Signer): Promise<T> {
+async function at<T>(
+  hre: HardhatRuntimeEnvironment,
+  id: string,
+  contract: string,
+  signer?: Signer,
+): Promise<T> {
   const { address } = await hre.deployments.get(id);
   return (await hre.ethers.getContractAt(contract, address, signer)) as unknown as T;
 }

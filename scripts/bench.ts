@@ -11,7 +11,9 @@ async function main(): Promise<void> {
   console.log(`\n${formatTable(rows)}\n`);
   const over = rows.filter((r) => !r.ok);
   if (over.length > 0) {
-    console.error(`${over.length} operation(s) over ceiling or without one: ${over.map((r) => r.key).join(", ")}`);
+    console.error(
+      `${over.length} operation(s) over ceiling or without one: ${over.map((r) => r.key).join(", ")}`,
+    );
     process.exitCode = 1;
   } else {
     console.log(`All ${rows.length} operations within their ceilings.`);

@@ -25,12 +25,18 @@ export async function gasOf(tx: Promise<ContractTransactionResponse>): Promise<b
 /** Execution gas of a view call through the GasProbe contract (cold target access included). */
 export async function viewGas(
   hre: HardhatRuntimeEnvironment,
-  target: { getAddress(): Promise<string>; interface: { encodeFunctionData(fn: string, args: unknown[]): string } },
+  target: {
+    getAddress(): Promise<string>;
+    interface: { encodeFunctionData(fn: string, args: unknown[]): string };
+  },
   fn: string,
   args: unknown[] = [],
 ): Promise<bigint> {
   const probe = await getProbe(hre);
-  const [gasUsed] = await probe.measure(await target.getAddress(), target.interface.encodeFunctionData(fn, args));
+  const [gasUsed] = await probe.measure(
+    await target.getAddress(),
+    target.interface.encodeFunctionData(fn, args),
+  );
   return gasUsed;
 }
 
