@@ -7,14 +7,7 @@ import { AbiCoder, Signature, toBeHex, TypedDataEncoder, verifyTypedData, ZeroAd
 
 import { Comparator, getProtocolConfig, type CouponRuleConfig } from "../../config/protocol";
 import { Roles } from "../../helpers/roles";
-import {
-  dayOf,
-  REPORT_TYPES,
-  reportDomain,
-  signReport,
-  toSubmission,
-  type Report,
-} from "../../helpers/reports";
+import { dayOf, REPORT_TYPES, reportDomain, signReport, toSubmission } from "../../helpers/reports";
 import type { MockAggregator, MockLoanVault, UtilizationOracle } from "../../typechain-types";
 import { deployProtocol } from "../fixtures/protocol";
 import { expectUnchanged, snapshot } from "../helpers/state";
