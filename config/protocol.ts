@@ -39,9 +39,52 @@ export interface ProtocolConfig {
     /** TimelockController delay on live networks. */
     timelockMinDelaySeconds: number;
   };
+  oracle: OracleConfig;
 }
 
 const DAY = 24 * 60 * 60;
+/** `CouponRules.Comparator` in contracts/libraries/CouponRules.sol. */
+export const Comparator = { GTE: 0, LT: 1 } as const;
+
+/** A coupon rule as `UtilizationOracle.setRules` takes it (thresholds and deltas in basis points). */
+export interface CouponRuleConfig {
+  comparator: (typeof Comparator)[keyof typeof Comparator];
+  thresholdBps: number;
+  windowDays: number;
+  premiumDeltaBps: number;
+  topUpRequired: boolean;
+}
+
+export interface OracleConfig {
+  /** Global coupon rules set at deploy (DESIGN.md, "Coupon rules"). */
+  rules: CouponRuleConfig[];
+  /** Default `maxStaleness` for `configureLoan`, in seconds. */
+  maxStalenessSeconds: number;
+  /** Default `quorum` for `configureLoan`. */
+  quorum: number;
+}
+
+/** DESIGN.md defaults: >= 90% for 90 days steps the premium down 200 bps; < 60% for 30 days steps it up 300 bps. */
+const DEFAULT_ORACLE: OracleConfig = {
+  rules: [
+    {
+      comparator: Comparator.GTE,
+      thresholdBps: 9_000,
+      windowDays: 90,
+      premiumDeltaBps: -200,
+      topUpRequired: false,
+    },
+    {
+      comparator: Comparator.LT,
+      thresholdBps: 6_000,
+      windowDays: 30,
+      premiumDeltaBps: 300,
+      topUpRequired: true,
+    },
+  ],
+  maxStalenessSeconds: 2 * 24 * 60 * 60,
+  quorum: 2,
+};
 
 const LOCAL: ProtocolConfig = {
   live: false,
@@ -56,6 +99,7 @@ const LOCAL: ProtocolConfig = {
   },
   receipts: { attestationThreshold: 2 },
   governance: { timelockMinDelaySeconds: 0 },
+  oracle: DEFAULT_ORACLE,
 };
 
 function optionalAddress(name: string): string | undefined {
@@ -81,6 +125,7 @@ const SEPOLIA: ProtocolConfig = {
   },
   receipts: { attestationThreshold: 2 },
   governance: { timelockMinDelaySeconds: 2 * 24 * 60 * 60 },
+  oracle: DEFAULT_ORACLE,
 };
 
 const CONFIGS: Record<string, ProtocolConfig> = {

@@ -44,5 +44,5 @@ const func: DeployFunction = async (hre: HardhatRuntimeEnvironment) => {
 
 func.id = "09_roles";
 func.tags = [Tags.Roles, Tags.Protocol];
-func.dependencies = [Tags.USDai, Tags.StakedUSDai, Tags.Receipts];
+func.dependencies = [Tags.USDai, Tags.StakedUSDai, Tags.Receipts, Tags.Oracle];
 export default func;

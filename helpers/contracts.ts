@@ -1,7 +1,14 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { Signer } from "ethers";
 
-import type { GpuReceipt, MockERC20, MockTBillVault, StakedUSDai, USDai } from "../typechain-types";
+import type {
+  GpuReceipt,
+  MockERC20,
+  MockTBillVault,
+  StakedUSDai,
+  USDai,
+  UtilizationOracle,
+} from "../typechain-types";
 import { DeployIds } from "./deploy-ids";
 
 /**
@@ -33,3 +40,5 @@ export const getTBillVault = (hre: HardhatRuntimeEnvironment, signer?: Signer) =
 
 export const getStakedUSDai = (hre: HardhatRuntimeEnvironment, signer?: Signer) =>
   at<StakedUSDai>(hre, DeployIds.StakedUSDai, "StakedUSDai", signer);
+export const getUtilizationOracle = (hre: HardhatRuntimeEnvironment, signer?: Signer) =>
+  at<UtilizationOracle>(hre, DeployIds.UtilizationOracle, "UtilizationOracle", signer);

@@ -6,6 +6,7 @@ export const DeployIds = {
   StakedUSDai: "StakedUSDai",
   GpuReceipt: "GpuReceipt",
   GpuReceiptRenderer: "GpuReceiptRenderer",
+  UtilizationOracle: "UtilizationOracle",
 } as const;
 
 /** hardhat-deploy tags (DESIGN.md, "Deploy tags"). */
@@ -14,6 +15,7 @@ export const Tags = {
   USDai: "usdai",
   StakedUSDai: "susdai",
   Receipts: "receipts",
+  Oracle: "oracle",
   Roles: "roles",
   Protocol: "protocol",
 } as const;

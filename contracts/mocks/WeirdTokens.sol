@@ -7,7 +7,9 @@ pragma solidity 0.8.28;
 /// @notice A token that returns `false` instead of reverting when a transfer fails (e.g. old USDT-style tokens).
 /// @dev Test double for SafeERC20 handling. Never deployed outside the local networks.
 contract FalseReturnToken {
+    // solhint-disable-next-line const-name-snakecase
     string public constant name = "False Return USD";
+    // solhint-disable-next-line const-name-snakecase
     string public constant symbol = "FRUSD";
     uint8 public immutable decimals;
     uint256 public totalSupply;

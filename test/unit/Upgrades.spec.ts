@@ -6,7 +6,7 @@ import { deployProtocol, type ProtocolFixture } from "../fixtures/protocol";
 import { Roles } from "../../helpers/roles";
 
 /** Every UUPS core of the protocol (DESIGN.md, "Upgrades"). A new core joins the checks by being listed here. */
-const CORES = ["USDai", "StakedUSDai", "GpuReceipt"] as const;
+const CORES = ["USDai", "StakedUSDai", "GpuReceipt", "UtilizationOracle"] as const;
 
 const getImplementationAddress = async (proxy: string): Promise<string> =>
   upgrades.erc1967.getImplementationAddress(proxy);

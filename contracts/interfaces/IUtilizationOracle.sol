@@ -1,0 +1,373 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+// solhint-disable-next-line max-line-length
+import {AutomationCompatibleInterface} from "@chainlink/contracts/src/v0.8/automation/interfaces/AutomationCompatibleInterface.sol";
+
+import {CouponRules} from "../libraries/CouponRules.sol";
+
+/// @dev The most sources (feeds and reporters together) a loan may have; bounds every per-observation loop.
+uint256 constant MAX_ORACLE_SOURCES = 8;
+
+/// @dev Gas forwarded to each feed's `latestRoundData`. A feed that needs more is skipped as `CallFailed`.
+uint256 constant ORACLE_FEED_GAS_LIMIT = 100_000;
+
+/// @dev `uptimeBps` of an observation recorded from feeds alone: feeds carry utilization only, so uptime is unknown.
+uint16 constant UPTIME_UNKNOWN = type(uint16).max;
+
+/// @title IUtilizationOracle
+/// @notice Turns several independent readings of a GPU fleet's utilization and uptime into one observation per day
+/// per loan (the median of at least `quorum` fresh readings), turns streaks of observations into coupon steps and
+/// covenant flags, and pushes them into the LoanVault. Chainlink Automation compatible.
+/// @dev Sources. A loan has up to `MAX_ORACLE_SOURCES` sources, each either a Chainlink `AggregatorV3Interface` feed
+/// whose answer is a utilization ratio (1.0 = `10 ** decimals`), read by `poke`, or a REPORTER signer whose EIP-712
+/// report arrives through `submitReport`. A day is recorded from one kind or the other, never a mix: `poke` records
+/// the median of the good feed readings, `submitReport` the median of the signed reports it carries.
+///
+/// Units: utilization and uptime are basis points of capacity (`10_000` = 100%); an observation day is
+/// `timestamp / 1 days` (UTC days since the epoch).
+///
+/// Days. Each loan records at most one observation per day, and days only move forward: a reading for a recorded
+/// day, or for any day not after the last recorded one, is refused. Only the latest observation and O(1) streak
+/// counters are stored; the history is in `ObservationRecorded` events.
+///
+/// Rules and pushes. Rules are global (`setRules`). Each recorded day advances every rule's streak for the loan (see
+/// `CouponRules.advance`); a rule that fires records a pending coupon step, and the day's uptime sets or clears the
+/// SLA covenant flag. Nothing is pushed inline: `push`, or `performUpkeep` after `checkUpkeep`, sends pending steps
+/// and flags to `ILoanVaultOracleHooks`, whose step ids make a replayed push harmless.
+///
+/// Trust assumptions. Feeds are chosen by ORACLE_ADMIN but are not trusted to behave: every read is gas-capped,
+/// bounded in returned data and validated, and a bad feed is skipped. Reporters are trusted for their own reading
+/// only: the median of `quorum` of them is what counts. The LoanVault is trusted (set by governance).
+interface IUtilizationOracle is AutomationCompatibleInterface {
+    // ---------------------------------------------------------------- types
+
+    /// @notice What a source is.
+    enum SourceKind {
+        /// @dev A Chainlink `AggregatorV3Interface` feed of the utilization ratio, read by `poke`.
+        Feed,
+        /// @dev A REPORTER signer whose EIP-712 reports arrive through `submitReport`.
+        Reporter
+    }
+
+    /// @notice Why a feed reading was skipped by `poke`.
+    enum SkipReason {
+        /// @dev `latestRoundData` reverted or ran out of its gas allowance.
+        CallFailed,
+        /// @dev It returned fewer than five words, or a round id that does not fit `uint80`.
+        MalformedResponse,
+        /// @dev The answer was zero or negative.
+        NonPositiveAnswer,
+        /// @dev The answer was above 1.0 (100% utilization).
+        AboveFullScale,
+        /// @dev `updatedAt` was after the current block.
+        FutureTimestamp,
+        /// @dev `updatedAt` was more than the loan's `maxStaleness` ago.
+        Stale,
+        /// @dev The round id was not newer than the last round used from this feed.
+        RoundNotNewer
+    }
+
+    /// @notice A source as `configureLoan` takes it.
+    struct SourceConfig {
+        SourceKind kind;
+        address account;
+    }
+
+    /// @notice A configured source. One storage slot.
+    /// @param kind Feed or reporter.
+    /// @param account The feed contract or the reporter's signing address.
+    /// @param decimals A feed's `decimals()`, read once at configuration (0 for a reporter).
+    /// @param lastRound The last feed round used in an observation (0: none yet).
+    struct Source {
+        SourceKind kind;
+        address account;
+        uint8 decimals;
+        uint80 lastRound;
+    }
+
+    /// @notice A reporter's signed reading of one loan's fleet on one day (EIP-712 struct `Report`, domain
+    /// "UtilizationOracle", version "1").
+    /// @param loanId The loan.
+    /// @param utilizationBps The day's utilization, at most 10_000.
+    /// @param uptimeBps The day's uptime, at most 10_000.
+    /// @param day The observation day (`timestamp / 1 days`).
+    /// @param deadline The last timestamp at which the report may be submitted.
+    struct Report {
+        uint256 loanId;
+        uint16 utilizationBps;
+        uint16 uptimeBps;
+        uint32 day;
+        uint64 deadline;
+    }
+
+    /// @notice What a push of a loan would send to the LoanVault.
+    /// @param stepId The newest coupon step id (increments once per rule firing; 0: none ever).
+    /// @param deltaBps Sum of the premium deltas of the rules fired since the last pushed step.
+    /// @param topUpRequired Whether any of those rules requires a collateral top-up.
+    /// @param stepPending Whether a coupon step awaits a push.
+    /// @param flags The covenant flags the latest observations call for (bit 0: `COVENANT_SLA_BREACH`).
+    /// @param flagsPending Whether `flags` differ from the flags last pushed.
+    struct PendingPush {
+        uint64 stepId;
+        int64 deltaBps;
+        bool topUpRequired;
+        bool stepPending;
+        uint8 flags;
+        bool flagsPending;
+    }
+
+    // ---------------------------------------------------------------- events
+
+    /// @notice `loanId` now reads `sources` and needs `quorum` of them per observation, none older than
+    /// `maxStaleness` seconds. Its streaks restarted.
+    event LoanConfigured(uint256 indexed loanId, SourceConfig[] sources, uint8 quorum, uint32 maxStaleness);
+
+    /// @notice The coupon rules are now `rules`; streaks of every loan restart (lazily) under rules epoch `epoch`.
+    event RulesSet(CouponRules.Rule[] rules, uint32 epoch);
+
+    /// @notice Pushes now go to `loanVault`.
+    event LoanVaultSet(address indexed loanVault);
+
+    /// @notice `poke` skipped `source`'s reading for `loanId` because of `reason`.
+    event SourceSkipped(uint256 indexed loanId, address indexed source, SkipReason reason);
+
+    /// @notice `loanId`'s observation for `day` is `utilizationBps` and `uptimeBps` (`UPTIME_UNKNOWN` when recorded
+    /// from feeds), the median of `readings` readings.
+    event ObservationRecorded(
+        uint256 indexed loanId,
+        uint32 indexed day,
+        uint16 utilizationBps,
+        uint16 uptimeBps,
+        uint256 readings
+    );
+
+    /// @notice Rule `ruleIndex` fired for `loanId`, recording coupon step `stepId` (`deltaBps`, `topUpRequired`).
+    event RuleFired(
+        uint256 indexed loanId,
+        uint256 indexed ruleIndex,
+        uint64 stepId,
+        int16 deltaBps,
+        bool topUpRequired
+    );
+
+    /// @notice The covenant flags `loanId`'s observations call for are now `flags` (bit 0: SLA breach).
+    event CovenantFlagsChanged(uint256 indexed loanId, uint8 flags);
+
+    /// @notice Coupon step `stepId` (`deltaBps`, `topUpRequired`) of `loanId` was pushed to the LoanVault.
+    event CouponStepPushed(uint256 indexed loanId, uint64 indexed stepId, int64 deltaBps, bool topUpRequired);
+
+    /// @notice Covenant flags `flags` of `loanId` were pushed to the LoanVault.
+    event CovenantFlagsPushed(uint256 indexed loanId, uint8 flags);
+
+    // ---------------------------------------------------------------- errors
+
+    /// @notice An address argument was the zero address.
+    error UtilizationOracleZeroAddress();
+
+    /// @notice `loanId` has no sources configured.
+    error UtilizationOracleLoanNotConfigured(uint256 loanId);
+
+    /// @notice `count` sources were given; a loan needs between 1 and `max`.
+    error UtilizationOracleInvalidSourceCount(uint256 count, uint256 max);
+
+    /// @notice A quorum of `quorum` was given for `count` sources; it must be in [1, count].
+    error UtilizationOracleInvalidQuorum(uint256 quorum, uint256 count);
+
+    /// @notice A staleness bound of zero seconds was given.
+    error UtilizationOracleInvalidMaxStaleness(uint256 maxStaleness);
+
+    /// @notice `account` appears twice among a loan's sources.
+    error UtilizationOracleDuplicateSource(address account);
+
+    /// @notice `feed` has no code or its `decimals()` reverted.
+    error UtilizationOracleInvalidFeed(address feed);
+
+    /// @notice `feed` reports `decimals` decimals; at most 18 are supported.
+    error UtilizationOracleUnsupportedDecimals(address feed, uint8 decimals);
+
+    /// @notice `count` rules were given; at most `max` are allowed.
+    error UtilizationOracleTooManyRules(uint256 count, uint256 max);
+
+    /// @notice Rule `index` has a threshold above 100%, a zero-day window or a zero premium change.
+    error UtilizationOracleInvalidRule(uint256 index);
+
+    /// @notice Rule `index` does not exist; `count` rules are set.
+    error UtilizationOracleUnknownRule(uint256 index, uint256 count);
+
+    /// @notice `reports` reports came with `signatures` signatures; they must match, be non-zero and at most
+    /// `MAX_ORACLE_SOURCES`.
+    error UtilizationOracleInvalidReportCount(uint256 reports, uint256 signatures);
+
+    /// @notice Report `index` is for another loan or another day than report 0.
+    error UtilizationOracleReportMismatch(uint256 index);
+
+    /// @notice Report `index` expired at `deadline`.
+    error UtilizationOracleReportExpired(uint256 index, uint64 deadline);
+
+    /// @notice Report `index` carries a utilization or an uptime above 100%.
+    error UtilizationOracleReadingOutOfRange(uint256 index, uint16 utilizationBps, uint16 uptimeBps);
+
+    /// @notice Signature `index` is malformed, or has a high `s` or an invalid `v` (malleable forms are refused).
+    error UtilizationOracleInvalidSignature(uint256 index);
+
+    /// @notice Signature `index` recovers `signer`, not above the previous signer `previous`: signers must be
+    /// distinct, in strictly ascending address order.
+    error UtilizationOracleSignersNotAscending(uint256 index, address signer, address previous);
+
+    /// @notice `signer` does not hold REPORTER or is not a reporter source of `loanId`. (A report signed for another
+    /// chain or another oracle recovers an unrelated address and lands here too.)
+    error UtilizationOracleUnauthorizedSigner(uint256 loanId, address signer);
+
+    /// @notice Only `good` acceptable readings for `loanId`; the quorum is `quorum`.
+    error UtilizationOracleQuorumNotMet(uint256 loanId, uint256 good, uint256 quorum);
+
+    /// @notice `day` is not after `lastDay`, the last day recorded for `loanId` (recorded once, in order).
+    error UtilizationOracleDayNotAfterLast(uint256 loanId, uint32 day, uint32 lastDay);
+
+    /// @notice `day` is after `today`.
+    error UtilizationOracleFutureDay(uint256 loanId, uint32 day, uint32 today);
+
+    /// @notice `day` ended more than the loan's `maxStaleness` seconds ago.
+    error UtilizationOracleStaleReport(uint256 loanId, uint32 day, uint32 maxStaleness);
+
+    /// @notice `poke` had `gasLeft` before a feed read that needs `required` to forward the full feed gas limit.
+    error UtilizationOracleInsufficientGas(uint256 gasLeft, uint256 required);
+
+    /// @notice No LoanVault is set.
+    error UtilizationOracleNoLoanVault();
+
+    /// @notice `loanId` has no pending coupon step and its covenant flags match the last pushed.
+    error UtilizationOracleNothingToPush(uint256 loanId);
+
+    /// @notice The LoanVault reports `loanId` as not performing; its pending push is kept.
+    error UtilizationOracleLoanNotPerforming(uint256 loanId);
+
+    /// @notice `loanId` has no observation yet.
+    error UtilizationOracleNoObservation(uint256 loanId);
+
+    // ---------------------------------------------------------------- admin
+
+    /// @notice Sets `loanId`'s sources, quorum and staleness bound (ORACLE_ADMIN).
+    /// @dev A feed's `decimals()` is read and stored here. Reconfiguring keeps the recorded observation (days still
+    /// only move forward) and any pending push, keeps the last used round of a feed that stays, and restarts the
+    /// loan's streaks. A quorum of 1 is accepted but defeats the point of several sources: use a majority.
+    /// @param loanId The LoanVault loan id.
+    /// @param sources 1 to `MAX_ORACLE_SOURCES` distinct non-zero feeds and reporters.
+    /// @param quorum Readings an observation needs, in [1, sources.length]. The same quorum applies to a `poke`
+    /// (good feed readings) and to a `submitReport` (signed reports).
+    /// @param maxStaleness Seconds after which a feed answer, or a report's day (from its end), is too old.
+    function configureLoan(
+        uint256 loanId,
+        SourceConfig[] calldata sources,
+        uint8 quorum,
+        uint32 maxStaleness
+    ) external;
+
+    /// @notice Replaces the global coupon rules (ORACLE_ADMIN), at most `MAX_COUPON_RULES`.
+    /// @dev Bumps the rules epoch: every loan's streaks restart at its next observation (lazily, no loop over loans).
+    /// Defaults (DESIGN.md): utilization >= 90% for 90 days: -200 bps; < 60% for 30 days: +300 bps and a top-up.
+    function setRules(CouponRules.Rule[] calldata rules) external;
+
+    /// @notice Points pushes at `loanVault` (DEFAULT_ADMIN). Intended for the one-time wiring once the LoanVault is
+    /// deployed: the LoanVault is a UUPS proxy whose address never changes. Step ids continue across a change.
+    function setLoanVault(address loanVault) external;
+
+    // ---------------------------------------------------------------- readings
+
+    /// @notice Records today's observation for `loanId` from its feed sources (KEEPER).
+    /// @dev Reads every feed source with a gas cap of `ORACLE_FEED_GAS_LIMIT` and at most five words of return data,
+    /// so a reverting, gas-burning or return-data-bombing feed costs a bounded amount and is skipped. A reading is
+    /// skipped (event `SourceSkipped`) on any `SkipReason`; the answer, normalised to basis points rounding down,
+    /// is otherwise good and the feed's round is remembered. The median of the good readings becomes today's
+    /// observation if at least `quorum` remain. Feeds carry utilization only: the observation's uptime is
+    /// `UPTIME_UNKNOWN` and covenant flags are left as they are.
+    /// KEEPER-only because the moment of a snapshot within a day is a choice, and a borrower free to choose it could
+    /// pick the most favourable one. Reverts while paused, or with `UtilizationOracleInsufficientGas` when the
+    /// transaction's gas could not give a feed its full allowance (so a caller cannot starve chosen feeds).
+    function poke(uint256 loanId) external;
+
+    /// @notice Records one day's observation for a loan from reporters' EIP-712 signed reports (anyone may submit).
+    /// @dev DESIGN.md writes `submitReport(report, signatures)`; here each reporter signs its own report and
+    /// `signatures[i]` signs `reports[i]`, which is what makes a per-reporter median possible. All reports must be
+    /// for the same loan and day (a day not after the last recorded one, not in the future, and not ended more than
+    /// `maxStaleness` ago), unexpired and in range. Signers must be distinct REPORTER holders that are reporter
+    /// sources of the loan, in strictly ascending address order, and at least `quorum` of them. The observation is
+    /// the median utilization and the median uptime of the reports; an uptime below the LoanVault's SLA for the loan
+    /// sets the SLA covenant flag and a recovered uptime clears it.
+    /// Replays are refused: a day is recorded once, the deadline bounds a report's life, and the EIP-712 domain binds
+    /// the chain and this contract. With `quorum` below the number of reporters the submitter chooses which reports
+    /// to include; the median still lies between the honest order statistics, so use a majority quorum.
+    function submitReport(Report[] calldata reports, bytes[] calldata signatures) external;
+
+    // ---------------------------------------------------------------- pushes
+
+    /// @notice Pushes `loanId`'s pending coupon step and covenant flags to the LoanVault (anyone).
+    /// @dev Clears the pending state, then calls `applyCouponStep` and/or `setCovenantBreach`. Reverts with
+    /// `UtilizationOracleNothingToPush` when nothing is pending and `UtilizationOracleLoanNotPerforming` when the
+    /// LoanVault says the loan is not performing: its push then stays pending until the loan performs again (a
+    /// step-in keeps the loan and its fleet, so steps earned meanwhile still describe it).
+    function push(uint256 loanId) external;
+
+    // ---------------------------------------------------------------- views
+
+    /// @notice `loanId`'s latest observation; all zero before the first.
+    /// @return utilizationBps The day's median utilization.
+    /// @return uptimeBps The day's median uptime, `UPTIME_UNKNOWN` when recorded from feeds.
+    /// @return day The observation day.
+    /// @return updatedAt When it was recorded.
+    function latestUtilization(
+        uint256 loanId
+    ) external view returns (uint16 utilizationBps, uint16 uptimeBps, uint32 day, uint64 updatedAt);
+
+    /// @notice `loanId`'s latest utilization in the shape of Chainlink's `AggregatorV3Interface.latestRoundData`, so
+    /// that existing consumers can read it: `roundId` and `answeredInRound` are the observation day, `answer` the
+    /// utilization in basis points (`decimals()` = 4), `startedAt` and `updatedAt` the time it was recorded.
+    /// @dev Reverts with `UtilizationOracleNoObservation` before the first observation rather than answer 0%.
+    function latestRoundData(
+        uint256 loanId
+    )
+        external
+        view
+        returns (uint80 roundId, int256 answer, uint256 startedAt, uint256 updatedAt, uint80 answeredInRound);
+
+    /// @notice Decimals of `latestRoundData`'s answer: 4 (basis points).
+    function decimals() external pure returns (uint8);
+
+    /// @notice `loanId`'s streak under rule `ruleIndex`: consecutive matching days (`streakDays`) and the last day
+    /// evaluated.
+    /// Streaks of an older rules epoch read as zero.
+    function streakOf(
+        uint256 loanId,
+        uint256 ruleIndex
+    ) external view returns (uint16 streakDays, uint32 lastDay);
+
+    /// @notice What a push of `loanId` would send now.
+    function pendingPush(uint256 loanId) external view returns (PendingPush memory);
+
+    /// @notice The coupon rules.
+    function rules() external view returns (CouponRules.Rule[] memory);
+
+    /// @notice The rules epoch, bumped by every `setRules`.
+    function rulesEpoch() external view returns (uint32);
+
+    /// @notice `loanId`'s sources.
+    function sourcesOf(uint256 loanId) external view returns (Source[] memory);
+
+    /// @notice `loanId`'s configuration beyond its sources.
+    function loanConfig(
+        uint256 loanId
+    ) external view returns (bool configured, uint8 quorum, uint32 maxStaleness);
+
+    /// @notice How many loans have ever been configured (the range `checkUpkeep` pages over).
+    function configuredLoanCount() external view returns (uint256);
+
+    /// @notice The `index`-th loan configured.
+    function configuredLoanAt(uint256 index) external view returns (uint256);
+
+    /// @notice The LoanVault pushes go to (zero: none yet).
+    function loanVault() external view returns (address);
+
+    /// @notice The EIP-712 digest a reporter signs for `report`.
+    function hashReport(Report calldata report) external view returns (bytes32);
+}

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {BPS} from "./Constants.sol";
+
+/// @dev The most coupon rules the oracle evaluates; bounds the per-loan streak counters to one storage slot.
+uint256 constant MAX_COUPON_RULES = 4;
+
+/// @dev A rule's streak for one loan, packed in 48 bits: `length` (uint16, consecutive matching days) in the high
+/// bits and `lastDay` (uint32, the last observation day the streak was evaluated on) in the low bits. Zero is an
+/// empty streak. `MAX_COUPON_RULES` of them fit one slot.
+type Streak is uint48;
+
+using CouponRules for Streak global;
+
+/// @title CouponRules
+/// @notice Coupon rules over daily utilization observations: "utilization <comparator> threshold on each of
+/// `windowDays` consecutive days moves the premium by `premiumDeltaBps`".
+/// @dev Pure streak arithmetic; the oracle owns storage and decides when a day counts.
+library CouponRules {
+    /// @notice How a day's utilization is compared with a rule's threshold.
+    enum Comparator {
+        /// @dev utilization >= threshold
+        GTE,
+        /// @dev utilization < threshold
+        LT
+    }
+
+    /// @notice One coupon rule. Packs into 8 bytes.
+    /// @param comparator How the day's utilization is compared with `thresholdBps`.
+    /// @param thresholdBps Threshold in basis points of capacity, at most 100%.
+    /// @param windowDays Consecutive matching days that fire the rule, at least 1.
+    /// @param premiumDeltaBps Signed premium change when the rule fires (negative: step-down), never zero.
+    /// @param topUpRequired Whether firing also requires a collateral top-up within the cure period.
+    struct Rule {
+        Comparator comparator;
+        uint16 thresholdBps;
+        uint16 windowDays;
+        int16 premiumDeltaBps;
+        bool topUpRequired;
+    }
+
+    /// @dev Whether every field of `rule` is in range: a threshold of at most 100%, a window of at least one day and
+    /// a non-zero premium change. (The ABI decoder already refuses an out-of-range comparator.)
+    function isValid(Rule memory rule) internal pure returns (bool) {
+        return rule.thresholdBps <= BPS && rule.windowDays != 0 && rule.premiumDeltaBps != 0;
+    }
+
+    /// @dev Whether a day with `utilizationBps` counts towards `rule`'s streak.
+    function matches(Rule memory rule, uint256 utilizationBps) internal pure returns (bool) {
+        return
+            rule.comparator == Comparator.GTE
+                ? utilizationBps >= rule.thresholdBps
+                : utilizationBps < rule.thresholdBps;
+    }
+
+    /// @dev Evaluates observation day `day` (utilization `utilizationBps`) against `rule` and its current `streak`.
+    /// A matching day extends the streak when the streak was evaluated on the previous day (`lastDay + 1 == day`),
+    /// otherwise it starts a new streak of one: a missing day breaks a streak. A non-matching day resets it. When
+    /// the streak reaches `windowDays` the rule fires and the streak restarts at zero, so a rule fires once per
+    /// streak and the next firing needs another full window.
+    /// @return next The streak after `day`, its `lastDay` set to `day`.
+    /// @return fired Whether the rule fired on `day`.
+    function advance(
+        Rule memory rule,
+        Streak streak,
+        uint32 day,
+        uint256 utilizationBps
+    ) internal pure returns (Streak next, bool fired) {
+        if (!matches(rule, utilizationBps)) return (toStreak(0, day), false);
+        uint256 current = streak.length();
+        uint256 extended = current != 0 && uint256(streak.lastDay()) + 1 == day ? current + 1 : 1;
+        if (extended >= rule.windowDays) return (toStreak(0, day), true);
+        // `extended < windowDays <= type(uint16).max`: the cast is safe.
+        return (toStreak(uint16(extended), day), false);
+    }
+
+    /// @dev Packs a streak.
+    function toStreak(uint16 length_, uint32 lastDay_) internal pure returns (Streak) {
+        return Streak.wrap((uint48(length_) << 32) | uint48(lastDay_));
+    }
+
+    /// @dev Consecutive matching days so far.
+    function length(Streak streak) internal pure returns (uint16) {
+        return uint16(Streak.unwrap(streak) >> 32);
+    }
+
+    /// @dev The last observation day the streak was evaluated on (0: never).
+    function lastDay(Streak streak) internal pure returns (uint32) {
+        return uint32(Streak.unwrap(streak));
+    }
+}

@@ -1,0 +1,1283 @@
+import { expect } from "chai";
+import { ethers, upgrades } from "hardhat";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import { AbiCoder, Signature, toBeHex, TypedDataEncoder, verifyTypedData, ZeroAddress } from "ethers";
+
+import { Comparator, getProtocolConfig, type CouponRuleConfig } from "../../config/protocol";
+import { Roles } from "../../helpers/roles";
+import { dayOf, REPORT_TYPES, reportDomain, signReport, toSubmission } from "../../helpers/reports";
+import type { MockAggregator, MockLoanVault, UtilizationOracle } from "../../typechain-types";
+import { deployProtocol } from "../fixtures/protocol";
+import { expectUnchanged, snapshot } from "../helpers/state";
+
+const DAY = 86_400;
+const MAX_STALENESS = 2 * DAY;
+const FEED_GAS_MIN = 100_000 + Math.floor(100_000 / 63) + 5_000;
+const UPTIME_UNKNOWN = 65_535;
+const SLA_BREACH = 1;
+const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+
+/** Loan ids: reporters-only, feeds-only, and an unconfigured one. */
+const LOAN = 1n;
+const FEED_LOAN = 2n;
+const UNKNOWN_LOAN = 99n;
+
+/** `SkipReason` in IUtilizationOracle. */
+const Skip = {
+  CallFailed: 0,
+  MalformedResponse: 1,
+  NonPositiveAnswer: 2,
+  AboveFullScale: 3,
+  FutureTimestamp: 4,
+  Stale: 5,
+  RoundNotNewer: 6,
+} as const;
+/** `MockAggregator.Mode`. */
+const Mode = { Normal: 0, Revert: 1, GasBomb: 2, ReturnBomb: 3, Malformed: 4 } as const;
+/** `IUtilizationOracle.SourceKind`. */
+const Kind = { Feed: 0, Reporter: 1 } as const;
+
+const DEFAULT_RULES = getProtocolConfig("hardhat").oracle.rules;
+
+/** Feed answer for `bps` basis points at `decimals` decimals. */
+const ratio = (bps: number, decimals: number) => (BigInt(bps) * 10n ** BigInt(decimals)) / 10_000n;
+
+async function setup() {
+  const base = await deployProtocol();
+  const { actors, oracle } = base;
+  const vault = await ethers.deployContract("MockLoanVault", [await oracle.getAddress()]);
+  const deployedVault = await oracle.loanVault();
+  await oracle.connect(actors.deployer).setLoanVault(vault);
+  // SLA 95%, reference 5%, premium 4% bounded to [2%, 7%].
+  await vault.setLoan(LOAN, 9_500, 500, 400, 200, 700);
+  await vault.setLoan(FEED_LOAN, 9_500, 500, 400, 200, 700);
+
+  const feed8a = await ethers.deployContract("MockAggregator", [8]);
+  const feed8b = await ethers.deployContract("MockAggregator", [8]);
+  const feed18 = await ethers.deployContract("MockAggregator", [18]);
+  const admin = oracle.connect(actors.oracleAdmin);
+  await admin.configureLoan(
+    LOAN,
+    [actors.reporter1, actors.reporter2, actors.reporter3].map((r) => ({
+      kind: Kind.Reporter,
+      account: r.address,
+    })),
+    2,
+    MAX_STALENESS,
+  );
+  await admin.configureLoan(
+    FEED_LOAN,
+    [feed8a, feed8b, feed18].map((f) => ({ kind: Kind.Feed, account: f.target as string })),
+    2,
+    MAX_STALENESS,
+  );
+  return { ...base, vault, feeds: [feed8a, feed8b, feed18] as MockAggregator[], admin, deployedVault };
+}
+
+type Ctx = Awaited<ReturnType<typeof setup>>;
+
+describe("UtilizationOracle", () => {
+  let ctx: Ctx;
+  let oracle: UtilizationOracle;
+  let vault: MockLoanVault;
+  let actors: Ctx["actors"];
+  let reporters: HardhatEthersSigner[];
+
+  beforeEach(async () => {
+    ctx = await loadFixture(setup);
+    ({ oracle, vault, actors } = ctx);
+    reporters = [actors.reporter1, actors.reporter2, actors.reporter3];
+  });
+
+  // ---------------------------------------------------------------- helpers
+
+  const now = async () => time.latest();
+  const today = async () => dayOf(await now());
+
+  const makeReport = (
+    day: number,
+    utilizationBps: number,
+    uptimeBps = 10_000,
+    loanId = LOAN,
+    deadline?: bigint,
+  ) => ({
+    loanId,
+    utilizationBps,
+    uptimeBps,
+    day,
+    deadline: deadline ?? BigInt((day + 2) * DAY),
+  });
+
+  /** Signs one report per reporter (`values[i]` = [utilization, uptime]) and returns submitReport's arguments. */
+  async function signed(day: number, values: [number, number][], signers = reporters, loanId = LOAN) {
+    const entries = await Promise.all(
+      values.map(([u, up], i) => signReport(signers[i], oracle, makeReport(day, u, up, loanId))),
+    );
+    return toSubmission(entries);
+  }
+
+  async function submit(day: number, values: [number, number][], signers = reporters, loanId = LOAN) {
+    const { reports, signatures } = await signed(day, values, signers, loanId);
+    return oracle.submitReport(reports, signatures);
+  }
+
+  /** Records `day` at `utilizationBps` (two reporters), in a block on that day. */
+  async function recordDay(day: number, utilizationBps: number, uptimeBps = 10_000) {
+    await time.setNextBlockTimestamp(day * DAY + 3_600);
+    return submit(
+      day,
+      [
+        [utilizationBps, uptimeBps],
+        [utilizationBps, uptimeBps],
+      ],
+      reporters.slice(0, 2),
+    );
+  }
+
+  /** Records `days` consecutive days at `utilizationBps` (two reporters each), starting the day after `from`. */
+  async function recordDays(
+    from: number,
+    days: number,
+    utilizationBps: number,
+    uptimeBps = 10_000,
+  ): Promise<number> {
+    let day = from;
+    for (let i = 0; i < days; i++) await recordDay(++day, utilizationBps, uptimeBps);
+    return day;
+  }
+
+  /** Fresh answers on every feed of FEED_LOAN, each at `bps`. */
+  async function freshFeeds(bps: number[] = [8_000, 8_000, 8_000]) {
+    for (const [i, feed] of ctx.feeds.entries())
+      await feed.pushAnswer(ratio(bps[i], Number(await feed.decimals())));
+  }
+
+  /** A call's result as a plain array, for deep equality. */
+  const arr = async (result: Promise<Iterable<unknown>>) => [...(await result)];
+
+  const stateReads = (loanId: bigint) => ({
+    latest: async () => (await oracle.latestUtilization(loanId)).toString(),
+    pending: async () => (await oracle.pendingPush(loanId)).toString(),
+    streak0: async () => (await oracle.streakOf(loanId, 0)).toString(),
+    streak1: async () => (await oracle.streakOf(loanId, 1)).toString(),
+    sources: async () => (await oracle.sourcesOf(loanId)).toString(),
+    vaultCalls: async () => `${await vault.applyCalls()}/${await vault.flagCalls()}`,
+  });
+
+  async function expectRevertUnchanged(
+    loanId: bigint,
+    tx: () => Promise<unknown>,
+    error: string,
+    args: unknown[],
+  ): Promise<void> {
+    const before = await snapshot(stateReads(loanId));
+    await expect(tx())
+      .to.be.revertedWithCustomError(oracle, error)
+      .withArgs(...args);
+    await expectUnchanged(before, stateReads(loanId));
+  }
+
+  // ---------------------------------------------------------------- deployment
+
+  describe("initialize", () => {
+    it("is deployed by the scripts with the default rules, its roles and no LoanVault", async () => {
+      expect(ctx.deployedVault).to.equal(ZeroAddress);
+      const rules = await oracle.rules();
+      expect(rules.map((r) => [...r])).to.deep.equal(
+        DEFAULT_RULES.map((r) => [
+          BigInt(r.comparator),
+          BigInt(r.thresholdBps),
+          BigInt(r.windowDays),
+          BigInt(r.premiumDeltaBps),
+          r.topUpRequired,
+        ]),
+      );
+      expect(await oracle.rulesEpoch()).to.equal(1);
+      expect(await oracle.decimals()).to.equal(4);
+      expect(await oracle.hasRole(Roles.ORACLE_ADMIN, actors.oracleAdmin)).to.equal(true);
+      expect(await oracle.hasRole(Roles.KEEPER, actors.keeper)).to.equal(true);
+      for (const r of reporters) expect(await oracle.hasRole(Roles.REPORTER, r)).to.equal(true);
+      const domain = await oracle.eip712Domain();
+      expect([domain.name, domain.version]).to.deep.equal(["UtilizationOracle", "1"]);
+    });
+
+    it("cannot be initialized twice", async () => {
+      await expect(oracle.initialize(actors.deployer, ZeroAddress, [])).to.be.revertedWithCustomError(
+        oracle,
+        "InvalidInitialization",
+      );
+    });
+
+    it("refuses a zero admin, and takes a LoanVault when one exists", async () => {
+      const factory = await ethers.getContractFactory("UtilizationOracle");
+      await expect(
+        upgrades.deployProxy(factory, [ZeroAddress, ZeroAddress, []], { kind: "uups" }),
+      ).to.be.revertedWithCustomError(oracle, "UtilizationOracleZeroAddress");
+      const proxy = await upgrades.deployProxy(
+        factory,
+        [actors.deployer.address, await vault.getAddress(), []],
+        {
+          kind: "uups",
+        },
+      );
+      expect(await (proxy as unknown as UtilizationOracle).loanVault()).to.equal(await vault.getAddress());
+    });
+
+    it("is a valid UUPS implementation, upgradable by UPGRADER only", async () => {
+      const factory = await ethers.getContractFactory("UtilizationOracle");
+      await upgrades.validateImplementation(factory, { kind: "uups" });
+      const next = await factory.deploy();
+      await expect(oracle.connect(actors.attacker).upgradeToAndCall(next, "0x"))
+        .to.be.revertedWithCustomError(oracle, "AccessControlUnauthorizedAccount")
+        .withArgs(actors.attacker.address, Roles.UPGRADER);
+      await oracle.connect(actors.deployer).upgradeToAndCall(next, "0x");
+      expect((await oracle.sourcesOf(LOAN)).length).to.equal(3);
+    });
+  });
+
+  // ---------------------------------------------------------------- configureLoan
+
+  describe("configureLoan", () => {
+    it("stores sources with the feeds' decimals, the quorum and the staleness bound", async () => {
+      const sources = await oracle.sourcesOf(FEED_LOAN);
+      expect(sources.map((s) => [s.kind, s.account, s.decimals, s.lastRound])).to.deep.equal([
+        [0n, await ctx.feeds[0].getAddress(), 8n, 0n],
+        [0n, await ctx.feeds[1].getAddress(), 8n, 0n],
+        [0n, await ctx.feeds[2].getAddress(), 18n, 0n],
+      ]);
+      expect(await arr(oracle.loanConfig(FEED_LOAN))).to.deep.equal([true, 2n, BigInt(MAX_STALENESS)]);
+      expect(await oracle.configuredLoanCount()).to.equal(2);
+      expect(await oracle.configuredLoanAt(1)).to.equal(FEED_LOAN);
+    });
+
+    it("emits LoanConfigured and lists a loan once across reconfigurations", async () => {
+      const sources = [{ kind: Kind.Reporter, account: actors.reporter1.address }];
+      await expect(ctx.admin.configureLoan(LOAN, sources, 1, DAY))
+        .to.emit(oracle, "LoanConfigured")
+        .withArgs(LOAN, [[Kind.Reporter, actors.reporter1.address]], 1, DAY);
+      expect(await oracle.configuredLoanCount()).to.equal(2);
+    });
+
+    it("keeps history and a staying feed's last round, and restarts streaks", async () => {
+      const day = await recordDays(await today(), 3, 9_500);
+      expect(await arr(oracle.streakOf(LOAN, 0))).to.deep.equal([3n, BigInt(day)]);
+      await ctx.admin.configureLoan(
+        LOAN,
+        reporters.map((r) => ({ kind: Kind.Reporter, account: r.address })),
+        3,
+        DAY,
+      );
+      expect(await arr(oracle.streakOf(LOAN, 0))).to.deep.equal([0n, 0n]);
+      expect((await oracle.latestUtilization(LOAN)).day).to.equal(day);
+
+      await freshFeeds();
+      await oracle.connect(actors.keeper).poke(FEED_LOAN);
+      const feeds = ctx.feeds.map((f) => ({ kind: Kind.Feed, account: f.target as string }));
+      await ctx.admin.configureLoan(FEED_LOAN, [feeds[2], feeds[0]], 1, DAY);
+      const sources = await oracle.sourcesOf(FEED_LOAN);
+      expect(sources.map((s) => s.lastRound)).to.deep.equal([1n, 1n]);
+    });
+
+    it("is ORACLE_ADMIN only", async () => {
+      await expectRevertUnchanged(
+        LOAN,
+        () => oracle.connect(actors.attacker).configureLoan(LOAN, [], 1, DAY),
+        "AccessControlUnauthorizedAccount",
+        [actors.attacker.address, Roles.ORACLE_ADMIN],
+      );
+    });
+
+    it("refuses no sources or more than eight", async () => {
+      const many = Array.from({ length: 9 }, (_, i) => ({
+        kind: Kind.Reporter,
+        account: toBeHex(i + 1, 20),
+      }));
+      await expectRevertUnchanged(
+        LOAN,
+        () => ctx.admin.configureLoan(LOAN, [], 1, DAY),
+        "UtilizationOracleInvalidSourceCount",
+        [0, 8],
+      );
+      await expectRevertUnchanged(
+        LOAN,
+        () => ctx.admin.configureLoan(LOAN, many, 1, DAY),
+        "UtilizationOracleInvalidSourceCount",
+        [9, 8],
+      );
+    });
+
+    it("refuses a quorum outside [1, sources]", async () => {
+      const sources = reporters.map((r) => ({ kind: Kind.Reporter, account: r.address }));
+      await expectRevertUnchanged(
+        LOAN,
+        () => ctx.admin.configureLoan(LOAN, sources, 0, DAY),
+        "UtilizationOracleInvalidQuorum",
+        [0, 3],
+      );
+      await expectRevertUnchanged(
+        LOAN,
+        () => ctx.admin.configureLoan(LOAN, sources, 4, DAY),
+        "UtilizationOracleInvalidQuorum",
+        [4, 3],
+      );
+    });
+
+    it("refuses a zero staleness bound", async () => {
+      const sources = [{ kind: Kind.Reporter, account: actors.reporter1.address }];
+      await expectRevertUnchanged(
+        LOAN,
+        () => ctx.admin.configureLoan(LOAN, sources, 1, 0),
+        "UtilizationOracleInvalidMaxStaleness",
+        [0],
+      );
+    });
+
+    it("refuses a zero or duplicated account", async () => {
+      const r1 = { kind: Kind.Reporter, account: actors.reporter1.address };
+      const zero = { kind: Kind.Reporter, account: ZeroAddress };
+      await expectRevertUnchanged(
+        LOAN,
+        () => ctx.admin.configureLoan(LOAN, [r1, zero], 1, DAY),
+        "UtilizationOracleZeroAddress",
+        [],
+      );
+      const asFeed = { kind: Kind.Feed, account: actors.reporter1.address };
+      await expectRevertUnchanged(
+        LOAN,
+        () => ctx.admin.configureLoan(LOAN, [r1, asFeed], 1, DAY),
+        "UtilizationOracleDuplicateSource",
+        [actors.reporter1.address],
+      );
+    });
+
+    it("refuses a feed without code, without decimals() or with more than 18 decimals", async () => {
+      const eoa = { kind: Kind.Feed, account: actors.attacker.address };
+      await expectRevertUnchanged(
+        LOAN,
+        () => ctx.admin.configureLoan(LOAN, [eoa], 1, DAY),
+        "UtilizationOracleInvalidFeed",
+        [actors.attacker.address],
+      );
+      const noDecimals = { kind: Kind.Feed, account: await vault.getAddress() };
+      await expectRevertUnchanged(
+        LOAN,
+        () => ctx.admin.configureLoan(LOAN, [noDecimals], 1, DAY),
+        "UtilizationOracleInvalidFeed",
+        [await vault.getAddress()],
+      );
+      const feed19 = await ethers.deployContract("MockAggregator", [19]);
+      await expectRevertUnchanged(
+        LOAN,
+        () => ctx.admin.configureLoan(LOAN, [{ kind: Kind.Feed, account: feed19.target as string }], 1, DAY),
+        "UtilizationOracleUnsupportedDecimals",
+        [feed19.target, 19],
+      );
+    });
+  });
+
+  // ---------------------------------------------------------------- setRules
+
+  describe("setRules", () => {
+    const rule = (over: Partial<CouponRuleConfig> = {}): CouponRuleConfig => ({
+      comparator: Comparator.GTE,
+      thresholdBps: 5_000,
+      windowDays: 1,
+      premiumDeltaBps: 10,
+      topUpRequired: false,
+      ...over,
+    });
+
+    it("replaces the rules, bumps the epoch and restarts streaks lazily", async () => {
+      const day = await recordDays(await today(), 2, 9_500);
+      expect((await oracle.streakOf(LOAN, 0)).streakDays).to.equal(2);
+      await expect(ctx.admin.setRules([rule(), rule({ comparator: Comparator.LT })]))
+        .to.emit(oracle, "RulesSet")
+        .withArgs(
+          [
+            [0, 5_000, 1, 10, false],
+            [1, 5_000, 1, 10, false],
+          ],
+          2,
+        );
+      expect(await arr(oracle.streakOf(LOAN, 0))).to.deep.equal([0n, 0n]);
+      await ctx.admin.setRules([rule({ windowDays: 5 })]);
+      await recordDays(day, 1, 9_500);
+      expect(await arr(oracle.streakOf(LOAN, 0))).to.deep.equal([1n, BigInt(day + 1)]);
+      expect((await oracle.rules()).length).to.equal(1);
+    });
+
+    it("is ORACLE_ADMIN only", async () => {
+      await expect(oracle.connect(actors.attacker).setRules([]))
+        .to.be.revertedWithCustomError(oracle, "AccessControlUnauthorizedAccount")
+        .withArgs(actors.attacker.address, Roles.ORACLE_ADMIN);
+    });
+
+    it("refuses more than four rules and any invalid field", async () => {
+      const epoch = await oracle.rulesEpoch();
+      await expect(ctx.admin.setRules([rule(), rule(), rule(), rule(), rule()]))
+        .to.be.revertedWithCustomError(oracle, "UtilizationOracleTooManyRules")
+        .withArgs(5, 4);
+      for (const [index, bad] of [
+        rule({ thresholdBps: 10_001 }),
+        rule({ windowDays: 0 }),
+        rule({ premiumDeltaBps: 0 }),
+      ].entries()) {
+        const rules = [rule(), rule(), bad].slice(index === 0 ? 2 : 0);
+        await expect(ctx.admin.setRules(rules))
+          .to.be.revertedWithCustomError(oracle, "UtilizationOracleInvalidRule")
+          .withArgs(rules.length - 1);
+      }
+      expect(await oracle.rulesEpoch()).to.equal(epoch);
+    });
+  });
+
+  // ---------------------------------------------------------------- setLoanVault
+
+  describe("setLoanVault", () => {
+    it("sets the LoanVault (DEFAULT_ADMIN) and refuses zero", async () => {
+      await expect(oracle.connect(actors.deployer).setLoanVault(actors.treasury))
+        .to.emit(oracle, "LoanVaultSet")
+        .withArgs(actors.treasury.address);
+      await expect(oracle.connect(actors.deployer).setLoanVault(ZeroAddress)).to.be.revertedWithCustomError(
+        oracle,
+        "UtilizationOracleZeroAddress",
+      );
+      await expect(oracle.connect(actors.oracleAdmin).setLoanVault(vault))
+        .to.be.revertedWithCustomError(oracle, "AccessControlUnauthorizedAccount")
+        .withArgs(actors.oracleAdmin.address, Roles.DEFAULT_ADMIN);
+    });
+  });
+
+  // ---------------------------------------------------------------- submitReport
+
+  describe("submitReport", () => {
+    it("records the median of three signed reports", async () => {
+      const day = await today();
+      const tx = submit(day, [
+        [8_000, 9_900],
+        [8_200, 9_700],
+        [7_900, 9_800],
+      ]);
+      await expect(tx).to.emit(oracle, "ObservationRecorded").withArgs(LOAN, day, 8_000, 9_800, 3);
+      const at = await now();
+      expect(await arr(oracle.latestUtilization(LOAN))).to.deep.equal([
+        8_000n,
+        9_800n,
+        BigInt(day),
+        BigInt(at),
+      ]);
+      expect(await arr(oracle.latestRoundData(LOAN))).to.deep.equal([
+        BigInt(day),
+        8_000n,
+        BigInt(at),
+        BigInt(at),
+        BigInt(day),
+      ]);
+    });
+
+    it("takes the mean of the two middle values, rounded down, for an even count", async () => {
+      const day = await today();
+      await expect(
+        submit(
+          day,
+          [
+            [7_001, 9_001],
+            [8_000, 10_000],
+          ],
+          reporters.slice(0, 2),
+        ),
+      )
+        .to.emit(oracle, "ObservationRecorded")
+        .withArgs(LOAN, day, 7_500, 9_500, 2);
+    });
+
+    it("ignores an outlier reporter", async () => {
+      const day = await today();
+      await expect(
+        submit(day, [
+          [8_000, 9_900],
+          [8_100, 9_900],
+          [100, 0],
+        ]),
+      )
+        .to.emit(oracle, "ObservationRecorded")
+        .withArgs(LOAN, day, 8_000, 9_900, 3);
+    });
+
+    it("accepts yesterday's reports while fresh, and days only move forward", async () => {
+      const day = await today();
+      await submit(day - 1, [
+        [8_000, 9_900],
+        [8_000, 9_900],
+      ]);
+      await submit(day, [
+        [8_000, 9_900],
+        [8_000, 9_900],
+      ]);
+      expect((await oracle.latestUtilization(LOAN)).day).to.equal(day);
+    });
+
+    it("refuses a replay of a recorded day, and an earlier day", async () => {
+      const day = await today();
+      const { reports, signatures } = await signed(day, [
+        [8_000, 9_900],
+        [8_000, 9_900],
+      ]);
+      await oracle.submitReport(reports, signatures);
+      await expectRevertUnchanged(
+        LOAN,
+        () => oracle.submitReport(reports, signatures),
+        "UtilizationOracleDayNotAfterLast",
+        [LOAN, day, day],
+      );
+      const earlier = await signed(day - 1, [
+        [8_000, 9_900],
+        [8_000, 9_900],
+      ]);
+      await expectRevertUnchanged(
+        LOAN,
+        () => oracle.submitReport(earlier.reports, earlier.signatures),
+        "UtilizationOracleDayNotAfterLast",
+        [LOAN, day - 1, day],
+      );
+    });
+
+    it("refuses a report signed for another chain or another contract", async () => {
+      const day = await today();
+      const report = makeReport(day, 8_000, 9_900);
+      const good = await signReport(actors.reporter2, oracle, report);
+      for (const override of [{ chainId: 1n }, { verifyingContract: await vault.getAddress() }]) {
+        const bad = await signReport(actors.reporter1, oracle, report, override);
+        // Under this oracle's domain the foreign signature recovers an unrelated address.
+        const recovered = verifyTypedData(
+          await reportDomain(oracle, actors.reporter1),
+          REPORT_TYPES,
+          report,
+          bad.signature,
+        );
+        expect(recovered).not.to.equal(actors.reporter1.address);
+        // The foreign signature goes first so the ascending-order check cannot preempt the signer check.
+        await expectRevertUnchanged(
+          LOAN,
+          () => oracle.submitReport([report, report], [bad.signature, good.signature]),
+          "UtilizationOracleUnauthorizedSigner",
+          [LOAN, recovered],
+        );
+      }
+    });
+
+    it("refuses an expired report", async () => {
+      const day = await today();
+      const deadline = BigInt((await now()) - 1);
+      const expired = await signReport(
+        actors.reporter1,
+        oracle,
+        makeReport(day, 8_000, 9_900, LOAN, deadline),
+      );
+      const fresh = await signReport(actors.reporter2, oracle, makeReport(day, 8_000, 9_900));
+      const { reports, signatures } = toSubmission([expired, fresh]);
+      const index = reports[0].deadline === deadline ? 0 : 1;
+      await expectRevertUnchanged(
+        LOAN,
+        () => oracle.submitReport(reports, signatures),
+        "UtilizationOracleReportExpired",
+        [index, deadline],
+      );
+    });
+
+    it("refuses a high-s signature and one of the wrong length", async () => {
+      const day = await today();
+      const report = makeReport(day, 8_000, 9_900);
+      const one = await signReport(actors.reporter1, oracle, report);
+      const two = await signReport(actors.reporter2, oracle, report);
+      const sig = Signature.from(one.signature);
+      const highS = ethers.concat([
+        sig.r,
+        toBeHex(SECP256K1_N - BigInt(sig.s), 32),
+        sig.v === 27 ? "0x1c" : "0x1b",
+      ]);
+      await expectRevertUnchanged(
+        LOAN,
+        () => oracle.submitReport([report, report], [highS, two.signature]),
+        "UtilizationOracleInvalidSignature",
+        [0],
+      );
+      await expectRevertUnchanged(
+        LOAN,
+        () => oracle.submitReport([report, report], [two.signature, one.signature.slice(0, 130)]),
+        "UtilizationOracleInvalidSignature",
+        [1],
+      );
+    });
+
+    it("refuses duplicate and unordered signers", async () => {
+      const day = await today();
+      const { reports, signatures } = await signed(day, [
+        [8_000, 9_900],
+        [8_000, 9_900],
+      ]);
+      const domain = await reportDomain(oracle, actors.reporter1);
+      const [first, second] = [0, 1].map((i) =>
+        verifyTypedData(domain, REPORT_TYPES, reports[i], signatures[i]),
+      );
+      await expectRevertUnchanged(
+        LOAN,
+        () => oracle.submitReport([reports[0], reports[0]], [signatures[0], signatures[0]]),
+        "UtilizationOracleSignersNotAscending",
+        [1, first, first],
+      );
+      await expectRevertUnchanged(
+        LOAN,
+        () => oracle.submitReport([reports[1], reports[0]], [signatures[1], signatures[0]]),
+        "UtilizationOracleSignersNotAscending",
+        [1, first, second],
+      );
+    });
+
+    it("refuses a signer without REPORTER, and a REPORTER that is not a source of the loan", async () => {
+      const sources = [actors.reporter1, actors.attacker].map((r) => ({
+        kind: Kind.Reporter,
+        account: r.address,
+      }));
+      await ctx.admin.configureLoan(LOAN, sources, 2, MAX_STALENESS);
+      const day = await today();
+      const stranger = await signed(
+        day,
+        [
+          [8_000, 9_900],
+          [8_000, 9_900],
+        ],
+        [actors.reporter1, actors.attacker],
+      );
+      await expectRevertUnchanged(
+        LOAN,
+        () => oracle.submitReport(stranger.reports, stranger.signatures),
+        "UtilizationOracleUnauthorizedSigner",
+        [LOAN, actors.attacker.address],
+      );
+      const notSource = await signed(
+        day,
+        [
+          [8_000, 9_900],
+          [8_000, 9_900],
+        ],
+        [actors.reporter1, actors.reporter3],
+      );
+      await expectRevertUnchanged(
+        LOAN,
+        () => oracle.submitReport(notSource.reports, notSource.signatures),
+        "UtilizationOracleUnauthorizedSigner",
+        [LOAN, actors.reporter3.address],
+      );
+    });
+
+    it("refuses fewer reports than the quorum, and mismatched or too many arrays", async () => {
+      const day = await today();
+      const one = await signed(day, [[8_000, 9_900]]);
+      await expectRevertUnchanged(
+        LOAN,
+        () => oracle.submitReport(one.reports, one.signatures),
+        "UtilizationOracleQuorumNotMet",
+        [LOAN, 1, 2],
+      );
+      await expectRevertUnchanged(
+        LOAN,
+        () => oracle.submitReport([], []),
+        "UtilizationOracleInvalidReportCount",
+        [0, 0],
+      );
+      await expectRevertUnchanged(
+        LOAN,
+        () => oracle.submitReport([one.reports[0], one.reports[0]], one.signatures),
+        "UtilizationOracleInvalidReportCount",
+        [2, 1],
+      );
+      const nine = Array.from({ length: 9 }, () => one.reports[0]);
+      await expectRevertUnchanged(
+        LOAN,
+        () =>
+          oracle.submitReport(
+            nine,
+            Array.from({ length: 9 }, () => one.signatures[0]),
+          ),
+        "UtilizationOracleInvalidReportCount",
+        [9, 9],
+      );
+    });
+
+    it("refuses reports for different loans or days", async () => {
+      const day = await today();
+      for (const [loanId, reportDay] of [
+        [FEED_LOAN, day],
+        [LOAN, day - 1],
+      ] as const) {
+        const a = await signReport(actors.reporter1, oracle, makeReport(day, 8_000, 9_900));
+        const b = await signReport(actors.reporter2, oracle, makeReport(reportDay, 8_000, 9_900, loanId));
+        await expectRevertUnchanged(
+          LOAN,
+          () => oracle.submitReport([a.report, b.report], [a.signature, b.signature]),
+          "UtilizationOracleReportMismatch",
+          [1],
+        );
+      }
+    });
+
+    it("refuses a utilization or an uptime above 100%", async () => {
+      const day = await today();
+      const good = await signReport(actors.reporter1, oracle, makeReport(day, 8_000, 9_900));
+      for (const [utilization, uptime] of [
+        [10_001, 9_900],
+        [8_000, 10_001],
+      ]) {
+        const bad = await signReport(actors.reporter2, oracle, makeReport(day, utilization, uptime));
+        const { reports, signatures } = toSubmission([good, bad]);
+        await expectRevertUnchanged(
+          LOAN,
+          () => oracle.submitReport(reports, signatures),
+          "UtilizationOracleReadingOutOfRange",
+          [reports[0] === bad.report ? 0 : 1, utilization, uptime],
+        );
+      }
+    });
+
+    it("refuses an unconfigured loan, a future day and a stale day", async () => {
+      const day = await today();
+      await expectRevertUnchanged(
+        UNKNOWN_LOAN,
+        () => submit(day, [[8_000, 9_900]], reporters, UNKNOWN_LOAN),
+        "UtilizationOracleLoanNotConfigured",
+        [UNKNOWN_LOAN],
+      );
+      await expectRevertUnchanged(
+        LOAN,
+        () =>
+          submit(day + 1, [
+            [8_000, 9_900],
+            [8_000, 9_900],
+          ]),
+        "UtilizationOracleFutureDay",
+        [LOAN, day + 1, day],
+      );
+      await expectRevertUnchanged(
+        LOAN,
+        () =>
+          submit(day - 3, [
+            [8_000, 9_900],
+            [8_000, 9_900],
+          ]),
+        "UtilizationOracleStaleReport",
+        [LOAN, day - 3, MAX_STALENESS],
+      );
+    });
+
+    it("is stopped by the pause", async () => {
+      await oracle.connect(actors.guardian).pause();
+      await expect(
+        submit(await today(), [
+          [8_000, 9_900],
+          [8_000, 9_900],
+        ]),
+      ).to.be.revertedWithCustomError(oracle, "EnforcedPause");
+    });
+
+    it("sets the SLA flag when the median uptime is below the SLA and clears it on recovery", async () => {
+      let day = await today();
+      await expect(
+        submit(day, [
+          [8_000, 9_400],
+          [8_000, 9_499],
+        ]),
+      )
+        .to.emit(oracle, "CovenantFlagsChanged")
+        .withArgs(LOAN, SLA_BREACH);
+      let pending = await oracle.pendingPush(LOAN);
+      expect([pending.flags, pending.flagsPending]).to.deep.equal([1n, true]);
+      await oracle.push(LOAN);
+      expect(await vault.covenantFlags(LOAN)).to.equal(SLA_BREACH);
+
+      // Still in breach: no change, nothing to push.
+      day = await recordDays(day, 1, 8_000, 9_000);
+      expect((await oracle.pendingPush(LOAN)).flagsPending).to.equal(false);
+
+      await time.setNextBlockTimestamp((day + 1) * DAY + 60);
+      await expect(
+        submit(day + 1, [
+          [8_000, 9_500],
+          [8_000, 9_500],
+        ]),
+      )
+        .to.emit(oracle, "CovenantFlagsChanged")
+        .withArgs(LOAN, 0);
+      await oracle.push(LOAN);
+      expect(await vault.covenantFlags(LOAN)).to.equal(0);
+    });
+  });
+
+  // ---------------------------------------------------------------- poke
+
+  describe("poke", () => {
+    it("records the median of the feeds, normalising 8 and 18 decimals down to bps", async () => {
+      // 0.75 at 8 decimals, 0.123456789 at 8 decimals (rounds down to 1234), 0.50000001 at 18 decimals.
+      await ctx.feeds[0].pushAnswer(75_000_000n);
+      await ctx.feeds[1].pushAnswer(12_345_678n);
+      await ctx.feeds[2].pushAnswer(500_000_010_000_000_000n);
+      await expect(oracle.connect(actors.keeper).poke(FEED_LOAN))
+        .to.emit(oracle, "ObservationRecorded")
+        .withArgs(FEED_LOAN, await today(), 5_000, UPTIME_UNKNOWN, 3);
+      const sources = await oracle.sourcesOf(FEED_LOAN);
+      expect(sources.map((s) => s.lastRound)).to.deep.equal([1n, 1n, 1n]);
+      expect((await oracle.latestUtilization(FEED_LOAN)).uptimeBps).to.equal(UPTIME_UNKNOWN);
+    });
+
+    it("ignores an outlier feed and takes the mean of two for an even count", async () => {
+      await freshFeeds([8_000, 8_100, 100]);
+      await expect(oracle.connect(actors.keeper).poke(FEED_LOAN))
+        .to.emit(oracle, "ObservationRecorded")
+        .withArgs(FEED_LOAN, anyValue, 8_000, UPTIME_UNKNOWN, 3);
+      await time.increase(DAY);
+      await freshFeeds([7_001, 8_000, 9_000]);
+      await ctx.feeds[2].setMode(Mode.Revert);
+      await expect(oracle.connect(actors.keeper).poke(FEED_LOAN))
+        .to.emit(oracle, "ObservationRecorded")
+        .withArgs(FEED_LOAN, anyValue, 7_500, UPTIME_UNKNOWN, 2);
+    });
+
+    const faults: { name: string; reason: number; arrange: (feed: MockAggregator) => Promise<unknown> }[] = [
+      {
+        name: "stale",
+        reason: Skip.Stale,
+        arrange: async (f) => f.setRound(9, ratio(8_000, 8), (await now()) - MAX_STALENESS - 1),
+      },
+      { name: "zero", reason: Skip.NonPositiveAnswer, arrange: async (f) => void (await f.pushAnswer(0)) },
+      {
+        name: "negative",
+        reason: Skip.NonPositiveAnswer,
+        arrange: async (f) => void (await f.pushAnswer(-1)),
+      },
+      {
+        name: "future",
+        reason: Skip.FutureTimestamp,
+        arrange: async (f) => f.setRound(9, ratio(8_000, 8), (await now()) + 600).then(() => undefined),
+      },
+      {
+        name: "above 100%",
+        reason: Skip.AboveFullScale,
+        arrange: async (f) => void (await f.pushAnswer(ratio(10_000, 8) + 1n)),
+      },
+      {
+        name: "reverting",
+        reason: Skip.CallFailed,
+        arrange: async (f) => void (await f.setMode(Mode.Revert)),
+      },
+      {
+        name: "gas bomb",
+        reason: Skip.CallFailed,
+        arrange: async (f) => void (await f.setMode(Mode.GasBomb)),
+      },
+      {
+        name: "malformed",
+        reason: Skip.MalformedResponse,
+        arrange: async (f) => void (await f.setMode(Mode.Malformed)),
+      },
+      {
+        name: "repeated round",
+        reason: Skip.RoundNotNewer,
+        arrange: async (f) => {
+          await oracle.connect(actors.keeper).poke(FEED_LOAN);
+          await time.increase(DAY);
+          for (const other of ctx.feeds)
+            if (other !== f) await other.pushAnswer(ratio(8_000, Number(await other.decimals())));
+        },
+      },
+    ];
+
+    for (const fault of faults) {
+      it(`skips a ${fault.name} feed while the quorum holds`, async () => {
+        await freshFeeds([8_000, 8_200, 8_400]);
+        const feed = ctx.feeds[0];
+        await fault.arrange(feed);
+        await expect(oracle.connect(actors.keeper).poke(FEED_LOAN))
+          .to.emit(oracle, "SourceSkipped")
+          .withArgs(FEED_LOAN, await feed.getAddress(), fault.reason)
+          .and.to.emit(oracle, "ObservationRecorded")
+          .withArgs(
+            FEED_LOAN,
+            await today(),
+            fault.name === "repeated round" ? 8_000 : 8_300,
+            UPTIME_UNKNOWN,
+            2,
+          );
+      });
+
+      it(`is blocked by a ${fault.name} feed when the quorum does not hold`, async () => {
+        const feeds = ctx.feeds.map((f) => ({ kind: Kind.Feed, account: f.target as string }));
+        await ctx.admin.configureLoan(FEED_LOAN, feeds, 3, MAX_STALENESS);
+        await freshFeeds([8_000, 8_200, 8_400]);
+        await fault.arrange(ctx.feeds[0]);
+        await expectRevertUnchanged(
+          FEED_LOAN,
+          () => oracle.connect(actors.keeper).poke(FEED_LOAN),
+          "UtilizationOracleQuorumNotMet",
+          [FEED_LOAN, 2, 3],
+        );
+      });
+    }
+
+    it("reads a return-data bomb at a bounded cost", async () => {
+      const feeds = ctx.feeds.map((f) => ({ kind: Kind.Feed, account: f.target as string }));
+      await ctx.admin.configureLoan(FEED_LOAN, feeds, 3, MAX_STALENESS);
+      await freshFeeds();
+      const baseline = (await (await oracle.connect(actors.keeper).poke(FEED_LOAN)).wait())!.gasUsed;
+      await time.increase(DAY);
+      await freshFeeds();
+      await ctx.feeds[1].setMode(Mode.ReturnBomb);
+      const tx = await oracle.connect(actors.keeper).poke(FEED_LOAN);
+      await expect(tx)
+        .to.emit(oracle, "ObservationRecorded")
+        .withArgs(FEED_LOAN, anyValue, 8_000, UPTIME_UNKNOWN, 3);
+      // The feed's own memory expansion (~64k, inside its gas cap) is all it costs: nothing is copied back.
+      expect((await tx.wait())!.gasUsed - baseline).to.be.lessThan(75_000n);
+    });
+
+    it("reverts rather than let a caller starve a feed of gas", async () => {
+      await freshFeeds();
+      await ctx.feeds[0].setMode(Mode.GasBomb);
+      await expectRevertUnchanged(
+        FEED_LOAN,
+        () => oracle.connect(actors.keeper).poke(FEED_LOAN, { gasLimit: 180_000 }),
+        "UtilizationOracleInsufficientGas",
+        [anyValue, FEED_GAS_MIN],
+      );
+    });
+
+    it("reads only the feed sources of a mixed loan and leaves the covenant flags alone", async () => {
+      const sources = [
+        { kind: Kind.Feed, account: ctx.feeds[0].target as string },
+        { kind: Kind.Reporter, account: actors.reporter1.address },
+        { kind: Kind.Feed, account: ctx.feeds[2].target as string },
+      ];
+      await ctx.admin.configureLoan(FEED_LOAN, sources, 2, MAX_STALENESS);
+      await freshFeeds([6_000, 0, 7_000]);
+      await expect(oracle.connect(actors.keeper).poke(FEED_LOAN))
+        .to.emit(oracle, "ObservationRecorded")
+        .withArgs(FEED_LOAN, anyValue, 6_500, UPTIME_UNKNOWN, 2)
+        .and.not.to.emit(oracle, "CovenantFlagsChanged");
+    });
+
+    it("is KEEPER only, once a day, for configured loans, and stopped by the pause", async () => {
+      await freshFeeds();
+      await expectRevertUnchanged(
+        FEED_LOAN,
+        () => oracle.connect(actors.attacker).poke(FEED_LOAN),
+        "AccessControlUnauthorizedAccount",
+        [actors.attacker.address, Roles.KEEPER],
+      );
+      await expectRevertUnchanged(
+        UNKNOWN_LOAN,
+        () => oracle.connect(actors.keeper).poke(UNKNOWN_LOAN),
+        "UtilizationOracleLoanNotConfigured",
+        [UNKNOWN_LOAN],
+      );
+      await oracle.connect(actors.keeper).poke(FEED_LOAN);
+      await freshFeeds();
+      const day = await today();
+      await expectRevertUnchanged(
+        FEED_LOAN,
+        () => oracle.connect(actors.keeper).poke(FEED_LOAN),
+        "UtilizationOracleDayNotAfterLast",
+        [FEED_LOAN, day, day],
+      );
+      await oracle.connect(actors.guardian).pause();
+      await expect(oracle.connect(actors.keeper).poke(FEED_LOAN)).to.be.revertedWithCustomError(
+        oracle,
+        "EnforcedPause",
+      );
+    });
+  });
+
+  // ---------------------------------------------------------------- streaks and rules
+
+  describe("streaks", () => {
+    it("does not fire on 89 consecutive days at >= 90%, fires on the 90th and restarts", async () => {
+      let day = await recordDays(await today(), 89, 9_000);
+      expect(await arr(oracle.streakOf(LOAN, 0))).to.deep.equal([89n, BigInt(day)]);
+      expect((await oracle.pendingPush(LOAN)).stepPending).to.equal(false);
+
+      day += 1;
+      await expect(recordDay(day, 9_000)).to.emit(oracle, "RuleFired").withArgs(LOAN, 0, 1, -200, false);
+      expect(await arr(oracle.streakOf(LOAN, 0))).to.deep.equal([0n, BigInt(day)]);
+      const pending = await oracle.pendingPush(LOAN);
+      expect([pending.stepId, pending.deltaBps, pending.topUpRequired, pending.stepPending]).to.deep.equal([
+        1n,
+        -200n,
+        false,
+        true,
+      ]);
+      await recordDays(day, 1, 9_500);
+      expect((await oracle.streakOf(LOAN, 0)).streakDays).to.equal(1);
+    });
+
+    it("restarts a streak after a missing day", async () => {
+      let day = await recordDays(await today(), 50, 9_500);
+      day = await recordDays(day + 1, 89, 9_500);
+      expect((await oracle.streakOf(LOAN, 0)).streakDays).to.equal(89);
+      expect((await oracle.pendingPush(LOAN)).stepId).to.equal(0);
+      await expect(recordDay(day + 1, 9_500))
+        .to.emit(oracle, "RuleFired")
+        .withArgs(LOAN, 0, 1, -200, false);
+    });
+
+    it("does not fire while utilization flaps around 60%, then fires after 30 days below", async () => {
+      let day = await today();
+      for (let i = 0; i < 20; i++) day = await recordDays(day, 1, i % 2 === 0 ? 6_000 : 5_999);
+      expect((await oracle.streakOf(LOAN, 1)).streakDays).to.equal(1);
+      expect((await oracle.pendingPush(LOAN)).stepId).to.equal(0);
+      day = await recordDays(day, 1, 6_000);
+      day = await recordDays(day, 29, 5_999);
+      expect((await oracle.streakOf(LOAN, 1)).streakDays).to.equal(29);
+      await expect(recordDay(day + 1, 0))
+        .to.emit(oracle, "RuleFired")
+        .withArgs(LOAN, 1, 1, 300, true);
+    });
+
+    it("steps down then up on the same loan, the vault clamping at its floor and cap", async () => {
+      // Vault bounds: premium 4% in [2%, 7%]. Three step-downs: -2%, then clamped at the floor.
+      let day = await today();
+      const applied: bigint[] = [];
+      for (let i = 0; i < 2; i++) {
+        day = await recordDays(day, 90, 9_500);
+        const tx = oracle.push(LOAN);
+        await expect(tx)
+          .to.emit(oracle, "CouponStepPushed")
+          .withArgs(LOAN, i + 1, -200, false);
+        applied.push(await vault.premiumOf(LOAN));
+      }
+      expect(applied).to.deep.equal([200n, 200n]);
+      day = await recordDays(day, 90, 9_500);
+      await expect(oracle.push(LOAN))
+        .to.emit(vault, "CouponStepApplied")
+        .withArgs(LOAN, 3, -200, 0, false, 0);
+
+      // Step-ups: +3% twice; the second is clamped at the 7% cap and opens a cure window each time.
+      day = await recordDays(day, 30, 5_000);
+      await expect(oracle.push(LOAN))
+        .to.emit(vault, "CouponStepApplied")
+        .withArgs(LOAN, 4, 300, 300, true, anyValue);
+      day = await recordDays(day, 30, 5_000);
+      await expect(oracle.push(LOAN))
+        .to.emit(vault, "CouponStepApplied")
+        .withArgs(LOAN, 5, 300, 200, true, anyValue);
+      expect(await vault.premiumOf(LOAN)).to.equal(700);
+      expect(await vault.couponOf(LOAN)).to.equal(1_200);
+    });
+
+    it("folds several firings into one pending step", async () => {
+      await ctx.admin.setRules([
+        {
+          comparator: Comparator.GTE,
+          thresholdBps: 0,
+          windowDays: 1,
+          premiumDeltaBps: 10,
+          topUpRequired: false,
+        },
+        {
+          comparator: Comparator.GTE,
+          thresholdBps: 0,
+          windowDays: 2,
+          premiumDeltaBps: -25,
+          topUpRequired: true,
+        },
+      ]);
+      await recordDays(await today(), 2, 5_000);
+      const pending = await oracle.pendingPush(LOAN);
+      expect([pending.stepId, pending.deltaBps, pending.topUpRequired]).to.deep.equal([3n, -5n, true]);
+      await expect(oracle.push(LOAN))
+        .to.emit(vault, "CouponStepApplied")
+        .withArgs(LOAN, 3, -5, -5, true, anyValue);
+    });
+
+    it("reports an unknown rule", async () => {
+      await expect(oracle.streakOf(LOAN, 2))
+        .to.be.revertedWithCustomError(oracle, "UtilizationOracleUnknownRule")
+        .withArgs(2, 2);
+    });
+  });
+
+  // ---------------------------------------------------------------- push
+
+  describe("push", () => {
+    async function fireStepDown(): Promise<number> {
+      return recordDays(await today(), 90, 9_500);
+    }
+
+    it("applies the pending step once; the vault ignores a replayed step id", async () => {
+      await fireStepDown();
+      await expect(oracle.connect(actors.attacker).push(LOAN))
+        .to.emit(oracle, "CouponStepPushed")
+        .withArgs(LOAN, 1, -200, false)
+        .and.to.emit(vault, "CouponStepApplied")
+        .withArgs(LOAN, 1, -200, -200, false, 0);
+      expect(await vault.lastCouponStepId(LOAN)).to.equal(1);
+      await expectRevertUnchanged(LOAN, () => oracle.push(LOAN), "UtilizationOracleNothingToPush", [LOAN]);
+    });
+
+    it("keeps the push pending while the loan is not performing", async () => {
+      await fireStepDown();
+      await vault.setPerforming(LOAN, false);
+      await expectRevertUnchanged(LOAN, () => oracle.push(LOAN), "UtilizationOracleLoanNotPerforming", [
+        LOAN,
+      ]);
+      await vault.setPerforming(LOAN, true);
+      await expect(oracle.push(LOAN)).to.emit(vault, "CouponStepApplied");
+    });
+
+    it("is stopped by the pause", async () => {
+      await fireStepDown();
+      await oracle.connect(actors.guardian).pause();
+      await expect(oracle.push(LOAN)).to.be.revertedWithCustomError(oracle, "EnforcedPause");
+    });
+  });
+
+  // ---------------------------------------------------------------- automation
+
+  describe("checkUpkeep / performUpkeep", () => {
+    const page = (start: number, size: number) =>
+      AbiCoder.defaultAbiCoder().encode(["uint256", "uint256"], [start, size]);
+    const ids = (data: string) => AbiCoder.defaultAbiCoder().decode(["uint256[]"], data)[0] as bigint[];
+
+    async function breachBoth(): Promise<void> {
+      const day = await today();
+      await submit(day, [
+        [8_000, 9_000],
+        [8_000, 9_000],
+      ]);
+      await ctx.admin.configureLoan(
+        FEED_LOAN,
+        [{ kind: Kind.Reporter, account: actors.reporter1.address }],
+        1,
+        MAX_STALENESS,
+      );
+      await submit(day, [[8_000, 9_000]], reporters, FEED_LOAN);
+    }
+
+    it("round trip: finds the pending loans, pushes them, then finds none; stale performData is harmless", async () => {
+      expect(await arr(oracle.checkUpkeep(page(0, 10)))).to.deep.equal([false, "0x"]);
+      await breachBoth();
+      const [needed, performData] = await oracle.checkUpkeep(page(0, 10));
+      expect(needed).to.equal(true);
+      expect(ids(performData)).to.deep.equal([LOAN, FEED_LOAN]);
+
+      await expect(oracle.connect(actors.keeper).performUpkeep(performData))
+        .to.emit(oracle, "CovenantFlagsPushed")
+        .withArgs(LOAN, SLA_BREACH)
+        .and.to.emit(vault, "CovenantFlagsSet")
+        .withArgs(FEED_LOAN, 0, SLA_BREACH);
+      expect(await arr(oracle.checkUpkeep(page(0, 10)))).to.deep.equal([false, "0x"]);
+
+      const calls = await vault.flagCalls();
+      await expect(oracle.connect(actors.attacker).performUpkeep(performData)).not.to.emit(
+        oracle,
+        "CovenantFlagsPushed",
+      );
+      expect(await vault.flagCalls()).to.equal(calls);
+    });
+
+    it("pages over the configured loans and skips loans that are not performing", async () => {
+      await breachBoth();
+      expect(ids((await oracle.checkUpkeep(page(1, 1)))[1])).to.deep.equal([FEED_LOAN]);
+      expect(ids((await oracle.checkUpkeep(page(0, 1)))[1])).to.deep.equal([LOAN]);
+      expect(ids((await oracle.checkUpkeep("0x"))[1])).to.deep.equal([LOAN, FEED_LOAN]);
+      expect(await arr(oracle.checkUpkeep(page(2, 10)))).to.deep.equal([false, "0x"]);
+      await vault.setPerforming(LOAN, false);
+      expect(ids((await oracle.checkUpkeep(page(0, 10)))[1])).to.deep.equal([FEED_LOAN]);
+
+      // A not-performing loan listed anyway is skipped, not reverted on.
+      await oracle.performUpkeep(AbiCoder.defaultAbiCoder().encode(["uint256[]"], [[LOAN, FEED_LOAN]]));
+      expect((await oracle.pendingPush(LOAN)).flagsPending).to.equal(true);
+      expect((await oracle.pendingPush(FEED_LOAN)).flagsPending).to.equal(false);
+    });
+
+    it("finds and pushes a loan with a pending coupon step", async () => {
+      await ctx.admin.setRules([
+        {
+          comparator: Comparator.GTE,
+          thresholdBps: 0,
+          windowDays: 1,
+          premiumDeltaBps: 10,
+          topUpRequired: false,
+        },
+      ]);
+      await recordDays(await today(), 1, 9_000);
+      const [needed, performData] = await oracle.checkUpkeep(page(0, 10));
+      expect([needed, ids(performData)]).to.deep.equal([true, [LOAN]]);
+      await expect(oracle.performUpkeep(performData))
+        .to.emit(vault, "CouponStepApplied")
+        .withArgs(LOAN, 1, 10, 10, false, 0);
+    });
+
+    it("needs nothing while paused; performUpkeep is stopped by the pause", async () => {
+      await breachBoth();
+      await oracle.connect(actors.guardian).pause();
+      expect(await arr(oracle.checkUpkeep(page(0, 10)))).to.deep.equal([false, "0x"]);
+      await expect(oracle.performUpkeep("0x")).to.be.revertedWithCustomError(oracle, "EnforcedPause");
+    });
+  });
+
+  // ---------------------------------------------------------------- without a LoanVault
+
+  describe("without a LoanVault", () => {
+    it("records observations but neither evaluates the SLA nor pushes", async () => {
+      const factory = await ethers.getContractFactory("UtilizationOracle");
+      const proxy = await upgrades.deployProxy(
+        factory,
+        [actors.deployer.address, ZeroAddress, DEFAULT_RULES],
+        {
+          kind: "uups",
+        },
+      );
+      const bare = proxy as unknown as UtilizationOracle;
+      await bare.connect(actors.deployer).grantRole(Roles.ORACLE_ADMIN, actors.oracleAdmin);
+      for (const r of reporters) await bare.connect(actors.deployer).grantRole(Roles.REPORTER, r);
+      const sources = reporters.slice(0, 2).map((r) => ({ kind: Kind.Reporter, account: r.address }));
+      await bare.connect(actors.oracleAdmin).configureLoan(LOAN, sources, 2, DAY);
+      const day = await today();
+      const { reports, signatures } = toSubmission(
+        await Promise.all(reporters.slice(0, 2).map((r) => signReport(r, bare, makeReport(day, 5_000, 0)))),
+      );
+      await expect(bare.submitReport(reports, signatures)).not.to.emit(bare, "CovenantFlagsChanged");
+      expect((await bare.pendingPush(LOAN)).flags).to.equal(0);
+      expect(await arr(bare.checkUpkeep("0x"))).to.deep.equal([false, "0x"]);
+      await expect(bare.push(LOAN)).to.be.revertedWithCustomError(bare, "UtilizationOracleNoLoanVault");
+      await expect(bare.performUpkeep("0x")).to.be.revertedWithCustomError(
+        bare,
+        "UtilizationOracleNoLoanVault",
+      );
+    });
+  });
+
+  // ---------------------------------------------------------------- views
+
+  describe("views", () => {
+    it("latestRoundData reverts before the first observation; latestUtilization reads zero", async () => {
+      await expect(oracle.latestRoundData(LOAN))
+        .to.be.revertedWithCustomError(oracle, "UtilizationOracleNoObservation")
+        .withArgs(LOAN);
+      expect(await arr(oracle.latestUtilization(LOAN))).to.deep.equal([0n, 0n, 0n, 0n]);
+    });
+
+    it("hashReport is the EIP-712 digest the reporters sign", async () => {
+      const report = makeReport(await today(), 8_000, 9_900);
+      const domain = await reportDomain(oracle, actors.reporter1);
+      expect(await oracle.hashReport(report)).to.equal(TypedDataEncoder.hash(domain, REPORT_TYPES, report));
+    });
+
+    it("streakOf reads zero under an older rules epoch", async () => {
+      await recordDays(await today(), 1, 9_500);
+      expect((await oracle.streakOf(LOAN, 0)).streakDays).to.equal(1);
+      await ctx.admin.setRules(DEFAULT_RULES);
+      expect(await arr(oracle.streakOf(LOAN, 0))).to.deep.equal([0n, 0n]);
+    });
+  });
+});
