@@ -3,7 +3,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { getUtilizationOracle } from "../../helpers/contracts";
 import { Tags } from "../../helpers/deploy-ids";
 import { signReport, toSubmission } from "../../helpers/reports";
-import { getActors } from "../../test/helpers/actors";
+import { getActors } from "../../helpers/actors";
 import { gasOf, type BenchSuite } from "./types";
 
 const DAY = 86_400;

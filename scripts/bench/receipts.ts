@@ -3,7 +3,7 @@ import { id, toBeHex } from "ethers";
 import { attest, type ReceiptAsset } from "../../helpers/attestations";
 import { getGpuReceipt } from "../../helpers/contracts";
 import { Tags } from "../../helpers/deploy-ids";
-import { getActors } from "../../test/helpers/actors";
+import { getActors } from "../../helpers/actors";
 import { gasOf, viewGas, type BenchSuite } from "./types";
 
 /**

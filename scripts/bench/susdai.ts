@@ -1,12 +1,11 @@
-import { MaxUint256, parseUnits } from "ethers";
+import { MaxUint256 } from "ethers";
 
 import { getReserveToken, getStakedUSDai, getUSDai } from "../../helpers/contracts";
 import { Tags } from "../../helpers/deploy-ids";
 import { Roles } from "../../helpers/roles";
-import { getActors } from "../../test/helpers/actors";
+import { getActors } from "../../helpers/actors";
 import { gasOf, type BenchSuite } from "./types";
-
-const usd = (n: number) => parseUnits(String(n), 18);
+import { usd, usdc } from "../../helpers/units";
 const WEEK = 7 * 24 * 3600;
 
 /**
@@ -26,9 +25,9 @@ export const susdaiSuite: BenchSuite = {
     await susdai.connect(deployer).grantRole(Roles.LOAN_VAULT, loans.target);
 
     for (const lender of [lender1, lender2]) {
-      await reserve.mint(lender.address, parseUnits("1000000", 6));
+      await reserve.mint(lender.address, usdc("1000000"));
       await reserve.connect(lender).approve(usdai.target, MaxUint256);
-      await usdai.connect(lender).deposit(parseUnits("1000000", 6), 0n, lender.address);
+      await usdai.connect(lender).deposit(usdc("1000000"), 0n, lender.address);
       await usdai.connect(lender).approve(susdai.target, MaxUint256);
     }
     const staker = susdai.connect(lender1);

@@ -1,7 +1,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 
 import { getReserveToken, getTBillVault, getUSDai } from "../../helpers/contracts";
-import { getActors, type Actors } from "../../test/helpers/actors";
+import { getActors, type Actors } from "../../helpers/actors";
 
 /** Everything a demo chapter needs: the runtime, named actors, deployed contracts, and the report it adds to. */
 export interface DemoContext {

@@ -1,9 +1,8 @@
-import { MaxUint256, parseUnits } from "ethers";
+import { MaxUint256 } from "ethers";
 
 import { formatAmount, formatTable, formatUsd } from "../../helpers/format";
 import { advance, MONTH, type DemoContext } from "./context";
-
-const usdc = (n: number) => parseUnits(String(n), 6);
+import { usd, usdc } from "../../helpers/units";
 
 /**
  * Chapter 1, reserves: lenders mint USDai with USDC, the reserve manager parks 80% in tokenized T-bills, a year
@@ -65,7 +64,7 @@ export async function reservesChapter(ctx: DemoContext): Promise<void> {
   const harvested = (await usdai.balanceOf(recipient)) - before;
   log(`  harvest: ${formatUsd(harvested)} USDai of T-bill yield minted to the yield recipient ${recipient}`);
 
-  const redeemAmount = parseUnits("200000", 18);
+  const redeemAmount = usd("200000");
   const liquidBefore = await usdai.liquidReserves();
   await usdai.connect(actors.lender1).redeem(redeemAmount, 0n, actors.lender1.address);
   log(

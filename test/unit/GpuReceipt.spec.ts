@@ -12,7 +12,6 @@ import {
   dataSlice,
   getBytes,
   id,
-  parseUnits,
   recoverAddress,
   toBeHex,
 } from "ethers";
@@ -29,6 +28,7 @@ import { Roles } from "../../helpers/roles";
 import type { GpuReceipt } from "../../typechain-types";
 import { deployProtocol, type ProtocolFixture } from "../fixtures/protocol";
 import { expectUnchanged, snapshot, type Reads } from "../helpers/state";
+import { usd } from "../../helpers/units";
 
 const SECONDS_PER_QUARTER = (365n * 24n * 3600n) / 4n;
 const BPS = 10_000n;
@@ -39,8 +39,6 @@ const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0
 const Status = { None: 0n, Active: 1n, RedemptionRequested: 2n } as const;
 /** OpenZeppelin ECDSA.RecoverError */
 const RecoverError = { InvalidSignatureLength: 2n, InvalidSignatureS: 3n } as const;
-
-const usd = (n: string | number) => parseUnits(String(n), 18);
 const serialsOf = (tag: string, n: number): string[] =>
   Array.from({ length: n }, (_, i) => id(`${tag}/GPU-SN-${i}`));
 

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import hre from "hardhat";
 
 import { deployBehindProxy } from "../helpers/proxy";
-import { getActors } from "../helpers/actors";
+import { getActors } from "../../helpers/actors";
 import { Roles } from "../../helpers/roles";
 import type { ProtocolUpgradeableHarness } from "../../typechain-types";
 

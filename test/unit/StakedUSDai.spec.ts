@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import hre from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
-import { MaxUint256, parseUnits, ZeroAddress } from "ethers";
+import { MaxUint256, ZeroAddress } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 
 import { deployProtocol } from "../fixtures/protocol";
@@ -9,9 +9,7 @@ import { expectUnchanged, snapshot, type Reads } from "../helpers/state";
 import { deployBehindProxy } from "../helpers/proxy";
 import { Roles } from "../../helpers/roles";
 import type { MockLoanVaultForStaking } from "../../typechain-types";
-
-const usd = (n: string | number) => parseUnits(String(n), 18);
-const usdc = (n: string | number) => parseUnits(String(n), 6);
+import { usd, usdc } from "../../helpers/units";
 const DAY = 24 * 3600;
 const COOLDOWN = 7 * DAY;
 

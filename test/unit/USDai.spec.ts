@@ -1,16 +1,14 @@
 import { expect } from "chai";
 import hre from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
-import { MaxUint256, parseUnits, Signature, ZeroAddress } from "ethers";
+import { MaxUint256, Signature, ZeroAddress } from "ethers";
 
 import { deployProtocol, type ProtocolFixture } from "../fixtures/protocol";
 import { deployBehindProxy } from "../helpers/proxy";
 import { expectUnchanged, snapshot, type Reads } from "../helpers/state";
 import { Roles } from "../../helpers/roles";
 import type { USDai } from "../../typechain-types";
-
-const usdc = (n: string | number) => parseUnits(String(n), 6);
-const usd = (n: string | number) => parseUnits(String(n), 18);
+import { usd, usdc } from "../../helpers/units";
 const SCALE = 10n ** 12n;
 const YEAR = 365 * 24 * 3600;
 

@@ -1,7 +1,7 @@
 import hre from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 
-import { NAMED_ACCOUNT_NAMES, type NamedAccount } from "../../config/env";
+import { NAMED_ACCOUNT_NAMES, type NamedAccount } from "../config/env";
 
 export type Actors = Record<NamedAccount, HardhatEthersSigner>;
 
