@@ -35,6 +35,8 @@ export interface ProtocolConfig {
     /** Distinct ATTESTOR signatures a GpuReceipt mint needs (k of n). */
     attestationThreshold: number;
   };
+  loans: LoanConfig;
+  auction: AuctionConfig;
   governance: {
     /** TimelockController delay on live networks. */
     timelockMinDelaySeconds: number;
@@ -42,7 +44,40 @@ export interface ProtocolConfig {
   oracle: OracleConfig;
 }
 
+/** LoanVault risk parameters (`ILoanVault.RiskParams`). */
+export interface LoanConfig {
+  /** Highest outstanding principal of one borrower, in bps of sUSDai's NAV. */
+  borrowerCapBps: number;
+  /** Highest outstanding principal against one site's receipts, in bps of sUSDai's NAV. */
+  siteCapBps: number;
+  /** Haircut on collateral value when a defaulted loan is impaired. */
+  recoveryHaircutBps: number;
+  /** Oldest reference-rate feed answer the vault accepts, in seconds. */
+  referenceFeedMaxStalenessSeconds: number;
+  /** The reference-rate feed (AggregatorV3, 1.0 = 100%) terms may name; a mock on local networks. */
+  referenceRateFeed?: string;
+}
+
+/** CollateralAuction parameters (`ICollateralAuction.AuctionParams`). */
+export interface AuctionConfig {
+  /** Start price over collateral value, in bps. */
+  startPremiumBps: number;
+  /** Floor price as a share of collateral value, in bps. */
+  floorBps: number;
+  /** Seconds from start price to floor. */
+  durationSeconds: number;
+}
+
 const DAY = 24 * 60 * 60;
+
+const DEFAULT_LOANS: LoanConfig = {
+  borrowerCapBps: 3_000,
+  siteCapBps: 5_000,
+  recoveryHaircutBps: 2_000,
+  referenceFeedMaxStalenessSeconds: 2 * DAY,
+};
+
+const DEFAULT_AUCTION: AuctionConfig = { startPremiumBps: 2_000, floorBps: 5_000, durationSeconds: 3 * DAY };
 /** `CouponRules.Comparator` in contracts/libraries/CouponRules.sol. */
 export const Comparator = { GTE: 0, LT: 1 } as const;
 
@@ -98,6 +133,8 @@ const LOCAL: ProtocolConfig = {
     maxActiveRequests: 10,
   },
   receipts: { attestationThreshold: 2 },
+  loans: DEFAULT_LOANS,
+  auction: DEFAULT_AUCTION,
   governance: { timelockMinDelaySeconds: 0 },
   oracle: DEFAULT_ORACLE,
 };
@@ -124,6 +161,8 @@ const SEPOLIA: ProtocolConfig = {
     maxActiveRequests: 10,
   },
   receipts: { attestationThreshold: 2 },
+  loans: { ...DEFAULT_LOANS, referenceRateFeed: optionalAddress("SEPOLIA_REFERENCE_RATE_FEED") },
+  auction: DEFAULT_AUCTION,
   governance: { timelockMinDelaySeconds: 2 * 24 * 60 * 60 },
   oracle: DEFAULT_ORACLE,
 };

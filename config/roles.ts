@@ -68,6 +68,7 @@ export const ROLE_GRANTS: RoleGrant[] = [
   { contract: "CollateralAuction", role: "UPGRADER", holders: governance },
   { contract: "CollateralAuction", role: "PAUSER", holders: guardian },
   { contract: "CollateralAuction", role: "LOAN_VAULT", holders: [{ deployment: "LoanVault" }] },
+  { contract: "CollateralAuction", role: "CREDIT_ADMIN", holders: [{ account: "creditAdmin" }] },
   // UtilizationOracle
   { contract: "UtilizationOracle", role: "UPGRADER", holders: governance },
   { contract: "UtilizationOracle", role: "PAUSER", holders: guardian },

@@ -5,7 +5,7 @@ import { getProtocolConfig, isLocalNetwork } from "../config/protocol";
 import { DeployIds, Tags } from "../helpers/deploy-ids";
 
 /**
- * Local-network doubles: the 6-decimal reserve stablecoin and the T-bill ERC-4626. On a public network a mock is
+ * Local-network doubles: the 6-decimal reserve stablecoin, the T-bill ERC-4626 and the reference-rate feed. On a public network a mock is
  * deployed only where the config gives no address; given addresses are saved under the same deployment names so
  * every later script and task reads one place.
  */
@@ -44,6 +44,23 @@ const func: DeployFunction = async (hre: HardhatRuntimeEnvironment) => {
       args: [reserve.address, config.mocks.tbillApyBps],
       log: true,
     });
+  }
+
+  if (!local && config.loans.referenceRateFeed) {
+    const { abi } = await getArtifact("AggregatorV3Interface");
+    await save(DeployIds.ReferenceRateFeed, { address: config.loans.referenceRateFeed, abi });
+    log(`ReferenceRateFeed: using ${config.loans.referenceRateFeed}`);
+  } else {
+    // A SOFR-like reference rate: 8 decimals, 1.0 = 100%, published at 4.30%.
+    const feed = await deploy(DeployIds.ReferenceRateFeed, {
+      contract: "MockAggregator",
+      from: deployer,
+      args: [8],
+      log: true,
+    });
+    if (feed.newlyDeployed) {
+      await deployments.execute(DeployIds.ReferenceRateFeed, { from: deployer }, "pushAnswer", 4_300_000n);
+    }
   }
 };
 

@@ -40,9 +40,35 @@ const func: DeployFunction = async (hre: HardhatRuntimeEnvironment) => {
       deployments.log(`USDai: yield recipient set to StakedUSDai ${susdai.address}`);
     }
   }
+
+  // The credit engine: sUSDai funds the LoanVault, the oracle pushes into it, the auction settles into it.
+  const loanVault = await deployments.getOrNull(DeployIds.LoanVault);
+  if (loanVault && susdai) {
+    const staked = await ethers.getContractAt("StakedUSDai", susdai.address, signer);
+    if ((await staked.loanVault()) !== loanVault.address) {
+      await (await staked.setLoanVault(loanVault.address)).wait();
+      deployments.log(`StakedUSDai: loan vault set to LoanVault ${loanVault.address}`);
+    }
+  }
+  const oracle = await deployments.getOrNull(DeployIds.UtilizationOracle);
+  if (loanVault && oracle) {
+    const adapter = await ethers.getContractAt("UtilizationOracle", oracle.address, signer);
+    if ((await adapter.loanVault()) !== loanVault.address) {
+      await (await adapter.setLoanVault(loanVault.address)).wait();
+      deployments.log(`UtilizationOracle: loan vault set to LoanVault ${loanVault.address}`);
+    }
+  }
+  const auction = await deployments.getOrNull(DeployIds.CollateralAuction);
+  if (loanVault && auction) {
+    const vault = await ethers.getContractAt("LoanVault", loanVault.address, signer);
+    if ((await vault.auction()) !== auction.address) {
+      await (await vault.setAuction(auction.address)).wait();
+      deployments.log(`LoanVault: auction set to CollateralAuction ${auction.address}`);
+    }
+  }
 };
 
 func.id = "09_roles";
 func.tags = [Tags.Roles, Tags.Protocol];
-func.dependencies = [Tags.USDai, Tags.StakedUSDai, Tags.Receipts, Tags.Oracle];
+func.dependencies = [Tags.USDai, Tags.StakedUSDai, Tags.Receipts, Tags.Loans, Tags.Oracle, Tags.Auction];
 export default func;

@@ -2,7 +2,10 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { Signer } from "ethers";
 
 import type {
+  CollateralAuction,
   GpuReceipt,
+  LoanVault,
+  MockAggregator,
   MockERC20,
   MockTBillVault,
   StakedUSDai,
@@ -42,3 +45,13 @@ export const getStakedUSDai = (hre: HardhatRuntimeEnvironment, signer?: Signer) 
   at<StakedUSDai>(hre, DeployIds.StakedUSDai, "StakedUSDai", signer);
 export const getUtilizationOracle = (hre: HardhatRuntimeEnvironment, signer?: Signer) =>
   at<UtilizationOracle>(hre, DeployIds.UtilizationOracle, "UtilizationOracle", signer);
+
+export const getLoanVault = (hre: HardhatRuntimeEnvironment, signer?: Signer) =>
+  at<LoanVault>(hre, DeployIds.LoanVault, "LoanVault", signer);
+
+export const getCollateralAuction = (hre: HardhatRuntimeEnvironment, signer?: Signer) =>
+  at<CollateralAuction>(hre, DeployIds.CollateralAuction, "CollateralAuction", signer);
+
+/** The local mock reference-rate feed (on a live network: the configured feed, used through its AggregatorV3 ABI). */
+export const getReferenceRateFeed = (hre: HardhatRuntimeEnvironment, signer?: Signer) =>
+  at<MockAggregator>(hre, DeployIds.ReferenceRateFeed, "MockAggregator", signer);

@@ -2,11 +2,17 @@
 export const DeployIds = {
   ReserveToken: "ReserveToken",
   TBillVault: "TBillVault",
+  ReferenceRateFeed: "ReferenceRateFeed",
   USDai: "USDai",
   StakedUSDai: "StakedUSDai",
   GpuReceipt: "GpuReceipt",
   GpuReceiptRenderer: "GpuReceiptRenderer",
   UtilizationOracle: "UtilizationOracle",
+  LoanVault: "LoanVault",
+  CollateralAuction: "CollateralAuction",
+  LoanLens: "LoanLens",
+  LoanLockbox: "LoanLockbox",
+  LoanRecovery: "LoanRecovery",
 } as const;
 
 /** hardhat-deploy tags (DESIGN.md, "Deploy tags"). */
@@ -16,6 +22,8 @@ export const Tags = {
   StakedUSDai: "susdai",
   Receipts: "receipts",
   Oracle: "oracle",
+  Loans: "loans",
+  Auction: "auction",
   Roles: "roles",
   Protocol: "protocol",
 } as const;

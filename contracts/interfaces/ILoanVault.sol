@@ -57,3 +57,426 @@ interface ILoanVaultOracleHooks {
     /// @notice The loan's current annual coupon in basis points (reference rate + premium).
     function couponOf(uint256 loanId) external view returns (uint256);
 }
+
+/// @title ILoanVault
+/// @notice The credit engine: term loans to allowlisted GPU operators against pledged GpuReceipts, with a revenue
+/// lockbox and waterfall, covenants, default, and recovery by Dutch auction or step-in.
+/// @dev Units: USD amounts in USDai units (18 decimals), rates and LTVs in basis points (annual for rates), times in
+/// seconds. Interest is simple and per second on outstanding principal at the current coupon, rounded up per loan.
+/// The vault keeps O(1) aggregates — total performing principal, the aggregate rate `sum(principal * coupon)`, and
+/// an interest checkpoint kept as an exact numerator in `USD x bps x seconds` — so `loanAssets()` costs the same with
+/// 1 or 10,000 loans and never drifts from the sum over loans (see `accrualState`).
+interface ILoanVault is ILoanVaultAssets, ILoanVaultOracleHooks {
+    // ---------------------------------------------------------------- types
+
+    /// @notice Lifecycle of a loan.
+    /// @dev Approved -> Active -> Repaid -> Closed is the happy path. Active -> Defaulted -> Liquidating -> Recovered
+    /// (sold) or WrittenOff (unsold), or Defaulted -> Active again through `stepIn`. Approved -> Cancelled when the
+    /// underwriter withdraws an approval that was not drawn.
+    enum LoanStatus {
+        None,
+        Approved,
+        Active,
+        Repaid,
+        Defaulted,
+        Liquidating,
+        Recovered,
+        WrittenOff,
+        Closed,
+        Cancelled
+    }
+
+    /// @notice Terms recorded by the underwriter. Written once at approval, packed into four storage slots.
+    /// @param borrower the allowlisted operator (BORROWER role) who may draw the loan.
+    /// @param paymentIntervalSeconds seconds between scheduled payments (30 days by default).
+    /// @param numPayments number of scheduled payments; the term is `numPayments * paymentIntervalSeconds`.
+    /// @param amortizationBps share of the principal due at each payment; the rest is a balloon at maturity.
+    /// @param basePremiumBps premium over the reference rate at origination.
+    /// @param slaUptimeBps uptime the operator promises, in bps of capacity; below it the oracle flags a breach.
+    /// @param referenceRateFeed AggregatorV3 feed of the reference rate (1.0 = 100%), or zero for a fixed rate.
+    /// @param referenceRateBps the fixed reference rate when `referenceRateFeed` is zero.
+    /// @param premiumFloorBps lowest premium coupon steps may reach.
+    /// @param premiumCapBps highest premium coupon steps may reach.
+    /// @param maxLtvBps highest debt / collateral value at origination and after a top-up is required.
+    /// @param maintenanceLtvBps highest debt / depreciated collateral value before a covenant breach.
+    /// @param latePenaltyBps fee on an installment paid after the grace period, once per late installment.
+    /// @param principal amount lent, in USDai units.
+    /// @param gracePeriodSeconds time after a due date in which a payment is not late.
+    /// @param defaultWindowSeconds time after the grace period before an unpaid installment allows default.
+    /// @param curePeriodSeconds time allowed to cure an LTV breach or make a required top-up.
+    /// @param debtServiceReserveBps debt-service reserve target, in bps of the outstanding principal.
+    /// @param approvalExpiry last timestamp at which the borrower may draw the loan.
+    /// @param site the data centre (GpuReceipt `siteOf`) of every receipt pledged to the loan.
+    struct LoanTerms {
+        address borrower;
+        uint32 paymentIntervalSeconds;
+        uint16 numPayments;
+        uint16 amortizationBps;
+        uint16 basePremiumBps;
+        uint16 slaUptimeBps;
+        address referenceRateFeed;
+        uint16 referenceRateBps;
+        uint16 premiumFloorBps;
+        uint16 premiumCapBps;
+        uint16 maxLtvBps;
+        uint16 maintenanceLtvBps;
+        uint16 latePenaltyBps;
+        uint96 principal;
+        uint32 gracePeriodSeconds;
+        uint32 defaultWindowSeconds;
+        uint32 curePeriodSeconds;
+        uint16 debtServiceReserveBps;
+        uint40 approvalExpiry;
+        bytes32 site;
+    }
+
+    /// @notice Mutable state of a loan, in five slots.
+    /// @param principal outstanding principal.
+    /// @param accruedAt timestamp up to which `interest` is accrued.
+    /// @param couponBps current annual coupon: reference rate + premium.
+    /// @param premiumBps current premium (base premium moved by oracle steps, within [floor, cap]).
+    /// @param nextPaymentIndex the first unsettled payment (1-based); `numPayments + 1` once all are settled.
+    /// @param lateFeeIndex the last payment charged a late fee.
+    /// @param status lifecycle stage.
+    /// @param breachFlags vault covenant flags: bit 0 maintenance-LTV breach, bit 1 top-up required.
+    /// @param oracleFlags covenant flags pushed by the oracle (bit 0: SLA breach).
+    /// @param interest interest accrued up to `accruedAt` and not yet paid.
+    /// @param lateFees late fees charged and not yet paid.
+    /// @param lockbox revenue deposited and not yet applied by the waterfall (after a sweep: the releasable excess).
+    /// @param reserve debt-service reserve balance.
+    /// @param schedulePrincipal principal the payment schedule amortizes (reset by a step-in).
+    /// @param scheduleStart start of the payment schedule (the borrow time, or the step-in time).
+    /// @param cureDeadline end of the running cure period (0: none).
+    /// @param lastStepId last oracle coupon step applied.
+    /// @param schedulePayments number of payments in the schedule (reset by a step-in).
+    /// @param referenceRateBps reference rate last read (fixed, or the feed's last valid answer).
+    /// @param receiptCount number of receipts pledged.
+    /// @param impairedValue expected recovery booked in NAV while defaulted (collateral value after haircut).
+    struct LoanState {
+        uint128 principal;
+        uint40 accruedAt;
+        uint16 couponBps;
+        uint16 premiumBps;
+        uint16 nextPaymentIndex;
+        uint16 lateFeeIndex;
+        LoanStatus status;
+        uint8 breachFlags;
+        uint8 oracleFlags;
+        uint128 interest;
+        uint128 lateFees;
+        uint128 lockbox;
+        uint128 reserve;
+        uint96 schedulePrincipal;
+        uint40 scheduleStart;
+        uint40 cureDeadline;
+        uint32 lastStepId;
+        uint16 schedulePayments;
+        uint16 referenceRateBps;
+        uint16 receiptCount;
+        uint128 impairedValue;
+    }
+
+    /// @notice Global risk parameters set by CREDIT_ADMIN.
+    /// @param borrowerCapBps highest outstanding principal of one borrower, in bps of sUSDai's NAV.
+    /// @param siteCapBps highest outstanding principal against one site's receipts, in bps of sUSDai's NAV.
+    /// @param recoveryHaircutBps haircut on collateral value when a defaulted loan is impaired.
+    /// @param referenceFeedMaxStalenessSeconds oldest reference-rate answer the vault accepts.
+    struct RiskParams {
+        uint16 borrowerCapBps;
+        uint16 siteCapBps;
+        uint16 recoveryHaircutBps;
+        uint32 referenceFeedMaxStalenessSeconds;
+    }
+
+    /// @notice How a payment was applied, in waterfall order.
+    struct Allocation {
+        uint256 lateFees;
+        uint256 interest;
+        uint256 scheduledPrincipal;
+        uint256 prepayment;
+    }
+
+    // ---------------------------------------------------------------- events
+
+    /// @notice The underwriter approved `loanId` for `borrower`.
+    event LoanApproved(
+        uint256 indexed loanId,
+        address indexed borrower,
+        bytes32 indexed site,
+        uint256 principal
+    );
+
+    /// @notice The underwriter withdrew an undrawn approval.
+    event ApprovalCancelled(uint256 indexed loanId);
+
+    /// @notice `borrower` drew `loanId` against `receiptIds`, at `couponBps`.
+    event LoanDrawn(
+        uint256 indexed loanId,
+        address indexed borrower,
+        uint256 principal,
+        uint256 couponBps,
+        uint256 collateralValue,
+        uint256[] receiptIds
+    );
+
+    /// @notice `payer` paid `loanId`; the allocation follows the waterfall.
+    event Repaid(
+        uint256 indexed loanId,
+        address indexed payer,
+        uint256 lateFees,
+        uint256 interest,
+        uint256 scheduledPrincipal,
+        uint256 prepayment
+    );
+
+    /// @notice Payments up to `paymentIndex` (inclusive) of `loanId` are settled.
+    event PaymentSettled(uint256 indexed loanId, uint256 paymentIndex);
+
+    /// @notice A late fee of `fee` was charged on `loanId` for payments up to `paymentIndex`.
+    event LateFeeCharged(uint256 indexed loanId, uint256 paymentIndex, uint256 fee);
+
+    /// @notice `payer` deposited `amount` of revenue into the lockbox of `loanId`.
+    event RevenueDeposited(uint256 indexed loanId, address indexed payer, uint256 amount);
+
+    /// @notice A sweep of `loanId` applied `applied` to the debt, moved the reserve to `reserve` and left `excess`.
+    event Swept(uint256 indexed loanId, uint256 applied, uint256 reserve, uint256 excess, bool cashSweep);
+
+    /// @notice The borrower released `amount` of excess from the lockbox of `loanId` to `to`.
+    event ExcessReleased(uint256 indexed loanId, address indexed to, uint256 amount);
+
+    /// @notice `receiptIds` were added to the collateral of `loanId`.
+    event ToppedUp(uint256 indexed loanId, uint256[] receiptIds, uint256 collateralValue);
+
+    /// @notice The vault covenant flags of `loanId` changed; a cure period runs until `cureDeadline` (0: none).
+    event BreachFlagsSet(uint256 indexed loanId, uint256 flags, uint256 cureDeadline);
+
+    /// @notice The reference rate of `loanId` moved to `referenceRateBps`, making the coupon `couponBps`.
+    event ReferenceRateUpdated(uint256 indexed loanId, uint256 referenceRateBps, uint256 couponBps);
+
+    /// @notice `loanId` defaulted and was impaired to `impairedValue` (debt at default: `debt`).
+    event LoanDefaulted(uint256 indexed loanId, uint256 debt, uint256 impairedValue);
+
+    /// @notice The receipts of `loanId` went to auction `auctionId`.
+    event LoanLiquidated(uint256 indexed loanId, uint256 indexed auctionId, uint256 collateralValue);
+
+    /// @notice The auction of `loanId` settled: `proceeds` repaid `repaid`, `surplus` went to the borrower and
+    /// `loss` was written off against sUSDai.
+    event AuctionSettled(
+        uint256 indexed loanId,
+        uint256 proceeds,
+        uint256 repaid,
+        uint256 surplus,
+        uint256 loss
+    );
+
+    /// @notice The credit admin novated `loanId` from `previousBorrower` to `newBorrower`.
+    event SteppedIn(uint256 indexed loanId, address indexed previousBorrower, address indexed newBorrower);
+
+    /// @notice `loanId` was closed; its receipts and lockbox balance went back to the borrower.
+    event LoanClosed(uint256 indexed loanId, address indexed borrower, uint256 refunded);
+
+    /// @notice The credit admin set the risk parameters.
+    event RiskParamsSet(RiskParams params);
+
+    /// @notice Governance set the auction contract.
+    event AuctionSet(address indexed auction);
+
+    // ---------------------------------------------------------------- errors
+
+    /// @notice A zero amount where a positive one is required.
+    error LoanVaultZeroAmount();
+
+    /// @notice A zero address where an account is required.
+    error LoanVaultZeroAddress();
+
+    /// @notice `loanId` is in `status`, which does not allow the call.
+    error LoanVaultBadStatus(uint256 loanId, LoanStatus status);
+
+    /// @notice A term is outside its allowed range: `field` names it.
+    error LoanVaultInvalidTerms(bytes32 field, uint256 value);
+
+    /// @notice `caller` is not the borrower of `loanId`.
+    error LoanVaultNotBorrower(uint256 loanId, address caller);
+
+    /// @notice `account` does not hold the BORROWER role.
+    error LoanVaultNotAllowlisted(address account);
+
+    /// @notice The approval of `loanId` expired at `expiry`.
+    error LoanVaultApprovalExpired(uint256 loanId, uint256 expiry);
+
+    /// @notice A pledge names no receipt, or more than the vault allows (`max`).
+    error LoanVaultReceiptCount(uint256 count, uint256 max);
+
+    /// @notice Receipt `receiptId` is at `site`, not the loan's site `expected`.
+    error LoanVaultWrongSite(uint256 receiptId, bytes32 site, bytes32 expected);
+
+    /// @notice Receipt `receiptId` has no collateral value.
+    error LoanVaultWorthlessReceipt(uint256 receiptId);
+
+    /// @notice Receipt id `receiptId` does not fit the vault's packed receipt list.
+    error LoanVaultReceiptIdTooLarge(uint256 receiptId);
+
+    /// @notice `debt` exceeds `ltvBps` of `collateralValue`.
+    error LoanVaultLtvExceeded(uint256 debt, uint256 collateralValue, uint256 ltvBps);
+
+    /// @notice The borrower's outstanding principal would be `exposure`, above its cap `cap`.
+    error LoanVaultBorrowerCap(address borrower, uint256 exposure, uint256 cap);
+
+    /// @notice The principal against `site` would be `exposure`, above its cap `cap`.
+    error LoanVaultSiteCap(bytes32 site, uint256 exposure, uint256 cap);
+
+    /// @notice The reference-rate feed answered `answer`, updated at `updatedAt`: non-positive or stale.
+    error LoanVaultBadReferenceRate(address feed, int256 answer, uint256 updatedAt);
+
+    /// @notice `amount` exceeds what is owed on `loanId` (`owed`).
+    error LoanVaultOverpayment(uint256 loanId, uint256 amount, uint256 owed);
+
+    /// @notice Releasing `amount` exceeds the releasable excess `available`.
+    error LoanVaultExcessUnavailable(uint256 loanId, uint256 amount, uint256 available);
+
+    /// @notice Excess cannot be released from `loanId` while it is not in good standing.
+    error LoanVaultNotInGoodStanding(uint256 loanId);
+
+    /// @notice `loanId` cannot default yet: it is not past the payment's default date or the cure deadline.
+    error LoanVaultNotDefaultable(uint256 loanId, uint256 defaultableAt);
+
+    /// @notice The caller is not the auction contract.
+    error LoanVaultNotAuction(address caller);
+
+    /// @notice A risk parameter is out of range.
+    error LoanVaultInvalidParam(bytes32 field, uint256 value);
+
+    /// @notice A value does not fit its packed storage field.
+    error LoanVaultAmountOverflow(uint256 amount);
+
+    // ---------------------------------------------------------------- underwriter
+
+    /// @notice Records `terms` for a new loan and returns its id (ids start at 1). UNDERWRITER only, not paused.
+    /// @dev Reverts when the borrower would exceed its concentration cap, or the site its cap, at today's NAV.
+    function approveLoan(LoanTerms calldata terms) external returns (uint256 loanId);
+
+    /// @notice Withdraws the approval of an undrawn loan. UNDERWRITER only.
+    function cancelApproval(uint256 loanId) external;
+
+    // ---------------------------------------------------------------- borrower
+
+    /// @notice Draws `loanId` against `receiptIds`: escrows the receipts (the borrower must have approved the
+    /// vault on GpuReceipt), checks `principal <= maxLtv x collateral value` and the concentration caps, and has
+    /// sUSDai send the principal to the borrower. Borrower only, before the approval expires, not paused.
+    function borrow(uint256 loanId, uint256[] calldata receiptIds) external;
+
+    /// @notice Pays `amount` of USDai towards `loanId` from the caller: late fees, then interest, then scheduled
+    /// principal, then prepayment. Anyone may pay; never paused.
+    function repay(uint256 loanId, uint256 amount) external returns (Allocation memory allocation);
+
+    /// @notice Deposits `amount` of USDai revenue into the lockbox of `loanId`. Anyone; never paused.
+    function depositRevenue(uint256 loanId, uint256 amount) external;
+
+    /// @notice Runs the waterfall on the lockbox of `loanId`. Anyone; never paused.
+    function sweep(uint256 loanId) external returns (Allocation memory allocation);
+
+    /// @notice Sweeps, then sends `amount` of the excess to `to`. Borrower only, in good standing, not paused.
+    function releaseExcess(uint256 loanId, address to, uint256 amount) external;
+
+    /// @notice Pledges more receipts to `loanId`; a top-up that restores the LTV cures a breach. Borrower only.
+    function topUp(uint256 loanId, uint256[] calldata receiptIds) external;
+
+    /// @notice Re-reads the reference-rate feed of `loanId` (a stale or non-positive answer is refused). Anyone.
+    function refreshReferenceRate(uint256 loanId) external;
+
+    /// @notice Tests the maintenance LTV of `loanId` on depreciated collateral value: a breach starts the cure
+    /// period, a cured breach clears it. Anyone. Returns the loan's breach flags.
+    function checkCovenants(uint256 loanId) external returns (uint256 breachFlags);
+
+    /// @notice Returns the receipts and the lockbox balance of a fully repaid loan to its borrower. Anyone.
+    function close(uint256 loanId) external;
+
+    // ---------------------------------------------------------------- default and recovery
+
+    /// @notice Declares `loanId` in default once a payment is unpaid past grace plus the default window, or a
+    /// required cure has lapsed; impairs it to collateral value after the haircut. Anyone; never paused.
+    function declareDefault(uint256 loanId) external;
+
+    /// @notice Sends the receipts of a defaulted loan to a Dutch auction. Anyone; never paused.
+    function liquidate(uint256 loanId) external returns (uint256 auctionId);
+
+    /// @notice Novates a defaulted loan, its lockbox and receipts to `newBorrower` (BORROWER role) and makes it
+    /// performing again with a fresh schedule over the remaining payments. CREDIT_ADMIN only.
+    function stepIn(uint256 loanId, address newBorrower) external;
+
+    /// @notice Settles the auction of `loanId` for `proceeds` of USDai already transferred to this vault.
+    /// Auction contract only.
+    function onAuctionSettled(uint256 loanId, uint256 proceeds) external;
+
+    // ---------------------------------------------------------------- governance
+
+    /// @notice Sets the risk parameters. CREDIT_ADMIN only.
+    function setRiskParams(RiskParams calldata params) external;
+
+    /// @notice Sets the auction contract. DEFAULT_ADMIN only.
+    function setAuction(address auction) external;
+
+    // ---------------------------------------------------------------- views
+
+    /// @notice Principal + accrued interest + late fees owed on `loanId`.
+    function debtOf(uint256 loanId) external view returns (uint256);
+
+    /// @notice Debt over depreciated collateral value, in bps, rounded up (`type(uint256).max` without collateral).
+    function ltvOf(uint256 loanId) external view returns (uint256);
+
+    /// @notice The next unsettled payment: its due date and the amount that settles it (late fees, interest to the
+    /// later of now and the due date, and scheduled principal). (0, 0) when nothing more is scheduled.
+    function nextPayment(uint256 loanId) external view returns (uint256 dueDate, uint256 amountDue);
+
+    /// @notice Timestamp from which `declareDefault` succeeds, if the loan stays as it is (0: not applicable).
+    function defaultableAt(uint256 loanId) external view returns (uint256);
+
+    /// @notice Sum of the depreciated collateral value of the receipts pledged to `loanId`.
+    function collateralValueOf(uint256 loanId) external view returns (uint256);
+
+    /// @notice Whether `loanId` is active with no breach flag, no oracle flag and no overdue payment.
+    function inGoodStanding(uint256 loanId) external view returns (bool);
+
+    /// @notice The terms of `loanId`.
+    function termsOf(uint256 loanId) external view returns (LoanTerms memory);
+
+    /// @notice The state of `loanId`.
+    function stateOf(uint256 loanId) external view returns (LoanState memory);
+
+    /// @notice The receipts pledged to `loanId`.
+    function receiptsOf(uint256 loanId) external view returns (uint256[] memory);
+
+    /// @notice The aggregates behind `loanAssets()`: total performing principal, `sum(principal x coupon)`, the
+    /// interest numerator (USD x bps x seconds, exact) at `checkpointAt`, and the total impaired value.
+    function accrualState()
+        external
+        view
+        returns (
+            uint256 totalPrincipal,
+            uint256 rateSum,
+            uint256 interestNumerator,
+            uint256 checkpointAt,
+            uint256 impaired
+        );
+
+    /// @notice Outstanding principal of `borrower`'s loans and of loans against `site`.
+    function exposureOf(
+        address borrower,
+        bytes32 site
+    ) external view returns (uint256 borrowerPrincipal, uint256 sitePrincipal);
+
+    /// @notice Number of loans ever approved.
+    function loanCount() external view returns (uint256);
+
+    /// @notice The risk parameters.
+    function riskParams() external view returns (RiskParams memory);
+
+    /// @notice The auction contract.
+    function auction() external view returns (address);
+
+    /// @notice The sUSDai vault that funds the loans.
+    function staked() external view returns (address);
+
+    /// @notice The receipt contract.
+    function receipts() external view returns (address);
+}

@@ -30,6 +30,11 @@ library FixedPointMath {
     }
 
     /// @dev `x - y` floored at zero.
+    /// @dev The larger of `x` and `y`.
+    function max(uint256 x, uint256 y) internal pure returns (uint256) {
+        return x > y ? x : y;
+    }
+
     function zeroFloorSub(uint256 x, uint256 y) internal pure returns (uint256) {
         unchecked {
             return x > y ? x - y : 0;

@@ -182,8 +182,8 @@ describe("UtilizationOracle", () => {
   // ---------------------------------------------------------------- deployment
 
   describe("initialize", () => {
-    it("is deployed by the scripts with the default rules, its roles and no LoanVault", async () => {
-      expect(ctx.deployedVault).to.equal(ZeroAddress);
+    it("is deployed by the scripts with the default rules, its roles and the LoanVault", async () => {
+      expect(ctx.deployedVault).to.equal(await ctx.loanVault.getAddress());
       const rules = await oracle.rules();
       expect(rules.map((r) => [...r])).to.deep.equal(
         DEFAULT_RULES.map((r) => [

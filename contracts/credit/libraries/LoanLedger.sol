@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IGpuReceipt} from "../../interfaces/IGpuReceipt.sol";
+import {ILoanVault} from "../../interfaces/ILoanVault.sol";
+import {IStakedUSDai} from "../../interfaces/IStakedUSDai.sol";
+import {BPS} from "../../libraries/Constants.sol";
+import {FixedPointMath} from "../../libraries/FixedPointMath.sol";
+import {INTEREST_DENOMINATOR, LoanSchedule} from "../../libraries/LoanSchedule.sol";
+import {LoanVaultLayout} from "../LoanVaultLayout.sol";
+
+/// @dev Vault covenant flags.
+uint8 constant BREACH_LTV = 1 << 0;
+uint8 constant BREACH_TOP_UP = 1 << 1;
+
+/// @dev Receipt ids are packed four to a slot.
+uint256 constant RECEIPT_ID_BITS = 64;
+uint256 constant RECEIPT_ID_MASK = (1 << RECEIPT_ID_BITS) - 1;
+
+// keccak256(abi.encode(uint256(keccak256("gpucredit.storage.LoanVault")) - 1)) & ~bytes32(uint256(0xff))
+bytes32 constant LOAN_VAULT_STORAGE_LOCATION =
+    0x7132b94879d76e7592ea43c7b544c0add2fe360152c76ed16c0b63ad2a6ce000;
+
+/// @title LoanLedger
+/// @notice The LoanVault's storage and the bookkeeping shared by the vault and its recovery library: interest
+/// accrual against the O(1) aggregates, the payment schedule and late fees, covenants, and the packed receipt list.
+/// @dev Internal functions only: they are compiled into each caller and run on the LoanVault's storage.
+library LoanLedger {
+    using FixedPointMath for uint256;
+
+    function getStorage() internal pure returns (LoanVaultLayout.LoanVaultStorage storage $) {
+        assembly {
+            $.slot := LOAN_VAULT_STORAGE_LOCATION
+        }
+    }
+
+    /// @dev Rolls the aggregate interest numerator forward to now.
+    function checkpointAggregates(
+        LoanVaultLayout.LoanVaultStorage storage $
+    ) internal returns (LoanVaultLayout.Aggregates storage agg) {
+        agg = $.aggregates;
+        uint256 last = agg.checkpointAt;
+        if (last != block.timestamp) {
+            agg.interestNumerator += uint216(uint256(agg.rateSum) * (block.timestamp - last));
+            agg.checkpointAt = uint40(block.timestamp);
+        }
+    }
+
+    /// @dev Books the loan's interest since `accruedAt` (rounded up) and moves the aggregate numerator from the exact
+    /// figure to the booked one, so the aggregate stays the sum over loans.
+    function checkpointLoan(
+        LoanVaultLayout.LoanVaultStorage storage $,
+        ILoanVault.LoanState storage s
+    ) internal {
+        LoanVaultLayout.Aggregates storage agg = checkpointAggregates($);
+        uint256 last = s.accruedAt;
+        if (last == block.timestamp) return;
+        uint256 numerator = LoanSchedule.interestNumerator(s.principal, s.couponBps, block.timestamp - last);
+        uint256 booked = numerator.divUp(INTEREST_DENOMINATOR);
+        s.interest = toUint128(uint256(s.interest) + booked);
+        s.accruedAt = uint40(block.timestamp);
+        agg.interestNumerator =
+            agg.interestNumerator +
+            uint216(booked * INTEREST_DENOMINATOR) -
+            uint216(numerator);
+    }
+
+    /// @dev Checkpoints the loan and charges the late fees that have come due.
+    function accrue(
+        LoanVaultLayout.LoanVaultStorage storage $,
+        uint256 loanId,
+        ILoanVault.LoanState storage s,
+        ILoanVault.LoanTerms storage t
+    ) internal {
+        checkpointLoan($, s);
+        (uint256 late, uint256 index) = latePayments(s, t);
+        if (late == 0) return;
+        uint256 fee = lateFee(s, t, s.interest, late);
+        s.lateFeeIndex = uint16(index);
+        if (fee == 0) return;
+        s.lateFees = toUint128(uint256(s.lateFees) + fee);
+        emit ILoanVault.LateFeeCharged(loanId, index, fee);
+    }
+
+    /// @dev Moves the loan's coupon and the aggregate rate with it. The loan must be checkpointed.
+    function setCoupon(
+        LoanVaultLayout.LoanVaultStorage storage $,
+        ILoanVault.LoanState storage s,
+        uint256 couponBps
+    ) internal returns (uint256) {
+        LoanVaultLayout.Aggregates storage agg = $.aggregates;
+        uint256 principal = s.principal;
+        agg.rateSum = toUint128(agg.rateSum - principal * s.couponBps + principal * couponBps);
+        s.couponBps = uint16(couponBps);
+        return couponBps;
+    }
+
+    /// @dev Interest accrued up to now (booked plus pending, rounded up).
+    function interestNow(ILoanVault.LoanState storage s) internal view returns (uint256) {
+        uint256 elapsed = block.timestamp - s.accruedAt;
+        return
+            s.interest +
+            LoanSchedule.interestNumerator(s.principal, s.couponBps, elapsed).divUp(INTEREST_DENOMINATOR);
+    }
+
+    /// @dev Unsettled payments past their grace period and not yet charged a late fee (`late`), and the index of the
+    /// last payment past its grace period (`lateBy`).
+    function latePayments(
+        ILoanVault.LoanState storage s,
+        ILoanVault.LoanTerms storage t
+    ) internal view returns (uint256 late, uint256 lateBy) {
+        uint256 grace = t.gracePeriodSeconds;
+        if (block.timestamp <= grace) return (0, 0);
+        // A payment is late once `dueDate + grace < now`, i.e. its due date is at most `now - grace - 1`.
+        lateBy = LoanSchedule.paymentsDueBy(
+            s.scheduleStart,
+            t.paymentIntervalSeconds,
+            s.schedulePayments,
+            block.timestamp - grace - 1
+        );
+        uint256 charged = uint256(s.lateFeeIndex).max(uint256(s.nextPaymentIndex) - 1);
+        late = lateBy.zeroFloorSub(charged);
+    }
+
+    /// @dev `latePenaltyBps` of what is overdue now (interest plus scheduled principal), per late payment, rounded up.
+    function lateFee(
+        ILoanVault.LoanState storage s,
+        ILoanVault.LoanTerms storage t,
+        uint256 interest,
+        uint256 late
+    ) internal view returns (uint256) {
+        uint256 overdue = interest + scheduledPrincipalDue(s, t);
+        return overdue.mulDivUp(uint256(t.latePenaltyBps) * late, BPS);
+    }
+
+    /// @dev Late fee that `_accrue` would charge now.
+    function pendingLateFee(
+        ILoanVault.LoanState storage s,
+        ILoanVault.LoanTerms storage t,
+        uint256 interest
+    ) internal view returns (uint256) {
+        (uint256 late, ) = latePayments(s, t);
+        return late == 0 ? 0 : lateFee(s, t, interest, late);
+    }
+
+    /// @dev Principal the schedule requires repaid by now and not yet repaid.
+    function scheduledPrincipalDue(
+        ILoanVault.LoanState storage s,
+        ILoanVault.LoanTerms storage t
+    ) internal view returns (uint256) {
+        uint256 schedulePrincipal = s.schedulePrincipal;
+        uint256 payments = s.schedulePayments;
+        uint256 due = LoanSchedule.paymentsDueBy(
+            s.scheduleStart,
+            t.paymentIntervalSeconds,
+            payments,
+            block.timestamp
+        );
+        uint256 allowed =
+            schedulePrincipal -
+                LoanSchedule.cumulativePrincipalDue(schedulePrincipal, t.amortizationBps, due, payments);
+        return uint256(s.principal).zeroFloorSub(allowed);
+    }
+
+    /// @dev Timestamp from which the first unsettled payment allows default (0: none left).
+    function paymentDefaultAt(
+        ILoanVault.LoanState storage s,
+        ILoanVault.LoanTerms storage t
+    ) internal view returns (uint256) {
+        uint256 index = s.nextPaymentIndex;
+        if (index > s.schedulePayments) return 0;
+        return
+            s.scheduleStart +
+            index * t.paymentIntervalSeconds +
+            t.gracePeriodSeconds +
+            t.defaultWindowSeconds +
+            1;
+    }
+
+    /// @dev The earlier of a payment default date and the day after a cure deadline (0 stands for none).
+    function earliestDefault(uint256 paymentAt, uint256 cureDeadline) internal pure returns (uint256) {
+        if (cureDeadline == 0) return paymentAt;
+        uint256 cureDefaultAt = cureDeadline + 1;
+        return paymentAt == 0 ? cureDefaultAt : paymentAt.min(cureDefaultAt);
+    }
+
+    /// @dev Active or repaid, no covenant flag, and no payment past its grace period.
+    function inGoodStanding(
+        ILoanVault.LoanState storage s,
+        ILoanVault.LoanTerms storage t
+    ) internal view returns (bool) {
+        if (s.breachFlags != 0 || s.oracleFlags != 0) return false;
+        uint256 index = s.nextPaymentIndex;
+        if (index > s.schedulePayments) return true;
+        return block.timestamp <= s.scheduleStart + index * t.paymentIntervalSeconds + t.gracePeriodSeconds;
+    }
+
+    /// @dev Re-tests the LTV flags against `collateral`: the maintenance breach sets or clears on maintenance LTV, a
+    /// required top-up clears once the LTV is back within the origination LTV. A new breach starts the cure period;
+    /// the deadline clears with the last flag.
+    function evaluateCovenants(
+        uint256 loanId,
+        ILoanVault.LoanState storage s,
+        ILoanVault.LoanTerms storage t,
+        uint256 collateral
+    ) internal returns (uint256 flags) {
+        uint256 before = s.breachFlags;
+        uint256 debt = uint256(s.principal) + s.interest + s.lateFees;
+        flags = before;
+        if (debt > collateral.mulDivDown(t.maintenanceLtvBps, BPS)) flags |= BREACH_LTV;
+        else flags &= ~uint256(BREACH_LTV);
+        if (debt <= collateral.mulDivDown(t.maxLtvBps, BPS)) flags &= ~uint256(BREACH_TOP_UP);
+        if (flags == before) return flags;
+        uint256 cureDeadline = s.cureDeadline;
+        if (flags == 0) cureDeadline = 0;
+        else if (cureDeadline == 0) cureDeadline = block.timestamp + t.curePeriodSeconds;
+        s.breachFlags = uint8(flags);
+        s.cureDeadline = uint40(cureDeadline);
+        emit ILoanVault.BreachFlagsSet(loanId, flags, cureDeadline);
+    }
+
+    /// @dev Depreciated collateral value of the first `count` receipts of `loanId`.
+    function collateralValue(
+        LoanVaultLayout.LoanVaultStorage storage $,
+        IGpuReceipt receipts,
+        uint256 loanId,
+        uint256 count
+    ) internal view returns (uint256 value) {
+        uint256 packed;
+        for (uint256 i; i < count; ++i) {
+            if ((i & 3) == 0) packed = $.receiptSlots[loanId][i >> 2];
+            value += receipts.collateralValue((packed >> ((i & 3) * RECEIPT_ID_BITS)) & RECEIPT_ID_MASK);
+        }
+    }
+
+    /// @dev The first `count` receipt ids of `loanId`.
+    function receiptIds(
+        LoanVaultLayout.LoanVaultStorage storage $,
+        uint256 loanId,
+        uint256 count
+    ) internal view returns (uint256[] memory ids) {
+        ids = new uint256[](count);
+        uint256 packed;
+        for (uint256 i; i < count; ++i) {
+            if ((i & 3) == 0) packed = $.receiptSlots[loanId][i >> 2];
+            ids[i] = (packed >> ((i & 3) * RECEIPT_ID_BITS)) & RECEIPT_ID_MASK;
+        }
+    }
+
+    function requireStatus(
+        uint256 loanId,
+        ILoanVault.LoanState storage s,
+        ILoanVault.LoanStatus expected
+    ) internal view {
+        ILoanVault.LoanStatus status = s.status;
+        if (status != expected) revert ILoanVault.LoanVaultBadStatus(loanId, status);
+    }
+
+    function toUint128(uint256 value) internal pure returns (uint128) {
+        if (value > type(uint128).max) revert ILoanVault.LoanVaultAmountOverflow(value);
+        return uint128(value);
+    }
+
+    /// @dev Splits `cash` over late fees, interest and scheduled principal, in that order. The loan is accrued.
+    function allocate(
+        ILoanVault.LoanState storage s,
+        ILoanVault.LoanTerms storage t,
+        uint256 cash
+    ) internal view returns (ILoanVault.Allocation memory a) {
+        a.lateFees = cash.min(s.lateFees);
+        cash -= a.lateFees;
+        a.interest = cash.min(s.interest);
+        cash -= a.interest;
+        a.scheduledPrincipal = cash.min(scheduledPrincipalDue(s, t));
+    }
+
+    /// @dev Books an allocation: fees, interest and principal leave the loan and the aggregates; settled payments
+    /// advance; a loan with nothing left owed becomes Repaid; a breach is re-tested when principal fell.
+    function applyAllocation(
+        LoanVaultLayout.LoanVaultStorage storage $,
+        IGpuReceipt receipts,
+        uint256 loanId,
+        ILoanVault.LoanState storage s,
+        ILoanVault.LoanTerms storage t,
+        ILoanVault.Allocation memory a
+    ) internal {
+        uint256 lateFees = s.lateFees - a.lateFees;
+        uint256 interest = s.interest - a.interest;
+        uint256 paid = a.scheduledPrincipal + a.prepayment;
+        uint256 principal = s.principal - paid;
+        s.lateFees = uint128(lateFees);
+        s.interest = uint128(interest);
+        LoanVaultLayout.Aggregates storage agg = $.aggregates;
+        if (a.interest != 0) agg.interestNumerator -= uint216(a.interest * INTEREST_DENOMINATOR);
+        if (paid != 0) {
+            s.principal = uint128(principal);
+            agg.totalPrincipal -= uint128(paid);
+            agg.rateSum -= uint128(paid * s.couponBps);
+            $.borrowerPrincipal[t.borrower] -= paid;
+            $.sitePrincipal[t.site] -= paid;
+        }
+
+        if (interest == 0 && lateFees == 0) {
+            if (principal == 0) {
+                uint256 payments = s.schedulePayments;
+                s.status = ILoanVault.LoanStatus.Repaid;
+                s.nextPaymentIndex = uint16(payments + 1);
+                s.breachFlags = 0;
+                s.cureDeadline = 0;
+                emit ILoanVault.PaymentSettled(loanId, payments);
+                return;
+            }
+            settlePayments(loanId, s, t, principal);
+        }
+        if (paid != 0 && s.breachFlags != 0) {
+            evaluateCovenants(loanId, s, t, collateralValue($, receipts, loanId, s.receiptCount));
+        }
+    }
+
+    /// @dev Advances past every payment that has fallen due and whose scheduled principal is met. Interest and fees
+    /// are paid up to now. Bounded by the number of payments.
+    function settlePayments(
+        uint256 loanId,
+        ILoanVault.LoanState storage s,
+        ILoanVault.LoanTerms storage t,
+        uint256 principal
+    ) internal {
+        uint256 index = s.nextPaymentIndex;
+        uint256 payments = s.schedulePayments;
+        uint256 start = s.scheduleStart;
+        uint256 interval = t.paymentIntervalSeconds;
+        uint256 schedulePrincipal = s.schedulePrincipal;
+        uint256 settled = index;
+        while (
+            settled <= payments &&
+            start + settled * interval <= block.timestamp &&
+            principal <=
+                schedulePrincipal -
+                    LoanSchedule.cumulativePrincipalDue(
+                        schedulePrincipal,
+                        t.amortizationBps,
+                        settled,
+                        payments
+                    )
+        ) ++settled;
+        if (settled != index) {
+            s.nextPaymentIndex = uint16(settled);
+            emit ILoanVault.PaymentSettled(loanId, settled - 1);
+        }
+    }
+
+    /// @dev The waterfall: lockbox plus reserve pay late fees, interest and scheduled principal; the rest refills the
+    /// reserve up to its target; the excess prepays principal while a covenant is breached (cash sweep), otherwise it
+    /// stays in the lockbox, releasable.
+    function sweep(
+        LoanVaultLayout.LoanVaultStorage storage $,
+        IGpuReceipt receipts,
+        uint256 loanId,
+        ILoanVault.LoanState storage s,
+        ILoanVault.LoanTerms storage t
+    ) internal returns (ILoanVault.Allocation memory a) {
+        accrue($, loanId, s, t);
+        uint256 cash = uint256(s.lockbox) + s.reserve;
+        a = allocate(s, t, cash);
+        cash -= a.lateFees + a.interest + a.scheduledPrincipal;
+        uint256 principalLeft = s.principal - a.scheduledPrincipal;
+        uint256 reserve = cash.min(principalLeft.mulDivUp(t.debtServiceReserveBps, BPS));
+        uint256 excess = cash - reserve;
+        bool cashSweep = s.breachFlags != 0 || s.oracleFlags != 0;
+        if (cashSweep) {
+            a.prepayment = excess.min(principalLeft);
+            excess -= a.prepayment;
+        }
+        s.lockbox = uint128(excess);
+        s.reserve = uint128(reserve);
+        applyAllocation($, receipts, loanId, s, t, a);
+        emit ILoanVault.Swept(
+            loanId,
+            a.lateFees + a.interest + a.scheduledPrincipal + a.prepayment,
+            reserve,
+            excess,
+            cashSweep
+        );
+    }
+
+    /// @dev Sends an allocation to sUSDai: interest and principal were in NAV (no jump), late fees were not (they
+    /// vest as a gain).
+    function payStaked(IStakedUSDai staked, ILoanVault.Allocation memory a) internal {
+        uint256 principal = a.scheduledPrincipal + a.prepayment;
+        if (principal + a.interest != 0) staked.receiveRepayment(principal, a.interest);
+        if (a.lateFees != 0) staked.receiveGain(a.lateFees);
+    }
+}

@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+/// @title ICollateralAuction
+/// @notice Dutch auctions of a defaulted loan's receipts. The price falls linearly from a premium over the
+/// collateral value to a floor over the auction's duration. A buyer (RECEIPT_HOLDER on GpuReceipt) pays USDai,
+/// which goes straight to the LoanVault to settle the loan, and receives every receipt of the lot. An auction
+/// nobody buys expires: its receipts go to the recovery custodian (the CREDIT_ADMIN's custody) and the loan is
+/// written down to zero recovery.
+/// @dev Prices are in USDai units (18 decimals). Prices round up: a buyer never pays less than the curve.
+interface ICollateralAuction {
+    /// @notice Lifecycle of an auction.
+    enum AuctionStatus {
+        None,
+        Live,
+        Sold,
+        Expired
+    }
+
+    /// @notice One auction, in three slots.
+    /// @param loanId the defaulted loan whose receipts are sold.
+    /// @param startPrice price at `startedAt`.
+    /// @param floorPrice price at `startedAt + duration`.
+    /// @param startedAt start timestamp.
+    /// @param duration seconds from start price to floor; after it the auction can only expire.
+    /// @param status lifecycle stage.
+    /// @param buyer the buyer once sold.
+    /// @param receiptIds the lot.
+    struct Auction {
+        uint256 loanId;
+        uint128 startPrice;
+        uint128 floorPrice;
+        uint40 startedAt;
+        uint32 duration;
+        AuctionStatus status;
+        address buyer;
+        uint256[] receiptIds;
+    }
+
+    /// @notice Auction parameters set by CREDIT_ADMIN.
+    /// @param startPremiumBps start price over collateral value (e.g. 2,000: start at 120%).
+    /// @param floorBps floor as a share of collateral value (e.g. 5,000: 50%).
+    /// @param durationSeconds time from start price to floor.
+    struct AuctionParams {
+        uint16 startPremiumBps;
+        uint16 floorBps;
+        uint32 durationSeconds;
+    }
+
+    /// @notice Auction `auctionId` of `loanId` started for the lot `receiptIds`.
+    event AuctionStarted(
+        uint256 indexed auctionId,
+        uint256 indexed loanId,
+        uint256 startPrice,
+        uint256 floorPrice,
+        uint256 endsAt,
+        uint256[] receiptIds
+    );
+
+    /// @notice `buyer` bought auction `auctionId` for `price`.
+    event AuctionBought(
+        uint256 indexed auctionId,
+        uint256 indexed loanId,
+        address indexed buyer,
+        uint256 price
+    );
+
+    /// @notice Auction `auctionId` expired unsold; its receipts went to `custodian`.
+    event AuctionExpired(uint256 indexed auctionId, uint256 indexed loanId, address indexed custodian);
+
+    /// @notice The credit admin set the auction parameters.
+    event AuctionParamsSet(AuctionParams params);
+
+    /// @notice Governance set the recovery custodian.
+    event RecoveryCustodianSet(address indexed custodian);
+
+    /// @notice A zero address where an account is required.
+    error AuctionZeroAddress();
+
+    /// @notice Auction `auctionId` is `status`, which does not allow the call.
+    error AuctionBadStatus(uint256 auctionId, AuctionStatus status);
+
+    /// @notice Auction `auctionId` ended at `endsAt`; it can only expire.
+    error AuctionEnded(uint256 auctionId, uint256 endsAt);
+
+    /// @notice Auction `auctionId` runs until `endsAt`; it cannot expire before.
+    error AuctionNotEnded(uint256 auctionId, uint256 endsAt);
+
+    /// @notice The price `price` is above the buyer's limit `maxPrice`.
+    error AuctionPriceAboveMax(uint256 price, uint256 maxPrice);
+
+    /// @notice `buyer` is not an allowlisted receipt holder.
+    error AuctionBuyerNotAllowed(address buyer);
+
+    /// @notice A lot with no receipt, or collateral value zero.
+    error AuctionEmptyLot(uint256 loanId);
+
+    /// @notice An auction parameter is out of range.
+    error AuctionInvalidParam(bytes32 field, uint256 value);
+
+    /// @notice Starts a Dutch auction of `receiptIds` (already transferred to this contract) for `loanId`, priced
+    /// off `collateralValue`. LOAN_VAULT only.
+    function start(
+        uint256 loanId,
+        uint256[] calldata receiptIds,
+        uint256 collateralValue
+    ) external returns (uint256 auctionId);
+
+    /// @notice Buys auction `auctionId` at the current price if it is at most `maxPrice`: the caller pays USDai to
+    /// the LoanVault (approve this contract first) and receives the lot. RECEIPT_HOLDER buyers only; never paused.
+    function buy(uint256 auctionId, uint256 maxPrice) external returns (uint256 price);
+
+    /// @notice Ends an unsold auction after its duration: the receipts go to the recovery custodian and the loan is
+    /// written off. Anyone; never paused.
+    function expire(uint256 auctionId) external;
+
+    /// @notice Sets the auction parameters for future auctions. CREDIT_ADMIN only.
+    function setAuctionParams(AuctionParams calldata params) external;
+
+    /// @notice Sets the account (a RECEIPT_HOLDER) that takes unsold receipts. DEFAULT_ADMIN only.
+    function setRecoveryCustodian(address custodian) external;
+
+    /// @notice Current price of auction `auctionId` (reverts unless live and not ended).
+    function price(uint256 auctionId) external view returns (uint256);
+
+    /// @notice Auction `auctionId`.
+    function auctionOf(uint256 auctionId) external view returns (Auction memory);
+
+    /// @notice The auction of `loanId` (0: none).
+    function auctionOfLoan(uint256 loanId) external view returns (uint256);
+
+    /// @notice Number of auctions ever started.
+    function auctionCount() external view returns (uint256);
+
+    /// @notice The auction parameters.
+    function auctionParams() external view returns (AuctionParams memory);
+
+    /// @notice The recovery custodian.
+    function recoveryCustodian() external view returns (address);
+}
