@@ -19,6 +19,9 @@ import { ensure, parseNamedAccount, PLUGIN_NAME, TaskArgumentError } from "./val
 export class TaskError extends HardhatPluginError {
   constructor(message: string) {
     super(PLUGIN_NAME, message);
+    // HardhatPluginError pins its own prototype; restore the subclass so `instanceof` works.
+    Object.setPrototypeOf(this, new.target.prototype);
+    this.name = "TaskError";
   }
 }
 

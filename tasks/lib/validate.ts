@@ -14,6 +14,9 @@ export const PLUGIN_NAME = "gpu-credit";
 export class TaskArgumentError extends HardhatPluginError {
   constructor(message: string) {
     super(PLUGIN_NAME, message);
+    // HardhatPluginError pins its own prototype; restore the subclass so `instanceof` works.
+    Object.setPrototypeOf(this, new.target.prototype);
+    this.name = "TaskArgumentError";
   }
 }
 
