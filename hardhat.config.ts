@@ -84,7 +84,7 @@ const config: HardhatUserConfig = {
       allowUnlimitedContractSize: false,
     },
     localhost: {
-      url: "http://127.0.0.1:8545",
+      url: env.localhostRpcUrl ?? "http://127.0.0.1:8545",
       timeout: 120_000,
     },
     sepolia: {

@@ -21,6 +21,8 @@ export const env = {
   sepoliaRpcUrl: optional("SEPOLIA_RPC_URL"),
   deployerPrivateKey: optionalPrivateKey("DEPLOYER_PRIVATE_KEY"),
   etherscanApiKey: optional("ETHERSCAN_API_KEY"),
+  /** JSON-RPC URL of the `localhost` network (default http://127.0.0.1:8545); the e2e test points it at its node. */
+  localhostRpcUrl: optional("LOCALHOST_RPC_URL"),
   /** Seed for the property-based suites; a fixed default keeps runs reproducible. */
   fuzzSeed: optional("FUZZ_SEED"),
   fuzzRuns: optional("FUZZ_RUNS"),

@@ -1,0 +1,160 @@
+import { HardhatPluginError } from "hardhat/plugins";
+import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import type { ContractTransactionResponse, Interface } from "ethers";
+
+import { NAMED_ACCOUNT_NAMES } from "../../config/env";
+import { isLocalNetwork } from "../../config/protocol";
+import { DeployIds, Tags } from "../../helpers/deploy-ids";
+import { formatTable } from "../../helpers/format";
+import { Roles, type RoleName } from "../../helpers/roles";
+import { ensure, parseNamedAccount, PLUGIN_NAME, TaskArgumentError } from "./validate";
+
+/**
+ * Plumbing shared by every task: deployments by name (never a hard-coded address), the signer of a named account,
+ * role pre-checks, sending with a readable outcome, and printing.
+ */
+
+/** A failure that is not the user's argument: a missing deployment, a revert. */
+export class TaskError extends HardhatPluginError {
+  constructor(message: string) {
+    super(PLUGIN_NAME, message);
+    // HardhatPluginError pins its own prototype; restore the subclass so `instanceof` works.
+    Object.setPrototypeOf(this, new.target.prototype);
+    this.name = "TaskError";
+  }
+}
+
+/**
+ * On the in-process `hardhat` network every CLI invocation starts from an empty chain, so the protocol is deployed
+ * through the deploy scripts first (tests that deployed already keep their deployments).
+ */
+export async function ensureProtocol(hre: HardhatRuntimeEnvironment): Promise<void> {
+  if (hre.network.name !== "hardhat") return;
+  if (await hre.deployments.getOrNull(DeployIds.USDai)) return;
+  console.log('In-process "hardhat" network: deploying the protocol through the deploy scripts first.');
+  await hre.deployments.fixture([Tags.Protocol], { keepExistingDeployments: true });
+}
+
+/** The address of deployment `name`, or a clear error saying how to deploy it. */
+export async function deploymentAddress(hre: HardhatRuntimeEnvironment, name: string): Promise<string> {
+  await ensureProtocol(hre);
+  const deployment = await hre.deployments.getOrNull(name);
+  if (!deployment) {
+    throw new TaskError(
+      `${name} is not deployed on network "${hre.network.name}". Deploy first: ` +
+        (hre.network.name === "localhost"
+          ? "start `npx hardhat node` (it deploys) or run `npx hardhat deploy --network localhost`."
+          : `\`npx hardhat deploy --network ${hre.network.name}\`.`),
+    );
+  }
+  return deployment.address;
+}
+
+/** The named accounts of the Hardhat config as addresses, by name. */
+export async function namedAccounts(hre: HardhatRuntimeEnvironment): Promise<Record<string, string>> {
+  return hre.getNamedAccounts();
+}
+
+/** The signer of the named account `as` (validated against the config's named accounts). */
+export async function signerOf(hre: HardhatRuntimeEnvironment, as: string): Promise<HardhatEthersSigner> {
+  const name = parseNamedAccount(as, NAMED_ACCOUNT_NAMES, "as");
+  const named = await namedAccounts(hre);
+  const address = named[name];
+  ensure(address, `--as ${name} has no address on network "${hre.network.name}"`);
+  try {
+    return await hre.ethers.getSigner(address);
+  } catch {
+    throw new TaskArgumentError(`--as ${name} (${address}) cannot sign on network "${hre.network.name}"`);
+  }
+}
+
+/** The name of `address` among the named accounts, or the address itself. */
+export async function labelOf(hre: HardhatRuntimeEnvironment, address: string): Promise<string> {
+  const named = await namedAccounts(hre);
+  const entry = Object.entries(named).find(([, a]) => a.toLowerCase() === address.toLowerCase());
+  return entry ? `${entry[0]} (${address})` : address;
+}
+
+export function requireLocalNetwork(hre: HardhatRuntimeEnvironment, what: string): void {
+  ensure(isLocalNetwork(hre.network.name), `${what} exists only on local networks (hardhat, localhost)`);
+}
+
+/** Refuses up front when `account` lacks `role` on `contract`, naming both, instead of letting the call revert. */
+export async function requireRole(
+  contract: { hasRole(role: string, account: string): Promise<boolean> },
+  contractName: string,
+  role: RoleName,
+  account: string,
+  as: string,
+): Promise<void> {
+  if (!(await contract.hasRole(Roles[role], account))) {
+    throw new TaskArgumentError(
+      `--as ${as} (${account}) does not hold ${role}_ROLE on ${contractName}; sign with an account that does`,
+    );
+  }
+}
+
+/** The first custom error found in an ethers error, decoded with `iface` when ethers could not. */
+export function describeRevert(err: unknown, iface?: Interface): string | undefined {
+  const e = err as {
+    revert?: { name: string; args: unknown[] };
+    data?: string;
+    info?: { error?: { data?: unknown } };
+  };
+  const show = (name: string, args: readonly unknown[]) =>
+    `${name}(${args.map((a) => (typeof a === "bigint" ? a.toString() : String(a))).join(", ")})`;
+  if (e?.revert) return show(e.revert.name, e.revert.args);
+  const data = typeof e?.data === "string" ? e.data : undefined;
+  if (data && iface) {
+    try {
+      const parsed = iface.parseError(data);
+      if (parsed) return show(parsed.name, [...parsed.args]);
+    } catch {
+      // not one of this contract's errors
+    }
+  }
+  return undefined;
+}
+
+/** Log lines go through here so tests and the e2e runner can read them. */
+export function out(message = ""): void {
+  console.log(message);
+}
+
+/**
+ * Sends a transaction and waits for it, printing `label`, hash, block and gas. A revert (ethers estimates gas
+ * before sending, so nothing is mined) becomes a `TaskError` that names the contract's custom error.
+ */
+export async function send(
+  label: string,
+  tx: () => Promise<ContractTransactionResponse>,
+  iface?: Interface,
+): Promise<{ hash: string; blockNumber: number; gasUsed: bigint }> {
+  let response: ContractTransactionResponse;
+  try {
+    response = await tx();
+  } catch (err) {
+    const reason = describeRevert(err, iface) ?? (err as Error).message?.split("\n")[0] ?? String(err);
+    throw new TaskError(`${label} would revert: ${reason}. No transaction was sent.`);
+  }
+  const receipt = await response.wait();
+  if (!receipt || receipt.status !== 1)
+    throw new TaskError(`${label} failed in transaction ${response.hash}`);
+  out(
+    `  ${label}: tx ${response.hash} (block ${receipt.blockNumber}, gas ${receipt.gasUsed.toLocaleString("en-US")})`,
+  );
+  return { hash: response.hash, blockNumber: receipt.blockNumber, gasUsed: receipt.gasUsed };
+}
+
+/** A two-column table of `[label, value]` rows under a title. */
+export function printFields(title: string, rows: [string, string][]): void {
+  out(`\n${title}`);
+  out(formatTable(["field", "value"], rows, ["left", "right"]));
+}
+
+/** The block timestamp of the latest block (the chain's "now", which may differ from the wall clock). */
+export async function chainNow(hre: HardhatRuntimeEnvironment): Promise<number> {
+  const block = await hre.ethers.provider.getBlock("latest");
+  return block!.timestamp;
+}
