@@ -1,3 +1,4 @@
+import { loansSuite } from "./loans";
 import { receiptsSuite } from "./receipts";
 import { susdaiSuite } from "./susdai";
 import { oracleSuite } from "./oracle";
@@ -5,4 +6,4 @@ import type { BenchSuite } from "./types";
 import { usdaiSuite } from "./usdai";
 
 /** Every gas suite, in table order. Ceilings live in gas/ceilings.json. */
-export const SUITES: BenchSuite[] = [usdaiSuite, susdaiSuite, receiptsSuite, oracleSuite];
+export const SUITES: BenchSuite[] = [usdaiSuite, susdaiSuite, receiptsSuite, oracleSuite, loansSuite];

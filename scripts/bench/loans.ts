@@ -1,0 +1,173 @@
+import { MaxUint256 } from "ethers";
+import type { HardhatRuntimeEnvironment } from "hardhat/types";
+
+import { getActors } from "../../helpers/actors";
+import {
+  getCollateralAuction,
+  getGpuReceipt,
+  getLoanVault,
+  getReserveToken,
+  getStakedUSDai,
+  getUSDai,
+} from "../../helpers/contracts";
+import { Tags } from "../../helpers/deploy-ids";
+import { DAY, loanTerms } from "../../helpers/loans";
+import { mintAppraisedReceipt, type ReceiptIssuers } from "../../helpers/receipts";
+import { Roles } from "../../helpers/roles";
+import { usd, usdc } from "../../helpers/units";
+import { gasOf, viewGas, type BenchSuite, type GasRow } from "./types";
+
+/** Open loans for the scale figures (`BENCH_LOANS` overrides; the O(1) claim is checked at 1 vs this many). */
+const SCALE_LOANS = Number(process.env.BENCH_LOANS ?? 1_000);
+
+/**
+ * LoanVault and CollateralAuction, warm, through the proxies: a second loan of the same borrower and site, its second
+ * monthly repayment and sweep, an oracle coupon step, and the default → liquidate → buy path. Then the scale check:
+ * `loanAssets()` and sUSDai `deposit` with 1 and with `SCALE_LOANS` open loans must cost the same within 1%.
+ */
+export const loansSuite: BenchSuite = {
+  name: "LoanVault",
+  async run(hre: HardhatRuntimeEnvironment) {
+    const { ethers } = hre;
+    await hre.deployments.fixture([Tags.Protocol]);
+    const actors = await getActors();
+    const { deployer, lender1, borrower1, creditAdmin, underwriter, keeper, liquidator } = actors;
+    const [reserve, usdai, susdai, receipts, vault, auction] = await Promise.all([
+      getReserveToken(hre),
+      getUSDai(hre),
+      getStakedUSDai(hre),
+      getGpuReceipt(hre),
+      getLoanVault(hre),
+      getCollateralAuction(hre),
+    ]);
+    const now = async () => (await ethers.provider.getBlock("latest"))!.timestamp;
+    const issuers: ReceiptIssuers = {
+      tokenizer: actors.tokenizer,
+      attestors: [actors.attestor1, actors.attestor2],
+      appraiser: actors.appraiser,
+      custodian: actors.custodian.address,
+    };
+    let tags = 0;
+    const mint = async (owner: string, count: number, valueUsd: number, site = "DAL-1") => {
+      const deadline = (await now()) + 30 * DAY;
+      const ids: bigint[] = [];
+      for (let i = 0; i < count; i++) {
+        ids.push(
+          await mintAppraisedReceipt(receipts, issuers, owner, site, valueUsd, `bench-${tags++}`, deadline),
+        );
+      }
+      return ids;
+    };
+    const fund = async (account: typeof lender1, amountUsd: number, spender: string) => {
+      await reserve.mint(account.address, usdc(amountUsd));
+      await reserve.connect(account).approve(usdai.target, MaxUint256);
+      await usdai.connect(account).deposit(usdc(amountUsd), 0n, account.address);
+      await usdai.connect(account).approve(spender, MaxUint256);
+    };
+    const open = async (principal: bigint, ids: bigint[], site = "DAL-1") => {
+      const loanId = (await vault.loanCount()) + 1n;
+      await vault
+        .connect(underwriter)
+        .approveLoan(loanTerms(borrower1.address, principal, site, await now()));
+      return { loanId, tx: vault.connect(borrower1).borrow(loanId, ids) };
+    };
+
+    await vault.connect(creditAdmin).setRiskParams({
+      borrowerCapBps: 10_000,
+      siteCapBps: 10_000,
+      recoveryHaircutBps: 2_000,
+      referenceFeedMaxStalenessSeconds: 2 * DAY,
+    });
+    await fund(lender1, 50_000_000, await susdai.getAddress());
+    await susdai.connect(lender1)["deposit(uint256,address)"](usd(40_000_000), lender1.address);
+    await receipts.connect(borrower1).setApprovalForAll(vault.target, true);
+    await fund(borrower1, 1_000_000, await vault.getAddress());
+
+    // A first loan warms the borrower's and the site's exposure slots and the aggregates.
+    const first = await open(usd(100_000), await mint(borrower1.address, 1, 250_000));
+    await first.tx;
+    const loanAssets1 = await viewGas(hre, vault, "loanAssets");
+    const deposit1 = await gasOf(
+      susdai.connect(lender1)["deposit(uint256,address)"](usd(1_000), lender1.address),
+    );
+
+    // Scale: open loans up to SCALE_LOANS (sUSDai otherwise untouched), then the same two figures.
+    const open1 = await vault.loanCount();
+    for (let i = Number(open1); i < SCALE_LOANS; i++) {
+      const { tx } = await open(usd(1_000), await mint(borrower1.address, 1, 2_500));
+      await tx;
+    }
+    const loanAssetsN = await viewGas(hre, vault, "loanAssets");
+    const depositN = await gasOf(
+      susdai.connect(lender1)["deposit(uint256,address)"](usd(1_000), lender1.address),
+    );
+    for (const [label, a, b] of [
+      ["loanAssets()", loanAssets1, loanAssetsN],
+      ["sUSDai deposit", deposit1, depositN],
+    ] as const) {
+      const spread = Number(b > a ? b - a : a - b) / Number(a);
+      if (spread > 0.01) throw new Error(`${label} is not O(1): ${a} gas at 1 loan, ${b} at ${SCALE_LOANS}`);
+    }
+
+    const one = await open(usd(100_000), await mint(borrower1.address, 1, 250_000));
+    const borrow1 = await gasOf(one.tx);
+    const three = await open(usd(100_000), await mint(borrower1.address, 3, 100_000));
+    const borrow3 = await gasOf(three.tx);
+
+    // Monthly repayments: the second one is measured.
+    // A borrower pays the quote plus a small margin for the seconds until the transaction mines; the margin prepays.
+    const pastDue = async (loanId: bigint) => {
+      const [dueDate] = await vault.nextPayment(loanId);
+      await hre.network.provider.send("evm_mine", [Math.max(Number(dueDate) + DAY, (await now()) + 1)]);
+    };
+    const pay = async (loanId: bigint) => {
+      await pastDue(loanId);
+      const [, amount] = await vault.nextPayment(loanId);
+      return gasOf(vault.connect(borrower1).repay(loanId, amount + usd(1)));
+    };
+    await pay(one.loanId);
+    const repay = await pay(one.loanId);
+
+    // Lockbox: revenue in, then the waterfall after the due date; the second sweep is measured.
+    const sweepOnce = async (loanId: bigint) => {
+      await vault.connect(borrower1).depositRevenue(loanId, usd(15_000));
+      await pastDue(loanId);
+      return gasOf(vault.sweep(loanId));
+    };
+    await sweepOnce(three.loanId);
+    const sweep = await sweepOnce(three.loanId);
+
+    // The oracle's coupon step (an EOA holds ORACLE for the measurement; in production the UtilizationOracle does).
+    await vault.connect(deployer).grantRole(Roles.ORACLE, keeper.address);
+    await vault.connect(keeper).applyCouponStep(three.loanId, 1n, -100n, false);
+    const couponStep = await gasOf(vault.connect(keeper).applyCouponStep(three.loanId, 2n, 300n, true));
+
+    // Default (payments missed past grace + window), liquidation and purchase of the 1-receipt loan.
+    const defaultAt = await vault.defaultableAt(first.loanId);
+    await hre.network.provider.send("evm_setNextBlockTimestamp", [
+      Math.max(Number(defaultAt), (await now()) + 1),
+    ]);
+    const declareDefault = await gasOf(vault.declareDefault(first.loanId));
+    const liquidate = await gasOf(vault.liquidate(first.loanId));
+    const auctionId = await auction.auctionOfLoan(first.loanId);
+    await fund(liquidator, 1_000_000, await auction.getAddress());
+    const price = await auction.price(auctionId);
+    const buy = await gasOf(auction.connect(liquidator).buy(auctionId, price + price / 100n));
+
+    const rows: GasRow[] = [
+      { key: "LoanVault.borrow", gas: borrow1, note: "1 receipt, warm exposures" },
+      { key: "LoanVault.borrow.perExtraReceipt", gas: (borrow3 - borrow1) / 2n, note: "3 receipts vs 1" },
+      { key: "LoanVault.repay", gas: repay, note: "2nd monthly payment, settles it" },
+      { key: "LoanVault.sweep", gas: sweep, note: "2nd waterfall from the lockbox" },
+      { key: "LoanVault.applyCouponStep", gas: couponStep, note: "step-up with top-up required" },
+      { key: "LoanVault.declareDefault", gas: declareDefault, note: "impairment, 1 receipt" },
+      { key: "LoanVault.liquidate", gas: liquidate, note: "1 receipt into the auction" },
+      { key: "CollateralAuction.buy", gas: buy, note: "1 receipt, shortfall written off" },
+      { key: "LoanVault.loanAssets", gas: loanAssets1, note: "view, 1 open loan" },
+      { key: "LoanVault.loanAssets.scale", gas: loanAssetsN, note: `view, ${SCALE_LOANS} open loans` },
+      { key: "StakedUSDai.deposit.oneLoan", gas: deposit1, note: "real LoanVault, 1 open loan" },
+      { key: "StakedUSDai.deposit.scale", gas: depositN, note: `real LoanVault, ${SCALE_LOANS} open loans` },
+    ];
+    return rows;
+  },
+};
