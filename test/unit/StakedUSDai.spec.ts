@@ -826,6 +826,41 @@ describe("StakedUSDai", () => {
       });
     });
 
+    describe("lump gains into a (nearly) empty vault", () => {
+      it("a USDai harvest is not credited while fewer than 1e18 shares exist (regression)", async () => {
+        const { susdai, usdai, reserve, actors } = f;
+        await susdai.connect(lender1)["deposit(uint256,address)"](usd(1) - 1n, lender1.address);
+        await reserve.mint(actors.attacker.address, usdc(1_000));
+        await reserve.connect(actors.attacker).transfer(usdai.target, usdc(1_000));
+        const before = await snapshot(fullReads());
+        await expect(usdai.harvest()).to.not.emit(susdai, "GainVesting");
+        // the USDai arrived but is an untracked balance, like a donation: neither idle nor NAV moved
+        const { vaultUsdai, ...rest } = before;
+        const { vaultUsdai: vaultAfter, ...restAfter } = await snapshot(fullReads());
+        expect(vaultAfter).to.equal((vaultUsdai as bigint) + usd(1_000));
+        expect(restAfter).to.deep.equal(rest);
+        await time.increase(DAY);
+        expect(await susdai.convertToAssets(usd(1))).to.equal(usd(1));
+        // at exactly 1e18 shares the next gain vests as usual
+        await susdai.connect(lender1)["deposit(uint256,address)"](1n, lender1.address);
+        await reserve.mint(actors.attacker.address, usdc(1));
+        await reserve.connect(actors.attacker).transfer(usdai.target, usdc(1));
+        await expect(usdai.harvest()).to.emit(susdai, "GainVesting");
+        expect(await susdai.unvestedGains()).to.equal(usd(1));
+      });
+
+      it("a gain from the loan vault is not credited into an empty vault either", async () => {
+        const { susdai, usdai, loans } = f;
+        await usdai.connect(lender2).transfer(loans.target, usd(100));
+        await expect(loans.gain(usd(100))).to.not.emit(susdai, "GainVesting");
+        expect(await usdai.balanceOf(susdai.target)).to.equal(usd(100));
+        expect(await susdai.idleAssets()).to.equal(0n);
+        expect(await susdai.totalAssets()).to.equal(0n);
+        await susdai.connect(lender1)["deposit(uint256,address)"](usd(1_000), lender1.address);
+        expect(await susdai.balanceOf(lender1.address)).to.equal(usd(1_000));
+      });
+    });
+
     describe("claims", () => {
       beforeEach(async () => {
         const { susdai, loans } = f;
