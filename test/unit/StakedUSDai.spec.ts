@@ -909,7 +909,9 @@ describe("StakedUSDai", () => {
           .to.be.revertedWithCustomError(susdai, "StakedUSDaiNotOperator")
           .withArgs(lender2.address, lender1.address);
         await susdai.connect(lender1).setOperator(lender2.address, true);
+        expect(await susdai.isBlacklisted(lender3.address)).to.equal(false);
         await susdai.connect(actors.blacklister).setBlacklisted(lender3.address, true);
+        expect(await susdai.isBlacklisted(lender3.address)).to.equal(true);
         await expect(susdai.connect(lender2).withdraw(1n, lender3.address, lender1.address))
           .to.be.revertedWithCustomError(susdai, "StakedUSDaiBlacklisted")
           .withArgs(lender3.address);
