@@ -19,8 +19,9 @@ import {FixedPointMath} from "../libraries/FixedPointMath.sol";
 /// @notice The yield share: ERC-4626 deposits, ERC-7540 queued redemptions, vested lump gains.
 /// @dev Rounding always favours the vault: shares minted and assets paid round down, shares burned and assets
 /// charged round up, unvested gains round up (NAV rounds down). The decimals offset is 0: OpenZeppelin's virtual
-/// share and asset of 1 keep an empty vault's price sane, and because `idle` is tracked internally a donation cannot
-/// move the price, which closes the first-depositor inflation attack at its root.
+/// share and asset of 1 keep an empty vault's price sane, because `idle` is tracked internally a donation cannot
+/// move the price, and a lump gain (a permissionless harvest) is not credited while fewer than
+/// `MIN_SUPPLY_FOR_GAINS` shares exist, which together close the first-depositor inflation attack at its root.
 contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, ERC4626Upgradeable {
     using SafeERC20 for IERC20;
     using FixedPointMath for uint256;
@@ -30,6 +31,10 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
     uint256 internal constant MAX_VESTING_PERIOD_SECONDS = 30 days;
     /// @dev Most active requests a controller may be allowed.
     uint256 internal constant MAX_ACTIVE_REQUESTS_CAP = 100;
+    /// @dev Fewest shares outstanding for a lump gain to be credited. Below it a gain would accrue to OpenZeppelin's
+    /// virtual share and a dust position and blow the share price up (a harvest is permissionless), so later deposits
+    /// would round away and share-denominated request minimums would move out of reach.
+    uint256 internal constant MIN_SUPPLY_FOR_GAINS = 1e18;
 
     /// @custom:storage-location erc7201:gpucredit.storage.StakedUSDai
     struct StakedUSDaiStorage {
@@ -567,8 +572,10 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
         IERC20(asset()).safeTransfer(receiver, assets);
     }
 
-    /// @dev Starts vesting `amount` on top of what is still unvested, so the price does not jump.
+    /// @dev Starts vesting `amount` on top of what is still unvested, so the price does not jump. Into a vault with
+    /// fewer than `MIN_SUPPLY_FOR_GAINS` shares the gain is not credited: it stays an untracked balance, like a donation.
     function _addGain(StakedUSDaiStorage storage $, uint256 amount) private {
+        if (totalSupply() < MIN_SUPPLY_FOR_GAINS) return;
         uint256 unvested = _unvested($) + amount;
         uint256 end = block.timestamp + $.vestingPeriod;
         $.idleAssets = _toUint128(uint256($.idleAssets) + amount);

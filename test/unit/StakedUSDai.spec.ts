@@ -8,10 +8,11 @@ import { deployProtocol } from "../fixtures/protocol";
 import { expectUnchanged, snapshot, type Reads } from "../helpers/state";
 import { deployBehindProxy } from "../helpers/proxy";
 import { Roles } from "../../helpers/roles";
-import type { MockLoanVaultForStaking } from "../../typechain-types";
+import type { MockLoanVaultForStaking, ReentrantToken, StakedUSDai } from "../../typechain-types";
 import { usd, usdc } from "../../helpers/units";
 const DAY = 24 * 3600;
 const COOLDOWN = 7 * DAY;
+const UINT128_MAX = 2n ** 128n - 1n;
 
 /**
  * sUSDai with a loan-vault double wired the way the deploy wires the real one: lender1..3 hold USDai and have
@@ -521,6 +522,487 @@ describe("StakedUSDai", () => {
       await expect(
         susdai.connect(actors.blacklister).setBlacklisted(ZeroAddress, true),
       ).to.be.revertedWithCustomError(susdai, "StakedUSDaiZeroAddress");
+    });
+  });
+
+  /** Every piece of state a hook or setter could touch, for the "state unchanged after a revert" checks. */
+  const fullReads = (): Reads => ({
+    ...reads(),
+    totalAssets: () => f.susdai.totalAssets(),
+    unvested: () => f.susdai.unvestedGains(),
+    losses: () => f.susdai.cumulativeLosses(),
+    params: () => f.susdai.params(),
+    loanVault: () => f.susdai.loanVault(),
+    loanAssets: () => f.loans.loanAssets(),
+    vaultUsdai: () => f.usdai.balanceOf(f.susdai.target),
+    borrowerUsdai: () => f.usdai.balanceOf(f.actors.borrower1.address),
+    lender1State: () => f.susdai.controllerState(lender1.address),
+    lender2State: () => f.susdai.controllerState(lender2.address),
+  });
+
+  describe("revert branches (exact error, arguments, state unchanged)", () => {
+    it("initialize refuses a zero asset", async () => {
+      const { susdai, actors } = f;
+      await expect(
+        deployBehindProxy("StakedUSDai", [actors.deployer.address, ZeroAddress, ZeroAddress, 0, 0, 0, 1]),
+      ).to.be.revertedWithCustomError(susdai, "StakedUSDaiZeroAddress");
+    });
+
+    it("setOperator refuses the zero address", async () => {
+      const { susdai } = f;
+      await susdai.connect(lender1).setOperator(lender2.address, true);
+      const operatorReads: Reads = {
+        ...reads(),
+        zero: () => susdai.isOperator(lender1.address, ZeroAddress),
+        lender2: () => susdai.isOperator(lender1.address, lender2.address),
+      };
+      const before = await snapshot(operatorReads);
+      await expect(susdai.connect(lender1).setOperator(ZeroAddress, true)).to.be.revertedWithCustomError(
+        susdai,
+        "StakedUSDaiZeroAddress",
+      );
+      await expect(susdai.connect(lender1).setOperator(ZeroAddress, false)).to.be.revertedWithCustomError(
+        susdai,
+        "StakedUSDaiZeroAddress",
+      );
+      await expectUnchanged(before, operatorReads);
+      // revoking works and is reported
+      await expect(susdai.connect(lender1).setOperator(lender2.address, false))
+        .to.emit(susdai, "OperatorSet")
+        .withArgs(lender1.address, lender2.address, false);
+      expect(await susdai.isOperator(lender1.address, lender2.address)).to.equal(false);
+    });
+
+    it("a deposit too small to mint a share at a price above 1 reverts", async () => {
+      const { susdai, loans } = f;
+      await susdai.connect(lender1)["deposit(uint256,address)"](usd(1_000), lender1.address);
+      await loans.accrue(usd(100)); // price 1.1: 1 wei buys 0 shares
+      expect(await susdai.previewDeposit(1n)).to.equal(0n);
+      const before = await snapshot(fullReads());
+      await expect(
+        susdai.connect(lender2)["deposit(uint256,address)"](1n, lender2.address),
+      ).to.be.revertedWithCustomError(susdai, "StakedUSDaiZeroAmount");
+      await expect(
+        susdai.connect(lender2)["mint(uint256,address)"](0n, lender2.address),
+      ).to.be.revertedWithCustomError(susdai, "StakedUSDaiZeroAmount");
+      await expectUnchanged(before, fullReads());
+    });
+
+    describe("StakedUSDaiAmountOverflow (uint128 packing)", () => {
+      it("setRedemptionParams refuses a minimum request that does not fit 128 bits", async () => {
+        const { susdai, actors } = f;
+        const before = await snapshot(fullReads());
+        await expect(susdai.connect(actors.deployer).setRedemptionParams(0, UINT128_MAX + 1n, 1))
+          .to.be.revertedWithCustomError(susdai, "StakedUSDaiAmountOverflow")
+          .withArgs(UINT128_MAX + 1n);
+        await expectUnchanged(before, fullReads());
+        await susdai.connect(actors.deployer).setRedemptionParams(0, UINT128_MAX, 1);
+        expect((await susdai.params())[1]).to.equal(UINT128_MAX);
+      });
+
+      it("recordLoss refuses to push cumulative losses past 128 bits", async () => {
+        const { susdai, actors } = f;
+        await susdai.connect(actors.deployer).grantRole(Roles.LOAN_VAULT, actors.deployer.address);
+        const vault = susdai.connect(actors.deployer);
+        await expect(vault.recordLoss(UINT128_MAX + 1n))
+          .to.be.revertedWithCustomError(susdai, "StakedUSDaiAmountOverflow")
+          .withArgs(UINT128_MAX + 1n);
+        await vault.recordLoss(UINT128_MAX - 1n);
+        const before = await snapshot(fullReads());
+        await expect(vault.recordLoss(2n))
+          .to.be.revertedWithCustomError(susdai, "StakedUSDaiAmountOverflow")
+          .withArgs(UINT128_MAX + 1n);
+        await expectUnchanged(before, fullReads());
+        await vault.recordLoss(1n);
+        expect(await susdai.cumulativeLosses()).to.equal(UINT128_MAX);
+      });
+
+      it("receiveRepayment and receiveGain refuse to push idle past 128 bits, before pulling anything", async () => {
+        const { susdai, actors } = f;
+        await susdai.connect(lender1)["deposit(uint256,address)"](usd(1_000), lender1.address);
+        await susdai.connect(actors.deployer).grantRole(Roles.LOAN_VAULT, actors.deployer.address);
+        const vault = susdai.connect(actors.deployer);
+        const room = UINT128_MAX - usd(1_000);
+        const before = await snapshot(fullReads());
+        await expect(vault.receiveRepayment(room, 1n))
+          .to.be.revertedWithCustomError(susdai, "StakedUSDaiAmountOverflow")
+          .withArgs(UINT128_MAX + 1n);
+        await expect(vault.receiveRepayment(0n, room + 1n))
+          .to.be.revertedWithCustomError(susdai, "StakedUSDaiAmountOverflow")
+          .withArgs(UINT128_MAX + 1n);
+        await expect(vault.receiveGain(room + 1n))
+          .to.be.revertedWithCustomError(susdai, "StakedUSDaiAmountOverflow")
+          .withArgs(UINT128_MAX + 1n);
+        await expectUnchanged(before, fullReads());
+      });
+
+      it("requestRedeem refuses a share amount that does not fit 128 bits (reachable after a near-total loss)", async () => {
+        const { susdai, loans, actors } = f;
+        await susdai.connect(lender1)["deposit(uint256,address)"](usd(100), lender1.address);
+        await loans.fund(actors.borrower1.address, usd(100));
+        await loans.writeOff(usd(100) - 1n); // NAV 1 wei over 100e18 shares
+        await susdai.connect(lender2)["deposit(uint256,address)"](usd(10), lender2.address);
+        const shares = await susdai.balanceOf(lender2.address);
+        expect(shares).to.equal((usd(10) * (usd(100) + 1n)) / 2n);
+        expect(shares).to.be.greaterThan(UINT128_MAX);
+        const before = await snapshot(fullReads());
+        await expect(susdai.connect(lender2).requestRedeem(shares, lender2.address, lender2.address))
+          .to.be.revertedWithCustomError(susdai, "StakedUSDaiAmountOverflow")
+          .withArgs(shares);
+        await expectUnchanged(before, fullReads());
+        // a request that fits is fine
+        await susdai.connect(lender2).requestRedeem(UINT128_MAX, lender2.address, lender2.address);
+        expect(await susdai.pendingRedeemRequest(0n, lender2.address)).to.equal(UINT128_MAX);
+      });
+    });
+
+    describe("parameter setters out of range", () => {
+      it("setRedemptionParams: cooldown above 90 days, zero or more than 100 active requests", async () => {
+        const { susdai, actors } = f;
+        const gov = susdai.connect(actors.deployer);
+        const before = await snapshot(fullReads());
+        await expect(gov.setRedemptionParams(90 * DAY + 1, 0, 1))
+          .to.be.revertedWithCustomError(susdai, "StakedUSDaiParamOutOfRange")
+          .withArgs(90 * DAY + 1, 90 * DAY);
+        await expect(gov.setRedemptionParams(0, 0, 0))
+          .to.be.revertedWithCustomError(susdai, "StakedUSDaiParamOutOfRange")
+          .withArgs(0, 100);
+        await expect(gov.setRedemptionParams(0, 0, 101))
+          .to.be.revertedWithCustomError(susdai, "StakedUSDaiParamOutOfRange")
+          .withArgs(101, 100);
+        await expectUnchanged(before, fullReads());
+        // the bounds themselves are allowed
+        await expect(gov.setRedemptionParams(90 * DAY, 0, 100))
+          .to.emit(susdai, "RedemptionParamsSet")
+          .withArgs(90 * DAY, 0, 100);
+        expect(await susdai.params()).to.deep.equal([BigInt(90 * DAY), 0n, 100n, BigInt(DAY)]);
+      });
+
+      it("setVestingPeriod: above 30 days, and governance only", async () => {
+        const { susdai, actors } = f;
+        const before = await snapshot(fullReads());
+        await expect(susdai.connect(actors.deployer).setVestingPeriod(30 * DAY + 1))
+          .to.be.revertedWithCustomError(susdai, "StakedUSDaiParamOutOfRange")
+          .withArgs(30 * DAY + 1, 30 * DAY);
+        await expect(susdai.connect(actors.attacker).setVestingPeriod(DAY))
+          .to.be.revertedWithCustomError(susdai, "AccessControlUnauthorizedAccount")
+          .withArgs(actors.attacker.address, Roles.DEFAULT_ADMIN);
+        await expectUnchanged(before, fullReads());
+        await susdai.connect(actors.deployer).setVestingPeriod(30 * DAY);
+        expect((await susdai.params())[3]).to.equal(BigInt(30 * DAY));
+        await susdai.connect(actors.deployer).setVestingPeriod(0);
+        expect((await susdai.params())[3]).to.equal(0n);
+      });
+    });
+
+    describe("setLoanVault", () => {
+      it("is governance-only", async () => {
+        const { susdai, actors } = f;
+        const before = await snapshot(fullReads());
+        await expect(susdai.connect(actors.attacker).setLoanVault(actors.attacker.address))
+          .to.be.revertedWithCustomError(susdai, "AccessControlUnauthorizedAccount")
+          .withArgs(actors.attacker.address, Roles.DEFAULT_ADMIN);
+        await expectUnchanged(before, fullReads());
+      });
+
+      it("replaces a vault that reports no loans, and NAV is idle alone without one", async () => {
+        const { susdai, loans, actors } = f;
+        await susdai.connect(lender1)["deposit(uint256,address)"](usd(1_000), lender1.address);
+        await loans.fund(actors.borrower1.address, usd(100));
+        await loans.writeOff(usd(100)); // book back to zero
+        const next = await hre.ethers.deployContract("MockLoanVaultForStaking", [susdai.target]);
+        await expect(susdai.connect(actors.deployer).setLoanVault(next.target))
+          .to.emit(susdai, "LoanVaultSet")
+          .withArgs(next.target);
+        expect(await susdai.loanVault()).to.equal(next.target);
+        await susdai.connect(actors.deployer).setLoanVault(ZeroAddress);
+        expect(await susdai.loanVault()).to.equal(ZeroAddress);
+        expect(await susdai.totalAssets()).to.equal(usd(900));
+        // and a vault can be attached again from zero
+        await susdai.connect(actors.deployer).setLoanVault(loans.target);
+        expect(await susdai.loanVault()).to.equal(loans.target);
+      });
+    });
+
+    describe("loan vault hooks", () => {
+      beforeEach(async () => {
+        const { susdai } = f;
+        await susdai.connect(lender1)["deposit(uint256,address)"](usd(1_000), lender1.address);
+        await susdai.connect(lender2)["deposit(uint256,address)"](usd(1_000), lender2.address);
+        await susdai.connect(lender1).requestRedeem(usd(500), lender1.address, lender1.address);
+      });
+
+      it("every hook refuses a caller without LOAN_VAULT, changing nothing", async () => {
+        const { susdai, actors } = f;
+        const before = await snapshot(fullReads());
+        for (const who of [actors.attacker, actors.deployer, lender1]) {
+          const caller = susdai.connect(who);
+          for (const call of [
+            () => caller.fundLoan(actors.borrower1.address, usd(1)),
+            () => caller.receiveRepayment(usd(1), usd(1)),
+            () => caller.receiveGain(usd(1)),
+            () => caller.recordLoss(usd(1)),
+          ]) {
+            await expect(call())
+              .to.be.revertedWithCustomError(susdai, "AccessControlUnauthorizedAccount")
+              .withArgs(who.address, Roles.LOAN_VAULT);
+          }
+        }
+        await expectUnchanged(before, fullReads());
+      });
+
+      it("zero amounts and a zero borrower are refused, changing nothing", async () => {
+        const { susdai, actors } = f;
+        await susdai.connect(actors.deployer).grantRole(Roles.LOAN_VAULT, actors.deployer.address);
+        const vault = susdai.connect(actors.deployer);
+        const before = await snapshot(fullReads());
+        for (const call of [
+          () => vault.fundLoan(actors.borrower1.address, 0n),
+          () => vault.fundLoan(ZeroAddress, 0n),
+          () => vault.receiveRepayment(0n, 0n),
+          () => vault.receiveGain(0n),
+          () => vault.recordLoss(0n),
+        ]) {
+          await expect(call()).to.be.revertedWithCustomError(susdai, "StakedUSDaiZeroAmount");
+        }
+        await expect(vault.fundLoan(ZeroAddress, usd(1))).to.be.revertedWithCustomError(
+          susdai,
+          "StakedUSDaiZeroAddress",
+        );
+        await expectUnchanged(before, fullReads());
+      });
+
+      it("fundLoan refuses more than the idle USDai the queue is not owed, to the wei", async () => {
+        const { susdai, loans, actors } = f;
+        // idle 2,000; the queue is owed 500 shares at 1.0 (rounded up): 1,500 is available
+        const before = await snapshot(fullReads());
+        await expect(loans.fund(actors.borrower1.address, usd(1_500) + 1n))
+          .to.be.revertedWithCustomError(susdai, "StakedUSDaiInsufficientIdle")
+          .withArgs(usd(1_500) + 1n, usd(1_500));
+        await expectUnchanged(before, fullReads());
+        await expect(loans.fund(actors.borrower1.address, usd(1_500)))
+          .to.emit(susdai, "LoanFunded")
+          .withArgs(actors.borrower1.address, usd(1_500));
+        expect(await susdai.idleAssets()).to.equal(usd(500));
+        // interest accrues: the queue's 500 shares are now worth more than the 500 idle, so nothing is available
+        await loans.accrue(usd(200));
+        const owed = await susdai.convertToAssets(usd(500));
+        expect(owed).to.be.greaterThan(usd(500));
+        const after = await snapshot(fullReads());
+        await expect(loans.fund(actors.borrower1.address, 1n))
+          .to.be.revertedWithCustomError(susdai, "StakedUSDaiInsufficientIdle")
+          .withArgs(1n, 0n);
+        await expectUnchanged(after, fullReads());
+      });
+
+      it("fundLoan with no idle at all reverts with zero available", async () => {
+        const { susdai, loans, actors } = f;
+        await time.increase(COOLDOWN);
+        await susdai.serviceRedemptions(1n); // 500 moves to claimable; 1,500 idle left, nothing owed
+        await loans.fund(actors.borrower1.address, usd(1_500));
+        expect(await susdai.idleAssets()).to.equal(0n);
+        const before = await snapshot(fullReads());
+        await expect(loans.fund(actors.borrower1.address, 1n))
+          .to.be.revertedWithCustomError(susdai, "StakedUSDaiInsufficientIdle")
+          .withArgs(1n, 0n);
+        await expectUnchanged(before, fullReads());
+        // the claimable USDai is not lendable and still pays out
+        await susdai.connect(lender1).redeem(usd(500), lender1.address, lender1.address);
+      });
+
+      it("receiveRepayment accepts principal-only and interest-only repayments", async () => {
+        const { susdai, usdai, loans, actors } = f;
+        await loans.fund(actors.borrower1.address, usd(1_000));
+        await loans.accrue(usd(50));
+        await usdai.connect(lender3).transfer(loans.target, usd(1_050));
+        await expect(loans.repay(usd(1_000), 0n))
+          .to.emit(susdai, "RepaymentReceived")
+          .withArgs(usd(1_000), 0n);
+        await expect(loans.repay(0n, usd(50)))
+          .to.emit(susdai, "RepaymentReceived")
+          .withArgs(0n, usd(50));
+        expect(await susdai.idleAssets()).to.equal(usd(2_050));
+        expect(await loans.loanAssets()).to.equal(0n);
+      });
+    });
+
+    describe("lump gains into a (nearly) empty vault", () => {
+      it("a USDai harvest is not credited while fewer than 1e18 shares exist (regression)", async () => {
+        const { susdai, usdai, reserve, actors } = f;
+        await susdai.connect(lender1)["deposit(uint256,address)"](usd(1) - 1n, lender1.address);
+        await reserve.mint(actors.attacker.address, usdc(1_000));
+        await reserve.connect(actors.attacker).transfer(usdai.target, usdc(1_000));
+        const before = await snapshot(fullReads());
+        await expect(usdai.harvest()).to.not.emit(susdai, "GainVesting");
+        // the USDai arrived but is an untracked balance, like a donation: neither idle nor NAV moved
+        const { vaultUsdai, ...rest } = before;
+        const { vaultUsdai: vaultAfter, ...restAfter } = await snapshot(fullReads());
+        expect(vaultAfter).to.equal((vaultUsdai as bigint) + usd(1_000));
+        expect(restAfter).to.deep.equal(rest);
+        await time.increase(DAY);
+        expect(await susdai.convertToAssets(usd(1))).to.equal(usd(1));
+        // at exactly 1e18 shares the next gain vests as usual
+        await susdai.connect(lender1)["deposit(uint256,address)"](1n, lender1.address);
+        await reserve.mint(actors.attacker.address, usdc(1));
+        await reserve.connect(actors.attacker).transfer(usdai.target, usdc(1));
+        await expect(usdai.harvest()).to.emit(susdai, "GainVesting");
+        expect(await susdai.unvestedGains()).to.equal(usd(1));
+      });
+
+      it("a gain from the loan vault is not credited into an empty vault either", async () => {
+        const { susdai, usdai, loans } = f;
+        await usdai.connect(lender2).transfer(loans.target, usd(100));
+        await expect(loans.gain(usd(100))).to.not.emit(susdai, "GainVesting");
+        expect(await usdai.balanceOf(susdai.target)).to.equal(usd(100));
+        expect(await susdai.idleAssets()).to.equal(0n);
+        expect(await susdai.totalAssets()).to.equal(0n);
+        await susdai.connect(lender1)["deposit(uint256,address)"](usd(1_000), lender1.address);
+        expect(await susdai.balanceOf(lender1.address)).to.equal(usd(1_000));
+      });
+    });
+
+    describe("claims", () => {
+      beforeEach(async () => {
+        const { susdai, loans } = f;
+        await susdai.connect(lender1)["deposit(uint256,address)"](usd(1_000), lender1.address);
+        await susdai.connect(lender1).requestRedeem(usd(300), lender1.address, lender1.address);
+        await loans.accrue(usd(100)); // price 1.1 at service
+        await time.increase(COOLDOWN);
+        await susdai.serviceRedemptions(1n);
+      });
+
+      it("a partial withdraw burns claimable shares pro rata, rounding up", async () => {
+        const { susdai } = f;
+        const state = await susdai.controllerState(lender1.address);
+        expect(await susdai.maxWithdraw(lender1.address)).to.equal(state.claimableAssets);
+        expect(await susdai.maxRedeem(lender1.address)).to.equal(state.claimableShares);
+        const assets = usd(100);
+        const num = state.claimableShares * assets;
+        const shares = (num + state.claimableAssets - 1n) / state.claimableAssets;
+        await expect(susdai.connect(lender1).withdraw(assets, lender2.address, lender1.address))
+          .to.emit(susdai, "Withdraw")
+          .withArgs(lender1.address, lender2.address, lender1.address, assets, shares);
+        const after = await susdai.controllerState(lender1.address);
+        expect(after.claimableShares).to.equal(state.claimableShares - shares);
+        expect(after.claimableAssets).to.equal(state.claimableAssets - assets);
+        // a partial redeem pays pro rata, rounding down, and the rest clears exactly
+        const paid = (after.claimableAssets * usd(50)) / after.claimableShares;
+        await expect(susdai.connect(lender1).redeem(usd(50), lender1.address, lender1.address))
+          .to.emit(susdai, "Withdraw")
+          .withArgs(lender1.address, lender1.address, lender1.address, paid, usd(50));
+        const last = await susdai.controllerState(lender1.address);
+        await susdai.connect(lender1).withdraw(last.claimableAssets, lender1.address, lender1.address);
+        expect(await susdai.controllerState(lender1.address)).to.deep.equal([0n, 0n, 0n, 0n]);
+        expect(await susdai.totalClaimableAssets()).to.equal(0n);
+      });
+
+      it("withdraw refuses zero, a zero receiver, a non-operator and blacklisted parties, changing nothing", async () => {
+        const { susdai, actors } = f;
+        const before = await snapshot(fullReads());
+        await expect(
+          susdai.connect(lender1).withdraw(0n, lender1.address, lender1.address),
+        ).to.be.revertedWithCustomError(susdai, "StakedUSDaiZeroAmount");
+        await expect(
+          susdai.connect(lender1).withdraw(1n, ZeroAddress, lender1.address),
+        ).to.be.revertedWithCustomError(susdai, "StakedUSDaiZeroAddress");
+        await expect(susdai.connect(lender2).withdraw(1n, lender2.address, lender1.address))
+          .to.be.revertedWithCustomError(susdai, "StakedUSDaiNotOperator")
+          .withArgs(lender2.address, lender1.address);
+        await susdai.connect(lender1).setOperator(lender2.address, true);
+        expect(await susdai.isBlacklisted(lender3.address)).to.equal(false);
+        await susdai.connect(actors.blacklister).setBlacklisted(lender3.address, true);
+        expect(await susdai.isBlacklisted(lender3.address)).to.equal(true);
+        await expect(susdai.connect(lender2).withdraw(1n, lender3.address, lender1.address))
+          .to.be.revertedWithCustomError(susdai, "StakedUSDaiBlacklisted")
+          .withArgs(lender3.address);
+        await susdai.connect(actors.blacklister).setBlacklisted(lender2.address, true);
+        await expect(susdai.connect(lender2).redeem(1n, lender1.address, lender1.address))
+          .to.be.revertedWithCustomError(susdai, "StakedUSDaiBlacklisted")
+          .withArgs(lender2.address);
+        await expectUnchanged(before, fullReads());
+      });
+    });
+
+    it("serviceRedemptions stops at a dust idle balance that cannot fill one share, changing nothing", async () => {
+      const { susdai, loans, actors } = f;
+      await susdai.connect(lender1)["deposit(uint256,address)"](usd(1_000), lender1.address);
+      await susdai.connect(lender2)["deposit(uint256,address)"](usd(1_000), lender2.address);
+      await susdai.connect(lender1).requestRedeem(usd(400), lender1.address, lender1.address);
+      await susdai.connect(lender2).requestRedeem(usd(300), lender2.address, lender2.address);
+      await loans.fund(actors.borrower1.address, usd(1_300)); // everything not owed to the queue
+      await loans.accrue(usd(1_000)); // price 1.5: the 700 idle no longer covers the queue
+      await time.increase(COOLDOWN);
+      await susdai.serviceRedemptions(10n); // lender1 in full, lender2 partially, idle down to dust
+      const idle = await susdai.idleAssets();
+      expect(idle).to.be.lessThan((await susdai.convertToAssets(1n)) + 1n);
+      const before = await snapshot(fullReads());
+      expect(await susdai.serviceRedemptions.staticCall(10n)).to.deep.equal([0n, 0n, 0n]);
+      await expect(susdai.serviceRedemptions(10n)).to.not.emit(susdai, "RedeemRequestServiced");
+      await expectUnchanged(before, fullReads());
+    });
+
+    it("maxWithdraw / maxRedeem of a controller with nothing serviced are zero", async () => {
+      const { susdai } = f;
+      expect(await susdai.maxWithdraw(lender3.address)).to.equal(0n);
+      expect(await susdai.maxRedeem(lender3.address)).to.equal(0n);
+    });
+  });
+
+  describe("reentrancy", () => {
+    /** sUSDai over a token whose transfers call back into sUSDai (ERC-777 style); the token holds LOAN_VAULT so its
+     * callbacks get past the role check to the guard. */
+    const reentrantFixture = hre.deployments.createFixture(async () => {
+      const { actors } = await deployProtocol();
+      const token = (await hre.ethers.deployContract("ReentrantToken", [18])) as unknown as ReentrantToken;
+      const vault = await deployBehindProxy<StakedUSDai>("StakedUSDai", [
+        actors.deployer.address,
+        token.target,
+        ZeroAddress,
+        0,
+        0,
+        0,
+        10,
+      ]);
+      await vault.connect(actors.deployer).grantRole(Roles.LOAN_VAULT, token.target);
+      await token.mint(actors.lender1.address, usd(1_000));
+      await token.connect(actors.lender1).approve(vault.target, MaxUint256);
+      await vault.connect(actors.lender1)["deposit(uint256,address)"](usd(100), actors.lender1.address);
+      return { actors, token, vault };
+    });
+
+    it("every guarded entry point refuses re-entry during a token transfer", async () => {
+      const { actors, token, vault } = await reentrantFixture();
+      const who = actors.lender1.address;
+      const i = vault.interface;
+      const calls: [string, string][] = [
+        ["deposit", i.encodeFunctionData("deposit(uint256,address)", [1n, who])],
+        ["mint", i.encodeFunctionData("mint(uint256,address)", [1n, who])],
+        ["requestRedeem", i.encodeFunctionData("requestRedeem", [1n, who, who])],
+        ["serviceRedemptions", i.encodeFunctionData("serviceRedemptions", [1n])],
+        ["redeem", i.encodeFunctionData("redeem", [1n, who, who])],
+        ["withdraw", i.encodeFunctionData("withdraw", [1n, who, who])],
+        ["fundLoan", i.encodeFunctionData("fundLoan", [who, 1n])],
+        ["receiveRepayment", i.encodeFunctionData("receiveRepayment", [1n, 0n])],
+        ["receiveGain", i.encodeFunctionData("receiveGain", [1n])],
+      ];
+      const vaultReads: Reads = {
+        supply: () => vault.totalSupply(),
+        idle: () => vault.idleAssets(),
+        balance: () => vault.balanceOf(who),
+        tokens: () => token.balanceOf(vault.target),
+      };
+      for (const [name, data] of calls) {
+        await token.setHook(vault.target, data);
+        const before = await snapshot(vaultReads);
+        await expect(
+          vault.connect(actors.lender1)["deposit(uint256,address)"](usd(1), who),
+          name,
+        ).to.be.revertedWithCustomError(vault, "ReentrancyGuardReentrantCall");
+        await expectUnchanged(before, vaultReads);
+      }
+      await token.setHook(ZeroAddress, "0x");
+      await vault.connect(actors.lender1)["deposit(uint256,address)"](usd(1), who);
+      expect(await vault.balanceOf(who)).to.equal(usd(101));
     });
   });
 
