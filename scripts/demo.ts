@@ -5,6 +5,7 @@ import hre from "hardhat";
 import { Tags } from "../helpers/deploy-ids";
 import { createContext, type DemoContext } from "./demo/context";
 import { fleetChapter } from "./demo/fleet";
+import { loansChapter } from "./demo/loans";
 import { reservesChapter } from "./demo/reserves";
 
 /**
@@ -14,6 +15,7 @@ import { reservesChapter } from "./demo/reserves";
 const CHAPTERS: { name: string; run(ctx: DemoContext): Promise<void> }[] = [
   { name: "reserves", run: reservesChapter },
   { name: "fleet", run: fleetChapter },
+  { name: "loans", run: loansChapter },
 ];
 
 async function main(): Promise<void> {
