@@ -248,6 +248,29 @@ describe("LoanVault integration lifecycles (against the bigint model)", () => {
     expect(await fx.susdai.unvestedGains()).to.equal(0n);
   });
 
+  it("2b. two installments late at the first touch: one fee per late installment, on everything overdue", async () => {
+    // Documents the charging base (see the report): with two newly late installments the fee is
+    // ceil((interest + both installments' principal) x 5% x 2), i.e. 10% of everything overdue.
+    const s = await setup();
+    const { fx, borrower, staked } = s;
+    const receiptIds = await mintReceipts(fx, borrower, 1, 2_000_000);
+    const m = await draw(s, receiptIds, flat(usd(2_000_000)));
+    const t = m.dueDate(2n) + m.t.gracePeriodSeconds + 1n;
+    const probe = m.clone();
+    probe.checkpoint(t);
+    const overdue = probe.s.interest + probe.scheduledPrincipalDue(t);
+    expect(probe.scheduledPrincipalDue(t)).to.equal((2n * PRINCIPAL * m.t.amortizationBps) / BPS);
+    const fee = (overdue * m.t.latePenaltyBps * 2n + BPS - 1n) / BPS;
+    const r = await at(t, () => fx.loanVault.checkCovenants(m.id));
+    m.checkCovenants(t);
+    await expect(r).to.emit(fx.loanVault, "LateFeeCharged").withArgs(m.id, 2n, fee);
+    expect(m.s.lateFees).to.equal(fee);
+    expect(m.s.lateFeeIndex).to.equal(2n);
+    await expectAll(fx, [m], staked, "two late");
+    // Payment 1's default date has passed (it precedes payment 2's grace end): the loan can be declared in default.
+    expect(await fx.loanVault.defaultableAt(m.id)).to.be.lessThan(t);
+  });
+
   it("3. an LTV breach from depreciation, cured by a top-up", async () => {
     const s = await setup();
     const { fx, borrower, staked } = s;
