@@ -6,6 +6,7 @@ import { Tags } from "../helpers/deploy-ids";
 import { createContext, type DemoContext } from "./demo/context";
 import { fleetChapter } from "./demo/fleet";
 import { loansChapter } from "./demo/loans";
+import { stakingChapter } from "./demo/staking";
 import { reservesChapter } from "./demo/reserves";
 
 /**
@@ -16,6 +17,7 @@ const CHAPTERS: { name: string; run(ctx: DemoContext): Promise<void> }[] = [
   { name: "reserves", run: reservesChapter },
   { name: "fleet", run: fleetChapter },
   { name: "loans", run: loansChapter },
+  { name: "staking", run: stakingChapter },
 ];
 
 async function main(): Promise<void> {
