@@ -2,6 +2,7 @@ import { id } from "ethers";
 import type { Signer } from "ethers";
 
 import type { GpuReceipt } from "../typechain-types";
+import type { Actors } from "./actors";
 import { attest, type ReceiptAsset } from "./attestations";
 import { usd } from "./units";
 
@@ -13,10 +14,20 @@ export interface ReceiptIssuers {
   custodian: string;
 }
 
+/** The protocol's named issuers: the tokenizer, attestors 1 and 2, the appraiser and the custodian. */
+export function receiptIssuers(actors: Actors): ReceiptIssuers {
+  return {
+    tokenizer: actors.tokenizer,
+    attestors: [actors.attestor1, actors.attestor2],
+    appraiser: actors.appraiser,
+    custodian: actors.custodian.address,
+  };
+}
+
 /**
  * Mints one attested 8-GPU receipt to `owner` at `site` and appraises it at `valueUsd` (whole dollars). `tag` makes
  * the serials, credentials and nonce unique; it must differ for every call on a deployment. Returns the token id.
- * Shared by the bench and the demo (tests have their own variant with depreciation knobs).
+ * Shared by the bench and the test helpers.
  */
 export async function mintAppraisedReceipt(
   receipts: GpuReceipt,

@@ -12,7 +12,7 @@ import {
 } from "../../helpers/contracts";
 import { Tags } from "../../helpers/deploy-ids";
 import { DAY, loanTerms } from "../../helpers/loans";
-import { mintAppraisedReceipt, type ReceiptIssuers } from "../../helpers/receipts";
+import { mintAppraisedReceipt, receiptIssuers } from "../../helpers/receipts";
 import { Roles } from "../../helpers/roles";
 import { usd, usdc } from "../../helpers/units";
 import { gasOf, viewGas, type BenchSuite, type GasRow } from "./types";
@@ -41,12 +41,7 @@ export const loansSuite: BenchSuite = {
       getCollateralAuction(hre),
     ]);
     const now = async () => (await ethers.provider.getBlock("latest"))!.timestamp;
-    const issuers: ReceiptIssuers = {
-      tokenizer: actors.tokenizer,
-      attestors: [actors.attestor1, actors.attestor2],
-      appraiser: actors.appraiser,
-      custodian: actors.custodian.address,
-    };
+    const issuers = receiptIssuers(actors);
     let tags = 0;
     const mint = async (owner: string, count: number, valueUsd: number, site = "DAL-1") => {
       const deadline = (await now()) + 30 * DAY;

@@ -1,3 +1,5 @@
+import { BreachFlags, LoanStatus } from "../../helpers/loans";
+
 /**
  * A bigint model of one LoanVault loan and of the vault's NAV aggregates, written from the specification
  * (DESIGN.md "Waterfall", issue 5) and the documented rounding, independently of the Solidity code:
@@ -20,21 +22,10 @@ export const SECONDS_PER_YEAR = 365n * 24n * 3600n;
 export const D = BPS * SECONDS_PER_YEAR;
 export const SECONDS_PER_QUARTER = SECONDS_PER_YEAR / 4n;
 
-export const Status = {
-  None: 0n,
-  Approved: 1n,
-  Active: 2n,
-  Repaid: 3n,
-  Defaulted: 4n,
-  Liquidating: 5n,
-  Recovered: 6n,
-  WrittenOff: 7n,
-  Closed: 8n,
-  Cancelled: 9n,
-} as const;
-
-export const BREACH_LTV = 1n;
-export const BREACH_TOP_UP = 2n;
+/** The vault's statuses and breach flags, as the shared helpers name them. */
+export const Status = LoanStatus;
+export const BREACH_LTV = BreachFlags.Ltv;
+export const BREACH_TOP_UP = BreachFlags.TopUp;
 
 export const ceilDiv = (a: bigint, b: bigint): bigint => (a === 0n ? 0n : (a - 1n) / b + 1n);
 export const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);

@@ -1,7 +1,6 @@
-import { id } from "ethers";
 import hre from "hardhat";
 
-import { attest, type ReceiptAsset } from "../../helpers/attestations";
+import { mintAppraisedReceipt, receiptIssuers } from "../../helpers/receipts";
 import { DAY, loanTerms, type LoanTerms } from "../../helpers/loans";
 import { usd, usdc } from "../../helpers/units";
 import type { ProtocolFixture } from "../fixtures/protocol";
@@ -27,32 +26,25 @@ export async function mintReceipts(
   residualFloorBps = 10_000n,
 ): Promise<bigint[]> {
   const { actors, receipts } = fx;
+  const issuers = receiptIssuers(actors);
   const ids: bigint[] = [];
   const deadline = (await now()) + DAY;
   for (let i = 0; i < count; i++) {
-    const n = serialCounter++;
-    const asset: ReceiptAsset = {
-      model: "H100-SXM5-80GB",
-      gpuCount: 8,
-      site,
-      custodian: actors.custodian.address,
-      credentialsHash: id(`credentials/${n}`),
-    };
-    const serials = Array.from({ length: 8 }, (_, gpu) => id(`test-serial/${n}/${gpu}`));
-    const attestation = await attest(
-      [actors.attestor1, actors.attestor2],
-      receipts,
-      asset,
-      serials,
-      id(`test-nonce/${n}`),
-      deadline,
+    ids.push(
+      await mintAppraisedReceipt(
+        receipts,
+        issuers,
+        owner.address,
+        site,
+        valueUsd,
+        `test-${serialCounter++}`,
+        deadline,
+        {
+          markdownBpsPerQuarter,
+          residualFloorBps,
+        },
+      ),
     );
-    const tokenId = await receipts.nextTokenId();
-    await receipts.connect(actors.tokenizer).mint(owner.address, asset, serials, attestation);
-    await receipts
-      .connect(actors.appraiser)
-      .appraise(tokenId, usd(valueUsd), markdownBpsPerQuarter, residualFloorBps);
-    ids.push(tokenId);
   }
   await receipts.connect(owner).setApprovalForAll(await fx.loanVault.getAddress(), true);
   return ids;

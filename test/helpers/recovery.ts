@@ -1,10 +1,8 @@
 import hre from "hardhat";
-import { id } from "ethers";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 
-import { attest, type ReceiptAsset } from "../../helpers/attestations";
+import { mintAppraisedReceipt, receiptIssuers } from "../../helpers/receipts";
 import { DAY } from "../../helpers/loans";
-import { usd } from "../../helpers/units";
 import type { ProtocolFixture } from "../fixtures/protocol";
 import { now } from "./loans";
 
@@ -125,31 +123,13 @@ export async function mintReceiptsTo(
   valueUsd: number,
   site = "DAL-1",
 ): Promise<bigint[]> {
-  const { actors, receipts } = fx;
+  const issuers = receiptIssuers(fx.actors);
   const ids: bigint[] = [];
   const deadline = (await now()) + DAY;
   for (let i = 0; i < count; i++) {
-    const n = serial++;
-    const asset: ReceiptAsset = {
-      model: "H100-SXM5-80GB",
-      gpuCount: 8,
-      site,
-      custodian: actors.custodian.address,
-      credentialsHash: id(`recovery-credentials/${n}`),
-    };
-    const serials = Array.from({ length: 8 }, (_, gpu) => id(`recovery-serial/${n}/${gpu}`));
-    const attestation = await attest(
-      [actors.attestor1, actors.attestor2],
-      receipts,
-      asset,
-      serials,
-      id(`recovery-nonce/${n}`),
-      deadline,
+    ids.push(
+      await mintAppraisedReceipt(fx.receipts, issuers, to, site, valueUsd, `recovery-${serial++}`, deadline),
     );
-    const tokenId = await receipts.nextTokenId();
-    await receipts.connect(actors.tokenizer).mint(to, asset, serials, attestation);
-    await receipts.connect(actors.appraiser).appraise(tokenId, usd(valueUsd), 0n, 10_000n);
-    ids.push(tokenId);
   }
   return ids;
 }
