@@ -20,6 +20,7 @@ import {LoanRecovery} from "./libraries/LoanRecovery.sol";
 import {
     BREACH_TOP_UP,
     LoanLedger,
+    MAX_REFERENCE_RATE_BPS,
     LoanVaultLayout,
     RECEIPT_ID_BITS,
     RECEIPT_ID_MASK
@@ -44,7 +45,6 @@ contract LoanVault is ILoanVault, LoanVaultLayout, ProtocolUpgradeable {
 
     /// @dev Bounds on terms.
     uint256 internal constant MAX_RECEIPTS_PER_LOAN = 64;
-    uint256 internal constant MAX_REFERENCE_RATE_BPS = 5_000;
 
     /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
     IStakedUSDai internal immutable STAKED;

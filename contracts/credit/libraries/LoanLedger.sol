@@ -9,6 +9,9 @@ import {FixedPointMath} from "../../libraries/FixedPointMath.sol";
 import {INTEREST_DENOMINATOR, LoanSchedule} from "../../libraries/LoanSchedule.sol";
 import {LoanVaultLayout} from "../LoanVaultLayout.sol";
 
+/// @dev Highest reference rate a loan may carry, fixed or read from a feed (50%).
+uint256 constant MAX_REFERENCE_RATE_BPS = 5_000;
+
 /// @dev Vault covenant flags.
 uint8 constant BREACH_LTV = 1 << 0;
 uint8 constant BREACH_TOP_UP = 1 << 1;

@@ -6,7 +6,7 @@ import {ILoanVault} from "../../interfaces/ILoanVault.sol";
 import {BPS} from "../../libraries/Constants.sol";
 import {FixedPointMath} from "../../libraries/FixedPointMath.sol";
 import {INTEREST_DENOMINATOR, LoanSchedule} from "../../libraries/LoanSchedule.sol";
-import {LoanLedger} from "./LoanLedger.sol";
+import {LoanLedger, MAX_REFERENCE_RATE_BPS} from "./LoanLedger.sol";
 import {LoanVaultLayout} from "../LoanVaultLayout.sol";
 
 /// @title LoanLens
@@ -19,7 +19,6 @@ library LoanLens {
     uint256 internal constant MAX_PAYMENTS = 360;
     uint256 internal constant MIN_PAYMENT_INTERVAL_SECONDS = 1 days;
     uint256 internal constant MAX_PAYMENT_INTERVAL_SECONDS = 366 days;
-    uint256 internal constant MAX_REFERENCE_RATE_BPS = 5_000;
     uint256 internal constant MAX_COUPON_BPS = 10_000;
     uint256 internal constant MAX_LATE_PENALTY_BPS = 2_500;
     uint256 internal constant MAX_FEED_STALENESS_SECONDS = 7 days;
