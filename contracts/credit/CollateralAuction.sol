@@ -16,8 +16,9 @@ import {CREDIT_ADMIN_ROLE, LOAN_VAULT_ROLE, RECEIPT_HOLDER_ROLE} from "../librar
 /// @title CollateralAuction
 /// @notice Dutch auctions of defaulted loans' receipts. Proceeds go straight to the LoanVault, which repays sUSDai,
 /// returns any surplus to the borrower and writes any shortfall off.
-/// @dev An auction takes two fresh slots; the lot's receipt ids are read from the LoanVault, which keeps the loan's
-/// packed list, rather than copied. `buy` settles the loan before it sends the receipts, so the buyer's
+/// @dev An auction is keyed by its loan id and takes one fresh slot: the start price, the timing, and the parameters
+/// in force at its start (the floor is derived from them). The lot's receipt ids are read from the LoanVault, which
+/// keeps the loan's packed list, rather than copied. `buy` settles the loan before it sends the receipts, so the buyer's
 /// `onERC721Received` runs after every state change, and every entry point is nonReentrant.
 /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
 contract CollateralAuction is ICollateralAuction, ProtocolUpgradeable {
@@ -35,24 +36,22 @@ contract CollateralAuction is ICollateralAuction, ProtocolUpgradeable {
     /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
     IERC721 internal immutable RECEIPTS;
 
-    /// @dev One auction in two slots.
+    /// @dev One auction in one slot. `floorBps` and `startPremiumBps` are the parameters at the start, so a later
+    /// `setAuctionParams` never moves a running auction's curve.
     struct AuctionSlot {
-        uint64 loanId;
+        uint128 startPrice;
         uint40 startedAt;
         uint32 duration;
         AuctionStatus status;
-        uint128 startPrice;
-        uint128 floorPrice;
+        uint16 startPremiumBps;
+        uint16 floorBps;
     }
 
     /// @custom:storage-location erc7201:gpucredit.storage.CollateralAuction
     struct CollateralAuctionStorage {
-        uint256 auctionCount;
         AuctionParams params;
         address recoveryCustodian;
-        mapping(uint256 auctionId => AuctionSlot) auctions;
-        mapping(uint256 auctionId => address) buyers;
-        mapping(uint256 loanId => uint256) auctionOfLoan;
+        mapping(uint256 loanId => AuctionSlot) auctions;
     }
 
     // keccak256(abi.encode(uint256(keccak256("gpucredit.storage.CollateralAuction")) - 1)) & ~bytes32(uint256(0xff))
@@ -95,25 +94,23 @@ contract CollateralAuction is ICollateralAuction, ProtocolUpgradeable {
     ) external onlyRole(LOAN_VAULT_ROLE) nonReentrant returns (uint256 auctionId) {
         if (receiptIds.length == 0 || collateralValue == 0) revert AuctionEmptyLot(loanId);
         CollateralAuctionStorage storage $ = _getStorage();
+        AuctionSlot storage a = $.auctions[loanId];
+        if (a.status != AuctionStatus.None) revert AuctionAlreadyStarted(loanId);
         AuctionParams memory params = $.params;
         uint256 startPrice = collateralValue.mulDivUp(BPS + params.startPremiumBps, BPS);
-        uint256 floorPrice = collateralValue.mulDivUp(params.floorBps, BPS);
-
-        auctionId = ++$.auctionCount;
-        $.auctions[auctionId] = AuctionSlot({
-            loanId: uint64(loanId),
-            startedAt: uint40(block.timestamp),
-            duration: params.durationSeconds,
-            status: AuctionStatus.Live,
-            startPrice: uint128(startPrice),
-            floorPrice: uint128(floorPrice)
-        });
-        $.auctionOfLoan[loanId] = auctionId;
+        if (startPrice > type(uint128).max) revert AuctionPriceOverflow(startPrice);
+        a.startPrice = uint128(startPrice);
+        a.startedAt = uint40(block.timestamp);
+        a.duration = params.durationSeconds;
+        a.status = AuctionStatus.Live;
+        a.startPremiumBps = params.startPremiumBps;
+        a.floorBps = params.floorBps;
+        auctionId = loanId;
         emit AuctionStarted(
             auctionId,
             loanId,
             startPrice,
-            floorPrice,
+            _floorPrice(a),
             block.timestamp + params.durationSeconds,
             receiptIds
         );
@@ -130,9 +127,8 @@ contract CollateralAuction is ICollateralAuction, ProtocolUpgradeable {
         }
         price_ = _price(a);
         if (price_ > maxPrice) revert AuctionPriceAboveMax(price_, maxPrice);
-        uint256 loanId = a.loanId;
+        uint256 loanId = auctionId;
         a.status = AuctionStatus.Sold;
-        _getStorage().buyers[auctionId] = msg.sender;
         emit AuctionBought(auctionId, loanId, msg.sender, price_);
 
         USDAI.safeTransferFrom(msg.sender, address(LOAN_VAULT), price_);
@@ -147,7 +143,7 @@ contract CollateralAuction is ICollateralAuction, ProtocolUpgradeable {
         _requireLive(auctionId, a);
         uint256 endsAt = uint256(a.startedAt) + a.duration;
         if (block.timestamp <= endsAt) revert AuctionNotEnded(auctionId, endsAt);
-        uint256 loanId = a.loanId;
+        uint256 loanId = auctionId;
         address custodian = $.recoveryCustodian;
         a.status = AuctionStatus.Expired;
         emit AuctionExpired(auctionId, loanId, custodian);
@@ -179,28 +175,22 @@ contract CollateralAuction is ICollateralAuction, ProtocolUpgradeable {
 
     /// @inheritdoc ICollateralAuction
     function auctionOf(uint256 auctionId) external view returns (Auction memory auction) {
-        CollateralAuctionStorage storage $ = _getStorage();
-        AuctionSlot memory a = $.auctions[auctionId];
+        AuctionSlot storage a = _getStorage().auctions[auctionId];
+        if (a.status == AuctionStatus.None) return auction;
         auction = Auction({
-            loanId: a.loanId,
+            loanId: auctionId,
             startPrice: a.startPrice,
-            floorPrice: a.floorPrice,
+            floorPrice: uint128(_floorPrice(a)),
             startedAt: a.startedAt,
             duration: a.duration,
             status: a.status,
-            buyer: $.buyers[auctionId],
-            receiptIds: a.status == AuctionStatus.None ? new uint256[](0) : LOAN_VAULT.receiptsOf(a.loanId)
+            receiptIds: LOAN_VAULT.receiptsOf(auctionId)
         });
     }
 
     /// @inheritdoc ICollateralAuction
     function auctionOfLoan(uint256 loanId) external view returns (uint256) {
-        return _getStorage().auctionOfLoan[loanId];
-    }
-
-    /// @inheritdoc ICollateralAuction
-    function auctionCount() external view returns (uint256) {
-        return _getStorage().auctionCount;
+        return _getStorage().auctions[loanId].status == AuctionStatus.None ? 0 : loanId;
     }
 
     /// @inheritdoc ICollateralAuction
@@ -217,7 +207,12 @@ contract CollateralAuction is ICollateralAuction, ProtocolUpgradeable {
     function _price(AuctionSlot storage a) private view returns (uint256) {
         uint256 startPrice = a.startPrice;
         uint256 elapsed = block.timestamp - a.startedAt;
-        return startPrice - (startPrice - a.floorPrice).mulDivDown(elapsed, a.duration);
+        return startPrice - (startPrice - _floorPrice(a)).mulDivDown(elapsed, a.duration);
+    }
+
+    /// @dev `floorBps` of the collateral value, i.e. of `startPrice / (1 + startPremium)`, rounded up.
+    function _floorPrice(AuctionSlot storage a) private view returns (uint256) {
+        return uint256(a.startPrice).mulDivUp(a.floorBps, BPS + a.startPremiumBps);
     }
 
     function _requireLive(uint256 auctionId, AuctionSlot storage a) private view {

@@ -67,8 +67,6 @@ contract LoanVault is ILoanVault, LoanVaultLayout, ProtocolUpgradeable {
         if (admin == address(0)) revert LoanVaultZeroAddress();
         __ProtocolUpgradeable_init(admin);
         _setRiskParams(LoanLedger.getStorage(), risk);
-        // sUSDai pulls repayments from this vault; one unlimited approval saves an allowance write per payment.
-        USDAI.forceApprove(address(STAKED), type(uint256).max);
     }
 
     // ================================================================ underwriter
@@ -89,6 +87,8 @@ contract LoanVault is ILoanVault, LoanVaultLayout, ProtocolUpgradeable {
         loanId = ++$.loanCount;
         $.terms[loanId] = terms;
         LoanState storage s = $.state[loanId];
+        // Slot 0 is pre-written (the first payment is payment 1), so `borrow` updates it rather than creating it.
+        s.nextPaymentIndex = 1;
         s.status = LoanStatus.Approved;
         s.premiumBps = terms.basePremiumBps;
         s.schedulePrincipal = terms.principal;
@@ -158,8 +158,8 @@ contract LoanVault is ILoanVault, LoanVaultLayout, ProtocolUpgradeable {
             allocation.prepayment
         );
 
-        USDAI.safeTransferFrom(msg.sender, address(this), amount);
-        LoanLedger.payStaked(STAKED, allocation);
+        // The payer's USDai goes straight to sUSDai, which books it.
+        LoanLedger.payStaked(STAKED, USDAI, msg.sender, allocation);
     }
 
     /// @inheritdoc ILoanVault
@@ -178,7 +178,7 @@ contract LoanVault is ILoanVault, LoanVaultLayout, ProtocolUpgradeable {
 
     /// @inheritdoc ILoanVault
     function sweep(uint256 loanId) external nonReentrant returns (Allocation memory allocation) {
-        return LoanLockbox.sweep(STAKED, RECEIPTS, loanId);
+        return LoanLockbox.sweep(STAKED, USDAI, RECEIPTS, loanId);
     }
 
     /// @inheritdoc ILoanVault
@@ -219,7 +219,8 @@ contract LoanVault is ILoanVault, LoanVaultLayout, ProtocolUpgradeable {
         address feed = t.referenceRateFeed;
         if (feed == address(0)) revert LoanVaultInvalidParam("referenceRateFeed", 0);
         uint256 referenceRateBps = _readReferenceRate($, feed);
-        LoanLedger.checkpointLoan($, s);
+        // Late fees due before the coupon moves are charged at the coupon they fell due under.
+        LoanLedger.accrue($, loanId, s, t);
         s.referenceRateBps = uint16(referenceRateBps);
         uint256 couponBps = LoanLedger.setCoupon($, s, referenceRateBps + s.premiumBps);
         emit ReferenceRateUpdated(loanId, referenceRateBps, couponBps);
@@ -262,7 +263,8 @@ contract LoanVault is ILoanVault, LoanVaultLayout, ProtocolUpgradeable {
         if (stepId > type(uint32).max) revert LoanVaultAmountOverflow(stepId);
         LoanTerms storage t = $.terms[loanId];
 
-        LoanLedger.checkpointLoan($, s);
+        // Late fees due before the coupon moves are charged at the coupon they fell due under.
+        LoanLedger.accrue($, loanId, s, t);
         int256 before = int256(uint256(s.premiumBps));
         int256 next = before + deltaBps;
         int256 floor = int256(uint256(t.premiumFloorBps));
@@ -571,8 +573,8 @@ contract LoanVault is ILoanVault, LoanVaultLayout, ProtocolUpgradeable {
     ) private returns (uint256 couponBps) {
         LoanState storage s = $.state[loanId];
         couponBps = referenceRateBps + s.premiumBps;
-        s.principal = uint128(principal);
-        s.accruedAt = uint40(block.timestamp);
+        s.principal = uint96(principal);
+        s.accruedAt = uint32(block.timestamp);
         s.couponBps = uint16(couponBps);
         s.nextPaymentIndex = 1;
         s.status = LoanStatus.Active;

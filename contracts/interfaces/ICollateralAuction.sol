@@ -7,7 +7,9 @@ pragma solidity 0.8.28;
 /// which goes straight to the LoanVault to settle the loan, and receives every receipt of the lot. An auction
 /// nobody buys expires: its receipts go to the recovery custodian (the CREDIT_ADMIN's custody) and the loan is
 /// written down to zero recovery.
-/// @dev Prices are in USDai units (18 decimals). Prices round up: a buyer never pays less than the curve.
+/// @dev Prices are in USDai units (18 decimals). Prices round up: a buyer never pays less than the curve. A loan is
+/// auctioned at most once, so an auction is identified by its loan id: no counter and no loan-to-auction index to
+/// write, and an auction takes a single fresh storage slot. The buyer is in the `AuctionBought` event.
 interface ICollateralAuction {
     /// @notice Lifecycle of an auction.
     enum AuctionStatus {
@@ -17,14 +19,13 @@ interface ICollateralAuction {
         Expired
     }
 
-    /// @notice One auction, in three slots.
-    /// @param loanId the defaulted loan whose receipts are sold.
+    /// @notice One auction, as the views return it.
+    /// @param loanId the defaulted loan whose receipts are sold (equal to the auction id).
     /// @param startPrice price at `startedAt`.
     /// @param floorPrice price at `startedAt + duration`.
     /// @param startedAt start timestamp.
     /// @param duration seconds from start price to floor; after it the auction can only expire.
     /// @param status lifecycle stage.
-    /// @param buyer the buyer once sold.
     /// @param receiptIds the lot.
     struct Auction {
         uint256 loanId;
@@ -33,7 +34,6 @@ interface ICollateralAuction {
         uint40 startedAt;
         uint32 duration;
         AuctionStatus status;
-        address buyer;
         uint256[] receiptIds;
     }
 
@@ -95,11 +95,17 @@ interface ICollateralAuction {
     /// @notice A lot with no receipt, or collateral value zero.
     error AuctionEmptyLot(uint256 loanId);
 
+    /// @notice `loanId` has been auctioned already (a loan is auctioned at most once).
+    error AuctionAlreadyStarted(uint256 loanId);
+
+    /// @notice The start price `startPrice` does not fit the auction's 128-bit price.
+    error AuctionPriceOverflow(uint256 startPrice);
+
     /// @notice An auction parameter is out of range.
     error AuctionInvalidParam(bytes32 field, uint256 value);
 
     /// @notice Starts a Dutch auction of `receiptIds` (already transferred to this contract) for `loanId`, priced
-    /// off `collateralValue`. LOAN_VAULT only.
+    /// off `collateralValue`. LOAN_VAULT only. The auction id is `loanId`.
     function start(
         uint256 loanId,
         uint256[] calldata receiptIds,
@@ -126,11 +132,8 @@ interface ICollateralAuction {
     /// @notice Auction `auctionId`.
     function auctionOf(uint256 auctionId) external view returns (Auction memory);
 
-    /// @notice The auction of `loanId` (0: none).
+    /// @notice The auction of `loanId`: `loanId` once one has started, 0 before.
     function auctionOfLoan(uint256 loanId) external view returns (uint256);
-
-    /// @notice Number of auctions ever started.
-    function auctionCount() external view returns (uint256);
 
     /// @notice The auction parameters.
     function auctionParams() external view returns (AuctionParams memory);

@@ -91,29 +91,31 @@ interface ILoanVault is ILoanVaultAssets, ILoanVaultOracleHooks {
     /// @param paymentIntervalSeconds seconds between scheduled payments (30 days by default).
     /// @param numPayments number of scheduled payments; the term is `numPayments * paymentIntervalSeconds`.
     /// @param amortizationBps share of the principal due at each payment; the rest is a balloon at maturity.
-    /// @param basePremiumBps premium over the reference rate at origination.
-    /// @param slaUptimeBps uptime the operator promises, in bps of capacity; below it the oracle flags a breach.
+    /// @param gracePeriodSeconds time after a due date in which a payment is not late.
     /// @param referenceRateFeed AggregatorV3 feed of the reference rate (1.0 = 100%), or zero for a fixed rate.
     /// @param referenceRateBps the fixed reference rate when `referenceRateFeed` is zero.
     /// @param premiumFloorBps lowest premium coupon steps may reach.
     /// @param premiumCapBps highest premium coupon steps may reach.
     /// @param maxLtvBps highest debt / collateral value at origination and after a top-up is required.
     /// @param maintenanceLtvBps highest debt / depreciated collateral value before a covenant breach.
-    /// @param latePenaltyBps fee on an installment paid after the grace period, once per late installment.
+    /// @param latePenaltyBps fee on each installment still unpaid after its grace period, charged once: this share of
+    /// the installment, i.e. of its scheduled principal still owed plus one interval's interest on the principal.
     /// @param principal amount lent, in USDai units.
-    /// @param gracePeriodSeconds time after a due date in which a payment is not late.
+    /// @param basePremiumBps premium over the reference rate at origination.
+    /// @param slaUptimeBps uptime the operator promises, in bps of capacity; below it the oracle flags a breach.
     /// @param defaultWindowSeconds time after the grace period before an unpaid installment allows default.
     /// @param curePeriodSeconds time allowed to cure an LTV breach or make a required top-up.
     /// @param debtServiceReserveBps debt-service reserve target, in bps of the outstanding principal.
     /// @param approvalExpiry last timestamp at which the borrower may draw the loan.
     /// @param site the data centre (GpuReceipt `siteOf`) of every receipt pledged to the loan.
     struct LoanTerms {
+        // slot 0: what every payment reads
         address borrower;
         uint32 paymentIntervalSeconds;
         uint16 numPayments;
         uint16 amortizationBps;
-        uint16 basePremiumBps;
-        uint16 slaUptimeBps;
+        uint32 gracePeriodSeconds;
+        // slot 1: pricing and covenants
         address referenceRateFeed;
         uint16 referenceRateBps;
         uint16 premiumFloorBps;
@@ -121,59 +123,67 @@ interface ILoanVault is ILoanVaultAssets, ILoanVaultOracleHooks {
         uint16 maxLtvBps;
         uint16 maintenanceLtvBps;
         uint16 latePenaltyBps;
+        // slot 2: origination, default and the lockbox
         uint96 principal;
-        uint32 gracePeriodSeconds;
+        uint16 basePremiumBps;
+        uint16 slaUptimeBps;
         uint32 defaultWindowSeconds;
         uint32 curePeriodSeconds;
         uint16 debtServiceReserveBps;
         uint40 approvalExpiry;
+        // slot 3
         bytes32 site;
     }
 
-    /// @notice Mutable state of a loan, in five slots.
+    /// @notice Mutable state of a loan, in four slots. A payment on time reads three and writes one: slot 0 holds
+    /// everything interest accrual and the schedule's progress change.
     /// @param principal outstanding principal.
-    /// @param accruedAt timestamp up to which `interest` is accrued.
+    /// @param interest interest accrued up to `accruedAt` and not yet paid.
+    /// @param accruedAt timestamp up to which `interest` is accrued (32 bits: good until 2106).
     /// @param couponBps current annual coupon: reference rate + premium.
-    /// @param premiumBps current premium (base premium moved by oracle steps, within [floor, cap]).
     /// @param nextPaymentIndex the first unsettled payment (1-based); `numPayments + 1` once all are settled.
+    /// @param lateFees late fees charged and not yet paid.
     /// @param lateFeeIndex the last payment charged a late fee.
     /// @param status lifecycle stage.
     /// @param breachFlags vault covenant flags: bit 0 maintenance-LTV breach, bit 1 top-up required.
     /// @param oracleFlags covenant flags pushed by the oracle (bit 0: SLA breach).
-    /// @param interest interest accrued up to `accruedAt` and not yet paid.
-    /// @param lateFees late fees charged and not yet paid.
+    /// @param premiumBps current premium (base premium moved by oracle steps, within [floor, cap]).
+    /// @param referenceRateBps reference rate last read (fixed, or the feed's last valid answer).
+    /// @param receiptCount number of receipts pledged.
+    /// @param cureDeadline end of the running cure period (0: none).
+    /// @param lastStepId last oracle coupon step applied.
     /// @param lockbox revenue deposited and not yet applied by the waterfall (after a sweep: the releasable excess).
     /// @param reserve debt-service reserve balance.
     /// @param schedulePrincipal principal the payment schedule amortizes (reset by a step-in).
     /// @param scheduleStart start of the payment schedule (the borrow time, or the step-in time).
-    /// @param cureDeadline end of the running cure period (0: none).
-    /// @param lastStepId last oracle coupon step applied.
     /// @param schedulePayments number of payments in the schedule (reset by a step-in).
-    /// @param referenceRateBps reference rate last read (fixed, or the feed's last valid answer).
-    /// @param receiptCount number of receipts pledged.
     /// @param impairedValue expected recovery booked in NAV while defaulted (collateral value after haircut).
     struct LoanState {
-        uint128 principal;
-        uint40 accruedAt;
+        // slot 0: accrual and the schedule's progress
+        uint96 principal;
+        uint96 interest;
+        uint32 accruedAt;
         uint16 couponBps;
-        uint16 premiumBps;
         uint16 nextPaymentIndex;
+        // slot 1: status, fees, covenants, pricing
+        uint96 lateFees;
         uint16 lateFeeIndex;
         LoanStatus status;
         uint8 breachFlags;
         uint8 oracleFlags;
-        uint128 interest;
-        uint128 lateFees;
-        uint128 lockbox;
-        uint128 reserve;
-        uint96 schedulePrincipal;
-        uint40 scheduleStart;
-        uint40 cureDeadline;
-        uint32 lastStepId;
-        uint16 schedulePayments;
+        uint16 premiumBps;
         uint16 referenceRateBps;
         uint16 receiptCount;
-        uint128 impairedValue;
+        uint40 cureDeadline;
+        uint32 lastStepId;
+        // slot 2: the lockbox
+        uint128 lockbox;
+        uint128 reserve;
+        // slot 3: the schedule and recovery
+        uint96 schedulePrincipal;
+        uint40 scheduleStart;
+        uint16 schedulePayments;
+        uint96 impairedValue;
     }
 
     /// @notice Global risk parameters set by CREDIT_ADMIN.

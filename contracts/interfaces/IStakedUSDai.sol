@@ -191,15 +191,12 @@ interface IStakedUSDai is IERC4626, IERC7540Operator, IERC7540Redeem {
     /// principal twice while the queue's claim is valued.
     function fundLoan(address borrower, uint256 amount) external;
 
-    /// @notice Pulls `principal + interest` USDai from the loan vault back into idle.
-    function receiveRepayment(uint256 principal, uint256 interest) external;
-
-    /// @notice Pulls a lump gain of `amount` USDai (fees, recoveries above book value) from the loan vault and vests
-    /// it.
-    function receiveGain(uint256 amount) external;
-
-    /// @notice Records a realized loss of `amount` that the loan vault has already taken out of `loanAssets()`.
-    function recordLoss(uint256 amount) external;
+    /// @notice Books a loan cash flow. The loan vault transfers `principal + interest + gain` USDai to this vault
+    /// first, in the same transaction (a push saves a second token transfer on every repayment): principal and interest
+    /// return to idle (they were already in NAV through `loanAssets()`, so the price does not jump), `gain` (late fees,
+    /// recoveries above book value) vests, and `loss` is recorded as realized (the loan vault has already taken it out
+    /// of `loanAssets()`).
+    function receiveLoanCashflow(uint256 principal, uint256 interest, uint256 gain, uint256 loss) external;
 
     // ---------------------------------------------------------------- governance
 

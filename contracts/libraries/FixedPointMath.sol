@@ -29,12 +29,12 @@ library FixedPointMath {
         return x < y ? x : y;
     }
 
-    /// @dev `x - y` floored at zero.
     /// @dev The larger of `x` and `y`.
     function max(uint256 x, uint256 y) internal pure returns (uint256) {
         return x > y ? x : y;
     }
 
+    /// @dev `x - y` floored at zero.
     function zeroFloorSub(uint256 x, uint256 y) internal pure returns (uint256) {
         unchecked {
             return x > y ? x - y : 0;

@@ -31,22 +31,28 @@ contract MockLoanVaultForStaking is ILoanVaultAssets {
         loanAssets += interest;
     }
 
-    /// @notice Repays `principal + interest` (already accrued into the book) from USDai this mock holds.
+    /// @notice Repays `principal + interest` (already accrued into the book) from USDai this mock holds: pushes it to
+    /// sUSDai, then books it, as the real vault does.
     function repay(uint256 principal, uint256 interest) external {
         loanAssets -= principal + interest;
-        usdai.approve(address(staked), principal + interest);
-        staked.receiveRepayment(principal, interest);
+        usdai.transfer(address(staked), principal + interest);
+        staked.receiveLoanCashflow(principal, interest, 0, 0);
     }
 
     /// @notice Sends a lump gain (fees, recoveries) from USDai this mock holds.
     function gain(uint256 amount) external {
-        usdai.approve(address(staked), amount);
-        staked.receiveGain(amount);
+        usdai.transfer(address(staked), amount);
+        staked.receiveLoanCashflow(0, 0, amount, 0);
     }
 
     /// @notice Writes `amount` of the book off as a realized loss.
     function writeOff(uint256 amount) external {
         loanAssets -= amount;
-        staked.recordLoss(amount);
+        staked.receiveLoanCashflow(0, 0, 0, amount);
+    }
+
+    /// @notice Books a cash flow without sending anything (an unfunded call sUSDai must refuse).
+    function book(uint256 principal, uint256 interest, uint256 gain_, uint256 loss) external {
+        staked.receiveLoanCashflow(principal, interest, gain_, loss);
     }
 }

@@ -306,34 +306,27 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
     }
 
     /// @inheritdoc IStakedUSDai
-    function receiveRepayment(
+    /// @dev No transfer and no external call: the loan vault has pushed the USDai already. sUSDai trusts the loan vault
+    /// for this as it trusts its `loanAssets()` for NAV; the pull it replaces cost a second token transfer per payment.
+    function receiveLoanCashflow(
         uint256 principal,
-        uint256 interest
-    ) external onlyRole(LOAN_VAULT_ROLE) nonReentrant {
-        uint256 amount = principal + interest;
-        if (amount == 0) revert StakedUSDaiZeroAmount();
+        uint256 interest,
+        uint256 gain,
+        uint256 loss
+    ) external onlyRole(LOAN_VAULT_ROLE) {
+        uint256 repaid = principal + interest;
+        if (repaid + gain + loss == 0) revert StakedUSDaiZeroAmount();
         StakedUSDaiStorage storage $ = _getStorage();
-        $.idleAssets = _toUint128(uint256($.idleAssets) + amount);
-        emit RepaymentReceived(principal, interest);
-
-        IERC20(asset()).safeTransferFrom(msg.sender, address(this), amount);
-    }
-
-    /// @inheritdoc IStakedUSDai
-    function receiveGain(uint256 amount) external onlyRole(LOAN_VAULT_ROLE) nonReentrant {
-        if (amount == 0) revert StakedUSDaiZeroAmount();
-        _addGain(_getStorage(), amount);
-
-        IERC20(asset()).safeTransferFrom(msg.sender, address(this), amount);
-    }
-
-    /// @inheritdoc IStakedUSDai
-    function recordLoss(uint256 amount) external onlyRole(LOAN_VAULT_ROLE) {
-        if (amount == 0) revert StakedUSDaiZeroAmount();
-        StakedUSDaiStorage storage $ = _getStorage();
-        uint128 cumulative = _toUint128(uint256($.cumulativeLosses) + amount);
-        $.cumulativeLosses = cumulative;
-        emit LossRecorded(amount, cumulative);
+        if (repaid != 0) {
+            $.idleAssets = _toUint128(uint256($.idleAssets) + repaid);
+            emit RepaymentReceived(principal, interest);
+        }
+        if (gain != 0) _addGain($, gain);
+        if (loss != 0) {
+            uint128 cumulative = _toUint128(uint256($.cumulativeLosses) + loss);
+            $.cumulativeLosses = cumulative;
+            emit LossRecorded(loss, cumulative);
+        }
     }
 
     // ================================================================ governance

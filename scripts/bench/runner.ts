@@ -19,8 +19,11 @@ export async function runBench(
   onProgress: (suite: string, index: number, total: number) => void = () => {},
 ): Promise<CheckedRow[]> {
   const rows: CheckedRow[] = [];
-  for (const [index, suite] of SUITES.entries()) {
-    onProgress(suite.name, index, SUITES.length);
+  // `BENCH_ONLY=LoanVault` runs the named suites only (comma-separated), e.g. with BENCH_PROFILE.
+  const only = process.env.BENCH_ONLY?.split(",");
+  const suites = only ? SUITES.filter((s) => only.includes(s.name)) : SUITES;
+  for (const [index, suite] of suites.entries()) {
+    onProgress(suite.name, index, suites.length);
     for (const row of await suite.run(hre)) {
       const ceiling = CEILINGS[row.key] === undefined ? undefined : BigInt(CEILINGS[row.key]);
       rows.push({ ...row, suite: suite.name, ceiling, ok: ceiling !== undefined && row.gas <= ceiling });

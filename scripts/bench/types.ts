@@ -1,6 +1,8 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { ContractTransactionResponse } from "ethers";
 
+import { printProfile } from "./profile";
+
 /** One measured operation. `key` indexes `gas/ceilings.json`. */
 export interface GasRow {
   key: string;
@@ -19,6 +21,10 @@ export interface BenchSuite {
 export async function gasOf(tx: Promise<ContractTransactionResponse>): Promise<bigint> {
   const receipt = await (await tx).wait();
   if (!receipt) throw new Error("transaction was not mined");
+  if (process.env.BENCH_PROFILE) {
+    const hre = (await import("hardhat")).default;
+    await printProfile(hre, receipt.hash, receipt.gasUsed);
+  }
   return receipt.gasUsed;
 }
 

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+
 import {IGpuReceipt} from "../../interfaces/IGpuReceipt.sol";
 import {ILoanVault} from "../../interfaces/ILoanVault.sol";
 import {IStakedUSDai} from "../../interfaces/IStakedUSDai.sol";
@@ -30,6 +33,7 @@ bytes32 constant LOAN_VAULT_STORAGE_LOCATION =
 /// @dev Internal functions only: they are compiled into each caller and run on the LoanVault's storage.
 library LoanLedger {
     using FixedPointMath for uint256;
+    using SafeERC20 for IERC20;
 
     function getStorage() internal pure returns (LoanVaultLayout.LoanVaultStorage storage $) {
         assembly {
@@ -60,8 +64,8 @@ library LoanLedger {
         if (last == block.timestamp) return;
         uint256 numerator = LoanSchedule.interestNumerator(s.principal, s.couponBps, block.timestamp - last);
         uint256 booked = numerator.divUp(INTEREST_DENOMINATOR);
-        s.interest = toUint128(uint256(s.interest) + booked);
-        s.accruedAt = uint40(block.timestamp);
+        s.interest = toUint96(uint256(s.interest) + booked);
+        s.accruedAt = uint32(block.timestamp);
         agg.interestNumerator =
             agg.interestNumerator +
             uint216(booked * INTEREST_DENOMINATOR) -
@@ -76,13 +80,13 @@ library LoanLedger {
         ILoanVault.LoanTerms storage t
     ) internal {
         checkpointLoan($, s);
-        (uint256 late, uint256 index) = latePayments(s, t);
-        if (late == 0) return;
-        uint256 fee = lateFee(s, t, s.interest, late);
-        s.lateFeeIndex = uint16(index);
+        (uint256 charged, uint256 lateBy) = latePayments(s, t);
+        if (lateBy <= charged) return;
+        uint256 fee = lateFee(s, t, charged, lateBy);
+        s.lateFeeIndex = uint16(lateBy);
         if (fee == 0) return;
-        s.lateFees = toUint128(uint256(s.lateFees) + fee);
-        emit ILoanVault.LateFeeCharged(loanId, index, fee);
+        s.lateFees = toUint96(uint256(s.lateFees) + fee);
+        emit ILoanVault.LateFeeCharged(loanId, lateBy, fee);
     }
 
     /// @dev Moves the loan's coupon and the aggregate rate with it. The loan must be checkpointed.
@@ -106,14 +110,15 @@ library LoanLedger {
             LoanSchedule.interestNumerator(s.principal, s.couponBps, elapsed).divUp(INTEREST_DENOMINATOR);
     }
 
-    /// @dev Unsettled payments past their grace period and not yet charged a late fee (`late`), and the index of the
-    /// last payment past its grace period (`lateBy`).
+    /// @dev The last payment already settled or charged a late fee (`charged`), and the last payment past its grace
+    /// period (`lateBy`): payments `charged + 1 ..= lateBy` are newly late.
     function latePayments(
         ILoanVault.LoanState storage s,
         ILoanVault.LoanTerms storage t
-    ) internal view returns (uint256 late, uint256 lateBy) {
+    ) internal view returns (uint256 charged, uint256 lateBy) {
+        charged = uint256(s.lateFeeIndex).max(uint256(s.nextPaymentIndex) - 1);
         uint256 grace = t.gracePeriodSeconds;
-        if (block.timestamp <= grace) return (0, 0);
+        if (block.timestamp <= grace) return (charged, 0);
         // A payment is late once `dueDate + grace < now`, i.e. its due date is at most `now - grace - 1`.
         lateBy = LoanSchedule.paymentsDueBy(
             s.scheduleStart,
@@ -121,29 +126,34 @@ library LoanLedger {
             s.schedulePayments,
             block.timestamp - grace - 1
         );
-        uint256 charged = uint256(s.lateFeeIndex).max(uint256(s.nextPaymentIndex) - 1);
-        late = lateBy.zeroFloorSub(charged);
     }
 
-    /// @dev `latePenaltyBps` of what is overdue now (interest plus scheduled principal), per late payment, rounded up.
+    /// @dev The late fee on payments `charged + 1 ..= lateBy`: `latePenaltyBps` of each installment, i.e. of the
+    /// scheduled principal it still owes plus one interval's interest on the outstanding principal, rounded up.
+    /// Principal and coupon only change in calls that accrue first, so the fee is the same whenever it is charged.
     function lateFee(
         ILoanVault.LoanState storage s,
         ILoanVault.LoanTerms storage t,
-        uint256 interest,
-        uint256 late
+        uint256 charged,
+        uint256 lateBy
     ) internal view returns (uint256) {
-        uint256 overdue = interest + scheduledPrincipalDue(s, t);
-        return overdue.mulDivUp(uint256(t.latePenaltyBps) * late, BPS);
+        uint256 principal = s.principal;
+        uint256 principalPart =
+            principalOwedThrough(s, t, principal, lateBy) - principalOwedThrough(s, t, principal, charged);
+        uint256 interestPart =
+            LoanSchedule.interestNumerator(principal, s.couponBps, t.paymentIntervalSeconds).divUp(
+                INTEREST_DENOMINATOR
+            ) * (lateBy - charged);
+        return (principalPart + interestPart).mulDivUp(t.latePenaltyBps, BPS);
     }
 
-    /// @dev Late fee that `_accrue` would charge now.
+    /// @dev Late fee that `accrue` would charge now.
     function pendingLateFee(
         ILoanVault.LoanState storage s,
-        ILoanVault.LoanTerms storage t,
-        uint256 interest
+        ILoanVault.LoanTerms storage t
     ) internal view returns (uint256) {
-        (uint256 late, ) = latePayments(s, t);
-        return late == 0 ? 0 : lateFee(s, t, interest, late);
+        (uint256 charged, uint256 lateBy) = latePayments(s, t);
+        return lateBy <= charged ? 0 : lateFee(s, t, charged, lateBy);
     }
 
     /// @dev Principal the schedule requires repaid by now and not yet repaid.
@@ -151,18 +161,32 @@ library LoanLedger {
         ILoanVault.LoanState storage s,
         ILoanVault.LoanTerms storage t
     ) internal view returns (uint256) {
-        uint256 schedulePrincipal = s.schedulePrincipal;
-        uint256 payments = s.schedulePayments;
         uint256 due = LoanSchedule.paymentsDueBy(
             s.scheduleStart,
             t.paymentIntervalSeconds,
-            payments,
+            s.schedulePayments,
             block.timestamp
         );
+        return principalOwedThrough(s, t, s.principal, due);
+    }
+
+    /// @dev Of `principal`, what the schedule requires repaid by payment `k`.
+    function principalOwedThrough(
+        ILoanVault.LoanState storage s,
+        ILoanVault.LoanTerms storage t,
+        uint256 principal,
+        uint256 k
+    ) internal view returns (uint256) {
+        uint256 schedulePrincipal = s.schedulePrincipal;
         uint256 allowed =
             schedulePrincipal -
-                LoanSchedule.cumulativePrincipalDue(schedulePrincipal, t.amortizationBps, due, payments);
-        return uint256(s.principal).zeroFloorSub(allowed);
+                LoanSchedule.cumulativePrincipalDue(
+                    schedulePrincipal,
+                    t.amortizationBps,
+                    k,
+                    s.schedulePayments
+                );
+        return principal.zeroFloorSub(allowed);
     }
 
     /// @dev Timestamp from which the first unsettled payment allows default (0: none left).
@@ -264,6 +288,11 @@ library LoanLedger {
         return uint128(value);
     }
 
+    function toUint96(uint256 value) internal pure returns (uint96) {
+        if (value > type(uint96).max) revert ILoanVault.LoanVaultAmountOverflow(value);
+        return uint96(value);
+    }
+
     /// @dev Splits `cash` over late fees, interest and scheduled principal, in that order. The loan is accrued.
     function allocate(
         ILoanVault.LoanState storage s,
@@ -291,12 +320,12 @@ library LoanLedger {
         uint256 interest = s.interest - a.interest;
         uint256 paid = a.scheduledPrincipal + a.prepayment;
         uint256 principal = s.principal - paid;
-        s.lateFees = uint128(lateFees);
-        s.interest = uint128(interest);
+        s.lateFees = uint96(lateFees);
+        s.interest = uint96(interest);
         LoanVaultLayout.Aggregates storage agg = $.aggregates;
         if (a.interest != 0) agg.interestNumerator -= uint216(a.interest * INTEREST_DENOMINATOR);
         if (paid != 0) {
-            s.principal = uint128(principal);
+            s.principal = uint96(principal);
             agg.totalPrincipal -= uint128(paid);
             agg.rateSum -= uint128(paid * s.couponBps);
             $.borrowerPrincipal[t.borrower] -= paid;
@@ -386,11 +415,19 @@ library LoanLedger {
         );
     }
 
-    /// @dev Sends an allocation to sUSDai: interest and principal were in NAV (no jump), late fees were not (they
-    /// vest as a gain).
-    function payStaked(IStakedUSDai staked, ILoanVault.Allocation memory a) internal {
+    /// @dev Sends an allocation to sUSDai from `from` (the payer, or this vault for lockbox cash) and books it: interest
+    /// and principal were in NAV (no jump), late fees were not (they vest as a gain).
+    function payStaked(
+        IStakedUSDai staked,
+        IERC20 usdai,
+        address from,
+        ILoanVault.Allocation memory a
+    ) internal {
         uint256 principal = a.scheduledPrincipal + a.prepayment;
-        if (principal + a.interest != 0) staked.receiveRepayment(principal, a.interest);
-        if (a.lateFees != 0) staked.receiveGain(a.lateFees);
+        uint256 amount = principal + a.interest + a.lateFees;
+        if (amount == 0) return;
+        if (from == address(this)) usdai.safeTransfer(address(staked), amount);
+        else usdai.safeTransferFrom(from, address(staked), amount);
+        staked.receiveLoanCashflow(principal, a.interest, a.lateFees, 0);
     }
 }

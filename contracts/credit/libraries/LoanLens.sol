@@ -29,7 +29,7 @@ library LoanLens {
         ILoanVault.LoanState storage s = $.state[loanId];
         if (s.status != ILoanVault.LoanStatus.Active) return uint256(s.principal) + s.interest + s.lateFees;
         uint256 interest = LoanLedger.interestNow(s);
-        return s.principal + interest + s.lateFees + LoanLedger.pendingLateFee(s, $.terms[loanId], interest);
+        return s.principal + interest + s.lateFees + LoanLedger.pendingLateFee(s, $.terms[loanId]);
     }
 
     /// @notice See `ILoanVault.ltvOf`.
@@ -49,7 +49,6 @@ library LoanLens {
         uint256 index = s.nextPaymentIndex;
         if (s.status != ILoanVault.LoanStatus.Active || index > s.schedulePayments) return (0, 0);
         dueDate = s.scheduleStart + index * t.paymentIntervalSeconds;
-        uint256 interestNow = LoanLedger.interestNow(s);
         uint256 until = dueDate.max(block.timestamp);
         uint256 interest =
             s.interest +
@@ -66,7 +65,7 @@ library LoanLens {
                 );
         amountDue =
             s.lateFees +
-            LoanLedger.pendingLateFee(s, t, interestNow) +
+            LoanLedger.pendingLateFee(s, t) +
             interest +
             uint256(s.principal).zeroFloorSub(required);
     }

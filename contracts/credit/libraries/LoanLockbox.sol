@@ -21,6 +21,7 @@ library LoanLockbox {
     /// @notice See `ILoanVault.sweep`.
     function sweep(
         IStakedUSDai staked,
+        IERC20 usdai,
         IGpuReceipt receipts,
         uint256 loanId
     ) external returns (ILoanVault.Allocation memory allocation) {
@@ -29,7 +30,7 @@ library LoanLockbox {
         LoanLedger.requireStatus(loanId, s, ILoanVault.LoanStatus.Active);
         allocation = LoanLedger.sweep($, receipts, loanId, s, $.terms[loanId]);
 
-        LoanLedger.payStaked(staked, allocation);
+        LoanLedger.payStaked(staked, usdai, address(this), allocation);
     }
 
     /// @notice See `ILoanVault.releaseExcess`: sweeps an active loan first, then releases from what is left.
@@ -57,7 +58,7 @@ library LoanLockbox {
         s.lockbox = uint128(available - amount);
         emit ILoanVault.ExcessReleased(loanId, to, amount);
 
-        LoanLedger.payStaked(staked, allocation);
+        LoanLedger.payStaked(staked, usdai, address(this), allocation);
         usdai.safeTransfer(to, amount);
     }
 }

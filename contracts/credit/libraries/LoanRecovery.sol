@@ -57,7 +57,7 @@ library LoanRecovery {
         agg.rateSum -= uint128(principal * s.couponBps);
         agg.interestNumerator -= uint216(interest * INTEREST_DENOMINATOR);
         $.impaired += impairedValue;
-        s.impairedValue = uint128(impairedValue);
+        s.impairedValue = LoanLedger.toUint96(impairedValue);
         s.status = ILoanVault.LoanStatus.Defaulted;
         emit ILoanVault.LoanDefaulted(loanId, debt, impairedValue);
     }
@@ -114,9 +114,12 @@ library LoanRecovery {
         s.status = proceeds == 0 ? ILoanVault.LoanStatus.WrittenOff : ILoanVault.LoanStatus.Recovered;
         emit ILoanVault.AuctionSettled(loanId, proceeds, repaid, surplus, loss);
 
-        if (booked != 0) staked.receiveRepayment(booked.min(principal), booked - booked.min(principal));
-        if (gain != 0) staked.receiveGain(gain);
-        if (loss != 0) staked.recordLoss(loss);
+        uint256 toStaked = booked + gain;
+        if (toStaked != 0) usdai.safeTransfer(address(staked), toStaked);
+        if (toStaked + loss != 0) {
+            uint256 bookedPrincipal = booked.min(principal);
+            staked.receiveLoanCashflow(bookedPrincipal, booked - bookedPrincipal, gain, loss);
+        }
         if (surplus != 0) usdai.safeTransfer(t.borrower, surplus);
     }
 
@@ -139,7 +142,7 @@ library LoanRecovery {
         uint256 remaining = uint256(s.schedulePayments) - elapsed;
         t.borrower = newBorrower;
         s.status = ILoanVault.LoanStatus.Active;
-        s.accruedAt = uint40(block.timestamp);
+        s.accruedAt = uint32(block.timestamp);
         s.nextPaymentIndex = 1;
         s.lateFeeIndex = 0;
         s.breachFlags = 0;
