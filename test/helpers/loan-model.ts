@@ -187,7 +187,7 @@ export class LoanModel {
       accruedAt: 0n,
       couponBps: 0n,
       premiumBps: t.basePremiumBps,
-      nextPaymentIndex: 0n,
+      nextPaymentIndex: 1n,
       lateFeeIndex: 0n,
       status: Status.Approved,
       breachFlags: 0n,
@@ -233,35 +233,49 @@ export class LoanModel {
 
   scheduledPrincipalDue(now: bigint): bigint {
     const s = this.s;
-    const due = paymentsDueBy(s.scheduleStart, this.t.paymentIntervalSeconds, s.schedulePayments, now);
+    return this.principalOwedThrough(
+      paymentsDueBy(s.scheduleStart, this.t.paymentIntervalSeconds, s.schedulePayments, now),
+    );
+  }
+
+  /** Of the outstanding principal, what the schedule requires repaid by payment `k`. */
+  principalOwedThrough(k: bigint): bigint {
+    const s = this.s;
     const allowed =
-      s.schedulePrincipal -
-      cumulativeDue(s.schedulePrincipal, this.t.amortizationBps, due, s.schedulePayments);
+      s.schedulePrincipal - cumulativeDue(s.schedulePrincipal, this.t.amortizationBps, k, s.schedulePayments);
     return subFloor(s.principal, allowed);
   }
 
-  /** (newly late payments, index of the last payment past grace). */
+  /** (last payment settled or charged, last payment past its grace period): `charged + 1 ..= lateBy` are newly late. */
   latePayments(now: bigint): [bigint, bigint] {
-    const grace = this.t.gracePeriodSeconds;
-    if (now <= grace) return [0n, 0n];
     const s = this.s;
+    const charged = max(s.lateFeeIndex, s.nextPaymentIndex - 1n);
+    const grace = this.t.gracePeriodSeconds;
+    if (now <= grace) return [charged, 0n];
     const lateBy = paymentsDueBy(
       s.scheduleStart,
       this.t.paymentIntervalSeconds,
       s.schedulePayments,
       now - grace - 1n,
     );
-    const charged = max(s.lateFeeIndex, s.nextPaymentIndex - 1n);
-    return [subFloor(lateBy, charged), lateBy];
+    return [charged, lateBy];
   }
 
-  lateFee(now: bigint, interest: bigint, late: bigint): bigint {
-    return ceilDiv((interest + this.scheduledPrincipalDue(now)) * this.t.latePenaltyBps * late, BPS);
+  /**
+   * The late fee on payments `charged + 1 ..= lateBy`: the penalty on each installment, i.e. on the scheduled
+   * principal it still owes plus one interval's interest (rounded up) on the outstanding principal; rounded up.
+   */
+  lateFee(charged: bigint, lateBy: bigint): bigint {
+    const s = this.s;
+    const principalPart = this.principalOwedThrough(lateBy) - this.principalOwedThrough(charged);
+    const interestPart =
+      ceilDiv(s.principal * s.couponBps * this.t.paymentIntervalSeconds, D) * (lateBy - charged);
+    return ceilDiv((principalPart + interestPart) * this.t.latePenaltyBps, BPS);
   }
 
   pendingLateFee(now: bigint): bigint {
-    const [late] = this.latePayments(now);
-    return late === 0n ? 0n : this.lateFee(now, this.interestNow(now), late);
+    const [charged, lateBy] = this.latePayments(now);
+    return lateBy <= charged ? 0n : this.lateFee(charged, lateBy);
   }
 
   /** `debtOf`: principal + interest + late fees (pending ones included while active). */
@@ -320,10 +334,10 @@ export class LoanModel {
   /** Checkpoint, then charge the late fees that came due. Returns the fee charged. */
   accrue(now: bigint): bigint {
     this.checkpoint(now);
-    const [late, index] = this.latePayments(now);
-    if (late === 0n) return 0n;
-    const fee = this.lateFee(now, this.s.interest, late);
-    this.s.lateFeeIndex = index;
+    const [charged, lateBy] = this.latePayments(now);
+    if (lateBy <= charged) return 0n;
+    const fee = this.lateFee(charged, lateBy);
+    this.s.lateFeeIndex = lateBy;
     this.s.lateFees += fee;
     return fee;
   }
@@ -488,7 +502,7 @@ export class LoanModel {
     const s = this.s;
     if (!this.active) throw new ModelRevert("LoanVaultBadStatus", [this.id, s.status]);
     if (stepId <= s.lastStepId) return;
-    this.checkpoint(now);
+    this.accrue(now);
     let next = s.premiumBps + deltaBps;
     if (next < this.t.premiumFloorBps) next = this.t.premiumFloorBps;
     else if (next > this.t.premiumCapBps) next = this.t.premiumCapBps;

@@ -47,9 +47,17 @@ export function paymentsDueBy(start: bigint, interval: bigint, n: bigint, timest
   return k < n ? k : n;
 }
 
-/** Late fee: `penalty x late` of (interest + scheduled principal due now), rounded up. */
-export function lateFeeFor(interest: bigint, scheduledDue: bigint, penaltyBps: bigint, late: bigint): bigint {
-  return ceilDiv((interest + scheduledDue) * penaltyBps * late, BPS);
+/**
+ * Late fee on `late` installments charged at once: the penalty on each installment, i.e. on the scheduled principal
+ * they owe (`principalOwed`) plus one interval's interest each (`installmentInterest`), rounded up.
+ */
+export function lateFeeFor(
+  principalOwed: bigint,
+  installmentInterest: bigint,
+  penaltyBps: bigint,
+  late: bigint,
+): bigint {
+  return ceilDiv((principalOwed + installmentInterest * late) * penaltyBps, BPS);
 }
 
 /** Expected recovery booked at default: `min(debt, collateral x (1 - haircut) + lockbox + reserve)`. */

@@ -6,6 +6,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import { deployProtocol, type ProtocolFixture } from "../fixtures/protocol";
 import { approve, fundUsdai, mintReceipts, stake } from "../helpers/loans";
 import { at, expectAll, latest } from "../helpers/loan-check";
+import { interestFor } from "../helpers/recovery";
 import {
   BPS,
   depreciated,
@@ -183,13 +184,13 @@ describe("LoanVault integration lifecycles (against the bigint model)", () => {
     expect(quoteInGrace).to.equal(m.nextPayment(due1 + grace)[1]);
     await expectAll(fx, [m], staked, "in grace");
 
-    // One day past grace: the first touch (a small partial repayment) charges the late fee, exactly
-    // ceil((interest + scheduled principal due) x 5% x 1 / 10_000).
+    // One day past grace: the first touch (a small partial repayment) charges the late fee on installment 1, exactly
+    // ceil((its scheduled principal + one interval's interest, rounded up) x 5%).
     const t1 = due1 + grace + D;
-    const probe = m.clone();
-    probe.checkpoint(t1);
-    const expectedFee =
-      ((probe.s.interest + probe.scheduledPrincipalDue(t1)) * m.t.latePenaltyBps + BPS - 1n) / BPS;
+    const installment =
+      (PRINCIPAL * m.t.amortizationBps + BPS - 1n) / BPS +
+      interestFor(PRINCIPAL, m.s.couponBps, m.t.paymentIntervalSeconds);
+    const expectedFee = (installment * m.t.latePenaltyBps + BPS - 1n) / BPS;
     expect(expectedFee).to.be.greaterThan(0n);
     const partial = usd(100);
     const r1 = await at(t1, () => fx.loanVault.connect(borrower).repay(m.id, partial));
@@ -248,9 +249,9 @@ describe("LoanVault integration lifecycles (against the bigint model)", () => {
     expect(await fx.susdai.unvestedGains()).to.equal(0n);
   });
 
-  it("2b. two installments late at the first touch: one fee per late installment, on everything overdue", async () => {
-    // Documents the charging base (see the report): with two newly late installments the fee is
-    // ceil((interest + both installments' principal) x 5% x 2), i.e. 10% of everything overdue.
+  it("2b. two installments late at the first touch: one fee per late installment, on its own amount", async () => {
+    // With two newly late installments the fee is 5% of each: ceil((2 x scheduled principal + 2 x one interval's
+    // interest) x 5%), the same as if each had been charged when it fell late.
     const s = await setup();
     const { fx, borrower, staked } = s;
     const receiptIds = await mintReceipts(fx, borrower, 1, 2_000_000);
@@ -258,9 +259,10 @@ describe("LoanVault integration lifecycles (against the bigint model)", () => {
     const t = m.dueDate(2n) + m.t.gracePeriodSeconds + 1n;
     const probe = m.clone();
     probe.checkpoint(t);
-    const overdue = probe.s.interest + probe.scheduledPrincipalDue(t);
     expect(probe.scheduledPrincipalDue(t)).to.equal((2n * PRINCIPAL * m.t.amortizationBps) / BPS);
-    const fee = (overdue * m.t.latePenaltyBps * 2n + BPS - 1n) / BPS;
+    const installments =
+      probe.scheduledPrincipalDue(t) + 2n * interestFor(PRINCIPAL, m.s.couponBps, m.t.paymentIntervalSeconds);
+    const fee = (installments * m.t.latePenaltyBps + BPS - 1n) / BPS;
     const r = await at(t, () => fx.loanVault.checkCovenants(m.id));
     m.checkCovenants(t);
     await expect(r).to.emit(fx.loanVault, "LateFeeCharged").withArgs(m.id, 2n, fee);

@@ -55,10 +55,9 @@ type Fixture = Awaited<ReturnType<typeof loanFixture>>;
 /** The debt model at default: one checkpoint (borrow -> default), one late payment. */
 function debtAtDefault(t0: bigint, at: bigint) {
   const interest = interestFor(PRINCIPAL, COUPON, at - t0);
-  const due = paymentsDueBy(t0, INTERVAL, PAYMENTS, at);
-  const scheduledDue = cumulativePrincipalDue(PRINCIPAL, AMORTIZATION, due, PAYMENTS);
   const late = paymentsDueBy(t0, INTERVAL, PAYMENTS, at - GRACE - 1n);
-  const lateFees = lateFeeFor(interest, scheduledDue, PENALTY, late);
+  const owed = cumulativePrincipalDue(PRINCIPAL, AMORTIZATION, late, PAYMENTS);
+  const lateFees = lateFeeFor(owed, interestFor(PRINCIPAL, COUPON, INTERVAL), PENALTY, late);
   return { principal: PRINCIPAL, interest, lateFees };
 }
 

@@ -37,6 +37,9 @@ const NAV = 10_000_000; // staked by lender1
 const HAIRCUT = 2_000n;
 const MAX_RECEIPTS = 64n;
 /** Zero-coupon terms: NAV does not move with time, so cap figures are exact in any block. */
+/** The house late fee on `late` installments charged at once: 5% of each one's 2% principal + one interval's interest. */
+const houseLateFee = (late: bigint, principal = P, coupon = COUPON) =>
+  mulDivUp(late * mulDivUp(P, 200n, BPS) + late * interestOf(principal, coupon, INTERVAL), 500n, BPS);
 const ZERO_COUPON = { referenceRateBps: 0, basePremiumBps: 0, premiumFloorBps: 0 };
 
 /**
@@ -149,9 +152,8 @@ describe("LoanVault", () => {
       expect(risk.siteCapBps).to.equal(5_000n);
       expect(risk.recoveryHaircutBps).to.equal(HAIRCUT);
       expect(risk.referenceFeedMaxStalenessSeconds).to.equal(BigInt(2 * DAY));
-      expect(await usdai.allowance(await loanVault.getAddress(), await susdai.getAddress())).to.equal(
-        MaxUint256,
-      );
+      // repayments go from the payer straight to sUSDai: the vault grants sUSDai no allowance
+      expect(await usdai.allowance(await loanVault.getAddress(), await susdai.getAddress())).to.equal(0n);
       expect(await loanVault.loanCount()).to.equal(0n);
     });
 
@@ -760,7 +762,7 @@ describe("LoanVault", () => {
       const when = t0 + INTERVAL + GRACE + 1n;
       const interest = interestOf(P, COUPON, INTERVAL + GRACE + 1n);
       const scheduled = mulDivUp(P, 200n, BPS);
-      const fee = mulDivUp(interest + scheduled, 500n, BPS);
+      const fee = houseLateFee(1n);
       await at(when - 1n);
       await f.actors.deployer.sendTransaction({ to: f.actors.deployer.address }); // mine at when-1
       expect(await loanVault.inGoodStanding(loanId)).to.equal(true);
@@ -778,12 +780,10 @@ describe("LoanVault", () => {
       expect(s.nextPaymentIndex).to.equal(2n);
     });
 
-    it.skip("BUG: late fees depend on when the loan is accrued (lazy accrual charges overdue x penalty x late count)", async () => {
+    it("late fees do not depend on when the loan is accrued (regression: lazy accrual once charged overdue x late)", async () => {
       // Two identical loans miss their first two installments. Loan A is poked (checkCovenants accrues) once the
-      // first installment is late and again once the second is; loan B is only poked at the second. Lazily,
-      // LoanLedger.lateFee charges `(interest + all scheduled principal overdue) x penalty x late`, so B pays the
-      // penalty twice on the whole overdue amount (including the second installment, and all interest) while A
-      // pays it once per installment: the fee depends on whether a third party called in between.
+      // first installment is late and again once the second is; loan B is only poked at the second. Each late
+      // installment is charged once on its own amount, so both pay the same fee, and exactly the house fee on two.
       const { loanVault } = f;
       const a = await houseLoan();
       const b = await houseLoan();
@@ -797,6 +797,7 @@ describe("LoanVault", () => {
       expect((await loanVault.stateOf(b.loanId)).lateFees).to.equal(
         (await loanVault.stateOf(a.loanId)).lateFees,
       );
+      expect((await loanVault.stateOf(b.loanId)).lateFees).to.be.closeTo(houseLateFee(2n), 1n);
     });
 
     it("with a zero late penalty, a late installment is marked but charged nothing", async () => {
@@ -1682,8 +1683,8 @@ describe("LoanVault", () => {
       const recovery = mulDivDown(COLLATERAL, BPS - HAIRCUT, BPS) + usd(10);
       const impaired = min(debt, recovery);
       const navBefore = idle + P + (P * COUPON * elapsed) / INTEREST_DENOMINATOR; // aggregate at `when`, pre-default
-      // one installment is late (the first); two have fallen due by now, so 2 x 2% of principal is overdue
-      const fee = mulDivUp(interest + 2n * mulDivUp(P, 200n, BPS), 500n, BPS);
+      // one installment is late (the first; the second has fallen due but is within its grace period)
+      const fee = houseLateFee(1n);
       await at(when);
       await expect(loanVault.connect(attacker).declareDefault(loanId))
         .to.emit(loanVault, "LoanDefaulted")
@@ -2107,7 +2108,7 @@ describe("LoanVault", () => {
       const when = t0 + INTERVAL + GRACE + 1n;
       await time.increaseTo(when);
       const interest = interestOf(P, COUPON, when - t0);
-      const fee = mulDivUp(interest + mulDivUp(P, 200n, BPS), 500n, BPS);
+      const fee = houseLateFee(1n);
       expect(await f.loanVault.debtOf(loanId)).to.equal(P + interest + fee);
       expect(await f.loanVault.inGoodStanding(loanId)).to.equal(false);
     });
@@ -2141,7 +2142,7 @@ describe("LoanVault", () => {
       const late = due + GRACE + 1n;
       await time.increaseTo(late);
       const interest = interestOf(P, COUPON, late - t0);
-      const fee = mulDivUp(interest + scheduled, 500n, BPS);
+      const fee = houseLateFee(1n);
       expect(await loanVault.nextPayment(loanId)).to.deep.equal([due, fee + interest + scheduled]);
       expect(await loanVault.nextPayment(await approve(f, b1, P))).to.deep.equal([0n, 0n]);
     });
