@@ -1,12 +1,16 @@
 import { expect } from "chai";
+import fc from "fast-check";
 import hre from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
-import { encodeBytes32String, ZeroAddress, type Result } from "ethers";
+import { encodeBytes32String, MaxUint256, ZeroAddress, type Result } from "ethers";
 
 import { deployProtocol } from "../fixtures/protocol";
+import { fuzzParams } from "../helpers/fuzz";
 import { openLoan, stake } from "../helpers/loans";
 import { expectUnchanged, snapshot, type Reads } from "../helpers/state";
 import {
+  BPS,
+  ceilDiv,
   curveFor,
   declareDefaultAt,
   fundBuyer,
@@ -25,6 +29,19 @@ const named = (r: unknown): Record<string, unknown> => (r as Result).toObject();
 
 /** `ICollateralAuction.AuctionStatus`. */
 const Status = { None: 0n, Live: 1n, Sold: 2n, Expired: 3n } as const;
+
+const UINT128_MAX = 2n ** 128n - 1n;
+
+/**
+ * The curve as the contract stores it: the start price as `curveFor` has it (collateral x (1 + premium), rounded up)
+ * and the floor derived from the start price and the parameters snapshotted at the start,
+ * `ceil(start x floorBps / (10,000 + premiumBps))`. That is `floorBps` of the collateral value rounded up, or 1 wei
+ * more when the start price itself was rounded up.
+ */
+function storedCurve(collateral: bigint, premiumBps: bigint, floorBps: bigint, duration: bigint): Curve {
+  const { startPrice } = curveFor(collateral, premiumBps, floorBps, duration);
+  return { startPrice, floorPrice: ceilDiv(startPrice * floorBps, BPS + premiumBps), duration };
+}
 
 /** config/protocol.ts defaults, as the deploy scripts set them. */
 const PREMIUM = 2_000n;
@@ -60,7 +77,6 @@ describe("CollateralAuction", () => {
   let curve: Curve;
 
   const reads = (): Reads => ({
-    count: () => f.auction.auctionCount(),
     auction: () => f.auction.auctionOf(f.auctionId).then(named),
     ofLoan: () => f.auction.auctionOfLoan(f.loanId),
     params: () => f.auction.auctionParams().then(named),
@@ -70,13 +86,15 @@ describe("CollateralAuction", () => {
     buyerUsdai: () => f.usdai.balanceOf(f.actors.liquidator.address),
     vaultUsdai: () => f.usdai.balanceOf(f.loanVault.target),
     borrowerUsdai: () => f.usdai.balanceOf(f.actors.borrower1.address),
+    stakedUsdai: () => f.usdai.balanceOf(f.susdai.target),
+    idle: () => f.susdai.idleAssets(),
     nav: () => f.susdai.totalAssets(),
     losses: () => f.susdai.cumulativeLosses(),
   });
 
   beforeEach(async () => {
     f = await auctionFixture();
-    curve = curveFor(COLLATERAL, PREMIUM, FLOOR, DURATION);
+    curve = storedCurve(COLLATERAL, PREMIUM, FLOOR, DURATION);
   });
 
   describe("initialize", () => {
@@ -162,32 +180,186 @@ describe("CollateralAuction", () => {
       await auction.connect(actors.deployer).grantRole(Roles.LOAN_VAULT, actors.keeper.address);
       const at = BigInt(await time.latest()) + 100n;
       await time.setNextBlockTimestamp(at);
-      // 3 wei: start = ceil(3 x 1.2) = 4, floor = ceil(3 x 0.5) = 2
+      // 3 wei: start = ceil(3 x 1.2) = 4, floor = ceil(4 x 0.5 / 1.2) = 2 (= ceil(3 x 0.5)); the auction id is the loan id
+      expect(await auction.connect(actors.keeper).start.staticCall(77, [5, 6], 3)).to.equal(77n);
       await expect(auction.connect(actors.keeper).start(77, [5, 6], 3))
         .to.emit(auction, "AuctionStarted")
-        .withArgs(2, 77, 4, 2, at + DURATION, [5, 6]);
-      const a = await auction.auctionOf(2);
+        .withArgs(77, 77, 4, 2, at + DURATION, [5, 6]);
+      const a = await auction.auctionOf(77);
       expect(a.loanId).to.equal(77n);
       expect(a.startPrice).to.equal(4n);
       expect(a.floorPrice).to.equal(2n);
       expect(a.startedAt).to.equal(at);
       expect(a.duration).to.equal(DURATION);
       expect(a.status).to.equal(Status.Live);
-      expect(a.buyer).to.equal(ZeroAddress);
-      expect(await auction.auctionOfLoan(77)).to.equal(2n);
-      expect(await auction.auctionCount()).to.equal(2n);
+      // the lot is read from the LoanVault, which has no loan 77: nothing is copied into the auction
+      expect(a.receiptIds).to.deep.equal([]);
+      expect(await auction.auctionOfLoan(77)).to.equal(77n);
+      // the first auction is untouched
+      expect((await auction.auctionOf(f.auctionId)).startPrice).to.equal(curve.startPrice);
+    });
+
+    it("derives the floor from the start price: 1 wei above floorBps of the collateral when the start rounded up", async () => {
+      const { auction, actors } = f;
+      await auction.connect(actors.deployer).grantRole(Roles.LOAN_VAULT, actors.keeper.address);
+      await auction
+        .connect(actors.creditAdmin)
+        .setAuctionParams({ startPremiumBps: 5_000, floorBps: 10_000, durationSeconds: 3_600 });
+      // 1 wei at +50%: start = ceil(1.5) = 2; floor = ceil(2 x 1.0 / 1.5) = 2, where ceil(1 x 1.0) would be 1
+      const c = storedCurve(1n, 5_000n, 10_000n, 3_600n);
+      expect(c).to.deep.equal({ startPrice: 2n, floorPrice: 2n, duration: 3_600n });
+      expect(curveFor(1n, 5_000n, 10_000n, 3_600n).floorPrice).to.equal(1n);
+      const at = BigInt(await time.latest()) + 10n;
+      await time.setNextBlockTimestamp(at);
+      await expect(auction.connect(actors.keeper).start(88, [1], 1))
+        .to.emit(auction, "AuctionStarted")
+        .withArgs(88, 88, 2, 2, at + 3_600n, [1]);
+      expect((await auction.auctionOf(88)).floorPrice).to.equal(2n);
+      // a flat curve: the price stays at 2 to the end
+      await time.increaseTo(at + 3_600n);
+      expect(await auction.price(88)).to.equal(2n);
+    });
+
+    it("matches the stored-curve model for any parameters, collateral and time (seeded)", async () => {
+      const { auction, actors } = f;
+      await auction.connect(actors.deployer).grantRole(Roles.LOAN_VAULT, actors.keeper.address);
+      let loanId = 1_000n;
+      await fc.assert(
+        fc.asyncProperty(
+          fc.bigInt({ min: 1n, max: 2n ** 110n }),
+          fc.integer({ min: 0, max: 10_000 }),
+          fc.integer({ min: 1, max: 20_000 }),
+          fc.integer({ min: 3_600, max: 30 * DAY }),
+          fc.double({ min: 0, max: 1, noNaN: true }),
+          async (collateral, premium, floorRaw, duration, share) => {
+            const floor = 1 + (floorRaw % (10_000 + premium)); // 1 .. 10,000 + premium
+            const id = ++loanId;
+            await auction
+              .connect(actors.creditAdmin)
+              .setAuctionParams({ startPremiumBps: premium, floorBps: floor, durationSeconds: duration });
+            const c = storedCurve(collateral, BigInt(premium), BigInt(floor), BigInt(duration));
+            const at = BigInt(await time.latest()) + 1n;
+            await time.setNextBlockTimestamp(at);
+            await expect(auction.connect(actors.keeper).start(id, [1], collateral))
+              .to.emit(auction, "AuctionStarted")
+              .withArgs(id, id, c.startPrice, c.floorPrice, at + BigInt(duration), [1]);
+            const a = await auction.auctionOf(id);
+            expect(a.startPrice).to.equal(c.startPrice);
+            expect(a.floorPrice).to.equal(c.floorPrice);
+            // floorBps of the collateral value, rounded up, plus at most 1 wei; never above the start
+            const plain = ceilDiv(collateral * BigInt(floor), BPS);
+            expect(c.floorPrice >= plain && c.floorPrice <= plain + 1n).to.equal(true);
+            expect(c.floorPrice <= c.startPrice).to.equal(true);
+            const elapsed = BigInt(Math.floor(share * duration));
+            if (elapsed > 0n) await time.increaseTo(at + elapsed);
+            expect(await auction.price(id)).to.equal(priceAt(c, elapsed));
+          },
+        ),
+        fuzzParams(40),
+      );
+    });
+
+    it("refuses a loan already auctioned (live, sold or expired), after the lot check, state unchanged", async () => {
+      const { auction, actors, loanId, endsAt } = f;
+      await auction.connect(actors.deployer).grantRole(Roles.LOAN_VAULT, actors.keeper.address);
+      const keeper = auction.connect(actors.keeper);
+      const before = await snapshot(reads());
+      await expect(keeper.start(loanId, [1], usd(1)))
+        .to.be.revertedWithCustomError(auction, "AuctionAlreadyStarted")
+        .withArgs(loanId);
+      // an empty lot is refused first
+      await expect(keeper.start(loanId, [], usd(1)))
+        .to.be.revertedWithCustomError(auction, "AuctionEmptyLot")
+        .withArgs(loanId);
+      await expectUnchanged(before, reads());
+
+      const snap = await hre.network.provider.send("evm_snapshot");
+      await auction.connect(actors.liquidator).buy(loanId, curve.startPrice);
+      const { nav: _nav, ...timeless } = reads(); // the sale's gain vests, so NAV moves with time
+      const sold = await snapshot(timeless);
+      await expect(keeper.start(loanId, [1], usd(1)))
+        .to.be.revertedWithCustomError(auction, "AuctionAlreadyStarted")
+        .withArgs(loanId);
+      await expectUnchanged(sold, timeless);
+      await hre.network.provider.send("evm_revert", [snap]);
+
+      await time.increaseTo(endsAt + 1n);
+      await auction.expire(loanId);
+      const expired = await snapshot(reads());
+      await expect(keeper.start(loanId, [1], usd(1)))
+        .to.be.revertedWithCustomError(auction, "AuctionAlreadyStarted")
+        .withArgs(loanId);
+      await expectUnchanged(expired, reads());
+    });
+
+    it("refuses a second start for the same loan id, keeping the first auction", async () => {
+      const { auction, actors } = f;
+      await auction.connect(actors.deployer).grantRole(Roles.LOAN_VAULT, actors.keeper.address);
+      const keeper = auction.connect(actors.keeper);
+      await keeper.start(77, [5], usd(10));
+      const first = await auction.auctionOf(77).then(named);
+      await expect(keeper.start(77, [6], usd(20)))
+        .to.be.revertedWithCustomError(auction, "AuctionAlreadyStarted")
+        .withArgs(77);
+      expect(await auction.auctionOf(77).then(named)).to.deep.equal(first);
+      expect(first.startPrice).to.equal(usd(12));
+    });
+
+    it("refuses a start price above 128 bits with its value, state unchanged", async () => {
+      const { auction, actors } = f;
+      await auction.connect(actors.deployer).grantRole(Roles.LOAN_VAULT, actors.keeper.address);
+      const keeper = auction.connect(actors.keeper);
+      // at +20%, the largest collateral whose start price fits is floor(max x 10,000 / 12,000)
+      const fits = (UINT128_MAX * BPS) / (BPS + PREMIUM);
+      const over = ceilDiv((fits + 1n) * (BPS + PREMIUM), BPS);
+      expect(over).to.be.greaterThan(UINT128_MAX);
+      const before = await snapshot(reads());
+      await expect(keeper.start(90, [1], fits + 1n))
+        .to.be.revertedWithCustomError(auction, "AuctionPriceOverflow")
+        .withArgs(over);
+      // a collateral value whose start price does not even fit 256 bits panics in the multiplication
+      await expect(keeper.start(90, [1], MaxUint256)).to.be.revertedWithPanic(0x11);
+      await expectUnchanged(before, reads());
+      expect(await auction.auctionOfLoan(90)).to.equal(0n);
+      // with no premium, 2^128 itself is the first value refused
+      await auction
+        .connect(actors.creditAdmin)
+        .setAuctionParams({ startPremiumBps: 0, floorBps: 5_000, durationSeconds: 3 * DAY });
+      await expect(keeper.start(91, [1], UINT128_MAX + 1n))
+        .to.be.revertedWithCustomError(auction, "AuctionPriceOverflow")
+        .withArgs(UINT128_MAX + 1n);
+      const at = BigInt(await time.latest()) + 10n;
+      await time.setNextBlockTimestamp(at);
+      await expect(keeper.start(91, [1], UINT128_MAX))
+        .to.emit(auction, "AuctionStarted")
+        .withArgs(91, 91, UINT128_MAX, ceilDiv(UINT128_MAX, 2n), at + BigInt(3 * DAY), [1]);
+      // the largest start price at +20% is taken, and its curve prices without overflow
+      await auction.connect(actors.creditAdmin).setAuctionParams({
+        startPremiumBps: Number(PREMIUM),
+        floorBps: Number(FLOOR),
+        durationSeconds: Number(DURATION),
+      });
+      await keeper.start(90, [1], fits);
+      const big = storedCurve(fits, PREMIUM, FLOOR, DURATION);
+      expect(big.startPrice).to.be.at.most(UINT128_MAX);
+      const a = await auction.auctionOf(90);
+      expect(a.startPrice).to.equal(big.startPrice);
+      expect(a.floorPrice).to.equal(big.floorPrice);
+      await time.increaseTo(a.startedAt + DURATION / 3n);
+      expect(await auction.price(90)).to.equal(priceAt(big, DURATION / 3n));
     });
 
     it("liquidate starts it for the loan's receipts at the collateral value (through the vault)", async () => {
       const fx = await defaultedFixture();
       const at = BigInt(await time.latest()) + 10n;
       await time.setNextBlockTimestamp(at);
-      const c = curveFor(COLLATERAL, PREMIUM, FLOOR, DURATION);
+      const c = storedCurve(COLLATERAL, PREMIUM, FLOOR, DURATION);
+      expect(c).to.deep.equal(curveFor(COLLATERAL, PREMIUM, FLOOR, DURATION));
       await expect(fx.loanVault.connect(fx.actors.attacker).liquidate(fx.loanId))
         .to.emit(fx.auction, "AuctionStarted")
-        .withArgs(1, fx.loanId, c.startPrice, c.floorPrice, at + DURATION, fx.receiptIds)
+        .withArgs(fx.loanId, fx.loanId, c.startPrice, c.floorPrice, at + DURATION, fx.receiptIds)
         .and.to.emit(fx.loanVault, "LoanLiquidated")
-        .withArgs(fx.loanId, 1, COLLATERAL);
+        .withArgs(fx.loanId, fx.loanId, COLLATERAL);
       expect(c.startPrice).to.equal(usd(126_144));
       expect(c.floorPrice).to.equal(usd(52_560));
       expect(await fx.receipts.ownerOf(fx.receiptIds[0])).to.equal(fx.auction.target);
@@ -241,20 +413,52 @@ describe("CollateralAuction", () => {
         { principal: state.principal, interest: state.interest, lateFees: state.lateFees },
         state.impairedValue,
       );
+      // the debt is booked at its impaired value at once; the late fees (and anything above the impaired value) vest
+      const bookedPrincipal = s.booked < state.principal ? s.booked : state.principal;
+      expect(s.loss).to.equal(0n);
+      expect(s.gain).to.be.greaterThan(0n);
+      expect(s.surplus).to.be.greaterThan(0n);
       const buyerBefore = await usdai.balanceOf(buyer.address);
       const borrowerBefore = await usdai.balanceOf(actors.borrower1.address);
+      const vaultBefore = await usdai.balanceOf(loanVault.target);
+      const stakedBefore = await usdai.balanceOf(susdai.target);
+      const idleBefore = await susdai.idleAssets();
       await time.setNextBlockTimestamp(at);
-      await expect(auction.connect(buyer).buy(auctionId, price))
+      const tx = auction.connect(buyer).buy(auctionId, price);
+      await expect(tx)
         .to.emit(auction, "AuctionBought")
         .withArgs(auctionId, loanId, buyer.address, price)
         .and.to.emit(loanVault, "AuctionSettled")
         .withArgs(loanId, price, s.repaid, s.surplus, 0);
+      await expect(tx)
+        .to.emit(susdai, "RepaymentReceived")
+        .withArgs(bookedPrincipal, s.booked - bookedPrincipal)
+        .and.to.emit(susdai, "GainVesting")
+        .withArgs(s.gain, s.gain, at + BigInt(DAY));
+      await expect(tx).not.to.emit(susdai, "LossRecorded");
+      // the price goes buyer -> vault -> sUSDai (repaid + fees, pushed) and the borrower (surplus)
+      await expect(tx)
+        .to.emit(usdai, "Transfer")
+        .withArgs(buyer.address, loanVault.target, price)
+        .and.to.emit(usdai, "Transfer")
+        .withArgs(loanVault.target, susdai.target, s.booked + s.gain)
+        .and.to.emit(usdai, "Transfer")
+        .withArgs(loanVault.target, actors.borrower1.address, s.surplus);
       expect(await usdai.balanceOf(buyer.address)).to.equal(buyerBefore - price);
       expect(await usdai.balanceOf(actors.borrower1.address)).to.equal(borrowerBefore + s.surplus);
+      expect(await usdai.balanceOf(loanVault.target)).to.equal(vaultBefore);
+      expect(await usdai.balanceOf(susdai.target)).to.equal(stakedBefore + s.repaid + s.fees);
+      expect(await susdai.idleAssets()).to.equal(idleBefore + s.booked + s.gain);
+      expect(await susdai.unvestedGains()).to.equal(s.gain);
       expect(await receipts.ownerOf(f.receiptIds[0])).to.equal(buyer.address);
       const a = await auction.auctionOf(auctionId);
       expect(a.status).to.equal(Status.Sold);
-      expect(a.buyer).to.equal(buyer.address);
+      // a sold auction keeps its curve and lot in the view; the buyer is only in the event
+      expect(a.loanId).to.equal(loanId);
+      expect(a.startPrice).to.equal(curve.startPrice);
+      expect(a.floorPrice).to.equal(curve.floorPrice);
+      expect(a.receiptIds).to.deep.equal(f.receiptIds);
+      expect(await auction.auctionOfLoan(loanId)).to.equal(auctionId);
       expect((await loanVault.stateOf(loanId)).status).to.equal(LoanStatus.Recovered);
       expect(await susdai.cumulativeLosses()).to.equal(0n);
     });
@@ -345,7 +549,7 @@ describe("CollateralAuction", () => {
 
   describe("expire", () => {
     it("reverts until the end (inclusive), then anyone hands the lot to the custodian and writes the loan off", async () => {
-      const { auction, loanVault, auctionId, loanId, endsAt, actors, receipts, susdai } = f;
+      const { auction, loanVault, auctionId, loanId, endsAt, actors, receipts, susdai, usdai } = f;
       await time.increaseTo(endsAt - 1n);
       const before = await snapshot(reads());
       await expect(auction.connect(actors.attacker).expire(auctionId))
@@ -356,15 +560,29 @@ describe("CollateralAuction", () => {
       const state = await loanVault.stateOf(loanId);
       const debt = state.principal + state.interest;
       const lossesBefore = await susdai.cumulativeLosses();
+      const stakedBefore = await usdai.balanceOf(susdai.target);
+      const idleBefore = await susdai.idleAssets();
       await time.setNextBlockTimestamp(endsAt + 1n);
-      await expect(auction.connect(actors.attacker).expire(auctionId))
+      const tx = auction.connect(actors.attacker).expire(auctionId);
+      await expect(tx)
         .to.emit(auction, "AuctionExpired")
         .withArgs(auctionId, loanId, actors.creditAdmin.address)
         .and.to.emit(loanVault, "AuctionSettled")
         .withArgs(loanId, 0, 0, 0, debt);
+      // nothing to push: sUSDai only records the loss
+      await expect(tx)
+        .to.emit(susdai, "LossRecorded")
+        .withArgs(debt, lossesBefore + debt);
+      await expect(tx).not.to.emit(susdai, "RepaymentReceived");
+      await expect(tx).not.to.emit(susdai, "GainVesting");
+      await expect(tx).not.to.emit(auction, "AuctionBought");
+      expect(await usdai.balanceOf(susdai.target)).to.equal(stakedBefore);
+      expect(await susdai.idleAssets()).to.equal(idleBefore);
       expect(await receipts.ownerOf(f.receiptIds[0])).to.equal(actors.creditAdmin.address);
-      expect((await auction.auctionOf(auctionId)).status).to.equal(Status.Expired);
-      expect((await auction.auctionOf(auctionId)).buyer).to.equal(ZeroAddress);
+      const a = await auction.auctionOf(auctionId);
+      expect(a.status).to.equal(Status.Expired);
+      expect(a.loanId).to.equal(loanId);
+      expect(a.receiptIds).to.deep.equal(f.receiptIds);
       expect((await loanVault.stateOf(loanId)).status).to.equal(LoanStatus.WrittenOff);
       expect(await susdai.cumulativeLosses()).to.equal(lossesBefore + debt);
     });
@@ -468,6 +686,34 @@ describe("CollateralAuction", () => {
       await time.increaseTo(startedAt + 1_000n);
       expect(await auction.price(auctionId)).to.equal(priceAt(curve, 1_000n));
     });
+
+    it("a change after the start does not move the running auction's curve; the next auction takes it", async () => {
+      const { auction, actors, auctionId, loanId, startedAt, endsAt } = f;
+      // a flat curve at +100% over one hour: everything the live auction snapshotted differs
+      const next = { startPremiumBps: 10_000, floorBps: 20_000, durationSeconds: 3_600 };
+      await auction.connect(actors.creditAdmin).setAuctionParams(next);
+      const a = await auction.auctionOf(auctionId);
+      expect(a.startPrice).to.equal(curve.startPrice);
+      expect(a.floorPrice).to.equal(curve.floorPrice);
+      expect(a.duration).to.equal(DURATION);
+      // past the new duration it is still live, priced on its own curve
+      for (const elapsed of [3_600n, 3_601n, DURATION / 2n, DURATION]) {
+        await time.increaseTo(startedAt + elapsed);
+        expect(await auction.price(auctionId), `elapsed ${elapsed}`).to.equal(priceAt(curve, elapsed));
+      }
+      expect(await time.latest()).to.equal(Number(endsAt));
+      await time.setNextBlockTimestamp(endsAt + 1n);
+      await expect(auction.connect(actors.liquidator).buy(auctionId, curve.startPrice))
+        .to.be.revertedWithCustomError(auction, "AuctionEnded")
+        .withArgs(auctionId, endsAt);
+      // an auction started now takes the new parameters: start = floor = 2 x collateral, ending an hour later
+      await auction.connect(actors.deployer).grantRole(Roles.LOAN_VAULT, actors.keeper.address);
+      const at = BigInt(await time.latest()) + 10n;
+      await time.setNextBlockTimestamp(at);
+      await expect(auction.connect(actors.keeper).start(loanId + 100n, [1], usd(5)))
+        .to.emit(auction, "AuctionStarted")
+        .withArgs(loanId + 100n, loanId + 100n, usd(10), usd(10), at + 3_600n, [1]);
+    });
   });
 
   describe("setRecoveryCustodian", () => {
@@ -501,31 +747,63 @@ describe("CollateralAuction", () => {
   });
 
   describe("views", () => {
-    it("auctionOf, auctionOfLoan and auctionCount describe the live auction", async () => {
+    it("auctionOf and auctionOfLoan describe the live auction, keyed by its loan id", async () => {
       const { auction, auctionId, loanId, startedAt } = f;
-      expect(auctionId).to.equal(1n);
-      expect(await auction.auctionCount()).to.equal(1n);
-      expect(await auction.auctionOfLoan(loanId)).to.equal(auctionId);
-      const a = await auction.auctionOf(auctionId);
+      expect(auctionId).to.equal(loanId);
+      expect(await auction.auctionOfLoan(loanId)).to.equal(loanId);
+      const a = named(await auction.auctionOf(auctionId));
+      expect(Object.keys(a)).to.deep.equal([
+        "loanId",
+        "startPrice",
+        "floorPrice",
+        "startedAt",
+        "duration",
+        "status",
+        "receiptIds",
+      ]);
       expect(a.loanId).to.equal(loanId);
       expect(a.startPrice).to.equal(curve.startPrice);
       expect(a.floorPrice).to.equal(curve.floorPrice);
       expect(a.startedAt).to.equal(startedAt);
       expect(a.duration).to.equal(DURATION);
       expect(a.status).to.equal(Status.Live);
-      expect(a.buyer).to.equal(ZeroAddress);
-      expect(a.receiptIds).to.deep.equal(f.receiptIds);
+      expect([...(a.receiptIds as bigint[])]).to.deep.equal(f.receiptIds);
     });
 
-    it("an unknown auction or loan reads as empty", async () => {
+    it("an unknown auction or loan reads as all zero with no receipts", async () => {
       const { auction } = f;
-      const a = await auction.auctionOf(99);
-      expect(a.loanId).to.equal(0n);
-      expect(a.startPrice).to.equal(0n);
-      expect(a.status).to.equal(Status.None);
-      expect(a.buyer).to.equal(ZeroAddress);
-      expect(a.receiptIds).to.deep.equal([]);
-      expect(await auction.auctionOfLoan(99)).to.equal(0n);
+      for (const id of [0n, 2n, 99n, MaxUint256]) {
+        const a = await auction.auctionOf(id);
+        expect(a.loanId).to.equal(0n);
+        expect(a.startPrice).to.equal(0n);
+        expect(a.floorPrice).to.equal(0n);
+        expect(a.startedAt).to.equal(0n);
+        expect(a.duration).to.equal(0n);
+        expect(a.status).to.equal(Status.None);
+        expect(a.receiptIds).to.deep.equal([]);
+        expect(await auction.auctionOfLoan(id)).to.equal(0n);
+      }
+    });
+
+    it("a second loan's auction takes that loan's id; before it starts the loan reads empty", async () => {
+      const { auction, loanVault, actors } = f;
+      const second = await openLoan(f, actors.borrower2, PRINCIPAL, COLLATERAL_USD);
+      expect(second.loanId).to.equal(f.loanId + 1n);
+      // the loan has receipts in the vault, but no auction: the view does not read them
+      expect(await loanVault.receiptsOf(second.loanId)).to.deep.equal(second.receiptIds);
+      expect((await auction.auctionOf(second.loanId)).receiptIds).to.deep.equal([]);
+      expect(await auction.auctionOfLoan(second.loanId)).to.equal(0n);
+      await declareDefaultAt(f, second.loanId);
+      const { auctionId, startedAt } = await liquidateAt(f, second.loanId);
+      expect(auctionId).to.equal(second.loanId);
+      const a = await auction.auctionOf(auctionId);
+      expect(a.loanId).to.equal(second.loanId);
+      expect(a.startedAt).to.equal(startedAt);
+      expect(a.receiptIds).to.deep.equal(second.receiptIds);
+      // the first auction is still its own
+      const first = await auction.auctionOf(f.auctionId);
+      expect(first.loanId).to.equal(f.loanId);
+      expect(first.receiptIds).to.deep.equal(f.receiptIds);
     });
   });
 });

@@ -1,18 +1,31 @@
 import { expect } from "chai";
 import hre from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
-import { MaxUint256, ZeroAddress } from "ethers";
+import { MaxUint256, ZeroAddress, type ContractTransactionResponse } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 
 import { deployProtocol } from "../fixtures/protocol";
 import { expectUnchanged, snapshot, type Reads } from "../helpers/state";
 import { deployBehindProxy } from "../helpers/proxy";
+import { ceilDiv } from "../helpers/recovery";
 import { Roles } from "../../helpers/roles";
 import type { MockLoanVaultForStaking, ReentrantToken, StakedUSDai } from "../../typechain-types";
 import { usd, usdc } from "../../helpers/units";
 const DAY = 24 * 3600;
 const COOLDOWN = 7 * DAY;
 const UINT128_MAX = 2n ** 128n - 1n;
+
+/** The arguments of `receiveLoanCashflow`: principal, interest, gain, loss. */
+type Cashflow = [bigint, bigint, bigint, bigint];
+/** Each component alone, then all four: one of each, for the role checks. */
+const CASHFLOWS: Cashflow[] = [
+  [1n, 0n, 0n, 0n],
+  [0n, 1n, 0n, 0n],
+  [0n, 0n, 1n, 0n],
+  [0n, 0n, 0n, 1n],
+  [1n, 1n, 1n, 1n],
+];
+const ZERO_CASHFLOW: Cashflow = [0n, 0n, 0n, 0n];
 
 /**
  * sUSDai with a loan-vault double wired the way the deploy wires the real one: lender1..3 hold USDai and have
@@ -52,6 +65,15 @@ describe("StakedUSDai", () => {
     queue: () => f.susdai.queueBounds(),
     lender1Usdai: () => f.usdai.balanceOf(lender1.address),
   });
+
+  /** The names of sUSDai's own events in a transaction, in emission order. */
+  const susdaiEvents = async (tx: ContractTransactionResponse): Promise<string[]> => {
+    const receipt = await tx.wait();
+    const self = String(f.susdai.target).toLowerCase();
+    return receipt!.logs
+      .filter((log) => log.address.toLowerCase() === self)
+      .map((log) => f.susdai.interface.parseLog(log)!.name);
+  };
 
   beforeEach(async () => {
     f = await stakingFixture();
@@ -436,9 +458,7 @@ describe("StakedUSDai", () => {
       const attacker = susdai.connect(actors.attacker);
       const calls = [
         () => attacker.fundLoan(actors.attacker.address, 1n),
-        () => attacker.receiveRepayment(1n, 0n),
-        () => attacker.receiveGain(1n),
-        () => attacker.recordLoss(1n),
+        ...CASHFLOWS.map((c) => () => attacker.receiveLoanCashflow(...c)),
       ];
       for (const call of calls) {
         await expect(call())
@@ -471,12 +491,213 @@ describe("StakedUSDai", () => {
         susdai,
         "StakedUSDaiZeroAddress",
       );
-      await expect(vault.receiveRepayment(0n, 0n)).to.be.revertedWithCustomError(
+      await expect(vault.receiveLoanCashflow(0n, 0n, 0n, 0n)).to.be.revertedWithCustomError(
         susdai,
         "StakedUSDaiZeroAmount",
       );
-      await expect(vault.receiveGain(0n)).to.be.revertedWithCustomError(susdai, "StakedUSDaiZeroAmount");
-      await expect(vault.recordLoss(0n)).to.be.revertedWithCustomError(susdai, "StakedUSDaiZeroAmount");
+    });
+  });
+
+  describe("receiveLoanCashflow", () => {
+    /** Everything a cash flow can move: sUSDai's books, NAV, the double's book, and both USDai balances. */
+    const flowReads = (): Reads => ({
+      idle: () => f.susdai.idleAssets(),
+      unvested: () => f.susdai.unvestedGains(),
+      losses: () => f.susdai.cumulativeLosses(),
+      totalAssets: () => f.susdai.totalAssets(),
+      supply: () => f.susdai.totalSupply(),
+      loanAssets: () => f.loans.loanAssets(),
+      vaultUsdai: () => f.usdai.balanceOf(f.susdai.target),
+      loansUsdai: () => f.usdai.balanceOf(f.loans.target),
+    });
+    const flow = async (): Promise<Record<string, bigint>> =>
+      (await snapshot(flowReads())) as Record<string, bigint>;
+
+    /** Timestamp of the next block, pinned, so a vesting end is exact. */
+    const pinNext = async (after = 10): Promise<bigint> => {
+      const at = BigInt((await time.latest()) + after);
+      await time.setNextBlockTimestamp(at);
+      return at;
+    };
+
+    beforeEach(async () => {
+      const { susdai, usdai, loans, actors } = f;
+      // NAV 1,060: 400 idle + a 600 loan that has accrued 60; the double holds 1,000 USDai to push.
+      await susdai.connect(lender1)["deposit(uint256,address)"](usd(1_000), lender1.address);
+      await loans.fund(actors.borrower1.address, usd(600));
+      await loans.accrue(usd(60));
+      await usdai.connect(lender3).transfer(loans.target, usd(1_000));
+    });
+
+    it("principal alone: the pushed USDai becomes idle, the book shrinks, NAV does not move", async () => {
+      const { susdai, loans } = f;
+      const before = await flow();
+      const tx = await loans.repay(usd(600), 0n);
+      await expect(tx).to.emit(susdai, "RepaymentReceived").withArgs(usd(600), 0n);
+      expect(await susdaiEvents(tx)).to.deep.equal(["RepaymentReceived"]);
+      expect(await flow()).to.deep.equal({
+        ...before,
+        idle: before.idle + usd(600),
+        loanAssets: before.loanAssets - usd(600),
+        vaultUsdai: before.vaultUsdai + usd(600),
+        loansUsdai: before.loansUsdai - usd(600),
+      });
+      expect(before.totalAssets).to.equal(usd(1_060));
+    });
+
+    it("interest alone: the same, reported as interest", async () => {
+      const { susdai, loans } = f;
+      const before = await flow();
+      const tx = await loans.repay(0n, usd(60));
+      await expect(tx).to.emit(susdai, "RepaymentReceived").withArgs(0n, usd(60));
+      expect(await susdaiEvents(tx)).to.deep.equal(["RepaymentReceived"]);
+      expect(await flow()).to.deep.equal({
+        ...before,
+        idle: before.idle + usd(60),
+        loanAssets: before.loanAssets - usd(60),
+        vaultUsdai: before.vaultUsdai + usd(60),
+        loansUsdai: before.loansUsdai - usd(60),
+      });
+    });
+
+    it("gain alone: idle at once, NAV over the vesting period, stacked on what is still unvested", async () => {
+      const { susdai, loans } = f;
+      const before = await flow();
+      const t0 = await pinNext();
+      const tx = await loans.gain(usd(50));
+      await expect(tx)
+        .to.emit(susdai, "GainVesting")
+        .withArgs(usd(50), usd(50), t0 + BigInt(DAY));
+      expect(await susdaiEvents(tx)).to.deep.equal(["GainVesting"]);
+      expect(await flow()).to.deep.equal({
+        ...before,
+        idle: before.idle + usd(50),
+        unvested: usd(50),
+        vaultUsdai: before.vaultUsdai + usd(50),
+        loansUsdai: before.loansUsdai - usd(50),
+      });
+      // a quarter in, 37.5 of the first gain is unvested; a second gain restarts the period over both
+      const t1 = t0 + BigInt(DAY / 4);
+      await time.setNextBlockTimestamp(t1);
+      await expect(loans.gain(usd(30)))
+        .to.emit(susdai, "GainVesting")
+        .withArgs(usd(30), usd(67.5), t1 + BigInt(DAY));
+      expect(await susdai.totalAssets()).to.equal(before.totalAssets + usd(12.5));
+      await time.increaseTo(t1 + BigInt(DAY));
+      expect(await susdai.unvestedGains()).to.equal(0n);
+      expect(await susdai.totalAssets()).to.equal(before.totalAssets + usd(80));
+      expect(await susdai.idleAssets()).to.equal(before.idle + usd(80));
+    });
+
+    it("loss alone: recorded cumulatively, idle and balances untouched, NAV down by exactly the loss", async () => {
+      const { susdai, loans } = f;
+      const before = await flow();
+      const tx = await loans.writeOff(usd(100));
+      await expect(tx).to.emit(susdai, "LossRecorded").withArgs(usd(100), usd(100));
+      expect(await susdaiEvents(tx)).to.deep.equal(["LossRecorded"]);
+      expect(await flow()).to.deep.equal({
+        ...before,
+        losses: usd(100),
+        totalAssets: before.totalAssets - usd(100),
+        loanAssets: before.loanAssets - usd(100),
+      });
+      await expect(loans.writeOff(usd(20)))
+        .to.emit(susdai, "LossRecorded")
+        .withArgs(usd(20), usd(120));
+      expect(await susdai.cumulativeLosses()).to.equal(usd(120));
+    });
+
+    it("all four at once: idle, vesting and cumulative losses exactly, events in order", async () => {
+      const { susdai, usdai, loans } = f;
+      const [principal, interest, gain, loss] = [usd(300), usd(45), usd(12), usd(7)];
+      // the vault pushes principal + interest + gain first, then books the four in one call
+      await usdai.connect(lender3).transfer(susdai.target, principal + interest + gain);
+      const before = await flow();
+      const t = await pinNext();
+      const tx = await loans.book(principal, interest, gain, loss);
+      await expect(tx)
+        .to.emit(susdai, "RepaymentReceived")
+        .withArgs(principal, interest)
+        .and.to.emit(susdai, "GainVesting")
+        .withArgs(gain, gain, t + BigInt(DAY))
+        .and.to.emit(susdai, "LossRecorded")
+        .withArgs(loss, loss);
+      expect(await susdaiEvents(tx)).to.deep.equal(["RepaymentReceived", "GainVesting", "LossRecorded"]);
+      // The double's book() leaves its own loanAssets() alone (the real vault takes principal, interest and the
+      // loss out of it in the same transaction), so NAV here rises by the repaid amount; the gain is unvested.
+      expect(await flow()).to.deep.equal({
+        ...before,
+        idle: before.idle + principal + interest + gain,
+        unvested: gain,
+        losses: loss,
+        totalAssets: before.totalAssets + principal + interest,
+      });
+      expect(before.vaultUsdai).to.equal(usd(400) + principal + interest + gain);
+      await time.increaseTo(t + BigInt(DAY));
+      expect(await susdai.totalAssets()).to.equal(before.totalAssets + principal + interest + gain);
+    });
+
+    it("trusts the loan vault: an unfunded call books USDai that never arrived (the trust boundary)", async () => {
+      // sUSDai does not check its balance: it trusts LOAN_VAULT to have pushed the USDai, as it trusts
+      // loanAssets() for NAV. A vault that books without paying inflates idle and NAV; only the token itself then
+      // stops sUSDai paying out USDai it does not hold.
+      const { susdai, usdai, loans, actors } = f;
+      const before = await flow();
+      const t = await pinNext();
+      await expect(loans.book(usd(500), 0n, usd(20), 0n))
+        .to.emit(susdai, "RepaymentReceived")
+        .withArgs(usd(500), 0n)
+        .and.to.emit(susdai, "GainVesting")
+        .withArgs(usd(20), usd(20), t + BigInt(DAY));
+      const after = await flow();
+      expect(after).to.deep.equal({
+        ...before,
+        idle: before.idle + usd(520),
+        unvested: usd(20),
+        totalAssets: before.totalAssets + usd(500),
+      });
+      expect(after.idle - after.vaultUsdai).to.equal(usd(520));
+      // once vested, all 920 of idle is lendable on paper; the transfer fails on the 400 actually held
+      await time.increaseTo(t + BigInt(DAY));
+      expect(await susdai.totalAssets()).to.equal(before.totalAssets + usd(520));
+      const stuck = await snapshot(fullReads());
+      await expect(loans.fund(actors.borrower1.address, usd(920)))
+        .to.be.revertedWithCustomError(usdai, "ERC20InsufficientBalance")
+        .withArgs(susdai.target, usd(400), usd(920));
+      await expectUnchanged(stuck, fullReads());
+    });
+
+    it("all zero is refused with StakedUSDaiZeroAmount, changing nothing", async () => {
+      const { susdai, loans, actors } = f;
+      await susdai.connect(actors.deployer).grantRole(Roles.LOAN_VAULT, actors.deployer.address);
+      const before = await snapshot(fullReads());
+      await expect(loans.book(0n, 0n, 0n, 0n)).to.be.revertedWithCustomError(susdai, "StakedUSDaiZeroAmount");
+      await expect(
+        susdai.connect(actors.deployer).receiveLoanCashflow(0n, 0n, 0n, 0n),
+      ).to.be.revertedWithCustomError(susdai, "StakedUSDaiZeroAmount");
+      await expectUnchanged(before, fullReads());
+    });
+
+    it("needs the LOAN_VAULT role, not the loanVault() pointer, checked before the amounts", async () => {
+      const { susdai, loans, actors } = f;
+      const before = await snapshot(fullReads());
+      for (const who of [actors.attacker, actors.deployer, lender1, actors.borrower1]) {
+        for (const c of [...CASHFLOWS, ZERO_CASHFLOW]) {
+          await expect(susdai.connect(who).receiveLoanCashflow(...c))
+            .to.be.revertedWithCustomError(susdai, "AccessControlUnauthorizedAccount")
+            .withArgs(who.address, Roles.LOAN_VAULT);
+        }
+      }
+      // the vault NAV reads from, once its role is revoked, is refused like anyone else
+      await susdai.connect(actors.deployer).revokeRole(Roles.LOAN_VAULT, loans.target);
+      expect(await susdai.loanVault()).to.equal(loans.target);
+      await expect(loans.repay(usd(1), 0n))
+        .to.be.revertedWithCustomError(susdai, "AccessControlUnauthorizedAccount")
+        .withArgs(loans.target, Roles.LOAN_VAULT);
+      await expect(loans.book(0n, 0n, 0n, 0n))
+        .to.be.revertedWithCustomError(susdai, "AccessControlUnauthorizedAccount")
+        .withArgs(loans.target, Roles.LOAN_VAULT);
+      await expectUnchanged(before, fullReads());
     });
   });
 
@@ -600,39 +821,89 @@ describe("StakedUSDai", () => {
         expect((await susdai.params())[1]).to.equal(UINT128_MAX);
       });
 
-      it("recordLoss refuses to push cumulative losses past 128 bits", async () => {
+      it("receiveLoanCashflow refuses to push cumulative losses past 128 bits, rolling the whole call back", async () => {
         const { susdai, actors } = f;
+        await susdai.connect(lender1)["deposit(uint256,address)"](usd(1_000), lender1.address);
         await susdai.connect(actors.deployer).grantRole(Roles.LOAN_VAULT, actors.deployer.address);
         const vault = susdai.connect(actors.deployer);
-        await expect(vault.recordLoss(UINT128_MAX + 1n))
+        await expect(vault.receiveLoanCashflow(0n, 0n, 0n, UINT128_MAX + 1n))
           .to.be.revertedWithCustomError(susdai, "StakedUSDaiAmountOverflow")
           .withArgs(UINT128_MAX + 1n);
-        await vault.recordLoss(UINT128_MAX - 1n);
+        await vault.receiveLoanCashflow(0n, 0n, 0n, UINT128_MAX - 1n);
         const before = await snapshot(fullReads());
-        await expect(vault.recordLoss(2n))
+        await expect(vault.receiveLoanCashflow(0n, 0n, 0n, 2n))
+          .to.be.revertedWithCustomError(susdai, "StakedUSDaiAmountOverflow")
+          .withArgs(UINT128_MAX + 1n);
+        // the repayment and the gain before the loss fit, and are rolled back with it
+        await expect(vault.receiveLoanCashflow(usd(1), usd(1), usd(1), 2n))
           .to.be.revertedWithCustomError(susdai, "StakedUSDaiAmountOverflow")
           .withArgs(UINT128_MAX + 1n);
         await expectUnchanged(before, fullReads());
-        await vault.recordLoss(1n);
+        await expect(vault.receiveLoanCashflow(0n, 0n, 0n, 1n))
+          .to.emit(susdai, "LossRecorded")
+          .withArgs(1n, UINT128_MAX);
         expect(await susdai.cumulativeLosses()).to.equal(UINT128_MAX);
       });
 
-      it("receiveRepayment and receiveGain refuse to push idle past 128 bits, before pulling anything", async () => {
+      it("receiveLoanCashflow refuses to push idle past 128 bits, with nothing booked", async () => {
         const { susdai, actors } = f;
         await susdai.connect(lender1)["deposit(uint256,address)"](usd(1_000), lender1.address);
         await susdai.connect(actors.deployer).grantRole(Roles.LOAN_VAULT, actors.deployer.address);
         const vault = susdai.connect(actors.deployer);
         const room = UINT128_MAX - usd(1_000);
         const before = await snapshot(fullReads());
-        await expect(vault.receiveRepayment(room, 1n))
+        const cases: [Cashflow, bigint][] = [
+          [[room, 1n, 0n, 0n], UINT128_MAX + 1n],
+          [[0n, room + 1n, 0n, 0n], UINT128_MAX + 1n],
+          [[0n, 0n, room + 1n, 0n], UINT128_MAX + 1n],
+          // the repayment fits; the gain on top of it does not, and takes the repayment down with it
+          [[room - 5n, 5n, 1n, 0n], UINT128_MAX + 1n],
+          [[room, 0n, room, 1n], UINT128_MAX + room],
+        ];
+        for (const [c, value] of cases) {
+          await expect(vault.receiveLoanCashflow(...c), c.join(","))
+            .to.be.revertedWithCustomError(susdai, "StakedUSDaiAmountOverflow")
+            .withArgs(value);
+        }
+        await expectUnchanged(before, fullReads());
+        // exactly to the brim is fine
+        await expect(vault.receiveLoanCashflow(room - 5n, 5n, 0n, 0n))
+          .to.emit(susdai, "RepaymentReceived")
+          .withArgs(room - 5n, 5n);
+        expect(await susdai.idleAssets()).to.equal(UINT128_MAX);
+      });
+
+      it("receiveLoanCashflow refuses a gain that fits idle but not the vesting amount", async () => {
+        // Idle lent out while a gain still vests: a new gain can fit idle yet push the vesting amount past 128 bits.
+        const { susdai, usdai, loans, actors } = f;
+        await susdai.connect(lender1)["deposit(uint256,address)"](usd(1_000), lender1.address);
+        await usdai.connect(lender2).transfer(loans.target, usd(100));
+        const t0 = BigInt((await time.latest()) + 10);
+        await time.setNextBlockTimestamp(t0);
+        await loans.gain(usd(100));
+        await time.setNextBlockTimestamp(t0 + 1n);
+        await loans.fund(actors.borrower1.address, usd(1_100)); // idle to zero; 100 still vesting
+        expect(await susdai.idleAssets()).to.equal(0n);
+        const t = t0 + 10n;
+        const unvested = ceilDiv(usd(100) * (BigInt(DAY) - 10n), BigInt(DAY));
+        const amount = UINT128_MAX - unvested + 1n; // idle 0 + amount fits; unvested + amount is 2^128
+        const { unvested: _u, totalAssets: _t, ...timeless } = fullReads();
+        const before = await snapshot(timeless);
+        await time.setNextBlockTimestamp(t);
+        await expect(loans.book(0n, 0n, amount, 0n))
           .to.be.revertedWithCustomError(susdai, "StakedUSDaiAmountOverflow")
           .withArgs(UINT128_MAX + 1n);
-        await expect(vault.receiveRepayment(0n, room + 1n))
-          .to.be.revertedWithCustomError(susdai, "StakedUSDaiAmountOverflow")
-          .withArgs(UINT128_MAX + 1n);
-        await expect(vault.receiveGain(room + 1n))
-          .to.be.revertedWithCustomError(susdai, "StakedUSDaiAmountOverflow")
-          .withArgs(UINT128_MAX + 1n);
+        await expectUnchanged(before, timeless);
+        // the schedule of the first gain is untouched
+        expect(await susdai.unvestedGains()).to.equal(unvested);
+      });
+
+      it("receiveLoanCashflow sums past 256 bits panic before anything is booked", async () => {
+        const { susdai, loans } = f;
+        await susdai.connect(lender1)["deposit(uint256,address)"](usd(1_000), lender1.address);
+        const before = await snapshot(fullReads());
+        await expect(loans.book(MaxUint256, 1n, 0n, 0n)).to.be.revertedWithPanic(0x11);
+        await expect(loans.book(0n, 0n, MaxUint256, 1n)).to.be.revertedWithPanic(0x11);
         await expectUnchanged(before, fullReads());
       });
 
@@ -739,9 +1010,7 @@ describe("StakedUSDai", () => {
           const caller = susdai.connect(who);
           for (const call of [
             () => caller.fundLoan(actors.borrower1.address, usd(1)),
-            () => caller.receiveRepayment(usd(1), usd(1)),
-            () => caller.receiveGain(usd(1)),
-            () => caller.recordLoss(usd(1)),
+            ...CASHFLOWS.map((c) => () => caller.receiveLoanCashflow(...c)),
           ]) {
             await expect(call())
               .to.be.revertedWithCustomError(susdai, "AccessControlUnauthorizedAccount")
@@ -759,9 +1028,7 @@ describe("StakedUSDai", () => {
         for (const call of [
           () => vault.fundLoan(actors.borrower1.address, 0n),
           () => vault.fundLoan(ZeroAddress, 0n),
-          () => vault.receiveRepayment(0n, 0n),
-          () => vault.receiveGain(0n),
-          () => vault.recordLoss(0n),
+          () => vault.receiveLoanCashflow(...ZERO_CASHFLOW),
         ]) {
           await expect(call()).to.be.revertedWithCustomError(susdai, "StakedUSDaiZeroAmount");
         }
@@ -810,19 +1077,29 @@ describe("StakedUSDai", () => {
         await susdai.connect(lender1).redeem(usd(500), lender1.address, lender1.address);
       });
 
-      it("receiveRepayment accepts principal-only and interest-only repayments", async () => {
+      it("principal-only then interest-only repayments arrive by push while the queue waits", async () => {
         const { susdai, usdai, loans, actors } = f;
         await loans.fund(actors.borrower1.address, usd(1_000));
         await loans.accrue(usd(50));
         await usdai.connect(lender3).transfer(loans.target, usd(1_050));
+        expect(await usdai.balanceOf(susdai.target)).to.equal(usd(1_000));
         await expect(loans.repay(usd(1_000), 0n))
           .to.emit(susdai, "RepaymentReceived")
-          .withArgs(usd(1_000), 0n);
+          .withArgs(usd(1_000), 0n)
+          .and.to.emit(usdai, "Transfer")
+          .withArgs(loans.target, susdai.target, usd(1_000));
         await expect(loans.repay(0n, usd(50)))
           .to.emit(susdai, "RepaymentReceived")
-          .withArgs(0n, usd(50));
+          .withArgs(0n, usd(50))
+          .and.to.emit(usdai, "Transfer")
+          .withArgs(loans.target, susdai.target, usd(50));
         expect(await susdai.idleAssets()).to.equal(usd(2_050));
+        expect(await usdai.balanceOf(susdai.target)).to.equal(usd(2_050));
+        expect(await usdai.balanceOf(loans.target)).to.equal(0n);
         expect(await loans.loanAssets()).to.equal(0n);
+        // sUSDai pulls nothing: the double never approved it
+        expect(await usdai.allowance(loans.target, susdai.target)).to.equal(0n);
+        expect(await susdai.totalPendingShares()).to.equal(usd(500));
       });
     });
 
@@ -858,6 +1135,24 @@ describe("StakedUSDai", () => {
         expect(await susdai.totalAssets()).to.equal(0n);
         await susdai.connect(lender1)["deposit(uint256,address)"](usd(1_000), lender1.address);
         expect(await susdai.balanceOf(lender1.address)).to.equal(usd(1_000));
+      });
+
+      it("a cash flow into an empty vault books the repayment and the loss, and leaves the gain untracked", async () => {
+        const { susdai, usdai, loans } = f;
+        const [principal, interest, gain, loss] = [usd(70), usd(5), usd(3), usd(2)];
+        await usdai.connect(lender3).transfer(susdai.target, principal + interest + gain);
+        expect(await susdai.totalSupply()).to.equal(0n);
+        const tx = await loans.book(principal, interest, gain, loss);
+        await expect(tx)
+          .to.emit(susdai, "RepaymentReceived")
+          .withArgs(principal, interest)
+          .and.to.emit(susdai, "LossRecorded")
+          .withArgs(loss, loss);
+        expect(await susdaiEvents(tx)).to.deep.equal(["RepaymentReceived", "LossRecorded"]);
+        expect(await susdai.idleAssets()).to.equal(principal + interest);
+        expect(await susdai.unvestedGains()).to.equal(0n);
+        expect(await susdai.cumulativeLosses()).to.equal(loss);
+        expect(await usdai.balanceOf(susdai.target)).to.equal(principal + interest + gain);
       });
     });
 
@@ -982,8 +1277,6 @@ describe("StakedUSDai", () => {
         ["redeem", i.encodeFunctionData("redeem", [1n, who, who])],
         ["withdraw", i.encodeFunctionData("withdraw", [1n, who, who])],
         ["fundLoan", i.encodeFunctionData("fundLoan", [who, 1n])],
-        ["receiveRepayment", i.encodeFunctionData("receiveRepayment", [1n, 0n])],
-        ["receiveGain", i.encodeFunctionData("receiveGain", [1n])],
       ];
       const vaultReads: Reads = {
         supply: () => vault.totalSupply(),
@@ -1002,6 +1295,23 @@ describe("StakedUSDai", () => {
       }
       await token.setHook(ZeroAddress, "0x");
       await vault.connect(actors.lender1)["deposit(uint256,address)"](usd(1), who);
+      expect(await vault.balanceOf(who)).to.equal(usd(101));
+    });
+
+    it("receiveLoanCashflow is not guarded: it makes no external call, so booking from inside a transfer is harmless", async () => {
+      const { actors, token, vault } = await reentrantFixture();
+      const who = actors.lender1.address;
+      // the token (which holds LOAN_VAULT) books 1 wei of principal from inside the deposit's transfer
+      await token.setHook(
+        vault.target,
+        vault.interface.encodeFunctionData("receiveLoanCashflow", [1n, 0n, 0n, 0n]),
+      );
+      await expect(vault.connect(actors.lender1)["deposit(uint256,address)"](usd(1), who))
+        .to.emit(vault, "RepaymentReceived")
+        .withArgs(1n, 0n)
+        .and.to.emit(vault, "Deposit")
+        .withArgs(who, who, usd(1), usd(1));
+      expect(await vault.idleAssets()).to.equal(usd(101) + 1n);
       expect(await vault.balanceOf(who)).to.equal(usd(101));
     });
   });
