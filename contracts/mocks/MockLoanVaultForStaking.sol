@@ -51,7 +51,8 @@ contract MockLoanVaultForStaking is ILoanVaultAssets {
         staked.receiveLoanCashflow(0, 0, 0, amount);
     }
 
-    /// @notice Books a cash flow without sending anything (an unfunded call sUSDai must refuse).
+    /// @notice Books a cash flow without sending anything: sUSDai accepts it (it trusts its loan vault, as it trusts
+    /// `loanAssets()`); tests use it to show that trust boundary.
     function book(uint256 principal, uint256 interest, uint256 gain_, uint256 loss) external {
         staked.receiveLoanCashflow(principal, interest, gain_, loss);
     }

@@ -79,11 +79,9 @@ export interface Curve {
 
 /** Start and floor prices of an auction of `collateral` (both rounded up). */
 export function curveFor(collateral: bigint, premiumBps: bigint, floorBps: bigint, duration: bigint): Curve {
-  return {
-    startPrice: ceilDiv(collateral * (BPS + premiumBps), BPS),
-    floorPrice: ceilDiv(collateral * floorBps, BPS),
-    duration,
-  };
+  // The auction stores the start price and derives the floor from it: floorBps of startPrice / (1 + premium).
+  const startPrice = ceilDiv(collateral * (BPS + premiumBps), BPS);
+  return { startPrice, floorPrice: ceilDiv(startPrice * floorBps, BPS + premiumBps), duration };
 }
 
 /** The linear Dutch price `elapsed` seconds after the start, rounded up (the discount is floored). */
