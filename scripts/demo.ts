@@ -4,13 +4,13 @@ import hre from "hardhat";
 
 import { formatBps, formatTable, formatUsd } from "../helpers/format";
 import { deployProtocol } from "../test/fixtures/protocol";
-import { createContext, now, storyDay, type DemoContext } from "./demo/context";
+import { createContext, now, statusName, storyDay, type DemoContext } from "./demo/context";
 import { printCouponHistory } from "./demo/coupons";
 import { fleetChapter } from "./demo/fleet";
 import { lendersChapter } from "./demo/lenders";
 import { loansChapter } from "./demo/loans";
 import { printDailyReadings, setupMonitoring } from "./demo/monitoring";
-import { fundCustomers, printMonths, statusName } from "./demo/payments";
+import { fundCustomers, printMonths } from "./demo/payments";
 import { printRecovery } from "./demo/recovery";
 import { redemptionChapter } from "./demo/redemption";
 import { MONTHS } from "./demo/scenario";
@@ -96,9 +96,9 @@ async function finalizeLoans(ctx: DemoContext): Promise<void> {
     ctx.report.loans.push({
       label: loan.label,
       id: loan.id.toString(),
-      borrower: loan.label === "B" && ctx.report.stepIn ? ctx.report.stepIn.previousBorrower : loan.borrower,
+      borrower: ctx.report.stepIn?.loan === loan.label ? ctx.report.stepIn.previousBorrower : loan.borrower,
       site: loan.site,
-      principal: (await vault.termsOf(loan.id)).principal.toString(),
+      principal: terms.principal.toString(),
       receipts: loan.receiptIds.map(String),
       finalStatus: statusName(state.status),
       finalBorrower: borrower,

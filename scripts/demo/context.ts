@@ -3,7 +3,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 
 import { NAMED_ACCOUNT_NAMES, type NamedAccount } from "../../config/env";
-import { DAY } from "../../helpers/loans";
+import { DAY, LoanStatus } from "../../helpers/loans";
 import { usd } from "../../helpers/units";
 import type { MockAggregator } from "../../typechain-types";
 import type { ProtocolFixture } from "../../test/fixtures/protocol";
@@ -116,6 +116,15 @@ export async function createContext(
     },
   };
   return ctx;
+}
+
+const STATUS_NAMES = Object.fromEntries(
+  Object.entries(LoanStatus).map(([name, value]) => [value.toString(), name]),
+);
+
+/** `ILoanVault.LoanStatus` by name. */
+export function statusName(status: bigint): string {
+  return STATUS_NAMES[status.toString()] ?? `status ${status}`;
 }
 
 export async function now(hre: HardhatRuntimeEnvironment): Promise<number> {

@@ -4,6 +4,7 @@ import { formatBps, formatTable } from "../../helpers/format";
 import { BreachFlags } from "../../helpers/loans";
 import { DAY, now, storyDay, type DemoContext, type DemoLoan } from "./context";
 import type { CouponEvent } from "./report";
+import { GPUS_PER_SERVER } from "./scenario";
 
 /**
  * Chapter 6, coupon steps: the oracle's pushes move a loan's premium (step-down after 90 busy days, step-up after 30
@@ -80,7 +81,8 @@ export async function onCouponSteps(ctx: DemoContext, steps: AppliedStep[]): Pro
       `loan ${loan.label}: ${event} ${formatSigned(step.appliedDeltaBps)} bps pushed by the keeper's upkeep -> coupon ` +
         `${formatBps(row.couponBps)}` +
         (step.topUpRequired
-          ? `; top-up required by day ${row.cureDeadlineDay} (LTV ${formatBps(row.ltvBps!)}, origination max 60.00%)`
+          ? `; top-up required by day ${row.cureDeadlineDay} (LTV ${formatBps(row.ltvBps!)}, origination max ` +
+            `${formatBps((await ctx.fx.loanVault.termsOf(loan.id)).maxLtvBps)})`
           : ""),
     );
     if (step.topUpRequired) {
@@ -109,7 +111,7 @@ async function topUp(ctx: DemoContext, loan: DemoLoan): Promise<void> {
   await vault.connect(actors[loan.borrower]).topUp(loan.id, ids);
   for (const r of spare) r.server.pledged = true;
   loan.receiptIds.push(...ids);
-  loan.gpus += spare.length * 8;
+  loan.gpus += spare.length * GPUS_PER_SERVER;
   const after = await vault.stateOf(loan.id);
   const cleared = (after.breachFlags & BreachFlags.TopUp) === 0n;
   const ltvAfter = await vault.ltvOf(loan.id);

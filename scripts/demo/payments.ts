@@ -2,7 +2,15 @@ import { formatBps, formatTable, formatUsd } from "../../helpers/format";
 import { LoanStatus } from "../../helpers/loans";
 import { usd } from "../../helpers/units";
 import { fundUsdai } from "../../test/helpers/loans";
-import { MONTH_DAYS, now, samplePrice, storyDay, type DemoContext, type DemoLoan } from "./context";
+import {
+  MONTH_DAYS,
+  now,
+  samplePrice,
+  statusName,
+  storyDay,
+  type DemoContext,
+  type DemoLoan,
+} from "./context";
 import { harvestTBills } from "./lenders";
 import { monthlyReadingA, monthlyReportB } from "./monitoring";
 import { onMissedPayment } from "./recovery";
@@ -17,14 +25,7 @@ import { LOANS } from "./scenario";
  * the month's measured utilization. A quarterly T-bill harvest adds to sUSDai's yield.
  */
 
-const STATUS_NAMES = Object.fromEntries(
-  Object.entries(LoanStatus).map(([name, value]) => [value.toString(), name]),
-);
 const HOURS_PER_MONTH = MONTH_DAYS * 24;
-
-export function statusName(status: bigint): string {
-  return STATUS_NAMES[status.toString()] ?? `status ${status}`;
-}
 
 /** The customers' USDai for a year and a half of revenue. */
 export async function fundCustomers(ctx: DemoContext): Promise<void> {

@@ -1,8 +1,7 @@
 import { formatBps, formatTable, formatUsd } from "../../helpers/format";
-import { LoanStatus } from "../../helpers/loans";
 import { fundBuyer, liquidateAt } from "../../test/helpers/recovery";
 import { recordCoupon } from "./coupons";
-import { now, samplePrice, storyDay, type DemoContext, type DemoLoan } from "./context";
+import { now, samplePrice, statusName, storyDay, type DemoContext, type DemoLoan } from "./context";
 import { LIQUIDATOR_BID_BPS, LOANS } from "./scenario";
 
 /**
@@ -72,7 +71,7 @@ async function liquidate(ctx: DemoContext, loan: DemoLoan, debt: bigint, impaire
   const elapsed = bid >= start ? 0n : ((start - bid) * duration + (start - floor) - 1n) / (start - floor);
   await ctx.progress(
     `loan ${loan.label}: liquidated into auction #${auctionId}: ${formatUsd(start, 0)} falling to ${formatUsd(floor, 0)} ` +
-      `over ${Number(duration) / 3600}h; ${"liquidator"} bids ${formatBps(LIQUIDATOR_BID_BPS)} of collateral = ${formatUsd(bid, 0)}`,
+      `over ${Number(duration) / 3600}h; the liquidator bids ${formatBps(LIQUIDATOR_BID_BPS)} of collateral = ${formatUsd(bid, 0)}`,
   );
   ctx.schedule(Number(startedAt + elapsed), `auction #${auctionId} buy`, async () => {
     const buyer = actors.liquidator;
@@ -103,7 +102,7 @@ async function liquidate(ctx: DemoContext, loan: DemoLoan, debt: bigint, impaire
       surplus: (settledEvent.args.surplus as bigint).toString(),
       loss: loss.toString(),
       status: ["None", "Live", "Sold", "Expired"][Number(sold.status)],
-      loanStatus: state.status === LoanStatus.Recovered ? "Recovered" : `status ${state.status}`,
+      loanStatus: statusName(state.status),
       sharePriceBefore: before.price,
       sharePriceAfter: after.price,
     };
