@@ -169,8 +169,10 @@ export function renderChart(
   for (const c of report.couponHistory.filter((e) => e.event === "step-down" || e.event === "step-up")) {
     const x = coupon.x(c.day);
     const y = coupon.y(c.couponBps);
+    // A step-down is labelled left of its step, below the line; a step-up right of it, above.
+    const down = c.appliedDeltaBps < 0;
     body.push(
-      `<text x="${(x + 4).toFixed(1)}" y="${(y + (c.appliedDeltaBps < 0 ? 14 : -6)).toFixed(1)}" font-size="10" fill="${COLORS[c.loan as "A" | "B"]}">` +
+      `<text x="${(x + (down ? -4 : 4)).toFixed(1)}" y="${(y + (down ? 14 : -6)).toFixed(1)}" text-anchor="${down ? "end" : "start"}" font-size="10" fill="${COLORS[c.loan as "A" | "B"]}">` +
         `${esc(c.event)} ${c.appliedDeltaBps > 0 ? "+" : ""}${c.appliedDeltaBps} bps${c.topUpRequired ? ", top-up required" : ""}</text>`,
     );
   }
@@ -211,6 +213,21 @@ export function renderChart(
     body.push(
       `<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="4" fill="${COLORS.loss}"/>` +
         `<text x="${(x + 6).toFixed(1)}" y="${(y + 14).toFixed(1)}" font-size="10" fill="${COLORS.loss}">${esc(p.label)}</text>`,
+    );
+  }
+  // Defaults and step-ins, one label per day (a step-in follows its default at once).
+  const marks: { day: number; priceFloat: number; label: string }[] = [];
+  for (const p of report.priceSeries.filter((s) => /defaulted|stepped in/.test(s.label))) {
+    const same = marks.find((m) => Math.abs(m.day - p.day) < 2);
+    if (same) same.label += `, ${p.label.replace(/^loan \w+ /, "")}`;
+    else marks.push({ day: p.day, priceFloat: p.priceFloat, label: p.label });
+  }
+  for (const m of marks) {
+    const x = price.x(m.day);
+    const y = price.y(m.priceFloat);
+    body.push(
+      `<line x1="${x.toFixed(1)}" y1="${(y - 26).toFixed(1)}" x2="${x.toFixed(1)}" y2="${(y - 4).toFixed(1)}" stroke="#777"/>` +
+        `<text x="${x.toFixed(1)}" y="${(y - 30).toFixed(1)}" text-anchor="middle" font-size="10" fill="#555">${esc(m.label)}</text>`,
     );
   }
   body.push(
