@@ -94,6 +94,7 @@ export interface LoanSummary {
 export interface DemoReport {
   network: string;
   startedAt: string;
+  /** Wall-clock seconds of the whole `npm run demo` process. */
   elapsedSeconds: number;
   facts: Record<string, string | number | boolean>;
   chapters: Record<string, unknown>;
