@@ -1,36 +1,22 @@
-import { id, parseUnits } from "ethers";
+import { id } from "ethers";
 
 import { attest, type ReceiptAsset } from "../../helpers/attestations";
-import { getGpuReceipt } from "../../helpers/contracts";
 import { formatBps, formatTable, formatUsd } from "../../helpers/format";
-import { DAY, type DemoContext } from "./context";
-
-/** The fleet: two operators, two sites, H100 and H200 servers of 8 GPUs each. */
-const SERVERS = [
-  { owner: "borrower1", model: "H100-SXM5-80GB", site: "DAL-1", valueUsd: 250_000 },
-  { owner: "borrower1", model: "H100-SXM5-80GB", site: "DAL-1", valueUsd: 250_000 },
-  { owner: "borrower1", model: "H100-SXM5-80GB", site: "DAL-1", valueUsd: 250_000 },
-  { owner: "borrower2", model: "H200-SXM5-141GB", site: "PHX-2", valueUsd: 320_000 },
-  { owner: "borrower2", model: "H200-SXM5-141GB", site: "PHX-2", valueUsd: 320_000 },
-  { owner: "borrower2", model: "H200-SXM5-141GB", site: "PHX-2", valueUsd: 320_000 },
-] as const;
-
-const GPUS_PER_SERVER = 8;
-const MARKDOWN_BPS_PER_QUARTER = 500n;
-const RESIDUAL_FLOOR_BPS = 3_000n;
+import { usd } from "../../helpers/units";
+import { DAY, now, type DemoContext } from "./context";
+import { GPUS_PER_SERVER, INSURED_BPS, RESIDUAL_FLOOR_BPS, SERVERS } from "./scenario";
 
 /**
- * Chapter 2, the fleet: the tokenizer mints one GpuReceipt per server with two attestors' EIP-712 signatures over
- * the serials, the appraiser values each with a depreciation schedule, the insurer binds a policy, and the table
- * shows the receipts as lenders see them.
+ * Chapter 2, the fleet is tokenized: the tokenizer mints one GpuReceipt per server with two attestors' EIP-712
+ * signatures over its GPU serials, the appraiser values each with a quarterly markdown (H100s faster than H200s),
+ * and the insurer binds a two-year policy. The table shows the receipts as lenders see them.
  */
 export async function fleetChapter(ctx: DemoContext): Promise<void> {
-  const { hre, actors, log } = ctx;
-  const receipts = await getGpuReceipt(hre);
+  const { actors, fx, log } = ctx;
+  const { receipts } = fx;
   log("\n== 2. The fleet: GPU servers tokenized as GpuReceipts ==");
 
-  const now = (await hre.ethers.provider.getBlock("latest"))!.timestamp;
-  const minted: { tokenId: bigint; owner: string; model: string; site: string }[] = [];
+  const start = await now(ctx.hre);
   for (const [index, server] of SERVERS.entries()) {
     const asset: ReceiptAsset = {
       model: server.model,
@@ -48,50 +34,55 @@ export async function fleetChapter(ctx: DemoContext): Promise<void> {
       asset,
       serials,
       id(`fleet-nonce-${index}`),
-      now + DAY,
+      start + DAY,
     );
     const owner = actors[server.owner];
     const tokenId = await receipts.nextTokenId();
     await receipts.connect(actors.tokenizer).mint(owner.address, asset, serials, attestation);
     await receipts
       .connect(actors.appraiser)
-      .appraise(
-        tokenId,
-        parseUnits(String(server.valueUsd), 18),
-        MARKDOWN_BPS_PER_QUARTER,
-        RESIDUAL_FLOOR_BPS,
-      );
+      .appraise(tokenId, usd(server.valueUsd), server.markdownBpsPerQuarter, RESIDUAL_FLOOR_BPS);
     await receipts
       .connect(actors.insurer)
       .bindInsurance(
         tokenId,
         id(`policy/${index}`),
-        parseUnits(String((server.valueUsd * 6) / 10), 18),
-        now + 365 * DAY,
+        usd((server.valueUsd * INSURED_BPS) / 10_000),
+        start + 730 * DAY,
       );
-    minted.push({ tokenId, owner: server.owner, model: server.model, site: server.site });
-    log(
-      `  [${index + 1}/${SERVERS.length}] minted receipt #${tokenId} (${server.model} x${GPUS_PER_SERVER}) to ${server.owner}`,
-    );
+    ctx.fleet.push({ tokenId, server });
   }
+  await ctx.progress(
+    `minted ${SERVERS.length} receipts (${SERVERS.length * GPUS_PER_SERVER} GPUs), each attested by 2 of 3 attestors`,
+  );
 
   const rows: string[][] = [];
   const report = [];
-  for (const { tokenId, owner, model, site } of minted) {
+  for (const { tokenId, server } of ctx.fleet) {
     const record = await receipts.assetOf(tokenId);
     const value = await receipts.collateralValue(tokenId);
     rows.push([
       `#${tokenId}`,
-      owner,
-      model,
+      server.owner,
+      server.model,
       String(record.asset.gpuCount),
-      site,
+      server.site,
       formatUsd(record.appraisal.valueUsd, 0),
       formatBps(record.appraisal.markdownBpsPerQuarter),
       formatUsd(record.insurance.insuredValueUsd, 0),
       formatUsd(value, 0),
+      server.pledged ? "loan" : "spare",
     ]);
-    report.push({ tokenId: tokenId.toString(), owner, model, site, collateralValue: value.toString() });
+    report.push({
+      tokenId: tokenId.toString(),
+      owner: server.owner,
+      model: server.model,
+      site: server.site,
+      appraised: record.appraisal.valueUsd.toString(),
+      markdownBpsPerQuarter: server.markdownBpsPerQuarter,
+      insured: record.insurance.insuredValueUsd.toString(),
+      collateralValue: value.toString(),
+    });
   }
   log(
     formatTable(
@@ -104,15 +95,17 @@ export async function fleetChapter(ctx: DemoContext): Promise<void> {
         "appraised",
         "markdown/qtr",
         "insured",
-        "collateral value",
+        "collateral",
+        "use",
       ],
       rows,
-      ["left", "left", "left", "right", "left", "right", "right", "right", "right"],
+      ["left", "left", "left", "right", "left", "right", "right", "right", "right", "left"],
     ),
   );
-  const serialOwner = await receipts.receiptOfSerial(id(`${SERVERS[0].model}/SN-0-0`));
+  const serial = id(`${SERVERS[0].model}/SN-0-0`);
   log(
-    `  serial registry: ${SERVERS[0].model}/SN-0-0 is held by receipt #${serialOwner}; it cannot back another`,
+    `  serial registry: ${SERVERS[0].model}/SN-0-0 is held by receipt #${await receipts.receiptOfSerial(serial)}; ` +
+      `it cannot back another`,
   );
   ctx.report.chapters.fleet = { receipts: report };
 }
