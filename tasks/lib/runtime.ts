@@ -1,7 +1,10 @@
+import fs from "node:fs";
+import path from "node:path";
 import { HardhatPluginError } from "hardhat/plugins";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import type { ContractTransactionResponse, Interface } from "ethers";
+import { decodeBytes32String, isHexString } from "ethers";
+import type { ContractTransactionResponse, Interface, LogDescription, TransactionReceipt } from "ethers";
 
 import { NAMED_ACCOUNT_NAMES } from "../../config/env";
 import { isLocalNetwork } from "../../config/protocol";
@@ -95,6 +98,20 @@ export async function requireRole(
   }
 }
 
+/** A custom error's argument as text: a `bytes32` that holds a short string (a field name) is shown as that string. */
+function showArg(arg: unknown): string {
+  if (typeof arg === "bigint") return arg.toString();
+  if (typeof arg === "string" && isHexString(arg, 32)) {
+    try {
+      const text = decodeBytes32String(arg);
+      if (/^[\x20-\x7e]+$/.test(text)) return `"${text}"`;
+    } catch {
+      // not a string
+    }
+  }
+  return String(arg);
+}
+
 /** The first custom error found in an ethers error, decoded with `iface` when ethers could not. */
 export function describeRevert(err: unknown, iface?: Interface): string | undefined {
   const e = err as {
@@ -102,8 +119,7 @@ export function describeRevert(err: unknown, iface?: Interface): string | undefi
     data?: string;
     info?: { error?: { data?: unknown } };
   };
-  const show = (name: string, args: readonly unknown[]) =>
-    `${name}(${args.map((a) => (typeof a === "bigint" ? a.toString() : String(a))).join(", ")})`;
+  const show = (name: string, args: readonly unknown[]) => `${name}(${args.map(showArg).join(", ")})`;
   if (e?.revert) return show(e.revert.name, e.revert.args);
   const data = typeof e?.data === "string" ? e.data : undefined;
   if (data && iface) {
@@ -130,7 +146,7 @@ export async function send(
   label: string,
   tx: () => Promise<ContractTransactionResponse>,
   iface?: Interface,
-): Promise<{ hash: string; blockNumber: number; gasUsed: bigint }> {
+): Promise<{ hash: string; blockNumber: number; gasUsed: bigint; receipt: TransactionReceipt }> {
   let response: ContractTransactionResponse;
   try {
     response = await tx();
@@ -144,7 +160,7 @@ export async function send(
   out(
     `  ${label}: tx ${response.hash} (block ${receipt.blockNumber}, gas ${receipt.gasUsed.toLocaleString("en-US")})`,
   );
-  return { hash: response.hash, blockNumber: receipt.blockNumber, gasUsed: receipt.gasUsed };
+  return { hash: response.hash, blockNumber: receipt.blockNumber, gasUsed: receipt.gasUsed, receipt };
 }
 
 /** A two-column table of `[label, value]` rows under a title. */
@@ -157,4 +173,41 @@ export function printFields(title: string, rows: [string, string][]): void {
 export async function chainNow(hre: HardhatRuntimeEnvironment): Promise<number> {
   const block = await hre.ethers.provider.getBlock("latest");
   return block!.timestamp;
+}
+
+/** The name of `address` among the named accounts, or the address shortened (`0x1234…abcd`), for table cells. */
+export async function shortLabelOf(hre: HardhatRuntimeEnvironment, address: string): Promise<string> {
+  const named = await namedAccounts(hre);
+  const entry = Object.entries(named).find(([, a]) => a.toLowerCase() === address.toLowerCase());
+  return entry ? entry[0] : `${address.slice(0, 6)}…${address.slice(-4)}`;
+}
+
+/** A unix timestamp as an ISO date and time (UTC, to the minute). */
+export function formatTimestamp(seconds: bigint | number): string {
+  return `${new Date(Number(seconds) * 1000).toISOString().slice(0, 16).replace("T", " ")} UTC`;
+}
+
+/** Reads a JSON file named by `--<name>`; a missing file or bad JSON is an argument error. */
+export function readJsonFile(file: string, name = "file"): unknown {
+  const resolved = path.resolve(file);
+  ensure(fs.existsSync(resolved), `--${name} ${file}: no such file`);
+  try {
+    return JSON.parse(fs.readFileSync(resolved, "utf8"));
+  } catch (err) {
+    throw new TaskArgumentError(`--${name} ${file}: not valid JSON (${(err as Error).message})`);
+  }
+}
+
+/** The first event `name` in a mined transaction's logs, decoded with `iface`. */
+export function eventOf(receipt: TransactionReceipt, iface: Interface, name: string): LogDescription {
+  for (const log of receipt.logs) {
+    let parsed: LogDescription | null = null;
+    try {
+      parsed = iface.parseLog(log);
+    } catch {
+      // another contract's event
+    }
+    if (parsed?.name === name) return parsed;
+  }
+  throw new TaskError(`transaction ${receipt.hash} emitted no ${name} event`);
 }
