@@ -16,6 +16,7 @@ import {
   printFields,
   requireRole,
   send,
+  simulateAndSend,
   signerOf,
 } from "./lib/runtime";
 import { ensure, parseAccount, parseAmount, parseId, TaskArgumentError } from "./lib/validate";
@@ -110,9 +111,10 @@ roleTask(
         `loan ${loanId} cannot be declared in default before ${formatTimestamp(at)}: ${why}`,
       );
     }
-    const { receipt } = await send(
+    const { receipt } = await simulateAndSend(
       `LoanVault.declareDefault #${loanId}`,
-      () => vault.declareDefault(loanId),
+      vault.declareDefault,
+      [loanId],
       vault.interface,
     );
     const defaulted = eventOf(receipt, vault.interface, "LoanDefaulted").args;
@@ -138,9 +140,10 @@ roleTask("keeper:liquidate", "Send a defaulted loan's receipts to a Dutch auctio
       (await vault.auction()) !== hre.ethers.ZeroAddress,
       "LoanVault has no auction contract yet (governance sets it with setAuction)",
     );
-    const { receipt } = await send(
+    const { receipt } = await simulateAndSend(
       `LoanVault.liquidate #${loanId}`,
-      () => vault.liquidate(loanId),
+      vault.liquidate,
+      [loanId],
       vault.interface,
     );
     const auctionId = eventOf(receipt, vault.interface, "LoanLiquidated").args.auctionId as bigint;
@@ -172,9 +175,10 @@ roleTask("auction:buy", "Buy a live auction's receipts at the current price, up 
     );
     await requireUsdai(hre, signer, args.as, price, `the price ${formatUsd(price)}`);
     await approveUsdai(hre, signer, await auction.getAddress(), price, "CollateralAuction");
-    const { receipt } = await send(
+    const { receipt } = await simulateAndSend(
       `CollateralAuction.buy #${auctionId}`,
-      () => auction.buy(auctionId, maxPrice),
+      auction.buy,
+      [auctionId, maxPrice],
       auction.interface,
     );
     const bought = eventOf(receipt, auction.interface, "AuctionBought").args;
@@ -225,9 +229,10 @@ roleTask(
       BigInt(await chainNow(hre)) >= endsAt,
       `auction ${auctionId} runs until ${formatTimestamp(endsAt)}; it can expire only after that`,
     );
-    const { receipt } = await send(
+    const { receipt } = await simulateAndSend(
       `CollateralAuction.expire #${auctionId}`,
-      () => auction.expire(auctionId),
+      auction.expire,
+      [auctionId],
       auction.interface,
     );
     const settled = eventOf(receipt, vault.interface, "AuctionSettled").args;
@@ -253,7 +258,12 @@ roleTask("loan:step-in", "Novate a defaulted loan to a replacement operator (cre
       await vault.hasRole(Roles.BORROWER, newBorrower),
       `--new-borrower ${await labelOf(hre, newBorrower)} is not an allowlisted BORROWER on LoanVault`,
     );
-    await send(`LoanVault.stepIn #${loanId}`, () => vault.stepIn(loanId, newBorrower), vault.interface);
+    await simulateAndSend(
+      `LoanVault.stepIn #${loanId}`,
+      vault.stepIn,
+      [loanId, newBorrower],
+      vault.interface,
+    );
     out(
       `\nLoan #${loanId} (${statusName(state.status)}) novated from ${await labelOf(hre, terms.borrower)} to ` +
         `${await labelOf(hre, newBorrower)}; coupon ${formatBps(state.couponBps)}, a fresh schedule from now`,

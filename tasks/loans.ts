@@ -19,10 +19,13 @@ import {
   out,
   printFields,
   readJsonFile,
+  revertOf,
   requireRole,
   send,
+  simulateAndSend,
   shortLabelOf,
   signerOf,
+  TaskError,
 } from "./lib/runtime";
 import { addStatusSection, fields, type SectionOutput, type StatusContext } from "./status";
 import {
@@ -223,7 +226,10 @@ export async function requireUsdai(
   what: string,
 ): Promise<void> {
   const balance = await (await usdaiAt(hre)).balanceOf(signer.address);
-  ensure(balance >= amount, `--as ${as} holds ${formatUsd(balance)} USDai, less than ${what}`);
+  // Cents can hide the gap (a debt grows by the second): then say by how much.
+  const short =
+    formatUsd(balance) === formatUsd(amount) ? ` (short by ${formatUsd(amount - balance, 18)})` : "";
+  ensure(balance >= amount, `--as ${as} holds ${formatUsd(balance)} USDai, less than ${what}${short}`);
 }
 
 // ---------------------------------------------------------------- printing
@@ -449,7 +455,12 @@ approveTask.setAction(async (args: ApproveArgs, hre) => {
 
   // The vault's own rules on terms (floor <= base <= cap, maintenance >= max LTV, ...) are checked when ethers
   // estimates the gas: a refusal names the field (LoanVaultInvalidTerms) and nothing is sent.
-  const { receipt } = await send("LoanVault.approveLoan", () => vault.approveLoan(terms), vault.interface);
+  const { receipt } = await simulateAndSend(
+    "LoanVault.approveLoan",
+    vault.approveLoan,
+    [terms],
+    vault.interface,
+  );
   const loanId = eventOf(receipt, vault.interface, "LoanApproved").args.loanId as bigint;
   out(`\nApproved loan #${loanId} for ${await labelOf(hre, borrower)}: ${formatUsd(principal)} at ${site}`);
   await printTerms(hre, loanId, await vault.termsOf(loanId));
@@ -494,7 +505,7 @@ roleTask(
     await requireLiquidity(hre, terms.principal);
 
     await approveReceipts(receipts, await vault.getAddress(), signer.address, ids);
-    await send(`LoanVault.borrow #${loanId}`, () => vault.borrow(loanId, ids), vault.interface);
+    await simulateAndSend(`LoanVault.borrow #${loanId}`, vault.borrow, [loanId, ids], vault.interface);
     out(`\nDrew ${formatUsd(terms.principal)} to ${await labelOf(hre, signer.address)}`);
     await printLoan(hre, vault, loanId);
   });
@@ -539,9 +550,10 @@ roleTask(
     await requireUsdai(hre, signer, args.as, need, `the ${formatUsd(need)} to pay`);
 
     await approveUsdai(hre, signer, await vault.getAddress(), need, "LoanVault");
-    const { receipt } = await send(
+    const { receipt } = await simulateAndSend(
       `LoanVault.repay #${loanId}`,
-      () => vault.repay(loanId, pay),
+      vault.repay,
+      [loanId, pay],
       vault.interface,
     );
     const paid = eventOf(receipt, vault.interface, "Repaid").args;
@@ -572,9 +584,10 @@ roleTask("loan:deposit-revenue", "Deposit USDai revenue into a loan's lockbox (a
     );
     await requireUsdai(hre, signer, args.as, amount, `--amount ${args.amount}`);
     await approveUsdai(hre, signer, await vault.getAddress(), amount, "LoanVault");
-    await send(
+    await simulateAndSend(
       `LoanVault.depositRevenue #${loanId}`,
-      () => vault.depositRevenue(loanId, amount),
+      vault.depositRevenue,
+      [loanId, amount],
       vault.interface,
     );
     printFields(`Revenue deposited into loan #${loanId}`, [
@@ -599,7 +612,12 @@ roleTask(
       state.lockbox + state.reserve > 0n,
       `loan ${loanId} has nothing to sweep: its lockbox and reserve are empty (loan:deposit-revenue first)`,
     );
-    const { receipt } = await send(`LoanVault.sweep #${loanId}`, () => vault.sweep(loanId), vault.interface);
+    const { receipt } = await simulateAndSend(
+      `LoanVault.sweep #${loanId}`,
+      vault.sweep,
+      [loanId],
+      vault.interface,
+    );
     const swept = eventOf(receipt, vault.interface, "Swept").args;
     printFields(`Swept loan #${loanId}`, [
       ["applied to the debt", formatUsd(swept.applied)],
@@ -630,24 +648,25 @@ roleTask(
     await requireNotPaused(vault, "releasing excess");
     // The vault sweeps first and then judges standing and the excess; simulating the call gives its exact verdict.
     try {
-      await vault.releaseExcess.staticCall(loanId, to, amount);
+      await vault.releaseExcess.staticCall(loanId, to, amount, { blockTag: "pending" });
     } catch (err) {
-      const e = err as { revert?: { name: string; args: bigint[] } };
-      if (e.revert?.name === "LoanVaultNotInGoodStanding") {
+      const revert = revertOf(err, vault.interface);
+      if (revert?.name === "LoanVaultNotInGoodStanding") {
         const view = await readLoan(vault, loanId, await chainNow(hre));
         throw new TaskArgumentError(
           `loan ${loanId} is not in good standing (${view.standing}): its excess stays in the lockbox`,
         );
       }
-      if (e.revert?.name === "LoanVaultExcessUnavailable") {
+      if (revert?.name === "LoanVaultExcessUnavailable") {
         throw new TaskArgumentError(
-          `--amount ${args.amount} is more than the ${formatUsd(e.revert.args[2])} releasable after a sweep`,
+          `--amount ${args.amount} is more than the ${formatUsd(revert.args[2] as bigint)} releasable after a sweep`,
         );
       }
-      throw new TaskArgumentError(
-        `LoanVault.releaseExcess would revert: ${describeRevert(err, vault.interface) ?? (err as Error).message}`,
+      throw new TaskError(
+        `LoanVault.releaseExcess would revert: ${describeRevert(err, vault.interface) ?? (err as Error).message}. No transaction was sent.`,
       );
     }
+    // Checked just above: send it.
     await send(
       `LoanVault.releaseExcess #${loanId}`,
       () => vault.releaseExcess(loanId, to, amount),
@@ -678,7 +697,7 @@ roleTask(
     await requireBorrower(hre, loanId, terms, signer, args.as);
     const added = await requirePledgeable(hre, receipts, ids, signer.address, args.as, terms.site);
     await approveReceipts(receipts, await vault.getAddress(), signer.address, ids);
-    await send(`LoanVault.topUp #${loanId}`, () => vault.topUp(loanId, ids), vault.interface);
+    await simulateAndSend(`LoanVault.topUp #${loanId}`, vault.topUp, [loanId, ids], vault.interface);
     out(`\nAdded ${formatUsd(added)} of collateral to loan #${loanId}`);
     await printLoan(hre, vault, loanId);
   });
@@ -696,7 +715,12 @@ roleTask(
     const { state } = await requireLoan(vault, loanId);
     requireLoanStatus(loanId, state, [LoanStatus.Repaid], "loan:close");
     const receiptIds = await vault.receiptsOf(loanId);
-    const { receipt } = await send(`LoanVault.close #${loanId}`, () => vault.close(loanId), vault.interface);
+    const { receipt } = await simulateAndSend(
+      `LoanVault.close #${loanId}`,
+      vault.close,
+      [loanId],
+      vault.interface,
+    );
     const closed = eventOf(receipt, vault.interface, "LoanClosed").args;
     printFields(`Closed loan #${loanId}`, [
       ["borrower", await labelOf(hre, closed.borrower)],

@@ -112,25 +112,44 @@ function showArg(arg: unknown): string {
   return String(arg);
 }
 
-/** The first custom error found in an ethers error, decoded with `iface` when ethers could not. */
-export function describeRevert(err: unknown, iface?: Interface): string | undefined {
-  const e = err as {
-    revert?: { name: string; args: unknown[] };
-    data?: string;
-    info?: { error?: { data?: unknown } };
-  };
-  const show = (name: string, args: readonly unknown[]) => `${name}(${args.map(showArg).join(", ")})`;
-  if (e?.revert) return show(e.revert.name, e.revert.args);
+/** The custom error in an ethers error (name and arguments), decoded with `iface` when ethers could not. */
+export function revertOf(err: unknown, iface?: Interface): { name: string; args: unknown[] } | undefined {
+  const e = err as { revert?: { name: string; args: unknown[] }; data?: string };
+  if (e?.revert) return { name: e.revert.name, args: [...e.revert.args] };
   const data = typeof e?.data === "string" ? e.data : undefined;
   if (data && iface) {
     try {
       const parsed = iface.parseError(data);
-      if (parsed) return show(parsed.name, [...parsed.args]);
+      if (parsed) return { name: parsed.name, args: [...parsed.args] };
     } catch {
       // not one of this contract's errors
     }
   }
   return undefined;
+}
+
+/** The first custom error found in an ethers error, as `Name(arg, ...)`. */
+export function describeRevert(err: unknown, iface?: Interface): string | undefined {
+  const revert = revertOf(err, iface);
+  return revert && `${revert.name}(${revert.args.map(showArg).join(", ")})`;
+}
+
+/**
+ * Simulates a call (`eth_call`) and turns a revert into a `TaskError` that names the custom
+ * error. On the in-process network a reverting transaction would otherwise be mined (its gas is not estimated), so
+ * tasks simulate before they send.
+ */
+export async function simulate(
+  label: string,
+  call: () => Promise<unknown>,
+  iface?: Interface,
+): Promise<void> {
+  try {
+    await call();
+  } catch (err) {
+    const reason = describeRevert(err, iface) ?? (err as Error).message?.split("\n")[0] ?? String(err);
+    throw new TaskError(`${label} would revert: ${reason}. No transaction was sent.`);
+  }
 }
 
 /** Log lines go through here so tests and the e2e runner can read them. */
@@ -161,6 +180,26 @@ export async function send(
     `  ${label}: tx ${response.hash} (block ${receipt.blockNumber}, gas ${receipt.gasUsed.toLocaleString("en-US")})`,
   );
   return { hash: response.hash, blockNumber: receipt.blockNumber, gasUsed: receipt.gasUsed, receipt };
+}
+
+/** A contract method as TypeChain types it: callable to send, with `staticCall` to simulate. */
+export interface SendableMethod<A extends unknown[]> {
+  (...args: A): Promise<ContractTransactionResponse>;
+  staticCall(...args: A): Promise<unknown>;
+}
+
+/** Simulates `method(...args)` and, when it would succeed, sends it (see `simulate` and `send`). */
+export async function simulateAndSend<A extends unknown[]>(
+  label: string,
+  method: SendableMethod<A>,
+  args: A,
+  iface?: Interface,
+): Promise<{ hash: string; blockNumber: number; gasUsed: bigint; receipt: TransactionReceipt }> {
+  // Simulated on the pending block: the transaction mines in the next block, whose timestamp is later than the
+  // latest one (a deadline or a default date can lie in between).
+  const pending = [...args, { blockTag: "pending" }] as unknown as A;
+  await simulate(label, () => method.staticCall(...pending), iface);
+  return send(label, () => method(...args), iface);
 }
 
 /** A two-column table of `[label, value]` rows under a title. */
