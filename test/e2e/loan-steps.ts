@@ -1,6 +1,6 @@
 import { expect } from "chai";
 
-import { addE2eSteps, expectRow, type E2eContext } from "./steps";
+import { addE2eSteps, expectRefused, expectRow } from "./steps";
 
 /**
  * The credit side of the end-to-end flow, driven through the loan tasks against `hardhat node`: the underwriter
@@ -8,14 +8,6 @@ import { addE2eSteps, expectRow, type E2eContext } from "./steps";
  * draws it, revenue goes into the lockbox and is swept, the loan is repaid in full and closed. Refused inputs send no
  * transaction. The lender step staked $4,000, so the borrower cap (30% of NAV) allows $1,200: the loan is $1,000.
  */
-
-/** Runs a task that must fail with `message`, and checks that no block was mined. */
-async function expectRefused(ctx: E2eContext, args: string[], message: string): Promise<void> {
-  const before = await ctx.provider.getBlockNumber();
-  const output = await ctx.hardhat(args, { expectFailure: true });
-  expect(output).to.include(message);
-  expect(await ctx.provider.getBlockNumber(), "no transaction").to.equal(before);
-}
 
 addE2eSteps(
   [

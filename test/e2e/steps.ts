@@ -74,6 +74,14 @@ export function expectRow(output: string, label: string, value: string): void {
   );
 }
 
+/** Runs a task that must fail with `message`, and checks that no block was mined (no transaction sent). */
+export async function expectRefused(ctx: E2eContext, args: string[], message: string): Promise<void> {
+  const before = await ctx.provider.getBlockNumber();
+  const output = await ctx.hardhat(args, { expectFailure: true });
+  expect(output).to.include(message);
+  expect(await ctx.provider.getBlockNumber(), "no transaction").to.equal(before);
+}
+
 const CORE_DEPLOYMENTS = [
   "ReserveToken",
   "TBillVault",
@@ -123,10 +131,11 @@ export const E2E_STEPS: E2eStep[] = [
   {
     name: "lender: a bad amount is refused with no transaction",
     async run(ctx) {
-      const before = await ctx.provider.getBlockNumber();
-      const output = await ctx.hardhat(["usdai:mint", "--amount", "-1"], { expectFailure: true });
-      expect(output).to.include("--amount must be a non-negative decimal number");
-      expect(await ctx.provider.getBlockNumber()).to.equal(before);
+      await expectRefused(
+        ctx,
+        ["usdai:mint", "--amount", "-1"],
+        "--amount must be a non-negative decimal number",
+      );
     },
   },
   {
