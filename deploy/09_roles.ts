@@ -1,6 +1,8 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { DeployFunction } from "hardhat-deploy/types";
+import type { BaseContract } from "ethers";
 
+import { GOVERNANCE_ROLES, TIMELOCK_DEPLOYMENT } from "../config/governance";
 import { ROLE_GRANTS, type RoleHolder } from "../config/roles";
 import { DeployIds, Tags } from "../helpers/deploy-ids";
 import { Roles } from "../helpers/roles";
@@ -9,14 +11,50 @@ import { Roles } from "../helpers/roles";
  * Role wiring, one concern: grants every role in `config/roles.ts`, then links the contracts to each other (USDai's
  * yield goes to sUSDai). Idempotent: a role already held or a link already set is skipped, so a re-run sends no
  * transaction. Contracts or holders not deployed (a partial deploy by tag) are skipped.
+ *
+ * After the governance handover (deploy/99_governance.ts) the deployer holds no admin role, so a re-run cannot grant
+ * or link anything itself. The script then sends nothing for that step: a governance role (`GOVERNANCE_ROLES`) the
+ * timelock already holds counts as granted (the deployer gave it up on purpose), and any other missing grant or link
+ * is logged with the call governance has to schedule on the timelock (target and calldata).
  */
+
+/** A deployed contract with AccessControl's `hasRole`. */
+type AccessControlled = BaseContract & { hasRole(role: string, account: string): Promise<boolean> };
+
 const func: DeployFunction = async (hre: HardhatRuntimeEnvironment) => {
   const { deployments, getNamedAccounts, ethers } = hre;
   const named = await getNamedAccounts();
   const signer = await ethers.getSigner(named.deployer);
+  const timelock = (await deployments.getOrNull(TIMELOCK_DEPLOYMENT))?.address;
 
   const resolve = async (holder: RoleHolder): Promise<string | undefined> =>
     "account" in holder ? named[holder.account] : (await deployments.getOrNull(holder.deployment))?.address;
+
+  /**
+   * Sends `method(args)` when the deployer holds `adminRole` on `target`; otherwise sends nothing and logs the call for
+   * governance (the timelock schedules it: target, value 0, calldata).
+   */
+  const callOrDefer = async (
+    target: AccessControlled,
+    name: string,
+    adminRole: string,
+    what: string,
+    method: string,
+    args: unknown[],
+  ): Promise<void> => {
+    if (await target.hasRole(adminRole, named.deployer)) {
+      await (await target.getFunction(method)(...args)).wait();
+      deployments.log(`${name}: done: ${what}`);
+      return;
+    }
+    const data = target.interface.encodeFunctionData(method, args);
+    // Printed whatever the log setting: it is an action item for governance, not progress chatter.
+    console.log(
+      `${name}: NOT DONE, governance must: ${what}. The deployer no longer holds the admin role ` +
+        `(${adminRole === Roles.DEFAULT_ADMIN ? "DEFAULT_ADMIN" : adminRole}); schedule this call on the timelock` +
+        `${timelock ? ` ${timelock}` : ""}: target ${await target.getAddress()}, value 0, data ${data}`,
+    );
+  };
 
   for (const { contract, role, holders } of ROLE_GRANTS) {
     const deployment = await deployments.getOrNull(contract);
@@ -25,47 +63,58 @@ const func: DeployFunction = async (hre: HardhatRuntimeEnvironment) => {
     for (const holder of holders) {
       const account = await resolve(holder);
       if (!account || (await target.hasRole(Roles[role], account))) continue;
-      await (await target.grantRole(Roles[role], account)).wait();
-      deployments.log(`${contract}: granted ${role} to ${account}`);
+      // A governance role that the timelock holds was handed over: the deployer renounced it on purpose.
+      const handedOver =
+        timelock !== undefined &&
+        (GOVERNANCE_ROLES as readonly string[]).includes(role) &&
+        "account" in holder &&
+        holder.account === "deployer" &&
+        (await target.hasRole(Roles[role], timelock));
+      if (handedOver) continue;
+      await callOrDefer(
+        target,
+        contract,
+        await target.getRoleAdmin(Roles[role]),
+        `grant ${role} to ${account}`,
+        "grantRole",
+        [Roles[role], account],
+      );
     }
   }
 
-  // Links between contracts, each set only when it differs.
-  const usdai = await deployments.getOrNull(DeployIds.USDai);
-  const susdai = await deployments.getOrNull(DeployIds.StakedUSDai);
-  if (usdai && susdai) {
-    const token = await ethers.getContractAt("USDai", usdai.address, signer);
-    if ((await token.yieldRecipient()) !== susdai.address) {
-      await (await token.setYieldRecipient(susdai.address)).wait();
-      deployments.log(`USDai: yield recipient set to StakedUSDai ${susdai.address}`);
-    }
-  }
+  /** Points `getter()` of deployment `name` at `value` through `setter` (DEFAULT_ADMIN), when it differs. */
+  const link = async (name: string, artifact: string, getter: string, setter: string, value: string) => {
+    const deployment = await deployments.getOrNull(name);
+    if (!deployment) return;
+    const target = (await ethers.getContractAt(
+      artifact,
+      deployment.address,
+      signer,
+    )) as unknown as AccessControlled;
+    if ((await target.getFunction(getter)()) === value) return;
+    await callOrDefer(target, name, Roles.DEFAULT_ADMIN, `${setter}(${value})`, setter, [value]);
+  };
 
-  // The credit engine: sUSDai funds the LoanVault, the oracle pushes into it, the auction settles into it.
-  const loanVault = await deployments.getOrNull(DeployIds.LoanVault);
-  if (loanVault && susdai) {
-    const staked = await ethers.getContractAt("StakedUSDai", susdai.address, signer);
-    if ((await staked.loanVault()) !== loanVault.address) {
-      await (await staked.setLoanVault(loanVault.address)).wait();
-      deployments.log(`StakedUSDai: loan vault set to LoanVault ${loanVault.address}`);
-    }
+  // USDai's yield goes to sUSDai. The credit engine: sUSDai funds the LoanVault, the oracle pushes into it, the
+  // auction settles into it. Each link only when both ends are deployed.
+  const address = async (id: string) => (await deployments.getOrNull(id))?.address;
+  const [usdai, susdai, loanVault, oracle, auction] = await Promise.all(
+    [
+      DeployIds.USDai,
+      DeployIds.StakedUSDai,
+      DeployIds.LoanVault,
+      DeployIds.UtilizationOracle,
+      DeployIds.CollateralAuction,
+    ].map(address),
+  );
+  if (usdai && susdai) await link(DeployIds.USDai, "USDai", "yieldRecipient", "setYieldRecipient", susdai);
+  if (susdai && loanVault) {
+    await link(DeployIds.StakedUSDai, "StakedUSDai", "loanVault", "setLoanVault", loanVault);
   }
-  const oracle = await deployments.getOrNull(DeployIds.UtilizationOracle);
-  if (loanVault && oracle) {
-    const adapter = await ethers.getContractAt("UtilizationOracle", oracle.address, signer);
-    if ((await adapter.loanVault()) !== loanVault.address) {
-      await (await adapter.setLoanVault(loanVault.address)).wait();
-      deployments.log(`UtilizationOracle: loan vault set to LoanVault ${loanVault.address}`);
-    }
+  if (oracle && loanVault) {
+    await link(DeployIds.UtilizationOracle, "UtilizationOracle", "loanVault", "setLoanVault", loanVault);
   }
-  const auction = await deployments.getOrNull(DeployIds.CollateralAuction);
-  if (loanVault && auction) {
-    const vault = await ethers.getContractAt("LoanVault", loanVault.address, signer);
-    if ((await vault.auction()) !== auction.address) {
-      await (await vault.setAuction(auction.address)).wait();
-      deployments.log(`LoanVault: auction set to CollateralAuction ${auction.address}`);
-    }
-  }
+  if (loanVault && auction) await link(DeployIds.LoanVault, "LoanVault", "auction", "setAuction", auction);
 };
 
 func.id = "09_roles";

@@ -1,4 +1,4 @@
-import { getBytes, hexlify, toUtf8Bytes, ZeroAddress } from "ethers";
+import { getBytes, hexlify, toUtf8Bytes, toUtf8String, ZeroAddress } from "ethers";
 
 import type { ILoanVault } from "../typechain-types";
 
@@ -72,4 +72,14 @@ export function loanTerms(
     site: siteKey(site),
     ...overrides,
   };
+}
+
+/** The site name a `siteKey` encodes (the inverse of `siteKey`); a key that is not a ShortString is returned as hex. */
+export function siteName(key: string): string {
+  const bytes = getBytes(key);
+  const length = bytes[31];
+  if (bytes.length !== 32 || length === 0 || length > 31 || bytes.slice(length, 31).some((b) => b !== 0)) {
+    return key;
+  }
+  return toUtf8String(bytes.slice(0, length));
 }

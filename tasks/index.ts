@@ -3,5 +3,7 @@
 import "./lender";
 import "./receipts";
 import "./oracle";
+import "./loans";
+import "./keeper";
 import "./status";
 import "./deployments";

@@ -1,5 +1,3 @@
-import fs from "node:fs";
-import path from "node:path";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { hexlify, randomBytes, ZeroHash } from "ethers";
 
@@ -9,7 +7,16 @@ import { Roles } from "../helpers/roles";
 import type { GpuReceipt } from "../typechain-types";
 import { NAMED_ACCOUNT_NAMES } from "../config/env";
 import { gpuReceiptAt } from "./lib/contracts";
-import { chainNow, labelOf, namedAccounts, printFields, requireRole, send, signerOf } from "./lib/runtime";
+import {
+  chainNow,
+  labelOf,
+  namedAccounts,
+  printFields,
+  readJsonFile,
+  requireRole,
+  send,
+  signerOf,
+} from "./lib/runtime";
 import { roleTask, viewTask } from "./lib/define";
 import {
   ensure,
@@ -36,15 +43,7 @@ const ATTESTOR_ACCOUNTS = ["attestor1", "attestor2", "attestor3"];
 
 /** Reads and validates a server file. Missing files and bad JSON are argument errors. */
 export function readServerFile(file: string): ServerSpec {
-  const resolved = path.resolve(file);
-  ensure(fs.existsSync(resolved), `--file ${file}: no such file`);
-  let json: unknown;
-  try {
-    json = JSON.parse(fs.readFileSync(resolved, "utf8"));
-  } catch (err) {
-    throw new TaskArgumentError(`--file ${file}: not valid JSON (${(err as Error).message})`);
-  }
-  return parseServerSpec(json, file);
+  return parseServerSpec(readJsonFile(file), file);
 }
 
 async function requireLiveReceipt(receipts: GpuReceipt, tokenId: bigint): Promise<void> {

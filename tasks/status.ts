@@ -39,7 +39,8 @@ export interface StatusSection {
 const SHARE = 10n ** 18n;
 const YEAR = 365 * 24 * 60 * 60;
 
-function fields(rows: [string, string][]): string {
+/** `[label, value]` rows as an aligned two-column block without a header. */
+export function fields(rows: [string, string][]): string {
   return formatTable(["", ""], rows, ["left", "right"]).split("\n").slice(2).join("\n");
 }
 

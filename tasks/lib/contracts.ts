@@ -1,7 +1,15 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { Signer } from "ethers";
 
-import type { GpuReceipt, MockERC20, StakedUSDai, USDai, UtilizationOracle } from "../../typechain-types";
+import type {
+  CollateralAuction,
+  GpuReceipt,
+  LoanVault,
+  MockERC20,
+  StakedUSDai,
+  USDai,
+  UtilizationOracle,
+} from "../../typechain-types";
 import { DeployIds } from "../../helpers/deploy-ids";
 import { deploymentAddress } from "./runtime";
 
@@ -30,3 +38,7 @@ export const gpuReceiptAt = (hre: HardhatRuntimeEnvironment, signer?: Signer) =>
   at<GpuReceipt>(hre, DeployIds.GpuReceipt, "GpuReceipt", signer);
 export const oracleAt = (hre: HardhatRuntimeEnvironment, signer?: Signer) =>
   at<UtilizationOracle>(hre, DeployIds.UtilizationOracle, "UtilizationOracle", signer);
+export const loanVaultAt = (hre: HardhatRuntimeEnvironment, signer?: Signer) =>
+  at<LoanVault>(hre, DeployIds.LoanVault, "LoanVault", signer);
+export const auctionAt = (hre: HardhatRuntimeEnvironment, signer?: Signer) =>
+  at<CollateralAuction>(hre, DeployIds.CollateralAuction, "CollateralAuction", signer);

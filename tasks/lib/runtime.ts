@@ -1,7 +1,10 @@
+import fs from "node:fs";
+import path from "node:path";
 import { HardhatPluginError } from "hardhat/plugins";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import type { ContractTransactionResponse, Interface } from "ethers";
+import { decodeBytes32String, isHexString } from "ethers";
+import type { ContractTransactionResponse, Interface, LogDescription, TransactionReceipt } from "ethers";
 
 import { NAMED_ACCOUNT_NAMES } from "../../config/env";
 import { isLocalNetwork } from "../../config/protocol";
@@ -95,26 +98,58 @@ export async function requireRole(
   }
 }
 
-/** The first custom error found in an ethers error, decoded with `iface` when ethers could not. */
-export function describeRevert(err: unknown, iface?: Interface): string | undefined {
-  const e = err as {
-    revert?: { name: string; args: unknown[] };
-    data?: string;
-    info?: { error?: { data?: unknown } };
-  };
-  const show = (name: string, args: readonly unknown[]) =>
-    `${name}(${args.map((a) => (typeof a === "bigint" ? a.toString() : String(a))).join(", ")})`;
-  if (e?.revert) return show(e.revert.name, e.revert.args);
+/** A custom error's argument as text: a `bytes32` that holds a short string (a field name) is shown as that string. */
+function showArg(arg: unknown): string {
+  if (typeof arg === "bigint") return arg.toString();
+  if (typeof arg === "string" && isHexString(arg, 32)) {
+    try {
+      const text = decodeBytes32String(arg);
+      if (/^[\x20-\x7e]+$/.test(text)) return `"${text}"`;
+    } catch {
+      // not a string
+    }
+  }
+  return String(arg);
+}
+
+/** The custom error in an ethers error (name and arguments), decoded with `iface` when ethers could not. */
+export function revertOf(err: unknown, iface?: Interface): { name: string; args: unknown[] } | undefined {
+  const e = err as { revert?: { name: string; args: unknown[] }; data?: string };
+  if (e?.revert) return { name: e.revert.name, args: [...e.revert.args] };
   const data = typeof e?.data === "string" ? e.data : undefined;
   if (data && iface) {
     try {
       const parsed = iface.parseError(data);
-      if (parsed) return show(parsed.name, [...parsed.args]);
+      if (parsed) return { name: parsed.name, args: [...parsed.args] };
     } catch {
       // not one of this contract's errors
     }
   }
   return undefined;
+}
+
+/** The first custom error found in an ethers error, as `Name(arg, ...)`. */
+export function describeRevert(err: unknown, iface?: Interface): string | undefined {
+  const revert = revertOf(err, iface);
+  return revert && `${revert.name}(${revert.args.map(showArg).join(", ")})`;
+}
+
+/**
+ * Simulates a call (`eth_call`) and turns a revert into a `TaskError` that names the custom
+ * error. On the in-process network a reverting transaction would otherwise be mined (its gas is not estimated), so
+ * tasks simulate before they send.
+ */
+export async function simulate(
+  label: string,
+  call: () => Promise<unknown>,
+  iface?: Interface,
+): Promise<void> {
+  try {
+    await call();
+  } catch (err) {
+    const reason = describeRevert(err, iface) ?? (err as Error).message?.split("\n")[0] ?? String(err);
+    throw new TaskError(`${label} would revert: ${reason}. No transaction was sent.`);
+  }
 }
 
 /** Log lines go through here so tests and the e2e runner can read them. */
@@ -130,7 +165,7 @@ export async function send(
   label: string,
   tx: () => Promise<ContractTransactionResponse>,
   iface?: Interface,
-): Promise<{ hash: string; blockNumber: number; gasUsed: bigint }> {
+): Promise<{ hash: string; blockNumber: number; gasUsed: bigint; receipt: TransactionReceipt }> {
   let response: ContractTransactionResponse;
   try {
     response = await tx();
@@ -144,7 +179,27 @@ export async function send(
   out(
     `  ${label}: tx ${response.hash} (block ${receipt.blockNumber}, gas ${receipt.gasUsed.toLocaleString("en-US")})`,
   );
-  return { hash: response.hash, blockNumber: receipt.blockNumber, gasUsed: receipt.gasUsed };
+  return { hash: response.hash, blockNumber: receipt.blockNumber, gasUsed: receipt.gasUsed, receipt };
+}
+
+/** A contract method as TypeChain types it: callable to send, with `staticCall` to simulate. */
+export interface SendableMethod<A extends unknown[]> {
+  (...args: A): Promise<ContractTransactionResponse>;
+  staticCall(...args: A): Promise<unknown>;
+}
+
+/** Simulates `method(...args)` and, when it would succeed, sends it (see `simulate` and `send`). */
+export async function simulateAndSend<A extends unknown[]>(
+  label: string,
+  method: SendableMethod<A>,
+  args: A,
+  iface?: Interface,
+): Promise<{ hash: string; blockNumber: number; gasUsed: bigint; receipt: TransactionReceipt }> {
+  // Simulated on the pending block: the transaction mines in the next block, whose timestamp is later than the
+  // latest one (a deadline or a default date can lie in between).
+  const pending = [...args, { blockTag: "pending" }] as unknown as A;
+  await simulate(label, () => method.staticCall(...pending), iface);
+  return send(label, () => method(...args), iface);
 }
 
 /** A two-column table of `[label, value]` rows under a title. */
@@ -157,4 +212,41 @@ export function printFields(title: string, rows: [string, string][]): void {
 export async function chainNow(hre: HardhatRuntimeEnvironment): Promise<number> {
   const block = await hre.ethers.provider.getBlock("latest");
   return block!.timestamp;
+}
+
+/** The name of `address` among the named accounts, or the address shortened (`0x1234…abcd`), for table cells. */
+export async function shortLabelOf(hre: HardhatRuntimeEnvironment, address: string): Promise<string> {
+  const named = await namedAccounts(hre);
+  const entry = Object.entries(named).find(([, a]) => a.toLowerCase() === address.toLowerCase());
+  return entry ? entry[0] : `${address.slice(0, 6)}…${address.slice(-4)}`;
+}
+
+/** A unix timestamp as an ISO date and time (UTC, to the minute). */
+export function formatTimestamp(seconds: bigint | number): string {
+  return `${new Date(Number(seconds) * 1000).toISOString().slice(0, 16).replace("T", " ")} UTC`;
+}
+
+/** Reads a JSON file named by `--<name>`; a missing file or bad JSON is an argument error. */
+export function readJsonFile(file: string, name = "file"): unknown {
+  const resolved = path.resolve(file);
+  ensure(fs.existsSync(resolved), `--${name} ${file}: no such file`);
+  try {
+    return JSON.parse(fs.readFileSync(resolved, "utf8"));
+  } catch (err) {
+    throw new TaskArgumentError(`--${name} ${file}: not valid JSON (${(err as Error).message})`);
+  }
+}
+
+/** The first event `name` in a mined transaction's logs, decoded with `iface`. */
+export function eventOf(receipt: TransactionReceipt, iface: Interface, name: string): LogDescription {
+  for (const log of receipt.logs) {
+    let parsed: LogDescription | null = null;
+    try {
+      parsed = iface.parseLog(log);
+    } catch {
+      // another contract's event
+    }
+    if (parsed?.name === name) return parsed;
+  }
+  throw new TaskError(`transaction ${receipt.hash} emitted no ${name} event`);
 }

@@ -320,3 +320,144 @@ export function parseServerSpec(json: unknown, source = "server file"): ServerSp
 export function serialHash(serial: string): string {
   return id(serial);
 }
+
+// ---------------------------------------------------------------- id lists (receipts of a loan)
+
+/** A comma-separated list of ids (`1,2,5`), at least one and at most `max`, none repeated. */
+export function parseIdList(value: string | undefined, name: string, max = 64): bigint[] {
+  ensure(
+    value !== undefined && String(value).trim() !== "",
+    `--${name} is required (comma-separated ids, e.g. 1,2)`,
+  );
+  const entries = String(value)
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+  ensure(entries.length > 0 && entries.length <= max, `--${name} must list between 1 and ${max} ids`);
+  const ids = entries.map((entry) => parseId(entry, name));
+  const duplicate = ids.find((id, i) => ids.indexOf(id) !== i);
+  ensure(duplicate === undefined, `--${name} lists ${duplicate} twice`);
+  return ids;
+}
+
+// ---------------------------------------------------------------- loan terms (loan:approve)
+
+/**
+ * Loan terms as typed by a user: `ILoanVault.LoanTerms` field names, in human units. `principal` in whole USDai,
+ * `site` as its name (e.g. `DAL-1`), the `...Seconds` fields as durations (`30d`, or seconds; `0` allowed for grace
+ * and the default window), the `...Bps` fields and `numPayments` as integers, `referenceRateFeed` an address (or
+ * absent for a fixed rate), `borrower` a named account or address. `approvalValidity` (a duration from now) stands
+ * for `approvalExpiry`.
+ */
+export interface LoanTermsInput {
+  borrower?: string;
+  principal?: bigint;
+  site?: string;
+  paymentIntervalSeconds?: number;
+  numPayments?: number;
+  amortizationBps?: number;
+  basePremiumBps?: number;
+  slaUptimeBps?: number;
+  referenceRateFeed?: string;
+  referenceRateBps?: number;
+  premiumFloorBps?: number;
+  premiumCapBps?: number;
+  maxLtvBps?: number;
+  maintenanceLtvBps?: number;
+  latePenaltyBps?: number;
+  gracePeriodSeconds?: number;
+  defaultWindowSeconds?: number;
+  curePeriodSeconds?: number;
+  debtServiceReserveBps?: number;
+  approvalValidity?: number;
+}
+
+type TermKind = "account" | "usd" | "site" | "duration" | "durationOrZero" | "count" | "bps" | "address";
+
+/** Each field a terms file may set, with how it is parsed. */
+export const LOAN_TERM_FIELDS: Record<keyof LoanTermsInput, TermKind> = {
+  borrower: "account",
+  principal: "usd",
+  site: "site",
+  paymentIntervalSeconds: "duration",
+  numPayments: "count",
+  amortizationBps: "bps",
+  basePremiumBps: "bps",
+  slaUptimeBps: "bps",
+  referenceRateFeed: "address",
+  referenceRateBps: "bps",
+  premiumFloorBps: "bps",
+  premiumCapBps: "bps",
+  maxLtvBps: "bps",
+  maintenanceLtvBps: "bps",
+  latePenaltyBps: "bps",
+  gracePeriodSeconds: "durationOrZero",
+  defaultWindowSeconds: "durationOrZero",
+  curePeriodSeconds: "duration",
+  debtServiceReserveBps: "bps",
+  approvalValidity: "duration",
+};
+
+const UINT32_MAX = 2 ** 32 - 1;
+const UINT16_MAX = 2 ** 16 - 1;
+const UINT96_MAX = 2n ** 96n - 1n;
+
+/**
+ * Parses loan term values (from a JSON file or from flags) into typed values. `values` maps field names to what was
+ * typed (strings or JSON numbers); `argName(field)` names the argument in messages (`file: maxLtvBps`, `max-ltv`).
+ * Only the ranges of the types are checked here; the vault's own rules (floor <= base <= cap, maintenance >= max
+ * LTV, ...) are checked by simulating `approveLoan` before anything is sent.
+ */
+export function parseLoanTerms(
+  values: Record<string, unknown>,
+  named: Record<string, string>,
+  argName: (field: string) => string,
+): LoanTermsInput {
+  const parsed: Record<string, unknown> = {};
+  for (const [field, raw] of Object.entries(values)) {
+    if (raw === undefined) continue;
+    const kind = LOAN_TERM_FIELDS[field as keyof LoanTermsInput];
+    const name = argName(field);
+    ensure(
+      kind !== undefined,
+      `--${name}: unknown loan term; known: ${Object.keys(LOAN_TERM_FIELDS).join(", ")}`,
+    );
+    ensure(
+      typeof raw === "string" || (typeof raw === "number" && Number.isFinite(raw)),
+      `--${name} must be a string or a number`,
+    );
+    const text = String(raw);
+    switch (kind) {
+      case "account":
+        parsed[field] = parseAccount(text, named, name);
+        break;
+      case "usd":
+        parsed[field] = parseAmount(text, 18, name, { max: UINT96_MAX });
+        break;
+      case "site":
+        ensure(
+          text.trim() !== "" && Buffer.byteLength(text.trim()) <= MAX_RECEIPT_STRING,
+          `--${name} must be a site name of 1 to ${MAX_RECEIPT_STRING} bytes, got "${text}"`,
+        );
+        parsed[field] = text.trim();
+        break;
+      case "duration":
+      case "durationOrZero": {
+        const seconds = kind === "durationOrZero" && text.trim() === "0" ? 0 : parseDuration(text, name);
+        ensure(seconds <= UINT32_MAX, `--${name} is too long (at most ${UINT32_MAX} seconds)`);
+        parsed[field] = seconds;
+        break;
+      }
+      case "count":
+        parsed[field] = parseInteger(text, name, 1, UINT16_MAX);
+        break;
+      case "bps":
+        parsed[field] = parseBps(text, name);
+        break;
+      case "address":
+        parsed[field] = parseAddress(text, name);
+        break;
+    }
+  }
+  return parsed as LoanTermsInput;
+}

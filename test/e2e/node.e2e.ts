@@ -4,6 +4,8 @@ import path from "node:path";
 import { JsonRpcProvider } from "ethers";
 
 import { createContext, E2E_STEPS, ROOT, type E2eContext } from "./steps";
+// Registers the loan borrow-repay cycle after the "receipts" step.
+import "./loan-steps";
 
 /**
  * End-to-end test against a running `npx hardhat node`. Run it with `npm run e2e`: scripts/e2e.sh starts the node

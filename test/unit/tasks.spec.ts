@@ -3,10 +3,16 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import hre from "hardhat";
+import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { id, ZeroHash } from "ethers";
 
 import { deployProtocol, type ProtocolFixture } from "../fixtures/protocol";
 import { usd, usdc } from "../../helpers/units";
+import { formatUsd } from "../../helpers/format";
+import { LoanStatus, siteKey, siteName } from "../../helpers/loans";
+import { stake } from "../helpers/loans";
+import { declareDefaultAt, mintReceiptsTo } from "../helpers/recovery";
+import { formatTimestamp } from "../../tasks/lib/runtime";
 import {
   parseAccount,
   parseAddress,
@@ -15,7 +21,9 @@ import {
   parseBytes32OrText,
   parseDuration,
   parseId,
+  parseIdList,
   parseInteger,
+  parseLoanTerms,
   parseNamedAccount,
   parseNamedAccountList,
   parseServerSpec,
@@ -47,6 +55,27 @@ async function capture(fn: () => Promise<unknown>): Promise<string> {
     console.log = original;
   }
   return lines.join("\n");
+}
+
+/** Asserts the task fails with `message` and that no block was mined (no transaction sent). */
+async function expectRefused(task: string, args: Record<string, unknown>, message: RegExp): Promise<void> {
+  const before = await hre.ethers.provider.getBlockNumber();
+  let error: Error | undefined;
+  await capture(async () => {
+    try {
+      await hre.run(task, args);
+    } catch (err) {
+      error = err as Error;
+    }
+  });
+  expect(error, `${task} should fail`).to.not.equal(undefined);
+  expect(error!.message).to.match(message);
+  expect(await hre.ethers.provider.getBlockNumber(), "no transaction").to.equal(before);
+}
+
+/** A regular expression matching exactly `text` (the whole message). */
+function exactly(text: string): RegExp {
+  return new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`);
 }
 
 describe("Task argument validation (tasks/lib/validate.ts)", () => {
@@ -202,22 +231,6 @@ describe("Tasks on the in-process network", () => {
   beforeEach(async () => {
     f = await deployProtocol();
   });
-
-  /** Asserts the task fails with `message` and that no block was mined (no transaction sent). */
-  async function expectRefused(task: string, args: Record<string, unknown>, message: RegExp): Promise<void> {
-    const before = await hre.ethers.provider.getBlockNumber();
-    let error: Error | undefined;
-    await capture(async () => {
-      try {
-        await hre.run(task, args);
-      } catch (err) {
-        error = err as Error;
-      }
-    });
-    expect(error, `${task} should fail`).to.not.equal(undefined);
-    expect(error!.message).to.match(message);
-    expect(await hre.ethers.provider.getBlockNumber(), "no transaction").to.equal(before);
-  }
 
   function serverFile(spec: unknown): string {
     const file = path.join(tmp, `server-${Math.random().toString(36).slice(2)}.json`);
@@ -395,5 +408,554 @@ describe("Tasks on the in-process network", () => {
       STATUS_SECTIONS.splice(STATUS_SECTIONS.map((s) => s.id).indexOf("test-section"), 1);
     }
     expect(STATUS_SECTIONS.length).to.equal(before);
+  });
+});
+
+describe("Loan term and id-list parsing (tasks/lib/validate.ts)", () => {
+  it("parses id lists and refuses repeats, junk and empty lists", () => {
+    expect(parseIdList("1, 2,5", "receipts")).to.deep.equal([1n, 2n, 5n]);
+    expect(() => parseIdList("1,1", "receipts")).to.throw(
+      TaskArgumentError,
+      exactly("--receipts lists 1 twice"),
+    );
+    expect(() => parseIdList("1,x", "receipts")).to.throw(
+      TaskArgumentError,
+      /--receipts must be a whole number/,
+    );
+    expect(() => parseIdList(",", "receipts")).to.throw(TaskArgumentError, /between 1 and 64 ids/);
+    expect(() => parseIdList(undefined, "receipts")).to.throw(TaskArgumentError, /--receipts is required/);
+  });
+
+  it("parses loan terms in human units and names the argument in messages", () => {
+    const terms = parseLoanTerms(
+      {
+        borrower: "lender1",
+        principal: "1,500.5",
+        site: "DAL-1",
+        paymentIntervalSeconds: "30d",
+        gracePeriodSeconds: "0",
+        numPayments: 24,
+        maxLtvBps: 6000,
+        approvalValidity: "12h",
+      },
+      NAMED,
+      (field) => `file: ${field}`,
+    );
+    expect(terms).to.deep.equal({
+      borrower: ADDRESS,
+      principal: usd("1500.5"),
+      site: "DAL-1",
+      paymentIntervalSeconds: 30 * 86_400,
+      gracePeriodSeconds: 0,
+      numPayments: 24,
+      maxLtvBps: 6000,
+      approvalValidity: 12 * 3_600,
+    });
+    const file = (field: string) => `file: ${field}`;
+    expect(() => parseLoanTerms({ maxLtvBps: 10_001 }, NAMED, file)).to.throw(
+      TaskArgumentError,
+      exactly("--file: maxLtvBps must be between 0 and 10000, got 10001"),
+    );
+    expect(() => parseLoanTerms({ curePeriodSeconds: "0" }, NAMED, file)).to.throw(
+      TaskArgumentError,
+      /--file: curePeriodSeconds must be a positive duration/,
+    );
+    expect(() => parseLoanTerms({ principal: "1e6" }, NAMED, file)).to.throw(
+      TaskArgumentError,
+      /--file: principal must be a non-negative decimal/,
+    );
+    expect(() => parseLoanTerms({ site: "S".repeat(32) }, NAMED, file)).to.throw(
+      TaskArgumentError,
+      /1 to 31 bytes/,
+    );
+    expect(() => parseLoanTerms({ numPayments: true }, NAMED, file)).to.throw(
+      TaskArgumentError,
+      /must be a string or a number/,
+    );
+    expect(() => parseLoanTerms({ coupon: 5 }, NAMED, file)).to.throw(TaskArgumentError, /unknown loan term/);
+  });
+
+  it("decodes a site key back to its name", () => {
+    expect(siteName(siteKey("DAL-1"))).to.equal("DAL-1");
+    expect(siteName(ZeroHash)).to.equal(ZeroHash);
+  });
+});
+
+describe("Loan and keeper tasks on the in-process network", () => {
+  let f: ProtocolFixture;
+  let tmp: string;
+
+  before(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "loan-tasks-spec-"));
+  });
+  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+  beforeEach(async () => {
+    f = await deployProtocol();
+  });
+
+  const run = (task: string, args: Record<string, unknown> = {}) => capture(() => hre.run(task, args));
+  const addr = (name: keyof ProtocolFixture["actors"]) => f.actors[name].address;
+
+  function termsFile(terms: unknown): string {
+    const file = path.join(tmp, `terms-${Math.random().toString(36).slice(2)}.json`);
+    fs.writeFileSync(file, JSON.stringify(terms));
+    return file;
+  }
+
+  /** sUSDai funded by lender1, borrower1 holding one DAL-1 receipt worth $5,000 (not yet approved to the vault). */
+  async function lendingReady(): Promise<bigint> {
+    await stake(f, f.actors.lender1, 10_000);
+    const [receipt] = await mintReceiptsTo(f, addr("borrower1"), 1, 5_000, "DAL-1");
+    return receipt;
+  }
+
+  /** An active $1,000 loan of borrower1 against $5,000 of DAL-1 collateral, drawn through the tasks. */
+  async function activeLoan(): Promise<{ loanId: bigint; receiptId: bigint }> {
+    const receiptId = await lendingReady();
+    await run("loan:approve", { borrower: "borrower1", principal: "1000", site: "DAL-1" });
+    await run("loan:borrow", { loan: "1", receipts: receiptId.toString() });
+    return { loanId: 1n, receiptId };
+  }
+
+  describe("loan:approve", () => {
+    it("refuses missing terms, a non-borrower, a non-underwriter, bad values and the caps, sending nothing", async () => {
+      const base = { borrower: "borrower1", principal: "1000", site: "DAL-1" };
+      await expectRefused(
+        "loan:approve",
+        { principal: "1000", site: "DAL-1" },
+        exactly('give --borrower (or "borrower" in --file)'),
+      );
+      await expectRefused(
+        "loan:approve",
+        { ...base, borrower: "lender1" },
+        exactly(`borrower lender1 (${addr("lender1")}) is not an allowlisted BORROWER on LoanVault`),
+      );
+      await expectRefused(
+        "loan:approve",
+        { ...base, as: "borrower1" },
+        exactly(
+          `--as borrower1 (${addr("borrower1")}) does not hold UNDERWRITER_ROLE on LoanVault; sign with an account that does`,
+        ),
+      );
+      await expectRefused(
+        "loan:approve",
+        { ...base, maxLtv: "20000" },
+        exactly("--max-ltv must be between 0 and 10000, got 20000"),
+      );
+      await expectRefused(
+        "loan:approve",
+        { file: termsFile({ ...base, numPayments: 0 }) },
+        exactly("--file: numPayments must be between 1 and 65535, got 0"),
+      );
+      await expectRefused(
+        "loan:approve",
+        { file: termsFile({ ...base, coupon: 900 }) },
+        /unknown field\(s\) coupon; allowed: borrower, principal/,
+      );
+      await expectRefused(
+        "loan:approve",
+        base,
+        exactly(
+          "principal $1,000.00 would take the outstanding principal of borrower borrower1 to $1,000.00, above its cap " +
+            "$0.00 (30.00% of sUSDai's NAV $0.00)",
+        ),
+      );
+      // The vault's own rule (maintenance LTV at least the max LTV), found by simulating the call.
+      await stake(f, f.actors.lender1, 10_000);
+      await expectRefused(
+        "loan:approve",
+        { ...base, maintenanceLtv: "5000" },
+        exactly(
+          'LoanVault.approveLoan would revert: LoanVaultInvalidTerms("maintenanceLtvBps", 5000). No transaction was sent.',
+        ),
+      );
+      expect(await f.loanVault.loanCount()).to.equal(0n);
+    });
+
+    it("approves the house terms, a terms file, and a file overridden by flags; prints the loan id", async () => {
+      await stake(f, f.actors.lender1, 10_000);
+      const house = await run("loan:approve", { borrower: "borrower1", principal: "1000", site: "DAL-1" });
+      expect(house).to.include("Approved loan #1 for borrower1");
+      const first = await f.loanVault.termsOf(1);
+      expect(first.numPayments).to.equal(36n);
+      expect(first.basePremiumBps).to.equal(600n);
+      expect(first.principal).to.equal(usd(1000));
+      expect(first.site).to.equal(siteKey("DAL-1"));
+
+      const fromFile = await run("loan:approve", { file: "examples/loan-terms.json" });
+      expect(fromFile).to.include("Approved loan #2");
+      expect(fromFile).to.match(/payments\s+24 x 30 days/);
+      const second = await f.loanVault.termsOf(2);
+      expect([second.numPayments, second.amortizationBps, second.basePremiumBps]).to.deep.equal([
+        24n,
+        300n,
+        650n,
+      ]);
+
+      await run("loan:approve", { file: "examples/loan-terms.json", principal: "1500", payments: "12" });
+      const third = await f.loanVault.termsOf(3);
+      expect([third.principal, third.numPayments, third.basePremiumBps]).to.deep.equal([
+        usd(1500),
+        12n,
+        650n,
+      ]);
+      expect((await f.loanVault.stateOf(3)).status).to.equal(LoanStatus.Approved);
+    });
+  });
+
+  describe("loan:borrow", () => {
+    it("refuses unknown loans, the wrong borrower, bad receipts and too little collateral, sending nothing", async () => {
+      const receiptId = await lendingReady();
+      await expectRefused(
+        "loan:borrow",
+        { loan: "1", receipts: "1" },
+        exactly("--loan 1: no loan has been approved yet"),
+      );
+      await run("loan:approve", { borrower: "borrower1", principal: "1000", site: "DAL-1" });
+      const [elsewhere] = await mintReceiptsTo(f, addr("borrower1"), 1, 5_000, "NYC-2");
+      const [small] = await mintReceiptsTo(f, addr("borrower1"), 1, 1_000, "DAL-1");
+      const [others] = await mintReceiptsTo(f, addr("borrower2"), 1, 5_000, "DAL-1");
+
+      await expectRefused(
+        "loan:borrow",
+        { loan: "9", receipts: "1" },
+        exactly("--loan 9: no such loan (loans are 1 to 1)"),
+      );
+      await expectRefused(
+        "loan:borrow",
+        { loan: "1", receipts: `${others}`, as: "borrower2" },
+        exactly(
+          `--as borrower2 (${addr("borrower2")}) is not the borrower of loan 1; its borrower is borrower1 (${addr("borrower1")})`,
+        ),
+      );
+      await expectRefused("loan:borrow", { loan: "1", receipts: "1,1" }, exactly("--receipts lists 1 twice"));
+      await expectRefused(
+        "loan:borrow",
+        { loan: "1", receipts: "99" },
+        exactly("--receipts: receipt #99 does not exist (or was redeemed)"),
+      );
+      await expectRefused(
+        "loan:borrow",
+        { loan: "1", receipts: `${others}` },
+        exactly(
+          `--receipts: receipt #${others} is held by borrower2 (${addr("borrower2")}), not by --as borrower1`,
+        ),
+      );
+      await expectRefused(
+        "loan:borrow",
+        { loan: "1", receipts: `${elsewhere}` },
+        exactly(`--receipts: receipt #${elsewhere} is at site NYC-2, not at the loan's site DAL-1`),
+      );
+      await expectRefused(
+        "loan:borrow",
+        { loan: "1", receipts: `${small}` },
+        exactly(
+          `receipts #${small} are worth $1,000.00; at the max LTV of 60.00% they support $600.00, less than the principal $1,000.00`,
+        ),
+      );
+      expect((await f.loanVault.stateOf(1)).status).to.equal(LoanStatus.Approved);
+      expect(await f.receipts.ownerOf(receiptId)).to.equal(addr("borrower1"));
+    });
+
+    it("approves the receipt to the vault, draws the loan and prints its state", async () => {
+      const receiptId = await lendingReady();
+      await run("loan:approve", { borrower: "borrower1", principal: "1000", site: "DAL-1" });
+      const printed = await run("loan:borrow", { loan: "1", receipts: receiptId.toString() });
+      expect(printed).to.include(`approve receipt #${receiptId} to the LoanVault`);
+      expect(printed).to.match(/status\s+Active/);
+      expect(printed).to.match(/principal outstanding\s+\$1,000\.00/);
+      expect(printed).to.match(/LTV\s+20\.00% \(max 60\.00%, maintenance 75\.00%\)/);
+      expect(await f.receipts.ownerOf(receiptId)).to.equal(await f.loanVault.getAddress());
+      expect(await f.usdai.balanceOf(addr("borrower1"))).to.equal(usd(1000));
+      await expectRefused(
+        "loan:borrow",
+        { loan: "1", receipts: receiptId.toString() },
+        exactly("loan 1 is Active; loan:borrow needs it Approved"),
+      );
+    });
+  });
+
+  describe("repay, revenue, sweep, release, close", () => {
+    it("refuse ambiguous or oversize amounts, empty lockboxes and wrong statuses, sending nothing", async () => {
+      await activeLoan();
+      await expectRefused(
+        "loan:repay",
+        { loan: "1" },
+        exactly("give exactly one of --amount <USDai>, --due or --all"),
+      );
+      await expectRefused("loan:repay", { loan: "1", due: true, all: true }, /give exactly one of/);
+      await expectRefused(
+        "loan:repay",
+        { loan: "1", amount: "5000" },
+        /^--amount 5000 is more than the debt of loan 1, \$1,000\.\d\d; use --all to repay in full$/,
+      );
+      await expectRefused(
+        "loan:repay",
+        { loan: "1", amount: "10", as: "lender2" },
+        exactly("--as lender2 holds $0.00 USDai, less than the $10.00 to pay"),
+      );
+      await expectRefused(
+        "loan:deposit-revenue",
+        { loan: "1", amount: "0" },
+        exactly("--amount must be greater than zero"),
+      );
+      await expectRefused(
+        "loan:deposit-revenue",
+        { loan: "1", amount: "5000" },
+        exactly("--as borrower1 holds $1,000.00 USDai, less than --amount 5000"),
+      );
+      await expectRefused(
+        "loan:sweep",
+        { loan: "1" },
+        exactly(
+          "loan 1 has nothing to sweep: its lockbox and reserve are empty (loan:deposit-revenue first)",
+        ),
+      );
+      await expectRefused(
+        "loan:close",
+        { loan: "1" },
+        exactly("loan 1 is Active; loan:close needs it Repaid"),
+      );
+      await expectRefused(
+        "loan:release-excess",
+        { loan: "1", amount: "1", as: "borrower2" },
+        /^--as borrower2 .* is not the borrower of loan 1/,
+      );
+      await expectRefused(
+        "loan:release-excess",
+        { loan: "1", amount: "1" },
+        exactly("--amount 1 is more than the $0.00 releasable after a sweep"),
+      );
+    });
+
+    it("deposit revenue, sweep, release excess, repay the next payment, repay all and close", async () => {
+      const { receiptId } = await activeLoan();
+      const deposited = await run("loan:deposit-revenue", { loan: "1", amount: "300" });
+      expect(deposited).to.include("approve USDai to the LoanVault");
+      expect(deposited).to.match(/lockbox\s+\$300\.00/);
+      const swept = await run("loan:sweep", { loan: "1" });
+      // 3% reserve of $1,000 of principal; the rest (less a few seconds of interest) is excess.
+      expect(swept).to.match(/debt-service reserve\s+\$30\.00/);
+      expect(swept).to.match(/excess in the lockbox\s+\$269\.99/);
+      // Every dollar of the deposit is accounted for: applied to the debt, held in reserve, or left as excess.
+      const [sweptEvent] = await f.loanVault.queryFilter(f.loanVault.filters.Swept(1));
+      expect(sweptEvent.args.applied + sweptEvent.args.reserve + sweptEvent.args.excess).to.equal(usd(300));
+      const state = await f.loanVault.stateOf(1);
+      expect([state.reserve, state.lockbox]).to.deep.equal([usd(30), sweptEvent.args.excess]);
+
+      await run("loan:release-excess", { loan: "1", amount: "100", to: "treasury" });
+      expect(await f.usdai.balanceOf(addr("treasury"))).to.equal(usd(100));
+
+      const [, amountDue] = await f.loanVault.nextPayment(1);
+      // Before the due date: the payment covers interest to the due date and the 2% instalment; what is not due yet
+      // prepays principal.
+      const due = await run("loan:repay", { loan: "1", due: true });
+      const [paid] = await f.loanVault.queryFilter(f.loanVault.filters.Repaid(1));
+      const { lateFees, interest, scheduledPrincipal, prepayment } = paid.args;
+      expect(lateFees + interest + scheduledPrincipal + prepayment).to.equal(amountDue);
+      expect(due).to.match(new RegExp(`total\\s+\\${formatUsd(amountDue)}`));
+      expect((await f.loanVault.stateOf(1)).principal).to.equal(usd(1000) - scheduledPrincipal - prepayment);
+      expect(scheduledPrincipal + prepayment).to.be.greaterThanOrEqual(usd(20));
+
+      // Top up borrower1's USDai through the lender task, then repay in full.
+      await run("usdai:mint", { amount: "400", faucet: true, as: "borrower1" });
+      const all = await run("loan:repay", { loan: "1", all: true });
+      expect(all).to.match(/status\s+Repaid/);
+      expect(await f.loanVault.debtOf(1)).to.equal(0n);
+
+      const lockbox = (await f.loanVault.stateOf(1)).lockbox + (await f.loanVault.stateOf(1)).reserve;
+      const before = await f.usdai.balanceOf(addr("borrower1"));
+      const closed = await run("loan:close", { loan: "1" });
+      expect(closed).to.match(new RegExp(`receipts returned\\s+#${receiptId}`));
+      expect(await f.receipts.ownerOf(receiptId)).to.equal(addr("borrower1"));
+      expect(await f.usdai.balanceOf(addr("borrower1"))).to.equal(before + lockbox);
+      expect((await f.loanVault.stateOf(1)).status).to.equal(LoanStatus.Closed);
+    });
+  });
+
+  describe("loan:top-up and loan:show", () => {
+    it("top-up refuses someone else's receipt and pledges the borrower's own", async () => {
+      await activeLoan();
+      const [others] = await mintReceiptsTo(f, addr("borrower2"), 1, 5_000, "DAL-1");
+      const [own] = await mintReceiptsTo(f, addr("borrower1"), 1, 5_000, "DAL-1");
+      await expectRefused(
+        "loan:top-up",
+        { loan: "1", receipts: `${others}` },
+        exactly(
+          `--receipts: receipt #${others} is held by borrower2 (${addr("borrower2")}), not by --as borrower1`,
+        ),
+      );
+      const printed = await run("loan:top-up", { loan: "1", receipts: `${own}` });
+      expect(printed).to.include("Added $5,000.00 of collateral to loan #1");
+      expect(await f.loanVault.collateralValueOf(1)).to.equal(usd(10_000));
+      expect(printed).to.match(/LTV\s+10\.0\d% \(max 60\.00%/);
+    });
+
+    it("show refuses an unknown loan and prints terms, state, next payment and standing", async () => {
+      await expectRefused("loan:show", { loan: "1" }, exactly("--loan 1: no loan has been approved yet"));
+      await activeLoan();
+      const printed = await run("loan:show", { loan: "1" });
+      expect(printed).to.include("Loan #1: terms");
+      expect(printed).to.match(/reference rate\s+4\.30% fixed/);
+      expect(printed).to.match(/coupon\s+10\.30% \(reference 4\.30% \+ premium 6\.00%\)/);
+      expect(printed).to.match(/standing\s+good/);
+      const [dueDate] = await f.loanVault.nextPayment(1);
+      expect(printed).to.include(`#1 of 36, due ${formatTimestamp(dueDate)}`);
+      expect(printed).to.match(/next payment amount\s+\$2\d\.\d\d/);
+    });
+  });
+
+  describe("status: loan book", () => {
+    it("shows one row per loan and the totals, as text and JSON", async () => {
+      await activeLoan();
+      await run("loan:approve", { borrower: "borrower2", principal: "500", site: "DAL-1" });
+      const printed = await run("status", { only: "loans" });
+      expect(printed).to.include("== Loan book ==");
+      expect(printed).to.match(
+        /\n\s*1\s+borrower1\s+Active\s+\$1,000\.00\s+\$1,000\.\d\d\s+10\.30%\s+20\.0\d% \/ 60\.00% \/ 75\.00%\s+good/,
+      );
+      expect(printed).to.match(/\n\s*2\s+borrower2\s+Approved\s+\$0\.00/);
+      expect(printed).to.match(/performing principal\s+\$1,000\.00/);
+      const json = JSON.parse(await run("status", { only: "loans", json: true }));
+      expect(json.loans.loanCount).to.equal(2);
+      expect(json.loans.loans[0]).to.include({
+        loanId: 1,
+        status: "Active",
+        principal: usd(1000).toString(),
+      });
+      expect(json.loans.loans[1].status).to.equal("Approved");
+      expect(BigInt(json.loans.loanAssets)).to.be.greaterThanOrEqual(usd(1000));
+      expect(json.loans.impaired).to.equal("0");
+    });
+  });
+
+  describe("keeper, auction and step-in", () => {
+    it("declare-default refuses before defaultableAt with the date, then declares it", async () => {
+      await activeLoan();
+      const at = await f.loanVault.defaultableAt(1);
+      const [dueDate] = await f.loanVault.nextPayment(1);
+      await expectRefused(
+        "keeper:declare-default",
+        { loan: "1" },
+        exactly(
+          `loan 1 cannot be declared in default before ${formatTimestamp(at)}: payment #1 is due ` +
+            `${formatTimestamp(dueDate)}, then 5 days of grace and a 25-day default window`,
+        ),
+      );
+      await time.setNextBlockTimestamp(at - 1n);
+      await hre.network.provider.send("evm_mine");
+      const printed = await run("keeper:declare-default", { loan: "1" });
+      expect(printed).to.include("Loan #1 defaulted");
+      expect((await f.loanVault.stateOf(1)).status).to.equal(LoanStatus.Defaulted);
+      await expectRefused(
+        "keeper:declare-default",
+        { loan: "1" },
+        exactly("loan 1 is Defaulted; keeper:declare-default needs it Active"),
+      );
+    });
+
+    it("liquidate, auction:show and auction:buy: refusals send nothing; the buy settles the loan", async () => {
+      const { loanId, receiptId } = await activeLoan();
+      await expectRefused(
+        "keeper:liquidate",
+        { loan: "1" },
+        exactly("loan 1 is Active; keeper:liquidate needs it Defaulted"),
+      );
+      await declareDefaultAt(f, loanId);
+      const liquidated = await run("keeper:liquidate", { loan: "1" });
+      expect(liquidated).to.include("Loan #1 is at auction #1");
+      expect(liquidated).to.match(/start price\s+\$6,000\.00/); // 120% of $5,000
+
+      await expectRefused("auction:show", {}, exactly("give either --auction <id> or --loan <id>"));
+      expect(await run("auction:show", { loan: "1" })).to.match(/status\s+Live/);
+      await expectRefused(
+        "auction:buy",
+        { auction: "2", maxPrice: "9000" },
+        exactly("--auction 2: no such auction (auctions are 1 to 1)"),
+      );
+      await expectRefused(
+        "auction:buy",
+        { auction: "1", maxPrice: "1" },
+        /^auction 1 costs \$(6,000\.00|5,99\d\.\d\d) now, above --max-price 1$/,
+      );
+      await expectRefused(
+        "auction:buy",
+        { auction: "1", maxPrice: "9000", as: "lender2" },
+        exactly(
+          `--as lender2 (${addr("lender2")}) does not hold RECEIPT_HOLDER_ROLE on GpuReceipt; sign with an account that does`,
+        ),
+      );
+      await expectRefused(
+        "auction:buy",
+        { auction: "1", maxPrice: "9000" },
+        /^--as liquidator holds \$0\.00 USDai, less than the price \$(6,000\.00|5,99\d\.\d\d)$/,
+      );
+
+      await run("usdai:mint", { amount: "7000", faucet: true, as: "liquidator" });
+      const bought = await run("auction:buy", { auction: "1", maxPrice: "6000" });
+      // The proceeds repay the debt at default in full; the rest is the borrower's surplus.
+      const [defaulted] = await f.loanVault.queryFilter(f.loanVault.filters.LoanDefaulted(1));
+      const [settled] = await f.loanVault.queryFilter(f.loanVault.filters.AuctionSettled(1));
+      expect(settled.args.repaid).to.equal(defaulted.args.debt);
+      expect(bought).to.match(new RegExp(`loan #1 repaid\\s+\\${formatUsd(settled.args.repaid)}`));
+      expect(bought).to.match(new RegExp(`surplus to the borrower\\s+\\${formatUsd(settled.args.surplus)}`));
+      expect(bought).to.match(/loss to sUSDai\s+\$0\.00/);
+      expect(await f.receipts.ownerOf(receiptId)).to.equal(addr("liquidator"));
+      expect((await f.loanVault.stateOf(1)).status).to.equal(LoanStatus.Recovered);
+      await expectRefused(
+        "auction:buy",
+        { auction: "1", maxPrice: "9000" },
+        exactly("auction 1 is Sold; auction:buy needs it Live"),
+      );
+    });
+
+    it("auction:expire refuses a running auction with its end date, then writes the loan off", async () => {
+      const { loanId, receiptId } = await activeLoan();
+      await declareDefaultAt(f, loanId);
+      await run("keeper:liquidate", { loan: "1" });
+      const record = await f.auction.auctionOf(1);
+      const endsAt = record.startedAt + record.duration;
+      await expectRefused(
+        "auction:expire",
+        { auction: "1" },
+        exactly(`auction 1 runs until ${formatTimestamp(endsAt)}; it can expire only after that`),
+      );
+      await time.increaseTo(endsAt);
+      await expectRefused(
+        "auction:buy",
+        { auction: "1", maxPrice: "9000" },
+        exactly(`auction 1 ended at ${formatTimestamp(endsAt)}; it can only expire (auction:expire)`),
+      );
+      const printed = await run("auction:expire", { auction: "1" });
+      expect(printed).to.match(/receipts to\s+creditAdmin/);
+      expect(await f.receipts.ownerOf(receiptId)).to.equal(addr("creditAdmin"));
+      expect((await f.loanVault.stateOf(1)).status).to.equal(LoanStatus.WrittenOff);
+    });
+
+    it("loan:step-in refuses a non-admin and a non-borrower, then novates the loan", async () => {
+      const { loanId } = await activeLoan();
+      await expectRefused(
+        "loan:step-in",
+        { loan: "1", newBorrower: "borrower2" },
+        exactly("loan 1 is Active; loan:step-in needs it Defaulted"),
+      );
+      await declareDefaultAt(f, loanId);
+      await expectRefused(
+        "loan:step-in",
+        { loan: "1", newBorrower: "borrower2", as: "keeper" },
+        exactly(
+          `--as keeper (${addr("keeper")}) does not hold CREDIT_ADMIN_ROLE on LoanVault; sign with an account that does`,
+        ),
+      );
+      await expectRefused(
+        "loan:step-in",
+        { loan: "1", newBorrower: "lender1" },
+        exactly(`--new-borrower lender1 (${addr("lender1")}) is not an allowlisted BORROWER on LoanVault`),
+      );
+      const printed = await run("loan:step-in", { loan: "1", newBorrower: "borrower2" });
+      expect(printed).to.include("novated from borrower1");
+      expect((await f.loanVault.termsOf(1)).borrower).to.equal(addr("borrower2"));
+      expect((await f.loanVault.stateOf(1)).status).to.equal(LoanStatus.Active);
+    });
   });
 });
