@@ -34,15 +34,18 @@ const AUCTION_STATUS = ["None", "Live", "Sold", "Expired"];
 const AuctionStatus = { Live: 1n } as const;
 
 async function requireAuction(auction: CollateralAuction, auctionId: bigint) {
-  const count = await auction.auctionCount();
-  ensure(
-    auctionId >= 1n && auctionId <= count,
-    count === 0n
-      ? `--auction ${auctionId}: no auction has been started yet`
-      : `--auction ${auctionId}: no such auction (auctions are 1 to ${count})`,
-  );
   const record = await auction.auctionOf(auctionId);
+  ensure(
+    record.status !== 0n,
+    `--auction ${auctionId}: no such auction (an auction's id is its loan's id; keeper:liquidate starts one)`,
+  );
   return { record, endsAt: record.startedAt + record.duration };
+}
+
+/** The buyer of a sold auction, from its `AuctionBought` event (the contract keeps it in the log only). */
+async function buyerOf(auction: CollateralAuction, auctionId: bigint): Promise<string | undefined> {
+  const [bought] = await auction.queryFilter(auction.filters.AuctionBought(auctionId));
+  return bought?.args.buyer;
 }
 
 function requireLive(auctionId: bigint, status: bigint, task: string): void {
@@ -76,7 +79,7 @@ async function printAuction(
           ? "ended: expire it (auction:expire)"
           : formatUsd(await auction.price(auctionId)),
     ],
-    ["buyer", record.buyer === hre.ethers.ZeroAddress ? "-" : await labelOf(hre, record.buyer)],
+    ["buyer", await buyerOf(auction, auctionId).then((b) => (b ? labelOf(hre, b) : "-"))],
   ]);
 }
 

@@ -32,17 +32,6 @@ const Status = { None: 0n, Live: 1n, Sold: 2n, Expired: 3n } as const;
 
 const UINT128_MAX = 2n ** 128n - 1n;
 
-/**
- * The curve as the contract stores it: the start price as `curveFor` has it (collateral x (1 + premium), rounded up)
- * and the floor derived from the start price and the parameters snapshotted at the start,
- * `ceil(start x floorBps / (10,000 + premiumBps))`. That is `floorBps` of the collateral value rounded up, or 1 wei
- * more when the start price itself was rounded up.
- */
-function storedCurve(collateral: bigint, premiumBps: bigint, floorBps: bigint, duration: bigint): Curve {
-  const { startPrice } = curveFor(collateral, premiumBps, floorBps, duration);
-  return { startPrice, floorPrice: ceilDiv(startPrice * floorBps, BPS + premiumBps), duration };
-}
-
 /** config/protocol.ts defaults, as the deploy scripts set them. */
 const PREMIUM = 2_000n;
 const FLOOR = 5_000n;
@@ -94,7 +83,7 @@ describe("CollateralAuction", () => {
 
   beforeEach(async () => {
     f = await auctionFixture();
-    curve = storedCurve(COLLATERAL, PREMIUM, FLOOR, DURATION);
+    curve = curveFor(COLLATERAL, PREMIUM, FLOOR, DURATION);
   });
 
   describe("initialize", () => {
@@ -206,9 +195,8 @@ describe("CollateralAuction", () => {
         .connect(actors.creditAdmin)
         .setAuctionParams({ startPremiumBps: 5_000, floorBps: 10_000, durationSeconds: 3_600 });
       // 1 wei at +50%: start = ceil(1.5) = 2; floor = ceil(2 x 1.0 / 1.5) = 2, where ceil(1 x 1.0) would be 1
-      const c = storedCurve(1n, 5_000n, 10_000n, 3_600n);
+      const c = curveFor(1n, 5_000n, 10_000n, 3_600n);
       expect(c).to.deep.equal({ startPrice: 2n, floorPrice: 2n, duration: 3_600n });
-      expect(curveFor(1n, 5_000n, 10_000n, 3_600n).floorPrice).to.equal(1n);
       const at = BigInt(await time.latest()) + 10n;
       await time.setNextBlockTimestamp(at);
       await expect(auction.connect(actors.keeper).start(88, [1], 1))
@@ -237,7 +225,7 @@ describe("CollateralAuction", () => {
             await auction
               .connect(actors.creditAdmin)
               .setAuctionParams({ startPremiumBps: premium, floorBps: floor, durationSeconds: duration });
-            const c = storedCurve(collateral, BigInt(premium), BigInt(floor), BigInt(duration));
+            const c = curveFor(collateral, BigInt(premium), BigInt(floor), BigInt(duration));
             const at = BigInt(await time.latest()) + 1n;
             await time.setNextBlockTimestamp(at);
             await expect(auction.connect(actors.keeper).start(id, [1], collateral))
@@ -340,7 +328,7 @@ describe("CollateralAuction", () => {
         durationSeconds: Number(DURATION),
       });
       await keeper.start(90, [1], fits);
-      const big = storedCurve(fits, PREMIUM, FLOOR, DURATION);
+      const big = curveFor(fits, PREMIUM, FLOOR, DURATION);
       expect(big.startPrice).to.be.at.most(UINT128_MAX);
       const a = await auction.auctionOf(90);
       expect(a.startPrice).to.equal(big.startPrice);
@@ -353,7 +341,7 @@ describe("CollateralAuction", () => {
       const fx = await defaultedFixture();
       const at = BigInt(await time.latest()) + 10n;
       await time.setNextBlockTimestamp(at);
-      const c = storedCurve(COLLATERAL, PREMIUM, FLOOR, DURATION);
+      const c = curveFor(COLLATERAL, PREMIUM, FLOOR, DURATION);
       expect(c).to.deep.equal(curveFor(COLLATERAL, PREMIUM, FLOOR, DURATION));
       await expect(fx.loanVault.connect(fx.actors.attacker).liquidate(fx.loanId))
         .to.emit(fx.auction, "AuctionStarted")

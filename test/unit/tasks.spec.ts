@@ -871,7 +871,9 @@ describe("Loan and keeper tasks on the in-process network", () => {
       await expectRefused(
         "auction:buy",
         { auction: "2", maxPrice: "9000" },
-        exactly("--auction 2: no such auction (auctions are 1 to 1)"),
+        exactly(
+          "--auction 2: no such auction (an auction's id is its loan's id; keeper:liquidate starts one)",
+        ),
       );
       await expectRefused(
         "auction:buy",
