@@ -20,7 +20,7 @@ import { expectAggregates, expectLoanState } from "../helpers/loan-check";
 import { aggregateOf, LoanModel, ModelRevert, modelTerms } from "../helpers/loan-model";
 import { DAY, loanTerms, siteKey } from "../../helpers/loans";
 import { mintAppraisedReceipt, receiptIssuers } from "../../helpers/receipts";
-import { dayOf, signReport, toSubmission, type Report, type SignedReport } from "../../helpers/reports";
+import { signReport, toSubmission, type Report, type SignedReport } from "../../helpers/reports";
 import { Roles } from "../../helpers/roles";
 import { usd, usdc } from "../../helpers/units";
 import type { MockAggregator, ReentrantBorrower } from "../../typechain-types";
@@ -216,6 +216,12 @@ async function buildSetup(): Promise<Setup> {
     }
     await receipts.connect(borrowers[b]).setApprovalForAll(addr.loanVault, true);
   }
+
+  // (3) The serial registry: every serial of every receipt backs that receipt and no other.
+  const serials = records.flatMap((r) => r.serials);
+  expect(new Set(serials).size, "serials are distinct").to.equal(serials.length);
+  for (const r of records)
+    for (const serial of r.serials) expect(await receipts.receiptOfSerial(serial)).to.equal(r.id);
 
   // Oracle: short rules, two feeds (8 and 18 decimals) and three reporters per loan, quorum 2.
   await oracle.connect(actors.oracleAdmin).setRules(
@@ -1474,14 +1480,12 @@ async function submitReport(w: World, p: Params, t: bigint) {
   const signed: SignedReport[] = await Promise.all(
     entries.map((e) => signReport(e.signer, fx.oracle, e.report)),
   );
-  let sorted = [...signed].sort((x, y) => (BigInt(x.signer) < BigInt(y.signer) ? -1 : 1));
-  if (variant === "unsorted") sorted = sorted.reverse();
-  const { reports, signatures } = toSubmission(sorted);
-  if (variant === "unsorted") {
-    reports.reverse();
-    signatures.reverse();
-  }
-  const signers: (string | null)[] = (variant === "unsorted" ? sorted : sorted).map((s) => s.signer);
+  // `toSubmission` orders the reports by signer, as `submitReport` requires; "unsorted" reverses that order.
+  const { reports, signatures } = toSubmission(signed);
+  const signers: (string | null)[] = signed
+    .map((x) => x.signer)
+    .sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1));
+  if (variant === "unsorted") [reports, signatures, signers].forEach((list) => list.reverse());
   if (variant === "corrupt") {
     signatures[0] = signatures[0].slice(0, 130);
     signers[0] = null;
@@ -2278,9 +2282,16 @@ const weighted = commands.flatMap((c) => Array.from({ length: c.weight }, () => 
 describe("Protocol: stateful invariants (seeded model-based fuzz over the deployed protocol)", function () {
   this.timeout(0);
   let setup: Setup;
+  let before_: SnapshotRestorer;
 
   before(async () => {
+    before_ = await takeSnapshot();
     setup = await buildSetup();
+  });
+
+  // The suite moves the clock to GENESIS; later specs in the same process get the chain back as it was.
+  after(async () => {
+    await before_.restore();
   });
 
   it(`${RUNS} sequences of up to ${DEPTH} commands keep the chain equal to the model and every invariant`, async () => {
