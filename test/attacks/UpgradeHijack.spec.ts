@@ -1,11 +1,11 @@
 import { expect } from "chai";
 import hre, { upgrades } from "hardhat";
-import type { Interface } from "ethers";
+import { Interface } from "ethers";
 
 import { deployProtocol, type ProtocolFixture } from "../fixtures/protocol";
 import { zeroOf } from "../helpers/abi";
 import { Roles } from "../../helpers/roles";
-import type { NaiveUUPS } from "../../typechain-types";
+import type { NaiveUUPS, ProtocolUpgradeable } from "../../typechain-types";
 
 /**
  * Taking over an upgradeable core: upgrade it as a non-upgrader, re-run `initialize` on the proxy to grant yourself
@@ -75,12 +75,13 @@ describe("Attack: upgrade and initializer hijack", () => {
     for (const name of CORES) {
       describe(name, () => {
         async function targets() {
-          const proxy = await hre.ethers.getContractAt(name, (await hre.deployments.get(name)).address);
-          const implementation = await hre.ethers.getContractAt(
-            name,
-            (await hre.deployments.get(`${name}_Implementation`)).address,
-          );
-          return { proxy, implementation };
+          const at = async (id: string) =>
+            (await hre.ethers.getContractAt(
+              "ProtocolUpgradeable",
+              (await hre.deployments.get(id)).address,
+            )) as unknown as ProtocolUpgradeable;
+          const iface = new Interface((await hre.artifacts.readArtifact(name)).abi);
+          return { proxy: await at(name), implementation: await at(`${name}_Implementation`), iface };
         }
 
         it("an upgrade by any account without UPGRADER reverts with AccessControlUnauthorizedAccount", async () => {
@@ -98,24 +99,24 @@ describe("Attack: upgrade and initializer hijack", () => {
         });
 
         it("re-initializing the proxy reverts with InvalidInitialization; the attacker gains no role", async () => {
-          const { proxy } = await targets();
+          const { proxy, iface } = await targets();
           const { attacker } = f.actors;
           await expect(
             attacker.sendTransaction({
               to: await proxy.getAddress(),
-              data: initData(proxy.interface, attacker.address),
+              data: initData(iface, attacker.address),
             }),
           ).to.be.revertedWithCustomError(proxy, "InvalidInitialization");
           expect(await proxy.hasRole(Roles.DEFAULT_ADMIN, attacker.address)).to.equal(false);
         });
 
         it("the implementation cannot be initialized, nor upgraded outside the proxy", async () => {
-          const { implementation } = await targets();
+          const { implementation, iface } = await targets();
           const { attacker } = f.actors;
           await expect(
             attacker.sendTransaction({
               to: await implementation.getAddress(),
-              data: initData(implementation.interface, attacker.address),
+              data: initData(iface, attacker.address),
             }),
           ).to.be.revertedWithCustomError(implementation, "InvalidInitialization");
           expect(await implementation.hasRole(Roles.DEFAULT_ADMIN, attacker.address)).to.equal(false);
