@@ -107,10 +107,10 @@ describe("Attack: signed-report replay", () => {
       oracle = f.oracle;
       day = dayOf(await time.latest());
       reads = {
-        latest: async () => (await oracle.latestUtilization(f.loanId)).toArray(),
-        pending: async () => (await oracle.pendingPush(f.loanId)).toArray(),
-        streak0: async () => (await oracle.streakOf(f.loanId, 0)).toArray(),
-        streak1: async () => (await oracle.streakOf(f.loanId, 1)).toArray(),
+        latest: async () => [...(await oracle.latestUtilization(f.loanId))],
+        pending: async () => [...(await oracle.pendingPush(f.loanId))],
+        streak0: async () => [...(await oracle.streakOf(f.loanId, 0))],
+        streak1: async () => [...(await oracle.streakOf(f.loanId, 1))],
         coupon: () => f.loanVault.couponOf(f.loanId),
         flags: () => f.loanVault.covenantFlags(f.loanId),
       };
