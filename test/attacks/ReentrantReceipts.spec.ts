@@ -251,7 +251,7 @@ describe("Attack: re-entrancy through a receipt's onERC721Received", () => {
         // the loan is settled before the lot moves: every other path finds it Recovered
         ...(["close", "declareDefault"] as const).map((fn): [string, string, string] => [
           loanVault.target as string,
-          loanVault.interface.encodeFunctionData(fn, [loanId]),
+          loanVault.interface.encodeFunctionData(fn as "close", [loanId]),
           loanVault.interface.encodeErrorResult("LoanVaultBadStatus", [loanId, LoanStatus.Recovered]),
         ]),
         [
