@@ -37,13 +37,13 @@ contract NaiveSpotLender {
     }
 
     /// @notice Spot value of `amount` collateral tokens: the pool's USD balance over its collateral balance.
-    function valueOf(uint256 amount) public view returns (uint256) {
+    function spotValueOf(uint256 amount) public view returns (uint256) {
         return (amount * usd.balanceOf(pool)) / collateralToken.balanceOf(pool);
     }
 
     /// @notice Pledges `collateral` and borrows `amount` of this lender's USD, up to 60% of the spot value.
     function borrow(uint256 collateral, uint256 amount) external returns (uint256 loanId) {
-        uint256 value = valueOf(collateral);
+        uint256 value = spotValueOf(collateral);
         if (amount * 10_000 > value * 6_000) revert NaiveSpotLenderUnhealthy(amount, value);
         loanId = ++loanCount;
         loans[loanId] = Loan(msg.sender, collateral, amount);
@@ -54,7 +54,7 @@ contract NaiveSpotLender {
     /// @notice UNSAFE: sells the collateral of a loan above 80% LTV (at spot) to the caller at 95% of spot value.
     function liquidate(uint256 loanId) external returns (uint256 price) {
         Loan memory loan = loans[loanId];
-        uint256 value = valueOf(loan.collateral);
+        uint256 value = spotValueOf(loan.collateral);
         if (loan.debt * 10_000 <= value * 8_000) revert NaiveSpotLenderHealthy(loan.debt, value);
         price = (value * 9_500) / 10_000;
         delete loans[loanId];
