@@ -15,15 +15,12 @@ import { DAY, loanTerms } from "../../helpers/loans";
 import { mintAppraisedReceipt, receiptIssuers } from "../../helpers/receipts";
 import { Roles } from "../../helpers/roles";
 import { usd, usdc } from "../../helpers/units";
-import { gasOf, viewGas, type BenchSuite, type GasRow } from "./types";
-
-/** Open loans for the scale figures (`BENCH_LOANS` overrides; the O(1) claim is checked at 1 vs this many). */
-const SCALE_LOANS = Number(process.env.BENCH_LOANS ?? 1_000);
+import { gasOf, type BenchSuite, type GasRow } from "./types";
 
 /**
  * LoanVault and CollateralAuction, warm, through the proxies: a second loan of the same borrower and site, its second
- * monthly repayment and sweep, an oracle coupon step, and the default → liquidate → buy path. Then the scale check:
- * `loanAssets()` and sUSDai `deposit` with 1 and with `SCALE_LOANS` open loans must cost the same within 1%.
+ * monthly repayment and sweep, an oracle coupon step, and the default → liquidate → buy path. The O(1) figures at 1, 100
+ * and 1,000 open loans (`loanAssets()`, sUSDai `deposit`, ...) are the Scale suite's (scripts/bench/scale.ts).
  */
 export const loansSuite: BenchSuite = {
   name: "LoanVault",
@@ -81,28 +78,6 @@ export const loansSuite: BenchSuite = {
     // A first loan warms the borrower's and the site's exposure slots and the aggregates.
     const first = await open(usd(100_000), await mint(borrower1.address, 1, 250_000));
     await first.tx;
-    const loanAssets1 = await viewGas(hre, vault, "loanAssets");
-    const deposit1 = await gasOf(
-      susdai.connect(lender1)["deposit(uint256,address)"](usd(1_000), lender1.address),
-    );
-
-    // Scale: open loans up to SCALE_LOANS (sUSDai otherwise untouched), then the same two figures.
-    const open1 = await vault.loanCount();
-    for (let i = Number(open1); i < SCALE_LOANS; i++) {
-      const { tx } = await open(usd(1_000), await mint(borrower1.address, 1, 2_500));
-      await tx;
-    }
-    const loanAssetsN = await viewGas(hre, vault, "loanAssets");
-    const depositN = await gasOf(
-      susdai.connect(lender1)["deposit(uint256,address)"](usd(1_000), lender1.address),
-    );
-    for (const [label, a, b] of [
-      ["loanAssets()", loanAssets1, loanAssetsN],
-      ["sUSDai deposit", deposit1, depositN],
-    ] as const) {
-      const spread = Number(b > a ? b - a : a - b) / Number(a);
-      if (spread > 0.01) throw new Error(`${label} is not O(1): ${a} gas at 1 loan, ${b} at ${SCALE_LOANS}`);
-    }
 
     const one = await open(usd(100_000), await mint(borrower1.address, 1, 250_000));
     const borrow1 = await gasOf(one.tx);
@@ -170,10 +145,6 @@ export const loansSuite: BenchSuite = {
       { key: "LoanVault.liquidate", gas: liquidate, note: "1 receipt into the auction" },
       { key: "CollateralAuction.buy", gas: buy, note: "1 receipt, buyer already holds receipts" },
       { key: "CollateralAuction.buy.firstReceipt", gas: buyFirst, note: "1 receipt, the buyer's first" },
-      { key: "LoanVault.loanAssets", gas: loanAssets1, note: "view, 1 open loan" },
-      { key: "LoanVault.loanAssets.scale", gas: loanAssetsN, note: `view, ${SCALE_LOANS} open loans` },
-      { key: "StakedUSDai.deposit.oneLoan", gas: deposit1, note: "real LoanVault, 1 open loan" },
-      { key: "StakedUSDai.deposit.scale", gas: depositN, note: `real LoanVault, ${SCALE_LOANS} open loans` },
     ];
     return rows;
   },

@@ -147,16 +147,31 @@ describe("Attack: re-entrancy through a receipt's onERC721Received", () => {
       await expectUnchanged(before, reads);
     });
 
-    for (const fn of ["close", "repay", "liquidate", "declareDefault", "sweep"] as const) {
+    for (const fn of [
+      "close",
+      "repay",
+      "liquidate",
+      "declareDefault",
+      "sweep",
+      "depositRevenue",
+      "releaseExcess",
+      "topUp",
+      "checkCovenants",
+    ] as const) {
       it(`a swallowed re-entry of ${fn} fails; close refunds the lockbox exactly once`, async () => {
         const { loanVault, usdai, receipts, actors } = f;
         const { loanId, receiptId } = await repaidLoan();
         const refund = (await loanVault.stateOf(loanId)).lockbox + (await loanVault.stateOf(loanId)).reserve;
         expect(refund > 0n).to.equal(true);
+        const vault = loanVault.interface;
         const data =
-          fn === "repay"
-            ? loanVault.interface.encodeFunctionData("repay", [loanId, 1n])
-            : loanVault.interface.encodeFunctionData(fn as "close", [loanId]);
+          fn === "repay" || fn === "depositRevenue"
+            ? vault.encodeFunctionData(fn as "repay", [loanId, 1n])
+            : fn === "releaseExcess"
+              ? vault.encodeFunctionData(fn, [loanId, evil.target as string, refund])
+              : fn === "topUp"
+                ? vault.encodeFunctionData(fn, [loanId, [receiptId]])
+                : vault.encodeFunctionData(fn as "close", [loanId]);
         await evil.connect(actors.attacker).arm(loanVault.target, data, true);
         const evilBefore = await usdai.balanceOf(evil.target);
         await expect(as(loanVault, loanVault.interface.encodeFunctionData("close", [loanId])))
@@ -232,6 +247,17 @@ describe("Attack: re-entrancy through a receipt's onERC721Received", () => {
           loanVault.target as string,
           loanVault.interface.encodeFunctionData("onAuctionSettled", [loanId, usd(1_000_000)]),
           loanVault.interface.encodeErrorResult("LoanVaultNotAuction", [evil.target as string]),
+        ],
+        // the loan is settled before the lot moves: every other path finds it Recovered
+        ...(["close", "declareDefault"] as const).map((fn): [string, string, string] => [
+          loanVault.target as string,
+          loanVault.interface.encodeFunctionData(fn as "close", [loanId]),
+          loanVault.interface.encodeErrorResult("LoanVaultBadStatus", [loanId, LoanStatus.Recovered]),
+        ]),
+        [
+          loanVault.target as string,
+          loanVault.interface.encodeFunctionData("depositRevenue", [loanId, 1n]),
+          loanVault.interface.encodeErrorResult("LoanVaultBadStatus", [loanId, LoanStatus.Recovered]),
         ],
       ];
       let snap = await hre.network.provider.send("evm_snapshot");
