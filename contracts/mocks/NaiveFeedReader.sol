@@ -4,7 +4,8 @@ pragma solidity 0.8.28;
 import {AggregatorV3Interface} from "@chainlink/contracts/src/v0.8/shared/interfaces/AggregatorV3Interface.sol";
 
 /// @notice A deliberately UNSAFE feed consumer: takes `latestRoundData`'s answer as a rate in basis points with no
-/// check of its sign, its age or its timestamp (feeds of at least 4 decimals), the weak target of the bad-oracle-data attack tests.
+/// check of its sign, its age or its timestamp (feeds of at least 4 decimals), the weak target of the bad-oracle-data
+/// attack tests.
 /// @dev Test double. Never deployed outside the local networks. Do not copy.
 contract NaiveFeedReader {
     uint256 public rateBps;

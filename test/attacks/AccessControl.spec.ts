@@ -229,9 +229,7 @@ describe("Attack: every privileged function from an account without the role", (
               ...base,
               ...initialize("initialize(address,address,address,uint256,uint256,uint256,uint256)"),
               "fundLoan(address,uint256)": { expect: { role: "LOAN_VAULT" } },
-              "receiveGain(uint256)": { expect: { role: "LOAN_VAULT" } },
-              "receiveRepayment(uint256,uint256)": { expect: { role: "LOAN_VAULT" } },
-              "recordLoss(uint256)": { expect: { role: "LOAN_VAULT" } },
+              "receiveLoanCashflow(uint256,uint256,uint256,uint256)": { expect: { role: "LOAN_VAULT" } },
               "setBlacklisted(address,bool)": { expect: { role: "BLACKLIST" } },
               "setLoanVault(address)": { expect: { role: "DEFAULT_ADMIN" } },
               "setRedemptionParams(uint256,uint256,uint256)": { expect: { role: "DEFAULT_ADMIN" } },
@@ -324,7 +322,7 @@ describe("Attack: every privileged function from an account without the role", (
             privileged: {
               ...base,
               ...initialize("initialize(address,(uint16,uint16,uint16,uint32))"),
-              "approveLoan((address,uint32,uint16,uint16,uint16,uint16,address,uint16,uint16,uint16,uint16,uint16,uint16,uint96,uint32,uint32,uint32,uint16,uint40,bytes32))":
+              "approveLoan((address,uint32,uint16,uint16,uint32,address,uint16,uint16,uint16,uint16,uint16,uint16,uint96,uint16,uint16,uint32,uint32,uint16,uint40,bytes32))":
                 { expect: { role: "UNDERWRITER" } },
               "cancelApproval(uint256)": { expect: { role: "UNDERWRITER" } },
               "applyCouponStep(uint256,uint256,int256,bool)": { expect: { role: "ORACLE" } },

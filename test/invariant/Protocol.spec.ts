@@ -1242,7 +1242,7 @@ async function liquidate(w: World, p: Params, t: bigint) {
       return () => {
         rec!.m.s.status = Status.Liquidating;
         w.auctions.push({
-          id: BigInt(w.auctions.length + 1),
+          id: loanId, // an auction is keyed by its loan
           loanId,
           curve: curveFor(collateral, ap.premium, ap.floor, ap.duration),
           startedAt: t,
@@ -1334,7 +1334,8 @@ function auctionOf(w: World, idx: number): { a?: AuctionRecord; auctionId: bigin
   const live = w.auctions.findIndex((x) => x.status === AuctionStatus.Live);
   const i = live >= 0 && idx % 4 !== 3 ? live : idx;
   const a = w.auctions.length === 0 ? undefined : w.auctions[i % w.auctions.length];
-  return { a, auctionId: a?.id ?? BigInt(w.auctions.length + 1) };
+  // With no auction yet, aim at an id no loan has (auction ids are loan ids).
+  return { a, auctionId: a?.id ?? 10_000n + BigInt(idx) };
 }
 
 async function buy(w: World, p: Params, t: bigint) {
@@ -1693,12 +1694,12 @@ async function attack(w: World, p: Params, t: bigint) {
     ],
     [
       "susdai",
-      fx.susdai.interface.encodeFunctionData("recordLoss", [1n]),
+      fx.susdai.interface.encodeFunctionData("receiveLoanCashflow", [0n, 0n, 0n, 1n]),
       () => unauthorized("susdai", C, Roles.LOAN_VAULT),
     ],
     [
       "susdai",
-      fx.susdai.interface.encodeFunctionData("receiveGain", [1n]),
+      fx.susdai.interface.encodeFunctionData("receiveLoanCashflow", [0n, 0n, 1n, 0n]),
       () => unauthorized("susdai", C, Roles.LOAN_VAULT),
     ],
     [
