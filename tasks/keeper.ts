@@ -20,7 +20,7 @@ import {
   signerOf,
 } from "./lib/runtime";
 import { ensure, parseAccount, parseAmount, parseId, TaskArgumentError } from "./lib/validate";
-import { approveUsdai, printLoan, requireLoan, requireLoanStatus, requireUsdai, statusName } from "./loans";
+import { approveUsdai, printLoan, requireLoan, requireUsdai, signedLoan, statusName } from "./loans";
 
 /**
  * Keeper, liquidator and credit-admin tasks: declare a default once it is due, send a defaulted loan's receipts to
@@ -91,10 +91,13 @@ roleTask(
   .addParam("loan", "loan id")
   .setAction(async (args: { loan: string; as: string }, hre) => {
     const loanId = parseId(args.loan, "loan");
-    const signer = await signerOf(hre, args.as);
-    const vault = await loanVaultAt(hre, signer);
-    const { terms, state } = await requireLoan(vault, loanId);
-    requireLoanStatus(loanId, state, [LoanStatus.Active], "keeper:declare-default");
+    const { signer, vault, terms, state } = await signedLoan(
+      hre,
+      args.as,
+      loanId,
+      [LoanStatus.Active],
+      "keeper:declare-default",
+    );
     const at = await vault.defaultableAt(loanId);
     ensure(
       at !== 0n,
@@ -135,10 +138,13 @@ roleTask("keeper:liquidate", "Send a defaulted loan's receipts to a Dutch auctio
   .addParam("loan", "loan id")
   .setAction(async (args: { loan: string; as: string }, hre) => {
     const loanId = parseId(args.loan, "loan");
-    const signer = await signerOf(hre, args.as);
-    const vault = await loanVaultAt(hre, signer);
-    const { state } = await requireLoan(vault, loanId);
-    requireLoanStatus(loanId, state, [LoanStatus.Defaulted], "keeper:liquidate");
+    const { signer, vault, state } = await signedLoan(
+      hre,
+      args.as,
+      loanId,
+      [LoanStatus.Defaulted],
+      "keeper:liquidate",
+    );
     ensure(
       (await vault.auction()) !== hre.ethers.ZeroAddress,
       "LoanVault has no auction contract yet (governance sets it with setAuction)",
@@ -252,10 +258,13 @@ roleTask("loan:step-in", "Novate a defaulted loan to a replacement operator (cre
   .setAction(async (args: { loan: string; newBorrower: string; as: string }, hre) => {
     const loanId = parseId(args.loan, "loan");
     const newBorrower = parseAccount(args.newBorrower, await namedAccounts(hre), "new-borrower");
-    const signer = await signerOf(hre, args.as);
-    const vault = await loanVaultAt(hre, signer);
-    const { terms, state } = await requireLoan(vault, loanId);
-    requireLoanStatus(loanId, state, [LoanStatus.Defaulted], "loan:step-in");
+    const { signer, vault, terms, state } = await signedLoan(
+      hre,
+      args.as,
+      loanId,
+      [LoanStatus.Defaulted],
+      "loan:step-in",
+    );
     await requireRole(vault, "LoanVault", "CREDIT_ADMIN", signer.address, args.as);
     ensure(
       await vault.hasRole(Roles.BORROWER, newBorrower),

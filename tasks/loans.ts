@@ -86,6 +86,24 @@ export function requireLoanStatus(loanId: bigint, state: State, allowed: bigint[
   );
 }
 
+/**
+ * The common start of a task on one loan: the `--as` signer, the vault it signs on, and the loan, refused unless its
+ * status is one of `allowed` (naming `task`).
+ */
+export async function signedLoan(
+  hre: HardhatRuntimeEnvironment,
+  as: string,
+  loanId: bigint,
+  allowed: bigint[],
+  task: string,
+): Promise<{ signer: HardhatEthersSigner; vault: LoanVault; terms: Terms; state: State }> {
+  const signer = await signerOf(hre, as);
+  const vault = await loanVaultAt(hre, signer);
+  const { terms, state } = await requireLoan(vault, loanId);
+  requireLoanStatus(loanId, state, allowed, task);
+  return { signer, vault, terms, state };
+}
+
 async function requireBorrower(
   hre: HardhatRuntimeEnvironment,
   loanId: bigint,
@@ -478,11 +496,14 @@ roleTask(
   .setAction(async (args: { loan: string; receipts: string; as: string }, hre) => {
     const loanId = parseId(args.loan, "loan");
     const ids = parseIdList(args.receipts, "receipts");
-    const signer = await signerOf(hre, args.as);
-    const vault = await loanVaultAt(hre, signer);
+    const { signer, vault, terms, state } = await signedLoan(
+      hre,
+      args.as,
+      loanId,
+      [LoanStatus.Approved],
+      "loan:borrow",
+    );
     const receipts = await gpuReceiptAt(hre, signer);
-    const { terms, state } = await requireLoan(vault, loanId);
-    requireLoanStatus(loanId, state, [LoanStatus.Approved], "loan:borrow");
     await requireBorrower(hre, loanId, terms, signer, args.as);
     ensure(
       await vault.hasRole(Roles.BORROWER, signer.address),
@@ -525,10 +546,13 @@ roleTask(
       throw new TaskArgumentError("give exactly one of --amount <USDai>, --due or --all");
     }
     const amount = args.amount === undefined ? undefined : parseAmount(args.amount, USDAI_DECIMALS, "amount");
-    const signer = await signerOf(hre, args.as);
-    const vault = await loanVaultAt(hre, signer);
-    const { state } = await requireLoan(vault, loanId);
-    requireLoanStatus(loanId, state, [LoanStatus.Active], "loan:repay");
+    const { signer, vault, state } = await signedLoan(
+      hre,
+      args.as,
+      loanId,
+      [LoanStatus.Active],
+      "loan:repay",
+    );
     const debt = await vault.debtOf(loanId);
 
     // `pay` is what the call passes: MaxUint256 tells the vault to take the debt as it stands when mined.
@@ -573,12 +597,10 @@ roleTask("loan:deposit-revenue", "Deposit USDai revenue into a loan's lockbox (a
   .setAction(async (args: { loan: string; amount: string; as: string }, hre) => {
     const loanId = parseId(args.loan, "loan");
     const amount = parseAmount(args.amount, USDAI_DECIMALS, "amount");
-    const signer = await signerOf(hre, args.as);
-    const vault = await loanVaultAt(hre, signer);
-    const { state } = await requireLoan(vault, loanId);
-    requireLoanStatus(
+    const { signer, vault, state } = await signedLoan(
+      hre,
+      args.as,
       loanId,
-      state,
       [LoanStatus.Active, LoanStatus.Repaid, LoanStatus.Defaulted],
       "loan:deposit-revenue",
     );
@@ -604,10 +626,13 @@ roleTask(
   .addParam("loan", "loan id")
   .setAction(async (args: { loan: string; as: string }, hre) => {
     const loanId = parseId(args.loan, "loan");
-    const signer = await signerOf(hre, args.as);
-    const vault = await loanVaultAt(hre, signer);
-    const { state } = await requireLoan(vault, loanId);
-    requireLoanStatus(loanId, state, [LoanStatus.Active], "loan:sweep");
+    const { signer, vault, state } = await signedLoan(
+      hre,
+      args.as,
+      loanId,
+      [LoanStatus.Active],
+      "loan:sweep",
+    );
     ensure(
       state.lockbox + state.reserve > 0n,
       `loan ${loanId} has nothing to sweep: its lockbox and reserve are empty (loan:deposit-revenue first)`,
@@ -689,11 +714,14 @@ roleTask(
   .setAction(async (args: { loan: string; receipts: string; as: string }, hre) => {
     const loanId = parseId(args.loan, "loan");
     const ids = parseIdList(args.receipts, "receipts");
-    const signer = await signerOf(hre, args.as);
-    const vault = await loanVaultAt(hre, signer);
+    const { signer, vault, terms, state } = await signedLoan(
+      hre,
+      args.as,
+      loanId,
+      [LoanStatus.Active],
+      "loan:top-up",
+    );
     const receipts = await gpuReceiptAt(hre, signer);
-    const { terms, state } = await requireLoan(vault, loanId);
-    requireLoanStatus(loanId, state, [LoanStatus.Active], "loan:top-up");
     await requireBorrower(hre, loanId, terms, signer, args.as);
     const added = await requirePledgeable(hre, receipts, ids, signer.address, args.as, terms.site);
     await approveReceipts(receipts, await vault.getAddress(), signer.address, ids);
@@ -710,10 +738,13 @@ roleTask(
   .addParam("loan", "loan id")
   .setAction(async (args: { loan: string; as: string }, hre) => {
     const loanId = parseId(args.loan, "loan");
-    const signer = await signerOf(hre, args.as);
-    const vault = await loanVaultAt(hre, signer);
-    const { state } = await requireLoan(vault, loanId);
-    requireLoanStatus(loanId, state, [LoanStatus.Repaid], "loan:close");
+    const { signer, vault, state } = await signedLoan(
+      hre,
+      args.as,
+      loanId,
+      [LoanStatus.Repaid],
+      "loan:close",
+    );
     const receiptIds = await vault.receiptsOf(loanId);
     const { receipt } = await simulateAndSend(
       `LoanVault.close #${loanId}`,
