@@ -94,17 +94,20 @@ contract CollateralAuction is ICollateralAuction, ProtocolUpgradeable {
     ) external onlyRole(LOAN_VAULT_ROLE) nonReentrant returns (uint256 auctionId) {
         if (receiptIds.length == 0 || collateralValue == 0) revert AuctionEmptyLot(loanId);
         CollateralAuctionStorage storage $ = _getStorage();
-        AuctionSlot storage a = $.auctions[loanId];
-        if (a.status != AuctionStatus.None) revert AuctionAlreadyStarted(loanId);
+        AuctionSlot storage stored = $.auctions[loanId];
+        if (stored.status != AuctionStatus.None) revert AuctionAlreadyStarted(loanId);
         AuctionParams memory params = $.params;
         uint256 startPrice = collateralValue.mulDivUp(BPS + params.startPremiumBps, BPS);
         if (startPrice > type(uint128).max) revert AuctionPriceOverflow(startPrice);
-        a.startPrice = uint128(startPrice);
-        a.startedAt = uint40(block.timestamp);
-        a.duration = params.durationSeconds;
-        a.status = AuctionStatus.Live;
-        a.startPremiumBps = params.startPremiumBps;
-        a.floorBps = params.floorBps;
+        AuctionSlot memory a = AuctionSlot({
+            startPrice: uint128(startPrice),
+            startedAt: uint40(block.timestamp),
+            duration: params.durationSeconds,
+            status: AuctionStatus.Live,
+            startPremiumBps: params.startPremiumBps,
+            floorBps: params.floorBps
+        });
+        $.auctions[loanId] = a;
         auctionId = loanId;
         emit AuctionStarted(
             auctionId,
@@ -118,7 +121,8 @@ contract CollateralAuction is ICollateralAuction, ProtocolUpgradeable {
 
     /// @inheritdoc ICollateralAuction
     function buy(uint256 auctionId, uint256 maxPrice) external nonReentrant returns (uint256 price_) {
-        AuctionSlot storage a = _getStorage().auctions[auctionId];
+        AuctionSlot storage stored = _getStorage().auctions[auctionId];
+        AuctionSlot memory a = stored;
         _requireLive(auctionId, a);
         uint256 endsAt = uint256(a.startedAt) + a.duration;
         if (block.timestamp > endsAt) revert AuctionEnded(auctionId, endsAt);
@@ -128,12 +132,11 @@ contract CollateralAuction is ICollateralAuction, ProtocolUpgradeable {
         price_ = _price(a);
         if (price_ > maxPrice) revert AuctionPriceAboveMax(price_, maxPrice);
         uint256 loanId = auctionId;
-        a.status = AuctionStatus.Sold;
+        stored.status = AuctionStatus.Sold;
         emit AuctionBought(auctionId, loanId, msg.sender, price_);
 
         USDAI.safeTransferFrom(msg.sender, address(LOAN_VAULT), price_);
-        LOAN_VAULT.onAuctionSettled(loanId, price_);
-        _sendLot(loanId, msg.sender, true);
+        _sendLot(LOAN_VAULT.onAuctionSettled(loanId, price_, msg.sender), msg.sender, true);
     }
 
     /// @inheritdoc ICollateralAuction
@@ -148,8 +151,7 @@ contract CollateralAuction is ICollateralAuction, ProtocolUpgradeable {
         a.status = AuctionStatus.Expired;
         emit AuctionExpired(auctionId, loanId, custodian);
 
-        LOAN_VAULT.onAuctionSettled(loanId, 0);
-        _sendLot(loanId, custodian, false);
+        _sendLot(LOAN_VAULT.onAuctionSettled(loanId, 0, address(0)), custodian, false);
     }
 
     /// @inheritdoc ICollateralAuction
@@ -204,25 +206,25 @@ contract CollateralAuction is ICollateralAuction, ProtocolUpgradeable {
     }
 
     /// @dev Linear from the start price to the floor over the duration, rounded up (the buyer never pays less).
-    function _price(AuctionSlot storage a) private view returns (uint256) {
+    function _price(AuctionSlot memory a) private view returns (uint256) {
         uint256 startPrice = a.startPrice;
         uint256 elapsed = block.timestamp - a.startedAt;
         return startPrice - (startPrice - _floorPrice(a)).mulDivDown(elapsed, a.duration);
     }
 
     /// @dev `floorBps` of the collateral value, i.e. of `startPrice / (1 + startPremium)`, rounded up.
-    function _floorPrice(AuctionSlot storage a) private view returns (uint256) {
+    function _floorPrice(AuctionSlot memory a) private view returns (uint256) {
         return uint256(a.startPrice).mulDivUp(a.floorBps, BPS + a.startPremiumBps);
     }
 
-    function _requireLive(uint256 auctionId, AuctionSlot storage a) private view {
+    function _requireLive(uint256 auctionId, AuctionSlot memory a) private view {
         AuctionStatus status = a.status;
         if (status != AuctionStatus.Live) revert AuctionBadStatus(auctionId, status);
     }
 
-    /// @dev Sends the lot of `loanId` to `to`: a safe transfer to a buyer, a plain one to the recovery custodian.
-    function _sendLot(uint256 loanId, address to, bool safe) private {
-        uint256[] memory ids = LOAN_VAULT.receiptsOf(loanId);
+    /// @dev Sends the lot `ids` (as the LoanVault returned them on settlement) to `to`: a safe transfer to a buyer, a
+    /// plain one to the recovery custodian.
+    function _sendLot(uint256[] memory ids, address to, bool safe) private {
         uint256 n = ids.length;
         for (uint256 i; i < n; ++i) {
             if (safe) RECEIPTS.safeTransferFrom(address(this), to, ids[i]);

@@ -241,10 +241,11 @@ contract LoanVault is ILoanVault, LoanVaultLayout, ProtocolUpgradeable {
         s.status = LoanStatus.Closed;
         s.lockbox = 0;
         s.reserve = 0;
+        uint256[] memory ids = LoanLedger.receiptIds($, loanId, s.receiptCount);
         emit LoanClosed(loanId, borrower, refund);
 
         if (refund != 0) USDAI.safeTransfer(borrower, refund);
-        _sendReceipts($, loanId, s.receiptCount, borrower);
+        _sendReceipts(ids, borrower);
     }
 
     // ================================================================ oracle
@@ -309,8 +310,12 @@ contract LoanVault is ILoanVault, LoanVaultLayout, ProtocolUpgradeable {
     }
 
     /// @inheritdoc ILoanVault
-    function onAuctionSettled(uint256 loanId, uint256 proceeds) external nonReentrant {
-        LoanRecovery.settleAuction(STAKED, USDAI, loanId, proceeds);
+    function onAuctionSettled(
+        uint256 loanId,
+        uint256 proceeds,
+        address buyer
+    ) external nonReentrant returns (uint256[] memory receiptIds) {
+        return LoanRecovery.settleAuction(STAKED, USDAI, loanId, proceeds, buyer);
     }
 
     /// @inheritdoc ILoanVault
@@ -523,15 +528,10 @@ contract LoanVault is ILoanVault, LoanVaultLayout, ProtocolUpgradeable {
         }
     }
 
-    /// @dev Returns the receipts of `loanId` to `to` with safe transfers (every entry point is nonReentrant).
-    function _sendReceipts(
-        LoanVaultLayout.LoanVaultStorage storage $,
-        uint256 loanId,
-        uint256 count,
-        address to
-    ) private {
-        uint256[] memory ids = LoanLedger.receiptIds($, loanId, count);
-        for (uint256 i; i < count; ++i) {
+    /// @dev Returns the receipts `ids` to `to` with safe transfers (every entry point is nonReentrant).
+    function _sendReceipts(uint256[] memory ids, address to) private {
+        uint256 n = ids.length;
+        for (uint256 i; i < n; ++i) {
             IERC721(address(RECEIPTS)).safeTransferFrom(address(this), to, ids[i]);
         }
     }

@@ -18,10 +18,12 @@ abstract contract LoanVaultLayout {
     /// @custom:storage-location erc7201:gpucredit.storage.LoanVault
     struct LoanVaultStorage {
         Aggregates aggregates;
-        uint256 impaired;
+        // One slot: the auction's settlement checks its caller and then moves the impaired total, so the second read
+        // is warm. 96 bits of USDai (7.9e28) bound the sum of impairments as each loan's principal is bound.
+        ICollateralAuction auction;
+        uint96 impaired;
         uint256 loanCount;
         ILoanVault.RiskParams risk;
-        ICollateralAuction auction;
         mapping(uint256 loanId => ILoanVault.LoanTerms) terms;
         mapping(uint256 loanId => ILoanVault.LoanState) state;
         mapping(uint256 loanId => mapping(uint256 slot => uint256)) receiptSlots;

@@ -113,7 +113,8 @@ interface ICollateralAuction {
     ) external returns (uint256 auctionId);
 
     /// @notice Buys auction `auctionId` at the current price if it is at most `maxPrice`: the caller pays USDai to
-    /// the LoanVault (approve this contract first) and receives the lot. RECEIPT_HOLDER buyers only; never paused.
+    /// the LoanVault (approve this contract first) and receives the lot. RECEIPT_HOLDER buyers only, and never the
+    /// loan's own borrower (`ILoanVault.LoanVaultBuyerIsBorrower`); never paused.
     function buy(uint256 auctionId, uint256 maxPrice) external returns (uint256 price);
 
     /// @notice Ends an unsold auction after its duration: the receipts go to the recovery custodian and the loan is

@@ -353,6 +353,9 @@ interface ILoanVault is ILoanVaultAssets, ILoanVaultOracleHooks {
     /// @notice The caller is not the auction contract.
     error LoanVaultNotAuction(address caller);
 
+    /// @notice `buyer` is the borrower of `loanId` and may not buy the loan's collateral at its auction.
+    error LoanVaultBuyerIsBorrower(uint256 loanId, address buyer);
+
     /// @notice A risk parameter is out of range.
     error LoanVaultInvalidParam(bytes32 field, uint256 value);
 
@@ -414,9 +417,16 @@ interface ILoanVault is ILoanVaultAssets, ILoanVaultOracleHooks {
     /// performing again with a fresh schedule over the remaining payments. CREDIT_ADMIN only.
     function stepIn(uint256 loanId, address newBorrower) external;
 
-    /// @notice Settles the auction of `loanId` for `proceeds` of USDai already transferred to this vault.
+    /// @notice Settles the auction of `loanId` for `proceeds` of USDai already transferred to this vault, sold to
+    /// `buyer` (zero for an expired auction). The loan's own borrower may not buy its lot: uncontested, it could
+    /// default, wait for the floor and take its collateral back for less than it owes, at the lenders' cost.
     /// Auction contract only.
-    function onAuctionSettled(uint256 loanId, uint256 proceeds) external;
+    /// @return receiptIds the lot's receipts, for the auction to deliver.
+    function onAuctionSettled(
+        uint256 loanId,
+        uint256 proceeds,
+        address buyer
+    ) external returns (uint256[] memory receiptIds);
 
     // ---------------------------------------------------------------- governance
 

@@ -330,7 +330,7 @@ describe("Attack: every privileged function from an account without the role", (
               "stepIn(uint256,address)": { expect: { role: "CREDIT_ADMIN" } },
               "setRiskParams((uint16,uint16,uint16,uint32))": { expect: { role: "CREDIT_ADMIN" } },
               "setAuction(address)": { expect: { role: "DEFAULT_ADMIN" } },
-              "onAuctionSettled(uint256,uint256)": {
+              "onAuctionSettled(uint256,uint256,address)": {
                 expect: { error: "LoanVaultNotAuction", args: [attacker.address] },
               },
               "borrow(uint256,uint256[])": {

@@ -7,7 +7,8 @@ import { usd, usdc } from "../../helpers/units";
 import type { MockERC20, NaiveSpotLender } from "../../typechain-types";
 import { deployProtocol } from "../fixtures/protocol";
 import { fundUsdai, openLoan, stake } from "../helpers/loans";
-import { ceilDiv, fundBuyer } from "../helpers/recovery";
+import { ceilDiv, fundBuyer, priceAt } from "../helpers/recovery";
+import { expectUnchanged, snapshot, type Reads } from "../helpers/state";
 
 /**
  * Donate-then-self-liquidate: a borrower donates to whatever sets a price its liquidation uses, makes its own loan
@@ -15,8 +16,9 @@ import { ceilDiv, fundBuyer } from "../helpers/recovery";
  * lenders. Against `NaiveSpotLender` (collateral priced from a thin pool's balances, sold at once at 95% of spot) a
  * donation of collateral tokens to the pool does exactly that. Against the protocol the borrower donates to every
  * address it can reach (the LoanVault, the auction, sUSDai, USDai's reserves through a harvest, its own lockbox), then
- * lets the loan default, liquidates it itself and buys its own lot: no donation moves the collateral value, the
- * auction's prices or what the borrower pays, and every donation is a pure loss to it.
+ * lets the loan default and liquidates it itself. The borrower may not bid on its own lot (`LoanVaultBuyerIsBorrower`),
+ * so an allowlisted accomplice buys it: no donation moves the collateral value, the auction's prices or what is paid,
+ * and every donation is a pure loss to the pair.
  */
 describe("Attack: donate to move a price, then self-liquidate", () => {
   describe("against NaiveSpotLender (spot price from pool balances)", () => {
@@ -67,10 +69,12 @@ describe("Attack: donate to move a price, then self-liquidate", () => {
       const { actors } = f;
       await stake(f, actors.lender1, 1_000_000);
       const { loanId, receiptIds } = await openLoan(f, actors.borrower1, usd(60_000), 100_000);
-      // the borrower's war chest: USDai for the donation and the purchase, approved everywhere, and USDC
+      // the borrower's war chest: USDai for the donation, approved everywhere, and USDC; its accomplice (another
+      // allowlisted operator) holds the USDai for the purchase
       await fundBuyer(f, actors.borrower1.address, usd(300_000));
       await f.usdai.connect(actors.borrower1).approve(f.loanVault.target, MaxUint256);
       await f.reserve.mint(actors.borrower1.address, usdc(50_000));
+      await fundBuyer(f, actors.borrower2.address, usd(300_000));
       return { ...f, loanId, receiptId: receiptIds[0] };
     });
 
@@ -79,14 +83,14 @@ describe("Attack: donate to move a price, then self-liquidate", () => {
       startPrice: bigint;
       floorPrice: bigint;
       paid: bigint;
-      /** USDai the borrower ends with, less what it started with (the loan's principal is already in the start). */
+      /** USDai the borrower and its accomplice end with, less what they started with (the principal is already in). */
       usdaiDelta: bigint;
       /** USDC the borrower ends with, less what it started with. */
       usdcDelta: bigint;
       loss: bigint;
     }
 
-    /** Donates to `target`, defaults, liquidates its own loan, buys its own lot `buyAfter` seconds into the sale. */
+    /** Donates to `target`, defaults, liquidates its own loan; the accomplice buys the lot `buyAfter` seconds in. */
     async function run(
       f: Awaited<ReturnType<typeof fixture>>,
       target: Target,
@@ -94,7 +98,10 @@ describe("Attack: donate to move a price, then self-liquidate", () => {
     ): Promise<Outcome> {
       const { usdai, reserve, loanVault, auction, susdai, actors, loanId, receiptId } = f;
       const borrower = actors.borrower1;
-      const usdaiBefore = await usdai.balanceOf(borrower.address);
+      const accomplice = actors.borrower2;
+      const pair = async () =>
+        (await usdai.balanceOf(borrower.address)) + (await usdai.balanceOf(accomplice.address));
+      const usdaiBefore = await pair();
       const usdcBefore = await reserve.balanceOf(borrower.address);
       // Every block is timestamped explicitly, so that each run sees the same clock after a snapshot is restored.
       let clock = BigInt(await time.latest());
@@ -119,7 +126,7 @@ describe("Attack: donate to move a price, then self-liquidate", () => {
       const auctionId = await auction.auctionOfLoan(loanId);
       const lot = await auction.auctionOf(auctionId);
       await time.setNextBlockTimestamp(BigInt(lot.startedAt) + buyAfter);
-      const tx = await auction.connect(borrower).buy(auctionId, MaxUint256);
+      const tx = await auction.connect(accomplice).buy(auctionId, MaxUint256);
       const receipt = (await tx.wait())!;
       const settled = receipt.logs
         .map((l) => {
@@ -130,13 +137,13 @@ describe("Attack: donate to move a price, then self-liquidate", () => {
           }
         })
         .find((e) => e?.name === "AuctionSettled")!;
-      expect(await f.receipts.ownerOf(receiptId)).to.equal(borrower.address);
+      expect(await f.receipts.ownerOf(receiptId)).to.equal(accomplice.address);
       return {
         collateralValue,
         startPrice: lot.startPrice,
         floorPrice: lot.floorPrice,
         paid: settled.args.proceeds as bigint,
-        usdaiDelta: (await usdai.balanceOf(borrower.address)) - usdaiBefore,
+        usdaiDelta: (await pair()) - usdaiBefore,
         usdcDelta: (await reserve.balanceOf(borrower.address)) - usdcBefore,
         loss: settled.args.loss as bigint,
       };
@@ -156,8 +163,8 @@ describe("Attack: donate to move a price, then self-liquidate", () => {
           expect(o.startPrice, target).to.equal(baseline.startPrice);
           expect(o.floorPrice, target).to.equal(baseline.floorPrice);
           expect(o.paid, target).to.equal(baseline.paid);
-          // The borrower ends poorer by the whole donation, or (into its own lockbox, which the recovery counts)
-          // by the part of it that did not come back as surplus; never richer than without donating.
+          // The pair ends poorer by the whole donation, or (into the borrower's own lockbox, which the recovery
+          // counts) by the part of it that did not come back as surplus; never richer than without donating.
           const wealth = (x: Outcome) => x.usdaiDelta + x.usdcDelta * 10n ** 12n;
           expect(wealth(o), target).to.be.lessThanOrEqual(
             wealth(baseline) - (target === "ownLockbox" ? 0n : DONATION),
@@ -167,16 +174,49 @@ describe("Attack: donate to move a price, then self-liquidate", () => {
       });
     }
 
-    // Not a donation attack, but what the runs above show: when nobody else bids, the borrower waits for the floor
-    // (50% of collateral value) and buys its own lot back below its 60%-LTV debt. It keeps the principal, gets its
-    // receipts back, and the lenders write off the difference.
-    it.skip("BUG: an uncontested borrower buys its own collateral back at the floor, below its debt, for a profit", async () => {
-      const f = await fixture();
-      const duration = BigInt((await f.auction.auctionParams()).durationSeconds);
-      const o = await run(f, "none", duration);
-      // debt 60,000 + interest against a 50,000 floor: the borrower kept 60,000 and paid 50,000
-      expect(o.paid).to.equal(usd(50_000));
-      expect(o.loss, "lenders lose nothing to a borrower's own bid").to.equal(0n);
-    });
+    // What the runs above once showed: with nobody else bidding, the borrower waited for the floor (50% of collateral
+    // value) and bought its own lot back below its 60%-LTV debt, keeping the principal and its receipts while the
+    // lenders wrote off the difference. The auction now refuses the loan's own borrower at every point of the curve.
+    for (const when of ["one second in", "at the floor"] as const) {
+      it(`the borrower cannot buy its own lot ${when}: LoanVaultBuyerIsBorrower, and nothing moves`, async () => {
+        const f = await fixture();
+        const { auction, loanVault, usdai, receipts, susdai, actors, loanId, receiptId } = f;
+        const borrower = actors.borrower1;
+        const defaultAt = await loanVault.defaultableAt(loanId);
+        await time.setNextBlockTimestamp(defaultAt);
+        await loanVault.declareDefault(loanId);
+        await loanVault.liquidate(loanId);
+        const lot = await auction.auctionOf(loanId);
+        // the refused bid one second before the end (or one second in), the accomplice's in the next second
+        const endsAt = BigInt(lot.startedAt) + BigInt(lot.duration);
+        const bidAt = when === "at the floor" ? endsAt - 1n : BigInt(lot.startedAt) + 1n;
+        const reads: Reads = {
+          auction: async () => (await auction.auctionOf(loanId)).toString(),
+          loan: async () => (await loanVault.stateOf(loanId)).toString(),
+          owner: () => receipts.ownerOf(receiptId),
+          borrower: () => usdai.balanceOf(borrower.address),
+          vault: () => usdai.balanceOf(loanVault.target),
+          nav: () => susdai.totalAssets(),
+        };
+        const before = await snapshot(reads);
+        await time.setNextBlockTimestamp(bidAt);
+        await expect(auction.connect(borrower).buy(loanId, MaxUint256))
+          .to.be.revertedWithCustomError(loanVault, "LoanVaultBuyerIsBorrower")
+          .withArgs(loanId, borrower.address);
+        await expectUnchanged(before, reads);
+        // anyone else allowlisted buys, at the floor in the last second
+        await time.setNextBlockTimestamp(bidAt + 1n);
+        const curve = {
+          startPrice: lot.startPrice,
+          floorPrice: lot.floorPrice,
+          duration: BigInt(lot.duration),
+        };
+        const price = priceAt(curve, bidAt + 1n - BigInt(lot.startedAt));
+        if (when === "at the floor") expect(price).to.equal(lot.floorPrice);
+        await expect(auction.connect(actors.borrower2).buy(loanId, MaxUint256))
+          .to.emit(auction, "AuctionBought")
+          .withArgs(loanId, loanId, actors.borrower2.address, price);
+      });
+    }
   });
 });

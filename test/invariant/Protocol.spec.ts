@@ -1316,12 +1316,19 @@ function settleModel(w: World, a: AuctionRecord, t: bigint, proceeds: bigint, to
   }
   w.staked.cumulativeLosses += out.loss;
   if (out.surplus !== 0n) w.usdai.move(vault, rec.borrower, out.surplus);
+  // the vault clears the settled loan's accrual and schedule slots whole
   Object.assign(s, {
     principal: 0n,
     interest: 0n,
+    accruedAt: 0n,
+    couponBps: 0n,
+    nextPaymentIndex: 0n,
     lateFees: 0n,
     lockbox: 0n,
     reserve: 0n,
+    schedulePrincipal: 0n,
+    scheduleStart: 0n,
+    schedulePayments: 0n,
     impairedValue: 0n,
   });
   s.status = proceeds === 0n ? Status.WrittenOff : Status.Recovered;
@@ -1342,12 +1349,17 @@ async function buy(w: World, p: Params, t: bigint) {
   const { fx } = w.s;
   const { a, auctionId } = auctionOf(w, p.auction as number);
   const buyerKind = p.buyer as string;
+  // "borrower": the loan's own borrower, a RECEIPT_HOLDER that the vault refuses as the buyer of its own lot.
   const buyer =
     buyerKind === "attacker"
       ? w.s.attackerAddress
       : buyerKind === "lender"
         ? lenderOf(w, 0).address
-        : fx.actors.liquidator.address;
+        : buyerKind === "borrower"
+          ? a
+            ? w.loans[Number(a.loanId) - 1].borrower
+            : w.s.borrowers[0].address
+          : fx.actors.liquidator.address;
   const live = a !== undefined && a.status === AuctionStatus.Live;
   const endsAt = a ? a.startedAt + a.curve.duration : 0n;
   const price = live && t <= endsAt ? auctionPrice(a!, t) : 0n;
@@ -1360,9 +1372,11 @@ async function buy(w: World, p: Params, t: bigint) {
     () => {
       if (!live) fail("auction", "AuctionBadStatus", auctionId, a?.status ?? AuctionStatus.None);
       if (t > endsAt) fail("auction", "AuctionEnded", auctionId, endsAt);
-      if (buyerKind !== "liquidator") fail("auction", "AuctionBuyerNotAllowed", buyer);
+      if (buyerKind !== "liquidator" && buyerKind !== "borrower")
+        fail("auction", "AuctionBuyerNotAllowed", buyer);
       if (price > maxPrice) fail("auction", "AuctionPriceAboveMax", price, maxPrice);
       w.usdai.require(buyer, price);
+      if (buyerKind === "borrower") fail("loanVault", "LoanVaultBuyerIsBorrower", a!.loanId, buyer);
       return (receipt) => {
         const [bought] = eventArgs(w, receipt, "auction", "AuctionBought");
         expect(bought.price, "auction price").to.equal(price);
@@ -1679,7 +1693,7 @@ async function attack(w: World, p: Params, t: bigint) {
     ],
     [
       "loanVault",
-      fx.loanVault.interface.encodeFunctionData("onAuctionSettled", [loanId, 0]),
+      fx.loanVault.interface.encodeFunctionData("onAuctionSettled", [loanId, 0, C]),
       () => fail("loanVault", "LoanVaultNotAuction", C),
     ],
     [
@@ -2161,7 +2175,7 @@ const commands = [
     rec({
       auction: nat(5),
       max: fc.constantFrom("exact", "exact", "max", "low"),
-      buyer: fc.constantFrom("liquidator", "liquidator", "liquidator", "attacker", "lender"),
+      buyer: fc.constantFrom("liquidator", "liquidator", "liquidator", "attacker", "lender", "borrower"),
     }),
     4,
   ),

@@ -481,6 +481,19 @@ describe("CollateralAuction", () => {
       await expectUnchanged(before, reads());
     });
 
+    it("reverts for the loan's own borrower (a RECEIPT_HOLDER), state unchanged", async () => {
+      const { auction, auctionId, loanId, loanVault, actors, receipts } = f;
+      const borrower = actors.borrower1;
+      expect((await loanVault.termsOf(loanId)).borrower).to.equal(borrower.address);
+      expect(await receipts.hasRole(Roles.RECEIPT_HOLDER, borrower.address)).to.equal(true);
+      await fundBuyer(f, borrower.address, usd(200_000));
+      const before = await snapshot(reads());
+      await expect(auction.connect(borrower).buy(auctionId, usd(1_000_000)))
+        .to.be.revertedWithCustomError(loanVault, "LoanVaultBuyerIsBorrower")
+        .withArgs(loanId, borrower.address);
+      await expectUnchanged(before, reads());
+    });
+
     it("reverts for an unknown auction", async () => {
       const { auction, actors } = f;
       await expect(auction.connect(actors.liquidator).buy(0, usd(1_000_000)))

@@ -1839,8 +1839,26 @@ describe("LoanVault", () => {
       expect(await usdai.balanceOf(b1.address)).to.equal(balance + surplus);
       const after = await loanVault.stateOf(loanId);
       expect(after.status).to.equal(LoanStatus.Recovered);
-      expect(after.principal).to.equal(0n);
-      expect(after.impairedValue).to.equal(0n);
+      // the dead accrual and schedule slots are cleared; status, receipts and the oracle's fields stay
+      for (const field of [
+        "principal",
+        "interest",
+        "accruedAt",
+        "couponBps",
+        "nextPaymentIndex",
+        "lateFees",
+        "lockbox",
+        "reserve",
+        "schedulePrincipal",
+        "scheduleStart",
+        "schedulePayments",
+        "impairedValue",
+      ] as const) {
+        expect(after[field], field).to.equal(0n);
+      }
+      expect(after.receiptCount).to.equal(s.receiptCount);
+      expect(after.premiumBps).to.equal(s.premiumBps);
+      expect(await loanVault.receiptsOf(loanId)).to.have.lengthOf(Number(s.receiptCount));
       expect((await loanVault.accrualState()).impaired).to.equal(0n);
       expect(await loanVault.exposureOf(b1.address, SITE_KEY)).to.deep.equal([0n, 0n]);
       // impaired value booked at once, the rest (debt above it and the fees) vests as a gain: all of it lands idle
@@ -1866,10 +1884,25 @@ describe("LoanVault", () => {
       const { loanId } = await liquidated();
       await expectRevert(
         loanId,
-        () => f.loanVault.connect(attacker).onAuctionSettled(loanId, 1n),
+        () => f.loanVault.connect(attacker).onAuctionSettled(loanId, 1n, attacker.address),
         "LoanVaultNotAuction",
         [attacker.address],
       );
+    });
+
+    it("reverts when the buyer is the loan's borrower (called as the auction), state unchanged", async () => {
+      const { loanId } = await liquidated();
+      const auctionAddress = await f.auction.getAddress();
+      await hre.network.provider.send("hardhat_impersonateAccount", [auctionAddress]);
+      await hre.network.provider.send("hardhat_setBalance", [auctionAddress, "0x56BC75E2D63100000"]);
+      const asAuction = await hre.ethers.getSigner(auctionAddress);
+      await expectRevert(
+        loanId,
+        () => f.loanVault.connect(asAuction).onAuctionSettled(loanId, usd(1_000_000), b1.address),
+        "LoanVaultBuyerIsBorrower",
+        [loanId, b1.address],
+      );
+      await hre.network.provider.send("hardhat_stopImpersonatingAccount", [auctionAddress]);
     });
 
     it("reverts for a loan that is not Liquidating (called as the auction)", async () => {
@@ -1880,7 +1913,7 @@ describe("LoanVault", () => {
       const asAuction = await hre.ethers.getSigner(auctionAddress);
       await expectRevert(
         loanId,
-        () => f.loanVault.connect(asAuction).onAuctionSettled(loanId, 0n),
+        () => f.loanVault.connect(asAuction).onAuctionSettled(loanId, 0n, ZeroAddress),
         "LoanVaultBadStatus",
         [loanId, LoanStatus.Active],
       );

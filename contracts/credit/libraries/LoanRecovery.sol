@@ -56,8 +56,8 @@ library LoanRecovery {
         agg.totalPrincipal -= uint128(principal);
         agg.rateSum -= uint128(principal * s.couponBps);
         agg.interestNumerator -= uint216(interest * INTEREST_DENOMINATOR);
-        $.impaired += impairedValue;
-        s.impairedValue = LoanLedger.toUint96(impairedValue);
+        $.impaired = LoanLedger.toUint96(uint256($.impaired) + impairedValue);
+        s.impairedValue = uint96(impairedValue);
         s.status = ILoanVault.LoanStatus.Defaulted;
         emit ILoanVault.LoanDefaulted(loanId, debt, impairedValue);
     }
@@ -82,12 +82,23 @@ library LoanRecovery {
     }
 
     /// @notice See `ILoanVault.onAuctionSettled`.
-    function settleAuction(IStakedUSDai staked, IERC20 usdai, uint256 loanId, uint256 proceeds) external {
+    /// @dev The loan's dead state is cleared to zero where a whole slot allows it (the accrual slot and the schedule
+    /// slot), and the storage refunds pay for part of the settlement. Status, the receipt list and the oracle's
+    /// fields stay, so the lot and the loan's history can still be read.
+    function settleAuction(
+        IStakedUSDai staked,
+        IERC20 usdai,
+        uint256 loanId,
+        uint256 proceeds,
+        address buyer
+    ) external returns (uint256[] memory receiptIds) {
         LoanVaultLayout.LoanVaultStorage storage $ = LoanLedger.getStorage();
         if (msg.sender != address($.auction)) revert ILoanVault.LoanVaultNotAuction(msg.sender);
         ILoanVault.LoanState storage s = $.state[loanId];
         LoanLedger.requireStatus(loanId, s, ILoanVault.LoanStatus.Liquidating);
         ILoanVault.LoanTerms storage t = $.terms[loanId];
+        address borrower = t.borrower;
+        if (buyer == borrower) revert ILoanVault.LoanVaultBuyerIsBorrower(loanId, buyer);
 
         uint256 principal = s.principal;
         uint256 debt = principal + s.interest;
@@ -102,16 +113,10 @@ library LoanRecovery {
         uint256 booked = repaid.min(impairedValue);
         uint256 gain = repaid - booked + fees;
 
-        $.impaired -= impairedValue;
-        $.borrowerPrincipal[t.borrower] -= principal;
+        $.impaired -= uint96(impairedValue);
+        $.borrowerPrincipal[borrower] -= principal;
         $.sitePrincipal[t.site] -= principal;
-        s.principal = 0;
-        s.interest = 0;
-        s.lateFees = 0;
-        s.lockbox = 0;
-        s.reserve = 0;
-        s.impairedValue = 0;
-        s.status = proceeds == 0 ? ILoanVault.LoanStatus.WrittenOff : ILoanVault.LoanStatus.Recovered;
+        _clearSettled(s, proceeds == 0 ? ILoanVault.LoanStatus.WrittenOff : ILoanVault.LoanStatus.Recovered);
         emit ILoanVault.AuctionSettled(loanId, proceeds, repaid, surplus, loss);
 
         uint256 toStaked = booked + gain;
@@ -120,7 +125,26 @@ library LoanRecovery {
             uint256 bookedPrincipal = booked.min(principal);
             staked.receiveLoanCashflow(bookedPrincipal, booked - bookedPrincipal, gain, loss);
         }
-        if (surplus != 0) usdai.safeTransfer(t.borrower, surplus);
+        if (surplus != 0) usdai.safeTransfer(borrower, surplus);
+        receiptIds = LoanLedger.receiptIds($, loanId, s.receiptCount);
+    }
+
+    /// @dev Zeroes a settled loan's money and its whole accrual (slot 0) and schedule (slot 3) slots, and sets its final
+    /// status. Status, receipt count and the oracle's fields in slot 1 stay.
+    function _clearSettled(ILoanVault.LoanState storage s, ILoanVault.LoanStatus status) private {
+        s.principal = 0;
+        s.interest = 0;
+        s.accruedAt = 0;
+        s.couponBps = 0;
+        s.nextPaymentIndex = 0;
+        s.lateFees = 0;
+        s.lockbox = 0;
+        s.reserve = 0;
+        s.schedulePrincipal = 0;
+        s.scheduleStart = 0;
+        s.schedulePayments = 0;
+        s.impairedValue = 0;
+        s.status = status;
     }
 
     /// @notice See `ILoanVault.stepIn`; the vault has checked the caller and `newBorrower`.
