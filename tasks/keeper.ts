@@ -176,6 +176,11 @@ roleTask("auction:buy", "Buy a live auction's receipts at the current price, up 
       `auction ${auctionId} ended at ${formatTimestamp(endsAt)}; it can only expire (auction:expire)`,
     );
     await requireRole(await gpuReceiptAt(hre), "GpuReceipt", "RECEIPT_HOLDER", signer.address, args.as);
+    const { borrower } = await vault.termsOf(record.loanId);
+    ensure(
+      borrower !== signer.address,
+      `--as ${args.as} (${signer.address}) is loan #${record.loanId}'s borrower, which may not buy its own collateral`,
+    );
     // The price only falls, so the price at the latest block bounds what the next block charges.
     const price = await auction.price(auctionId);
     ensure(

@@ -889,6 +889,13 @@ describe("Loan and keeper tasks on the in-process network", () => {
       );
       await expectRefused(
         "auction:buy",
+        { auction: "1", maxPrice: "9000", as: "borrower1" },
+        exactly(
+          `--as borrower1 (${addr("borrower1")}) is loan #1's borrower, which may not buy its own collateral`,
+        ),
+      );
+      await expectRefused(
+        "auction:buy",
         { auction: "1", maxPrice: "9000" },
         /^--as liquidator holds \$0\.00 USDai, less than the price \$(6,000\.00|5,99\d\.\d\d)$/,
       );
