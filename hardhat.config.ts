@@ -25,6 +25,7 @@ if (!process.env.HARDHAT_SKIP_TASKS) {
 }
 
 const SOLC_VERSION = "0.8.28";
+const RUNNING_COVERAGE = process.argv.includes("coverage");
 
 // Use the solc that npm installed (pinned in package.json) instead of downloading one, so that
 // compile, test, coverage and node work offline.
@@ -82,6 +83,9 @@ const config: HardhatUserConfig = {
       // Deterministic timestamps for tests and the demo.
       initialDate: "2026-01-01T00:00:00Z",
       allowUnlimitedContractSize: false,
+      // solidity-coverage's instrumented bytecode deploys for more than Osaka's per-transaction gas cap of 2^24
+      // (EIP-7825), so a coverage run uses Prague, where no such cap exists. The contracts target Cancun either way.
+      ...(RUNNING_COVERAGE ? { hardfork: "prague" } : {}),
     },
     localhost: {
       url: env.localhostRpcUrl ?? "http://127.0.0.1:8545",
