@@ -7,6 +7,7 @@ import { usd } from "../../helpers/units";
 import type { NaivePushQueue, RevertingReceiver } from "../../typechain-types";
 import { deployProtocol } from "../fixtures/protocol";
 import { fundUsdai, stake } from "../helpers/loans";
+import { underCoverage } from "../helpers/coverage";
 
 /**
  * Griefing the redemption queue: flood it with dust requests so that servicing costs more than a block, or put a
@@ -162,8 +163,8 @@ describe("Attack: redemption-queue griefing", () => {
         const spread = Number(g > first ? g - first : first - g) / Number(first);
         expect(spread, `page gas ${g} vs ${first}`).to.be.lessThan(0.01);
       }
-      // a 10-request page stays far below a block's gas
-      expect(first).to.be.lessThan(500_000n);
+      // a 10-request page stays far below a block's gas (instrumented code costs more: not under coverage)
+      if (!underCoverage()) expect(first).to.be.lessThan(500_000n);
       // the honest request is reached after the flood
       await expect(susdai.serviceRedemptions(10n))
         .to.emit(susdai, "RedeemRequestServiced")
