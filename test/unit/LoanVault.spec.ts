@@ -310,6 +310,12 @@ describe("LoanVault", () => {
         BigInt(366 * DAY + 1),
       ],
       ["amortization > 100%", { amortizationBps: 10_001 }, "amortizationBps", 10_001n],
+      [
+        "grace > 365 days",
+        { gracePeriodSeconds: 365 * DAY + 1 },
+        "gracePeriodSeconds",
+        BigInt(365 * DAY + 1),
+      ],
       ["floor above base premium", { premiumFloorBps: 601 }, "premiumFloorBps", 601n],
       ["cap below base premium", { premiumCapBps: 599 }, "premiumCapBps", 599n],
       ["fixed reference rate > 50%", { referenceRateBps: 5_001 }, "referenceRateBps", 5_001n],
@@ -919,6 +925,18 @@ describe("LoanVault", () => {
         () => f.loanVault.connect(payer).depositRevenue(loanId, 0n),
         "LoanVaultZeroAmount",
         [],
+      );
+    });
+
+    it("reverts when the lockbox would pass its 128 bits, before pulling anything", async () => {
+      const { loanId } = await houseLoan();
+      await f.loanVault.connect(payer).depositRevenue(loanId, 5n);
+      const amount = 2n ** 128n - 5n;
+      await expectRevert(
+        loanId,
+        () => f.loanVault.connect(payer).depositRevenue(loanId, amount),
+        "LoanVaultAmountOverflow",
+        [amount + 5n],
       );
     });
 
@@ -2215,6 +2233,22 @@ describe("LoanVault", () => {
       expect(await loanVault.debtOf(99n)).to.equal(0n);
       expect(await loanVault.defaultableAt(99n)).to.equal(0n);
       expect(await loanVault.collateralValueOf(99n)).to.equal(0n);
+    });
+  });
+  describe("LoanLedger casts (harness)", () => {
+    it("toUint96 and toUint128 pass their maximum and refuse one more with LoanVaultAmountOverflow(value)", async () => {
+      const harness = await hre.ethers.deployContract("LoanLedgerHarness");
+      const { loanVault } = f;
+      for (const [cast, bits] of [
+        ["toUint96", 96n],
+        ["toUint128", 128n],
+      ] as const) {
+        const max = 2n ** bits - 1n;
+        expect(await harness[cast](max)).to.equal(max);
+        await expect(harness[cast](max + 1n))
+          .to.be.revertedWithCustomError(loanVault, "LoanVaultAmountOverflow")
+          .withArgs(max + 1n);
+      }
     });
   });
 });

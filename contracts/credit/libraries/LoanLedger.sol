@@ -117,14 +117,13 @@ library LoanLedger {
         ILoanVault.LoanTerms storage t
     ) internal view returns (uint256 charged, uint256 lateBy) {
         charged = uint256(s.lateFeeIndex).max(uint256(s.nextPaymentIndex) - 1);
-        uint256 grace = t.gracePeriodSeconds;
-        if (block.timestamp <= grace) return (charged, 0);
-        // A payment is late once `dueDate + grace < now`, i.e. its due date is at most `now - grace - 1`.
+        // A payment is late once `dueDate + grace < now`, i.e. its due date is at most `now - grace - 1` (grace is at
+        // most a year, `LoanLens.MAX_GRACE_PERIOD_SECONDS`, so this cannot underflow).
         lateBy = LoanSchedule.paymentsDueBy(
             s.scheduleStart,
             t.paymentIntervalSeconds,
             s.schedulePayments,
-            block.timestamp - grace - 1
+            block.timestamp - t.gracePeriodSeconds - 1
         );
     }
 
@@ -189,26 +188,23 @@ library LoanLedger {
         return principal.zeroFloorSub(allowed);
     }
 
-    /// @dev Timestamp from which the first unsettled payment allows default (0: none left).
+    /// @dev Timestamp from which the first unsettled payment of an Active loan allows default. An Active loan always
+    /// has one: the payment that settles the last installment repays the loan.
     function paymentDefaultAt(
         ILoanVault.LoanState storage s,
         ILoanVault.LoanTerms storage t
     ) internal view returns (uint256) {
-        uint256 index = s.nextPaymentIndex;
-        if (index > s.schedulePayments) return 0;
         return
             s.scheduleStart +
-            index * t.paymentIntervalSeconds +
+            uint256(s.nextPaymentIndex) * t.paymentIntervalSeconds +
             t.gracePeriodSeconds +
             t.defaultWindowSeconds +
             1;
     }
 
-    /// @dev The earlier of a payment default date and the day after a cure deadline (0 stands for none).
+    /// @dev The earlier of a payment default date and the second after a cure deadline (0: no cure running).
     function earliestDefault(uint256 paymentAt, uint256 cureDeadline) internal pure returns (uint256) {
-        if (cureDeadline == 0) return paymentAt;
-        uint256 cureDefaultAt = cureDeadline + 1;
-        return paymentAt == 0 ? cureDefaultAt : paymentAt.min(cureDefaultAt);
+        return cureDeadline == 0 ? paymentAt : paymentAt.min(cureDeadline + 1);
     }
 
     /// @dev Active or repaid, no covenant flag, and no payment past its grace period.

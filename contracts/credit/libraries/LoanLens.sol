@@ -19,6 +19,8 @@ library LoanLens {
     uint256 internal constant MAX_PAYMENTS = 360;
     uint256 internal constant MIN_PAYMENT_INTERVAL_SECONDS = 1 days;
     uint256 internal constant MAX_PAYMENT_INTERVAL_SECONDS = 366 days;
+    /// @dev Also what keeps `now - grace` from underflowing in the late-fee arithmetic.
+    uint256 internal constant MAX_GRACE_PERIOD_SECONDS = 365 days;
     uint256 internal constant MAX_COUPON_BPS = 10_000;
     uint256 internal constant MAX_LATE_PENALTY_BPS = 2_500;
     uint256 internal constant MAX_FEED_STALENESS_SECONDS = 7 days;
@@ -47,7 +49,8 @@ library LoanLens {
         ILoanVault.LoanState storage s = $.state[loanId];
         ILoanVault.LoanTerms storage t = $.terms[loanId];
         uint256 index = s.nextPaymentIndex;
-        if (s.status != ILoanVault.LoanStatus.Active || index > s.schedulePayments) return (0, 0);
+        // An Active loan always has a next payment: the one that settles the last installment repays the loan.
+        if (s.status != ILoanVault.LoanStatus.Active) return (0, 0);
         dueDate = s.scheduleStart + index * t.paymentIntervalSeconds;
         uint256 until = dueDate.max(block.timestamp);
         uint256 interest =
@@ -89,6 +92,8 @@ library LoanLens {
             _invalid("paymentIntervalSeconds", interval);
         }
         if (t.amortizationBps > BPS) _invalid("amortizationBps", t.amortizationBps);
+        if (t.gracePeriodSeconds > MAX_GRACE_PERIOD_SECONDS)
+            _invalid("gracePeriodSeconds", t.gracePeriodSeconds);
         if (t.premiumFloorBps > t.basePremiumBps) _invalid("premiumFloorBps", t.premiumFloorBps);
         if (t.premiumCapBps < t.basePremiumBps) _invalid("premiumCapBps", t.premiumCapBps);
         uint256 maxReference =

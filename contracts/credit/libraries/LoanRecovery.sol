@@ -33,7 +33,7 @@ library LoanRecovery {
         LoanLedger.accrue($, loanId, s, t);
         uint256 collateral = LoanLedger.collateralValue($, receipts, loanId, s.receiptCount);
         uint256 paymentDefaultAt = LoanLedger.paymentDefaultAt(s, t);
-        if (paymentDefaultAt == 0 || block.timestamp < paymentDefaultAt) {
+        if (block.timestamp < paymentDefaultAt) {
             // A lapsed cure counts only if the breach still stands today.
             LoanLedger.evaluateCovenants(loanId, s, t, collateral);
             uint256 cureDeadline = s.cureDeadline;
