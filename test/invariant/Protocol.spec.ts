@@ -1805,7 +1805,16 @@ async function checkInvariants(w: World, cmd: Op): Promise<void> {
   // (7) loanAssets() and the aggregates are the model's sums over loans, to the wei; each loan's state by field.
   const loanModels = w.loans.map((l) => l.m);
   const loanAssets = await expectAggregates(fx, loanModels, label);
-  for (const l of w.loans) await expectLoanState(fx, l.m, label);
+  for (const l of w.loans) {
+    await expectLoanState(fx, l.m, label);
+    // An Active loan always has a next payment (the one settling the last installment repays it): the vault's
+    // default and late-fee arithmetic relies on it.
+    if (l.m.s.status === Status.Active) {
+      expect(l.m.s.nextPaymentIndex, `${label}: loan ${l.m.id} next payment`).to.be.lessThanOrEqual(
+        l.m.s.schedulePayments,
+      );
+    }
+  }
 
   const [
     supply,
