@@ -121,10 +121,10 @@ library LoanRecovery {
 
         uint256 toStaked = booked + gain;
         if (toStaked != 0) usdai.safeTransfer(address(staked), toStaked);
-        if (toStaked + loss != 0) {
-            uint256 bookedPrincipal = booked.min(principal);
-            staked.receiveLoanCashflow(bookedPrincipal, booked - bookedPrincipal, gain, loss);
-        }
+        // A liquidated loan owes something (a loan owing nothing is Repaid), so `repaid + loss = debt > 0` and the
+        // hook always has an amount to book.
+        uint256 bookedPrincipal = booked.min(principal);
+        staked.receiveLoanCashflow(bookedPrincipal, booked - bookedPrincipal, gain, loss);
         if (surplus != 0) usdai.safeTransfer(borrower, surplus);
         receiptIds = LoanLedger.receiptIds($, loanId, s.receiptCount);
     }
