@@ -5,8 +5,9 @@
 // properties short here.
 module.exports = {
   skipFiles: ["mocks/"],
-  // Everything compiles through the IR under coverage (hardhat.config.ts); with the IR optimizer on, its rewrites drop
-  // some of the instrumentation's hit markers and whole files read 0% at random. irMinimum keeps them.
+  // Everything compiles through the IR under coverage (hardhat.config.ts); irMinimum keeps the IR optimizer from
+  // rewriting the instrumentation's hit markers away. (`npm run coverage` also deletes the temporary instrumented
+  // cache first: one left by an interrupted run carries another run's markers, and its hits are silently lost.)
   irMinimum: true,
   mocha: {
     grep: "^(Gas ceilings|e2e:|Protocol: stateful invariants)",
