@@ -2235,20 +2235,4 @@ describe("LoanVault", () => {
       expect(await loanVault.collateralValueOf(99n)).to.equal(0n);
     });
   });
-  describe("LoanLedger casts (harness)", () => {
-    it("toUint96 and toUint128 pass their maximum and refuse one more with LoanVaultAmountOverflow(value)", async () => {
-      const harness = await hre.ethers.deployContract("LoanLedgerHarness");
-      const { loanVault } = f;
-      for (const [cast, bits] of [
-        ["toUint96", 96n],
-        ["toUint128", 128n],
-      ] as const) {
-        const max = 2n ** bits - 1n;
-        expect(await harness[cast](max)).to.equal(max);
-        await expect(harness[cast](max + 1n))
-          .to.be.revertedWithCustomError(loanVault, "LoanVaultAmountOverflow")
-          .withArgs(max + 1n);
-      }
-    });
-  });
 });
