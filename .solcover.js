@@ -7,8 +7,7 @@ module.exports = {
   skipFiles: ["mocks/"],
   // Note: a mock that compiles an instrumented library into itself (a harness of LoanLedger was tried) makes the run
   // lose hits across unrelated files (USDai read 63% branches), so none of the protocol's libraries has one.
-  // `npm run coverage` deletes the temporary instrumented cache first: one left by an interrupted run carries another
-  // run's hit markers.
+  // `npm run coverage` deletes the temporary instrumented cache first, so every run instruments from scratch.
   mocha: {
     grep: "^(Gas ceilings|e2e:|Protocol: stateful invariants)",
     invert: true,
