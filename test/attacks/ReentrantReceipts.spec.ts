@@ -245,7 +245,11 @@ describe("Attack: re-entrancy through a receipt's onERC721Received", () => {
         ],
         [
           loanVault.target as string,
-          loanVault.interface.encodeFunctionData("onAuctionSettled", [loanId, usd(1_000_000), evil.target as string]),
+          loanVault.interface.encodeFunctionData("onAuctionSettled", [
+            loanId,
+            usd(1_000_000),
+            evil.target as string,
+          ]),
           loanVault.interface.encodeErrorResult("LoanVaultNotAuction", [evil.target as string]),
         ],
         // the loan is settled before the lot moves: every other path finds it Recovered
