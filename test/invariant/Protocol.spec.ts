@@ -1350,16 +1350,13 @@ async function buy(w: World, p: Params, t: bigint) {
   const { a, auctionId } = auctionOf(w, p.auction as number);
   const buyerKind = p.buyer as string;
   // "borrower": the loan's own borrower, a RECEIPT_HOLDER that the vault refuses as the buyer of its own lot.
-  const buyer =
-    buyerKind === "attacker"
-      ? w.s.attackerAddress
-      : buyerKind === "lender"
-        ? lenderOf(w, 0).address
-        : buyerKind === "borrower"
-          ? a
-            ? w.loans[Number(a.loanId) - 1].borrower
-            : w.s.borrowers[0].address
-          : fx.actors.liquidator.address;
+  const buyers: Record<string, () => string> = {
+    attacker: () => w.s.attackerAddress,
+    lender: () => lenderOf(w, 0).address,
+    borrower: () => (a ? w.loans[Number(a.loanId) - 1].borrower : w.s.borrowers[0].address),
+    liquidator: () => fx.actors.liquidator.address,
+  };
+  const buyer = buyers[buyerKind]();
   const live = a !== undefined && a.status === AuctionStatus.Live;
   const endsAt = a ? a.startedAt + a.curve.duration : 0n;
   const price = live && t <= endsAt ? auctionPrice(a!, t) : 0n;
