@@ -219,7 +219,7 @@ contract LoanVault is ILoanVault, LoanVaultLayout, ProtocolUpgradeable {
         address feed = t.referenceRateFeed;
         if (feed == address(0)) revert LoanVaultInvalidParam("referenceRateFeed", 0);
         uint256 referenceRateBps = _readReferenceRate($, feed);
-        // Late fees due before the coupon moves are charged at the coupon they fell due under.
+        // Late fees are priced at the reference rate (plus the base premium): charge those due before it moves.
         LoanLedger.accrue($, loanId, s, t);
         s.referenceRateBps = uint16(referenceRateBps);
         uint256 couponBps = LoanLedger.setCoupon($, s, referenceRateBps + s.premiumBps);
@@ -263,26 +263,28 @@ contract LoanVault is ILoanVault, LoanVaultLayout, ProtocolUpgradeable {
         if (stepId <= s.lastStepId) return;
         if (stepId > type(uint32).max) revert LoanVaultAmountOverflow(stepId);
         LoanTerms storage t = $.terms[loanId];
-
-        // Late fees due before the coupon moves are charged at the coupon they fell due under.
-        LoanLedger.accrue($, loanId, s, t);
         int256 before = int256(uint256(s.premiumBps));
         int256 next = before + deltaBps;
         int256 floor = int256(uint256(t.premiumFloorBps));
         int256 cap = int256(uint256(t.premiumCapBps));
         if (next < floor) next = floor;
         else if (next > cap) next = cap;
-        s.lastStepId = uint32(stepId);
-        s.premiumBps = uint16(uint256(next));
-        LoanLedger.setCoupon($, s, s.referenceRateBps + uint256(next));
+        uint256 couponBps = uint256(s.referenceRateBps) + uint256(next);
+        uint256 breachFlags = s.breachFlags;
         uint256 cureDeadline = s.cureDeadline;
         if (topUpRequired) {
-            s.breachFlags |= BREACH_TOP_UP;
-            if (cureDeadline == 0) {
-                cureDeadline = block.timestamp + t.curePeriodSeconds;
-                s.cureDeadline = uint40(cureDeadline);
-            }
+            breachFlags |= BREACH_TOP_UP;
+            if (cureDeadline == 0) cureDeadline = block.timestamp + t.curePeriodSeconds;
         }
+
+        // Interest up to now accrues at the old coupon. Late fees are priced at the contract coupon, which a step does
+        // not move, so they need not be charged first.
+        LoanLedger.checkpointLoan($, s);
+        LoanLedger.setCoupon($, s, couponBps);
+        s.lastStepId = uint32(stepId);
+        s.premiumBps = uint16(uint256(next));
+        s.breachFlags = uint8(breachFlags);
+        s.cureDeadline = uint40(cureDeadline);
         emit CouponStepApplied(loanId, stepId, deltaBps, next - before, topUpRequired, cureDeadline);
     }
 

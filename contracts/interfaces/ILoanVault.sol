@@ -96,17 +96,19 @@ interface ILoanVault is ILoanVaultAssets, ILoanVaultOracleHooks {
     /// @param referenceRateBps the fixed reference rate when `referenceRateFeed` is zero.
     /// @param premiumFloorBps lowest premium coupon steps may reach.
     /// @param premiumCapBps highest premium coupon steps may reach.
-    /// @param maxLtvBps highest debt / collateral value at origination and after a top-up is required.
     /// @param maintenanceLtvBps highest debt / depreciated collateral value before a covenant breach.
-    /// @param latePenaltyBps fee on each installment still unpaid after its grace period, charged once: this share of
-    /// the installment, i.e. of its scheduled principal still owed plus one interval's interest on the principal.
+    /// @param curePeriodSeconds time allowed to cure an LTV breach or make a required top-up.
     /// @param principal amount lent, in USDai units.
     /// @param basePremiumBps premium over the reference rate at origination.
     /// @param slaUptimeBps uptime the operator promises, in bps of capacity; below it the oracle flags a breach.
     /// @param defaultWindowSeconds time after the grace period before an unpaid installment allows default.
-    /// @param curePeriodSeconds time allowed to cure an LTV breach or make a required top-up.
     /// @param debtServiceReserveBps debt-service reserve target, in bps of the outstanding principal.
     /// @param approvalExpiry last timestamp at which the borrower may draw the loan.
+    /// @param maxLtvBps highest debt / collateral value at origination and after a top-up is required.
+    /// @param latePenaltyBps fee on each installment still unpaid after its grace period, charged once: this share of
+    /// the installment, i.e. of its scheduled principal still owed plus one interval's interest on the principal at
+    /// the contract coupon (reference rate + `basePremiumBps`). Oracle coupon steps do not move it, so a late fee does
+    /// not depend on when it is charged.
     /// @param site the data centre (GpuReceipt `siteOf`) of every receipt pledged to the loan.
     struct LoanTerms {
         // slot 0: what every payment reads
@@ -115,22 +117,22 @@ interface ILoanVault is ILoanVaultAssets, ILoanVaultOracleHooks {
         uint16 numPayments;
         uint16 amortizationBps;
         uint32 gracePeriodSeconds;
-        // slot 1: pricing and covenants
+        // slot 1: pricing and covenants (everything a coupon step reads)
         address referenceRateFeed;
         uint16 referenceRateBps;
         uint16 premiumFloorBps;
         uint16 premiumCapBps;
-        uint16 maxLtvBps;
         uint16 maintenanceLtvBps;
-        uint16 latePenaltyBps;
-        // slot 2: origination, default and the lockbox
+        uint32 curePeriodSeconds;
+        // slot 2: origination, default, late fees and the lockbox
         uint96 principal;
         uint16 basePremiumBps;
         uint16 slaUptimeBps;
         uint32 defaultWindowSeconds;
-        uint32 curePeriodSeconds;
         uint16 debtServiceReserveBps;
         uint40 approvalExpiry;
+        uint16 maxLtvBps;
+        uint16 latePenaltyBps;
         // slot 3
         bytes32 site;
     }

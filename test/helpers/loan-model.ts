@@ -8,7 +8,8 @@ import { BreachFlags, LoanStatus } from "../../helpers/loans";
  * - payment k falls due at scheduleStart + k x interval; the schedule requires cumulativeDue(k) =
  *   min(P, ceil(P x amortization x k / 10_000)) repaid by payment k, and all of P at the last payment;
  * - a late fee of ceil((interest + scheduled principal due now) x penalty x newlyLate / 10_000) is charged at the
- *   first touch after due + grace;
+ *   first touch after due + grace; its interest is one interval's at the contract coupon (reference + base premium),
+ *   which oracle steps do not move, so a step need not charge it first;
  * - repay and sweep pay late fees, then interest, then scheduled principal (then prepayment / reserve / excess);
  * - payments settle when interest and late fees are paid and principal <= P - cumulativeDue(k), for due dates passed.
  *
@@ -263,13 +264,15 @@ export class LoanModel {
 
   /**
    * The late fee on payments `charged + 1 ..= lateBy`: the penalty on each installment, i.e. on the scheduled
-   * principal it still owes plus one interval's interest (rounded up) on the outstanding principal; rounded up.
+   * principal it still owes plus one interval's interest (rounded up) on the outstanding principal at the contract
+   * coupon (reference rate + base premium, not the stepped premium); rounded up.
    */
   lateFee(charged: bigint, lateBy: bigint): bigint {
     const s = this.s;
     const principalPart = this.principalOwedThrough(lateBy) - this.principalOwedThrough(charged);
+    const contractCouponBps = s.referenceRateBps + this.t.basePremiumBps;
     const interestPart =
-      ceilDiv(s.principal * s.couponBps * this.t.paymentIntervalSeconds, D) * (lateBy - charged);
+      ceilDiv(s.principal * contractCouponBps * this.t.paymentIntervalSeconds, D) * (lateBy - charged);
     return ceilDiv((principalPart + interestPart) * this.t.latePenaltyBps, BPS);
   }
 
@@ -502,7 +505,7 @@ export class LoanModel {
     const s = this.s;
     if (!this.active) throw new ModelRevert("LoanVaultBadStatus", [this.id, s.status]);
     if (stepId <= s.lastStepId) return;
-    this.accrue(now);
+    this.checkpoint(now);
     let next = s.premiumBps + deltaBps;
     if (next < this.t.premiumFloorBps) next = this.t.premiumFloorBps;
     else if (next > this.t.premiumCapBps) next = this.t.premiumCapBps;

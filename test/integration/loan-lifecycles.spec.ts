@@ -185,11 +185,11 @@ describe("LoanVault integration lifecycles (against the bigint model)", () => {
     await expectAll(fx, [m], staked, "in grace");
 
     // One day past grace: the first touch (a small partial repayment) charges the late fee on installment 1, exactly
-    // ceil((its scheduled principal + one interval's interest, rounded up) x 5%).
+    // ceil((its scheduled principal + one interval's interest at the contract coupon, rounded up) x 5%).
     const t1 = due1 + grace + D;
     const installment =
       (PRINCIPAL * m.t.amortizationBps + BPS - 1n) / BPS +
-      interestFor(PRINCIPAL, m.s.couponBps, m.t.paymentIntervalSeconds);
+      interestFor(PRINCIPAL, m.s.referenceRateBps + m.t.basePremiumBps, m.t.paymentIntervalSeconds);
     const expectedFee = (installment * m.t.latePenaltyBps + BPS - 1n) / BPS;
     expect(expectedFee).to.be.greaterThan(0n);
     const partial = usd(100);
@@ -261,7 +261,8 @@ describe("LoanVault integration lifecycles (against the bigint model)", () => {
     probe.checkpoint(t);
     expect(probe.scheduledPrincipalDue(t)).to.equal((2n * PRINCIPAL * m.t.amortizationBps) / BPS);
     const installments =
-      probe.scheduledPrincipalDue(t) + 2n * interestFor(PRINCIPAL, m.s.couponBps, m.t.paymentIntervalSeconds);
+      probe.scheduledPrincipalDue(t) +
+      2n * interestFor(PRINCIPAL, m.s.referenceRateBps + m.t.basePremiumBps, m.t.paymentIntervalSeconds);
     const fee = (installments * m.t.latePenaltyBps + BPS - 1n) / BPS;
     const r = await at(t, () => fx.loanVault.checkCovenants(m.id));
     m.checkCovenants(t);

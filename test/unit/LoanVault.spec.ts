@@ -1591,6 +1591,37 @@ describe("LoanVault", () => {
       expect(s.premiumBps).to.equal(1_200n);
     });
 
+    it("does not charge late fees: they are priced at the contract coupon, the same before or after a step", async () => {
+      const { loanVault } = f;
+      const { loanId, t0 } = await houseLoan();
+      const late = t0 + INTERVAL + GRACE + 1n; // installment 1 is one second past its grace period
+      const fee = houseLateFee(1n); // at COUPON, the contract coupon (430 reference + 600 base premium)
+      const feesAfter = async (first: "step" | "charge"): Promise<bigint> => {
+        const snap = await hre.network.provider.send("evm_snapshot");
+        await at(late);
+        if (first === "step") {
+          await expect(loanVault.connect(oracle).applyCouponStep(loanId, 1, 600, false)).not.to.emit(
+            loanVault,
+            "LateFeeCharged",
+          );
+          expect((await loanVault.stateOf(loanId)).couponBps).to.equal(COUPON + 600n);
+          await expect(loanVault.checkCovenants(loanId))
+            .to.emit(loanVault, "LateFeeCharged")
+            .withArgs(loanId, 1n, fee);
+        } else {
+          await expect(loanVault.checkCovenants(loanId))
+            .to.emit(loanVault, "LateFeeCharged")
+            .withArgs(loanId, 1n, fee);
+          await loanVault.connect(oracle).applyCouponStep(loanId, 1, 600, false);
+        }
+        const { lateFees } = await loanVault.stateOf(loanId);
+        await hre.network.provider.send("evm_revert", [snap]);
+        return lateFees;
+      };
+      expect(await feesAfter("step")).to.equal(fee);
+      expect(await feesAfter("charge")).to.equal(fee);
+    });
+
     it("a required top-up not made in the cure period allows default; a top-up to the origination LTV cures it", async () => {
       const { loanVault } = f;
       // 1.2M of debt against 2M: 60% LTV; the TOP_UP flag clears only once debt <= 60% of collateral.

@@ -54,22 +54,31 @@ library LoanLedger {
     }
 
     /// @dev Books the loan's interest since `accruedAt` (rounded up) and moves the aggregate numerator from the exact
-    /// figure to the booked one, so the aggregate stays the sum over loans.
+    /// figure to the booked one, so the aggregate stays the sum over loans. Rolls the aggregates forward too, with
+    /// one write of the numerator's slot for both moves.
     function checkpointLoan(
         LoanVaultLayout.LoanVaultStorage storage $,
         ILoanVault.LoanState storage s
     ) internal {
-        LoanVaultLayout.Aggregates storage agg = checkpointAggregates($);
         uint256 last = s.accruedAt;
-        if (last == block.timestamp) return;
-        uint256 numerator = LoanSchedule.interestNumerator(s.principal, s.couponBps, block.timestamp - last);
-        uint256 booked = numerator.divUp(INTEREST_DENOMINATOR);
-        s.interest = toUint96(uint256(s.interest) + booked);
-        s.accruedAt = uint32(block.timestamp);
-        agg.interestNumerator =
+        if (last == block.timestamp) {
+            checkpointAggregates($);
+            return;
+        }
+        LoanVaultLayout.Aggregates storage agg = $.aggregates;
+        uint256 exact = LoanSchedule.interestNumerator(s.principal, s.couponBps, block.timestamp - last);
+        uint256 booked = exact.divUp(INTEREST_DENOMINATOR);
+        uint96 interest = toUint96(uint256(s.interest) + booked);
+        // The aggregate gains its rate over the time since its checkpoint, then the loan's rounding (booked - exact).
+        uint216 numerator =
             agg.interestNumerator +
-            uint216(booked * INTEREST_DENOMINATOR) -
-            uint216(numerator);
+                uint216(uint256(agg.rateSum) * (block.timestamp - agg.checkpointAt)) +
+                uint216(booked * INTEREST_DENOMINATOR) -
+                uint216(exact);
+        s.interest = interest;
+        s.accruedAt = uint32(block.timestamp);
+        agg.interestNumerator = numerator;
+        agg.checkpointAt = uint40(block.timestamp);
     }
 
     /// @dev Checkpoints the loan and charges the late fees that have come due.
@@ -128,8 +137,10 @@ library LoanLedger {
     }
 
     /// @dev The late fee on payments `charged + 1 ..= lateBy`: `latePenaltyBps` of each installment, i.e. of the
-    /// scheduled principal it still owes plus one interval's interest on the outstanding principal, rounded up.
-    /// Principal and coupon only change in calls that accrue first, so the fee is the same whenever it is charged.
+    /// scheduled principal it still owes plus one interval's interest on the outstanding principal at the contract
+    /// coupon (reference rate + base premium), rounded up. Principal and the reference rate only change in calls that
+    /// accrue first, and oracle steps move the premium, not the base premium, so the fee is the same whenever it is
+    /// charged.
     function lateFee(
         ILoanVault.LoanState storage s,
         ILoanVault.LoanTerms storage t,
@@ -139,8 +150,9 @@ library LoanLedger {
         uint256 principal = s.principal;
         uint256 principalPart =
             principalOwedThrough(s, t, principal, lateBy) - principalOwedThrough(s, t, principal, charged);
+        uint256 contractCouponBps = uint256(s.referenceRateBps) + t.basePremiumBps;
         uint256 interestPart =
-            LoanSchedule.interestNumerator(principal, s.couponBps, t.paymentIntervalSeconds).divUp(
+            LoanSchedule.interestNumerator(principal, contractCouponBps, t.paymentIntervalSeconds).divUp(
                 INTEREST_DENOMINATOR
             ) * (lateBy - charged);
         return (principalPart + interestPart).mulDivUp(t.latePenaltyBps, BPS);
