@@ -322,7 +322,7 @@ describe("Attack: every privileged function from an account without the role", (
             privileged: {
               ...base,
               ...initialize("initialize(address,(uint16,uint16,uint16,uint32))"),
-              "approveLoan((address,uint32,uint16,uint16,uint32,address,uint16,uint16,uint16,uint16,uint16,uint16,uint96,uint16,uint16,uint32,uint32,uint16,uint40,bytes32))":
+              "approveLoan((address,uint32,uint16,uint16,uint32,address,uint16,uint16,uint16,uint16,uint32,uint96,uint16,uint16,uint32,uint16,uint40,uint16,uint16,bytes32))":
                 { expect: { role: "UNDERWRITER" } },
               "cancelApproval(uint256)": { expect: { role: "UNDERWRITER" } },
               "applyCouponStep(uint256,uint256,int256,bool)": { expect: { role: "ORACLE" } },
