@@ -17,14 +17,7 @@ import {INTEREST_DENOMINATOR} from "../libraries/LoanSchedule.sol";
 import {LoanLockbox} from "./libraries/LoanLockbox.sol";
 import {LoanLens} from "./libraries/LoanLens.sol";
 import {LoanRecovery} from "./libraries/LoanRecovery.sol";
-import {
-    BREACH_TOP_UP,
-    LoanLedger,
-    MAX_REFERENCE_RATE_BPS,
-    LoanVaultLayout,
-    RECEIPT_ID_BITS,
-    RECEIPT_ID_MASK
-} from "./libraries/LoanLedger.sol";
+import {BREACH_TOP_UP, LoanLedger, MAX_REFERENCE_RATE_BPS, LoanVaultLayout} from "./libraries/LoanLedger.sol";
 import {BORROWER_ROLE, CREDIT_ADMIN_ROLE, ORACLE_ROLE, UNDERWRITER_ROLE} from "../libraries/Roles.sol";
 
 /// @title LoanVault
@@ -42,9 +35,6 @@ import {BORROWER_ROLE, CREDIT_ADMIN_ROLE, ORACLE_ROLE, UNDERWRITER_ROLE} from ".
 contract LoanVault is ILoanVault, LoanVaultLayout, ProtocolUpgradeable {
     using SafeERC20 for IERC20;
     using FixedPointMath for uint256;
-
-    /// @dev Bounds on terms.
-    uint256 internal constant MAX_RECEIPTS_PER_LOAN = 64;
 
     /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
     IStakedUSDai internal immutable STAKED;
@@ -123,7 +113,7 @@ contract LoanVault is ILoanVault, LoanVaultLayout, ProtocolUpgradeable {
         uint256 couponBps = _openLoan($, loanId, borrower, principal, referenceRateBps, receiptIds);
         emit LoanDrawn(loanId, borrower, principal, couponBps, value, receiptIds);
 
-        _pullReceipts(borrower, receiptIds);
+        LoanLedger.pullReceipts(RECEIPTS, borrower, receiptIds);
     }
 
     /// @inheritdoc ILoanVault
@@ -188,26 +178,7 @@ contract LoanVault is ILoanVault, LoanVaultLayout, ProtocolUpgradeable {
 
     /// @inheritdoc ILoanVault
     function topUp(uint256 loanId, uint256[] calldata receiptIds) external nonReentrant {
-        LoanVaultLayout.LoanVaultStorage storage $ = LoanLedger.getStorage();
-        LoanTerms storage t = $.terms[loanId];
-        LoanState storage s = $.state[loanId];
-        LoanLedger.requireStatus(loanId, s, LoanStatus.Active);
-        if (msg.sender != t.borrower) revert LoanVaultNotBorrower(loanId, msg.sender);
-        uint256 count = s.receiptCount;
-        uint256 added = _pledgeValue(t.site, receiptIds, count);
-
-        LoanLedger.accrue($, loanId, s, t);
-        s.receiptCount = uint16(count + receiptIds.length);
-        _storeReceipts($, loanId, count, receiptIds);
-        emit ToppedUp(loanId, receiptIds, added);
-        LoanLedger.evaluateCovenants(
-            loanId,
-            s,
-            t,
-            LoanLedger.collateralValue($, RECEIPTS, loanId, count) + added
-        );
-
-        _pullReceipts(msg.sender, receiptIds);
+        LoanRecovery.topUp(RECEIPTS, loanId, receiptIds);
     }
 
     /// @inheritdoc ILoanVault
@@ -312,12 +283,51 @@ contract LoanVault is ILoanVault, LoanVaultLayout, ProtocolUpgradeable {
     }
 
     /// @inheritdoc ILoanVault
+    /// @dev The loan's dead state is cleared to zero where a whole slot allows it (the accrual slot and the schedule
+    /// slot), and the storage refunds pay for part of the settlement. Status, the receipt list and the oracle's
+    /// fields stay, so the lot and the loan's history can still be read. Settlement runs here rather than in
+    /// `LoanRecovery`: it is on the buyer's path, and a library call would add a cold DELEGATECALL to it.
     function onAuctionSettled(
         uint256 loanId,
         uint256 proceeds,
         address buyer
     ) external nonReentrant returns (uint256[] memory receiptIds) {
-        return LoanRecovery.settleAuction(STAKED, USDAI, loanId, proceeds, buyer);
+        LoanVaultLayout.LoanVaultStorage storage $ = LoanLedger.getStorage();
+        if (msg.sender != address($.auction)) revert LoanVaultNotAuction(msg.sender);
+        LoanState storage s = $.state[loanId];
+        LoanLedger.requireStatus(loanId, s, LoanStatus.Liquidating);
+        LoanTerms storage t = $.terms[loanId];
+        address borrower = t.borrower;
+        if (buyer == borrower) revert LoanVaultBuyerIsBorrower(loanId, buyer);
+
+        uint256 principal = s.principal;
+        uint256 debt = principal + s.interest;
+        uint256 impairedValue = s.impairedValue;
+        uint256 held = uint256(s.lockbox) + s.reserve;
+        uint256 recovered = proceeds + held;
+        uint256 repaid = recovered.min(debt);
+        uint256 fees = (recovered - repaid).min(s.lateFees);
+        uint256 surplus = recovered - repaid - fees;
+        uint256 loss = debt - repaid;
+        // NAV holds the loan at `impairedValue`: that much of the recovery is booked at once; anything above it is a
+        // gain and vests, so nobody can buy sUSDai just before a good sale and take it.
+        uint256 booked = repaid.min(impairedValue);
+        uint256 gain = repaid - booked + fees;
+
+        $.impaired -= uint96(impairedValue);
+        $.borrowerPrincipal[borrower] -= principal;
+        $.sitePrincipal[t.site] -= principal;
+        _clearSettled(s, proceeds == 0 ? LoanStatus.WrittenOff : LoanStatus.Recovered, held != 0);
+        emit AuctionSettled(loanId, proceeds, repaid, surplus, loss);
+
+        uint256 toStaked = booked + gain;
+        if (toStaked != 0) USDAI.safeTransfer(address(STAKED), toStaked);
+        // A liquidated loan owes something (a loan owing nothing is Repaid), so `repaid + loss = debt > 0` and the
+        // hook always has an amount to book.
+        uint256 bookedPrincipal = booked.min(principal);
+        STAKED.receiveLoanCashflow(bookedPrincipal, booked - bookedPrincipal, gain, loss);
+        if (surplus != 0) USDAI.safeTransfer(borrower, surplus);
+        receiptIds = LoanLedger.receiptIds($, loanId, s.receiptCount);
     }
 
     /// @inheritdoc ILoanVault
@@ -475,59 +485,27 @@ contract LoanVault is ILoanVault, LoanVaultLayout, ProtocolUpgradeable {
         return address(RECEIPTS);
     }
 
-    // ================================================================ internal: accrual
+    // ================================================================ internal: settlement and receipts
 
-    // ================================================================ internal: schedule and waterfall
-
-    // ================================================================ internal: covenants and collateral
-
-    /// @dev Checks a pledge (count, site, value, id width) and returns its collateral value.
-    function _pledgeValue(
-        bytes32 site,
-        uint256[] calldata receiptIds,
-        uint256 existing
-    ) private view returns (uint256 value) {
-        uint256 n = receiptIds.length;
-        if (n == 0 || existing + n > MAX_RECEIPTS_PER_LOAN) {
-            revert LoanVaultReceiptCount(existing + n, MAX_RECEIPTS_PER_LOAN);
+    /// @dev Zeroes a settled loan's money and its whole accrual (slot 0) and schedule (slot 3) slots, and sets its final
+    /// status. Status, receipt count and the oracle's fields in slot 1 stay; the lockbox slot is written only if it
+    /// held anything.
+    function _clearSettled(LoanState storage s, LoanStatus status, bool lockboxHeld) private {
+        s.principal = 0;
+        s.interest = 0;
+        s.accruedAt = 0;
+        s.couponBps = 0;
+        s.nextPaymentIndex = 0;
+        s.schedulePrincipal = 0;
+        s.scheduleStart = 0;
+        s.schedulePayments = 0;
+        s.impairedValue = 0;
+        if (lockboxHeld) {
+            s.lockbox = 0;
+            s.reserve = 0;
         }
-        for (uint256 i; i < n; ++i) {
-            uint256 id = receiptIds[i];
-            if (id > RECEIPT_ID_MASK) revert LoanVaultReceiptIdTooLarge(id);
-            bytes32 receiptSite = RECEIPTS.siteOf(id);
-            if (receiptSite != site) revert LoanVaultWrongSite(id, receiptSite, site);
-            uint256 receiptValue = RECEIPTS.collateralValue(id);
-            if (receiptValue == 0) revert LoanVaultWorthlessReceipt(id);
-            value += receiptValue;
-        }
-    }
-
-    /// @dev Appends `ids` after the first `count` receipts of `loanId`, four to a slot, one write per slot.
-    function _storeReceipts(
-        LoanVaultLayout.LoanVaultStorage storage $,
-        uint256 loanId,
-        uint256 count,
-        uint256[] calldata ids
-    ) private {
-        mapping(uint256 => uint256) storage slots = $.receiptSlots[loanId];
-        uint256 n = ids.length;
-        uint256 packed = (count & 3) == 0 ? 0 : slots[count >> 2];
-        for (uint256 i; i < n; ++i) {
-            uint256 position = count + i;
-            packed |= ids[i] << ((position & 3) * RECEIPT_ID_BITS);
-            if ((position & 3) == 3 || i == n - 1) {
-                slots[position >> 2] = packed;
-                packed = 0;
-            }
-        }
-    }
-
-    /// @dev Escrows receipts from `from`. A plain `transferFrom`: the vault is the receiver and needs no callback.
-    function _pullReceipts(address from, uint256[] calldata ids) private {
-        uint256 n = ids.length;
-        for (uint256 i; i < n; ++i) {
-            IERC721(address(RECEIPTS)).transferFrom(from, address(this), ids[i]);
-        }
+        s.lateFees = 0;
+        s.status = status;
     }
 
     /// @dev Returns the receipts `ids` to `to` with safe transfers (every entry point is nonReentrant).
@@ -555,7 +533,7 @@ contract LoanVault is ILoanVault, LoanVaultLayout, ProtocolUpgradeable {
         if (!hasRole(BORROWER_ROLE, borrower)) revert LoanVaultNotAllowlisted(borrower);
         if (block.timestamp > t.approvalExpiry) revert LoanVaultApprovalExpired(loanId, t.approvalExpiry);
         principal = t.principal;
-        value = _pledgeValue(t.site, receiptIds, 0);
+        value = LoanLedger.pledgeValue(RECEIPTS, t.site, receiptIds, 0);
         uint256 maxLtvBps = t.maxLtvBps;
         if (principal > value.mulDivDown(maxLtvBps, BPS))
             revert LoanVaultLtvExceeded(principal, value, maxLtvBps);
@@ -583,7 +561,7 @@ contract LoanVault is ILoanVault, LoanVaultLayout, ProtocolUpgradeable {
         s.scheduleStart = uint40(block.timestamp);
         s.referenceRateBps = uint16(referenceRateBps);
         s.receiptCount = uint16(receiptIds.length);
-        _storeReceipts($, loanId, 0, receiptIds);
+        LoanLedger.storeReceipts($, loanId, 0, receiptIds);
         LoanVaultLayout.Aggregates storage agg = LoanLedger.checkpointAggregates($);
         agg.totalPrincipal += uint128(principal);
         agg.rateSum = LoanLedger.toUint128(agg.rateSum + principal * couponBps);

@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
 
 import {IGpuReceipt} from "../../interfaces/IGpuReceipt.sol";
 import {ILoanVault} from "../../interfaces/ILoanVault.sol";
@@ -18,6 +19,9 @@ uint256 constant MAX_REFERENCE_RATE_BPS = 5_000;
 /// @dev Vault covenant flags.
 uint8 constant BREACH_LTV = 1 << 0;
 uint8 constant BREACH_TOP_UP = 1 << 1;
+
+/// @dev Most receipts one loan may pledge.
+uint256 constant MAX_RECEIPTS_PER_LOAN = 64;
 
 /// @dev Receipt ids are packed four to a slot.
 uint256 constant RECEIPT_ID_BITS = 64;
@@ -265,6 +269,56 @@ library LoanLedger {
         for (uint256 i; i < count; ++i) {
             if ((i & 3) == 0) packed = $.receiptSlots[loanId][i >> 2];
             value += receipts.collateralValue((packed >> ((i & 3) * RECEIPT_ID_BITS)) & RECEIPT_ID_MASK);
+        }
+    }
+
+    /// @dev Checks a pledge (count, site, value, id width) and returns its collateral value.
+    function pledgeValue(
+        IGpuReceipt receipts,
+        bytes32 site,
+        uint256[] calldata ids,
+        uint256 existing
+    ) internal view returns (uint256 value) {
+        uint256 n = ids.length;
+        if (n == 0 || existing + n > MAX_RECEIPTS_PER_LOAN) {
+            revert ILoanVault.LoanVaultReceiptCount(existing + n, MAX_RECEIPTS_PER_LOAN);
+        }
+        for (uint256 i; i < n; ++i) {
+            uint256 id = ids[i];
+            if (id > RECEIPT_ID_MASK) revert ILoanVault.LoanVaultReceiptIdTooLarge(id);
+            bytes32 receiptSite = receipts.siteOf(id);
+            if (receiptSite != site) revert ILoanVault.LoanVaultWrongSite(id, receiptSite, site);
+            uint256 receiptValue = receipts.collateralValue(id);
+            if (receiptValue == 0) revert ILoanVault.LoanVaultWorthlessReceipt(id);
+            value += receiptValue;
+        }
+    }
+
+    /// @dev Appends `ids` after the first `count` receipts of `loanId`, four to a slot, one write per slot.
+    function storeReceipts(
+        LoanVaultLayout.LoanVaultStorage storage $,
+        uint256 loanId,
+        uint256 count,
+        uint256[] calldata ids
+    ) internal {
+        mapping(uint256 => uint256) storage slots = $.receiptSlots[loanId];
+        uint256 n = ids.length;
+        uint256 packed = (count & 3) == 0 ? 0 : slots[count >> 2];
+        for (uint256 i; i < n; ++i) {
+            uint256 position = count + i;
+            packed |= ids[i] << ((position & 3) * RECEIPT_ID_BITS);
+            if ((position & 3) == 3 || i == n - 1) {
+                slots[position >> 2] = packed;
+                packed = 0;
+            }
+        }
+    }
+
+    /// @dev Escrows receipts from `from`. A plain `transferFrom`: the vault is the receiver and needs no callback.
+    function pullReceipts(IGpuReceipt receipts, address from, uint256[] calldata ids) internal {
+        uint256 n = ids.length;
+        for (uint256 i; i < n; ++i) {
+            IERC721(address(receipts)).transferFrom(from, address(this), ids[i]);
         }
     }
 

@@ -8,7 +8,6 @@ import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
 import {ICollateralAuction} from "../../interfaces/ICollateralAuction.sol";
 import {IGpuReceipt} from "../../interfaces/IGpuReceipt.sol";
 import {ILoanVault} from "../../interfaces/ILoanVault.sol";
-import {IStakedUSDai} from "../../interfaces/IStakedUSDai.sol";
 import {BPS} from "../../libraries/Constants.sol";
 import {FixedPointMath} from "../../libraries/FixedPointMath.sol";
 import {INTEREST_DENOMINATOR, LoanSchedule} from "../../libraries/LoanSchedule.sol";
@@ -16,8 +15,9 @@ import {LoanLedger} from "./LoanLedger.sol";
 import {LoanVaultLayout} from "../LoanVaultLayout.sol";
 
 /// @title LoanRecovery
-/// @notice The LoanVault's default and recovery path: default with impairment, liquidation into a Dutch auction,
-/// settlement of the auction, and step-in. Deployed once and linked; its external functions run by DELEGATECALL on
+/// @notice The LoanVault's covenant and recovery path: covenant checks and top-ups, default with impairment,
+/// liquidation into a Dutch auction, and step-in. (The auction's settlement runs in the vault itself: it is on the
+/// buyer's path.) Deployed once and linked; its external functions run by DELEGATECALL on
 /// the vault's storage, and only the vault calls them (from nonReentrant, role-checked entry points).
 /// @dev Events and errors are the vault's (`ILoanVault`), so logs read the same as if the vault emitted them.
 library LoanRecovery {
@@ -81,72 +81,6 @@ library LoanRecovery {
         emit ILoanVault.LoanLiquidated(loanId, auctionId, collateral);
     }
 
-    /// @notice See `ILoanVault.onAuctionSettled`.
-    /// @dev The loan's dead state is cleared to zero where a whole slot allows it (the accrual slot and the schedule
-    /// slot), and the storage refunds pay for part of the settlement. Status, the receipt list and the oracle's
-    /// fields stay, so the lot and the loan's history can still be read.
-    function settleAuction(
-        IStakedUSDai staked,
-        IERC20 usdai,
-        uint256 loanId,
-        uint256 proceeds,
-        address buyer
-    ) external returns (uint256[] memory receiptIds) {
-        LoanVaultLayout.LoanVaultStorage storage $ = LoanLedger.getStorage();
-        if (msg.sender != address($.auction)) revert ILoanVault.LoanVaultNotAuction(msg.sender);
-        ILoanVault.LoanState storage s = $.state[loanId];
-        LoanLedger.requireStatus(loanId, s, ILoanVault.LoanStatus.Liquidating);
-        ILoanVault.LoanTerms storage t = $.terms[loanId];
-        address borrower = t.borrower;
-        if (buyer == borrower) revert ILoanVault.LoanVaultBuyerIsBorrower(loanId, buyer);
-
-        uint256 principal = s.principal;
-        uint256 debt = principal + s.interest;
-        uint256 impairedValue = s.impairedValue;
-        uint256 recovered = proceeds + s.lockbox + s.reserve;
-        uint256 repaid = recovered.min(debt);
-        uint256 fees = (recovered - repaid).min(s.lateFees);
-        uint256 surplus = recovered - repaid - fees;
-        uint256 loss = debt - repaid;
-        // NAV holds the loan at `impairedValue`: that much of the recovery is booked at once; anything above it is a
-        // gain and vests, so nobody can buy sUSDai just before a good sale and take it.
-        uint256 booked = repaid.min(impairedValue);
-        uint256 gain = repaid - booked + fees;
-
-        $.impaired -= uint96(impairedValue);
-        $.borrowerPrincipal[borrower] -= principal;
-        $.sitePrincipal[t.site] -= principal;
-        _clearSettled(s, proceeds == 0 ? ILoanVault.LoanStatus.WrittenOff : ILoanVault.LoanStatus.Recovered);
-        emit ILoanVault.AuctionSettled(loanId, proceeds, repaid, surplus, loss);
-
-        uint256 toStaked = booked + gain;
-        if (toStaked != 0) usdai.safeTransfer(address(staked), toStaked);
-        // A liquidated loan owes something (a loan owing nothing is Repaid), so `repaid + loss = debt > 0` and the
-        // hook always has an amount to book.
-        uint256 bookedPrincipal = booked.min(principal);
-        staked.receiveLoanCashflow(bookedPrincipal, booked - bookedPrincipal, gain, loss);
-        if (surplus != 0) usdai.safeTransfer(borrower, surplus);
-        receiptIds = LoanLedger.receiptIds($, loanId, s.receiptCount);
-    }
-
-    /// @dev Zeroes a settled loan's money and its whole accrual (slot 0) and schedule (slot 3) slots, and sets its final
-    /// status. Status, receipt count and the oracle's fields in slot 1 stay.
-    function _clearSettled(ILoanVault.LoanState storage s, ILoanVault.LoanStatus status) private {
-        s.principal = 0;
-        s.interest = 0;
-        s.accruedAt = 0;
-        s.couponBps = 0;
-        s.nextPaymentIndex = 0;
-        s.lateFees = 0;
-        s.lockbox = 0;
-        s.reserve = 0;
-        s.schedulePrincipal = 0;
-        s.scheduleStart = 0;
-        s.schedulePayments = 0;
-        s.impairedValue = 0;
-        s.status = status;
-    }
-
     /// @notice See `ILoanVault.stepIn`; the vault has checked the caller and `newBorrower`.
     function stepIn(uint256 loanId, address newBorrower) external {
         LoanVaultLayout.LoanVaultStorage storage $ = LoanLedger.getStorage();
@@ -183,6 +117,30 @@ library LoanRecovery {
         $.borrowerPrincipal[previous] -= principal;
         $.borrowerPrincipal[newBorrower] += principal;
         emit ILoanVault.SteppedIn(loanId, previous, newBorrower);
+    }
+
+    /// @notice See `ILoanVault.topUp`: pledges more receipts of the loan's site, then re-evaluates the covenants.
+    function topUp(IGpuReceipt receipts, uint256 loanId, uint256[] calldata receiptIds) external {
+        LoanVaultLayout.LoanVaultStorage storage $ = LoanLedger.getStorage();
+        ILoanVault.LoanTerms storage t = $.terms[loanId];
+        ILoanVault.LoanState storage s = $.state[loanId];
+        LoanLedger.requireStatus(loanId, s, ILoanVault.LoanStatus.Active);
+        if (msg.sender != t.borrower) revert ILoanVault.LoanVaultNotBorrower(loanId, msg.sender);
+        uint256 count = s.receiptCount;
+        uint256 added = LoanLedger.pledgeValue(receipts, t.site, receiptIds, count);
+
+        LoanLedger.accrue($, loanId, s, t);
+        s.receiptCount = uint16(count + receiptIds.length);
+        LoanLedger.storeReceipts($, loanId, count, receiptIds);
+        emit ILoanVault.ToppedUp(loanId, receiptIds, added);
+        LoanLedger.evaluateCovenants(
+            loanId,
+            s,
+            t,
+            LoanLedger.collateralValue($, receipts, loanId, count) + added
+        );
+
+        LoanLedger.pullReceipts(receipts, msg.sender, receiptIds);
     }
 
     /// @notice See `ILoanVault.checkCovenants`.
