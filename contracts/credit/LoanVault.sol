@@ -29,8 +29,9 @@ import {BORROWER_ROLE, CREDIT_ADMIN_ROLE, ORACLE_ROLE, UNDERWRITER_ROLE} from ".
 /// list), receipt ids are packed four to a slot, and the NAV aggregates take two slots. Every per-loan change first
 /// checkpoints the loan and the aggregate; the aggregate keeps interest as an exact numerator, so `loanAssets()`
 /// equals the sum over loans up to the per-loan rounding (less than 1 wei per loan, in the protocol's favour).
-/// Default and recovery run in the linked `LoanRecovery` library (DELEGATECALL into this storage), which keeps the
-/// vault under EIP-170's 24 KiB.
+/// Top-ups, covenant checks, default, liquidation and step-in run in the linked `LoanRecovery` library (DELEGATECALL
+/// into this storage), which keeps the vault under EIP-170's 24 KiB; the auction's settlement stays here, off the
+/// library, because it is on every buyer's path.
 /// @custom:oz-upgrades-unsafe-allow state-variable-immutable external-library-linking
 contract LoanVault is ILoanVault, LoanVaultLayout, ProtocolUpgradeable {
     using SafeERC20 for IERC20;
