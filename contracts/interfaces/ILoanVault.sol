@@ -35,7 +35,8 @@ interface ILoanVaultOracleHooks {
 
     /// @notice Applies oracle coupon step `stepId` to `loanId`: the premium moves by `deltaBps`, clamped to the
     /// terms' [floor, cap]; when `topUpRequired`, a collateral top-up is due within the cure period. A `stepId` not
-    /// above the last one applied to the loan is ignored (idempotent).
+    /// above the last one applied to the loan is ignored (idempotent). Interest up to the step accrues at the old
+    /// coupon; late fees are priced at the contract coupon, which a step does not move, so it does not charge them.
     function applyCouponStep(uint256 loanId, uint256 stepId, int256 deltaBps, bool topUpRequired) external;
 
     /// @notice Sets the oracle-driven covenant flags of `loanId` (bit 0: `COVENANT_SLA_BREACH`). Setting the same
