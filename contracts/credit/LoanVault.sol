@@ -489,8 +489,8 @@ contract LoanVault is ILoanVault, LoanVaultLayout, ProtocolUpgradeable {
     // ================================================================ internal: settlement and receipts
 
     /// @dev Zeroes a settled loan's money and its whole accrual (slot 0) and schedule (slot 3) slots, and sets its final
-    /// status. Status, receipt count and the oracle's fields in slot 1 stay; the lockbox slot is written only if it
-    /// held anything.
+    /// status. The receipt count and the oracle's fields in slot 1 stay; the lockbox slot is written only if it held
+    /// anything.
     function _clearSettled(LoanState storage s, LoanStatus status, bool lockboxHeld) private {
         s.principal = 0;
         s.interest = 0;

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
 
 import {ICollateralAuction} from "../../interfaces/ICollateralAuction.sol";
@@ -21,7 +19,6 @@ import {LoanVaultLayout} from "../LoanVaultLayout.sol";
 /// the vault's storage, and only the vault calls them (from nonReentrant, role-checked entry points).
 /// @dev Events and errors are the vault's (`ILoanVault`), so logs read the same as if the vault emitted them.
 library LoanRecovery {
-    using SafeERC20 for IERC20;
     using FixedPointMath for uint256;
 
     /// @notice See `ILoanVault.declareDefault`.
