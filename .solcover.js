@@ -5,7 +5,7 @@
 // properties short here.
 module.exports = {
   skipFiles: ["mocks/"],
-  // Note: a mock that compiles an instrumented library into itself (a harness of LoanLedger was tried) makes the run
+  // Note: a mock that compiles an instrumented library into itself (a harness of the loan ledger library was tried) makes the run
   // lose hits across unrelated files (USDai read 63% branches), so none of the protocol's libraries has one.
   // `npm run coverage` deletes the temporary instrumented cache first, so every run instruments from scratch.
   mocha: {

@@ -78,7 +78,9 @@ const config: HardhatUserConfig = {
       // percent of runtime gas (its rows in gas/ceilings.json are measured with this setting).
       "contracts/oracle/UtilizationOracle.sol": sizeBound(200),
       "contracts/credit/LoanVault.sol": sizeBound(200, true),
-      "contracts/credit/libraries/LoanRecovery.sol": sizeBound(200, true),
+      "contracts/credit/logic/LoanRecovery.sol": sizeBound(200, true),
+      // The draw (linked, not inlined) needs more stack than the legacy pipeline gives; 10k runs for its gas.
+      "contracts/credit/logic/LoanOrigination.sol": sizeBound(10_000, true),
     },
   },
   networks: {

@@ -2,13 +2,13 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { DeployFunction } from "hardhat-deploy/types";
 
 import { getProtocolConfig } from "../config/protocol";
-import { DeployIds, Tags } from "../helpers/deploy-ids";
+import { DeployIds, LOAN_VAULT_LIBRARIES, Tags } from "../helpers/deploy-ids";
 import { uupsProxy } from "../helpers/proxy";
 
 /**
- * LoanVault behind a UUPS proxy. Its three linked libraries (read side, lockbox, default and recovery) deploy first;
- * they keep the vault under EIP-170's 24 KiB. The vault's immutables are sUSDai and GpuReceipt; the auction and the
- * sUSDai/oracle links are wired in the roles script.
+ * LoanVault behind a UUPS proxy. The vault is a router over logic libraries named by concern (origination, payments,
+ * covenants, recovery, and the lens for computed views); the linked ones deploy first. The vault's immutables are
+ * sUSDai and GpuReceipt; the auction and the sUSDai/oracle links are wired in the roles script.
  */
 const func: DeployFunction = async (hre: HardhatRuntimeEnvironment) => {
   const { deployments, getNamedAccounts, network } = hre;
@@ -18,8 +18,11 @@ const func: DeployFunction = async (hre: HardhatRuntimeEnvironment) => {
   const receipts = await deployments.get(DeployIds.GpuReceipt);
 
   const libraries: Record<string, string> = {};
-  for (const id of [DeployIds.LoanLens, DeployIds.LoanLockbox, DeployIds.LoanRecovery]) {
-    libraries[id] = (await deployments.deploy(id, { from: deployer, log: true })).address;
+  for (const id of LOAN_VAULT_LIBRARIES) {
+    // Each library is linked against those deployed before it (hardhat-deploy links only the ones it references).
+    libraries[id] = (
+      await deployments.deploy(id, { from: deployer, log: true, libraries: { ...libraries } })
+    ).address;
   }
 
   await deployments.deploy(DeployIds.LoanVault, {

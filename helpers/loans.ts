@@ -16,7 +16,7 @@ export const LoanStatus = {
   Cancelled: 9n,
 } as const;
 
-/** Vault covenant flags (`LoanLedger`): maintenance-LTV breach and required top-up. */
+/** Vault covenant flags (`contracts/credit/logic/LoanConstants.sol`): maintenance-LTV breach and required top-up. */
 export const BreachFlags = { Ltv: 1n, TopUp: 2n } as const;
 
 export const DAY = 24 * 60 * 60;

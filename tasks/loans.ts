@@ -49,7 +49,7 @@ import {
 
 const USDAI_DECIMALS = 18;
 const BPS = 10_000n;
-/** Oracle covenant flag `COVENANT_SLA_BREACH` (ILoanVault.sol). */
+/** Oracle covenant flag `COVENANT_SLA_BREACH` (contracts/credit/logic/LoanConstants.sol). */
 const SLA_BREACH = 1n;
 /** `IGpuReceipt.Status.Active`. */
 const RECEIPT_ACTIVE = 1n;

@@ -1,9 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-/// @dev Covenant flag set by the oracle: the latest uptime reading is below the loan's SLA.
-uint256 constant COVENANT_SLA_BREACH = 1 << 0;
-
 /// @title ILoanVaultAssets
 /// @notice The part of the LoanVault that sUSDai reads for its NAV.
 interface ILoanVaultAssets {

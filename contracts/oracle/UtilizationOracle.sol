@@ -13,7 +13,8 @@ import {
     ORACLE_FEED_GAS_LIMIT,
     UPTIME_UNKNOWN
 } from "../interfaces/IUtilizationOracle.sol";
-import {COVENANT_SLA_BREACH, ILoanVaultOracleHooks} from "../interfaces/ILoanVault.sol";
+import {ILoanVaultOracleHooks} from "../interfaces/ILoanVault.sol";
+import {COVENANT_SLA_BREACH} from "../credit/logic/LoanConstants.sol";
 import {ProtocolUpgradeable} from "../access/ProtocolUpgradeable.sol";
 import {KEEPER_ROLE, ORACLE_ADMIN_ROLE, REPORTER_ROLE} from "../libraries/Roles.sol";
 import {BPS} from "../libraries/Constants.sol";
@@ -48,8 +49,8 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
     /// @dev Page size `checkUpkeep` uses when called with empty `checkData`.
     uint256 private constant DEFAULT_PAGE_SIZE = 50;
 
-    /// @dev Per-loan state.
-    struct LoanState {
+    /// @dev Per-loan oracle state: the sources, the latest observation, the streaks and what is pending for the vault.
+    struct LoanFeed {
         // slot 0: configuration and latest observation, read and written by every recording
         bool configured;
         uint8 quorum;
@@ -82,7 +83,7 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
         // slot 2: grows with loans, not with time
         uint256[] loanIds;
         // slot 3
-        mapping(uint256 loanId => LoanState) loans;
+        mapping(uint256 loanId => LoanFeed) loans;
     }
 
     // keccak256(abi.encode(uint256(keccak256("gpucredit.storage.UtilizationOracle")) - 1)) & ~bytes32(uint256(0xff))
@@ -136,7 +137,7 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
         if (maxStaleness == 0) revert UtilizationOracleInvalidMaxStaleness(maxStaleness);
 
         UtilizationOracleStorage storage $ = _getStorage();
-        LoanState storage loan = $.loans[loanId];
+        LoanFeed storage loan = $.loans[loanId];
         Source[] memory previous = loan.sources;
         Source[] memory next = new Source[](count);
         for (uint256 i; i < count; ++i) {
@@ -182,7 +183,7 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
     /// @inheritdoc IUtilizationOracle
     function poke(uint256 loanId) external onlyRole(KEEPER_ROLE) whenNotPaused nonReentrant {
         UtilizationOracleStorage storage $ = _getStorage();
-        LoanState storage loan = $.loans[loanId];
+        LoanFeed storage loan = $.loans[loanId];
         uint32 day = _today();
         _requireNextDay(loan, loanId, day);
 
@@ -204,7 +205,7 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
 
         UtilizationOracleStorage storage $ = _getStorage();
         uint256 loanId = reports[0].loanId;
-        LoanState storage loan = $.loans[loanId];
+        LoanFeed storage loan = $.loans[loanId];
         uint32 day = _requireReportDay(loan, loanId, reports[0].day, count);
         (uint256 utilizationBps, uint16 uptimeBps) = _aggregateReports(loan.sources, reports, signatures);
         _record($, loan, loanId, day, utilizationBps, uptimeBps, count);
@@ -272,7 +273,7 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
     function latestUtilization(
         uint256 loanId
     ) external view returns (uint16 utilizationBps, uint16 uptimeBps, uint32 day, uint64 updatedAt) {
-        LoanState storage loan = _getStorage().loans[loanId];
+        LoanFeed storage loan = _getStorage().loans[loanId];
         return (loan.utilizationBps, loan.uptimeBps, loan.lastDay, loan.updatedAt);
     }
 
@@ -284,7 +285,7 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
         view
         returns (uint80 roundId, int256 answer, uint256 startedAt, uint256 updatedAt, uint80 answeredInRound)
     {
-        LoanState storage loan = _getStorage().loans[loanId];
+        LoanFeed storage loan = _getStorage().loans[loanId];
         uint32 day = loan.lastDay;
         if (day == 0) revert UtilizationOracleNoObservation(loanId);
         return (day, int256(uint256(loan.utilizationBps)), loan.updatedAt, loan.updatedAt, day);
@@ -303,7 +304,7 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
         UtilizationOracleStorage storage $ = _getStorage();
         uint256 count = $.rules.length;
         if (ruleIndex >= count) revert UtilizationOracleUnknownRule(ruleIndex, count);
-        LoanState storage loan = $.loans[loanId];
+        LoanFeed storage loan = $.loans[loanId];
         if (loan.rulesEpoch != $.rulesEpoch) return (0, 0);
         Streak streak = loan.streaks[ruleIndex];
         return (streak.length(), streak.lastDay());
@@ -311,7 +312,7 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
 
     /// @inheritdoc IUtilizationOracle
     function pendingPush(uint256 loanId) external view returns (PendingPush memory) {
-        LoanState storage loan = _getStorage().loans[loanId];
+        LoanFeed storage loan = _getStorage().loans[loanId];
         return
             PendingPush({
                 stepId: loan.lastStepId,
@@ -342,7 +343,7 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
     function loanConfig(
         uint256 loanId
     ) external view returns (bool configured, uint8 quorum, uint32 maxStaleness) {
-        LoanState storage loan = _getStorage().loans[loanId];
+        LoanFeed storage loan = _getStorage().loans[loanId];
         return (loan.configured, loan.quorum, loan.maxStaleness);
     }
 
@@ -371,7 +372,7 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
     /// @dev Records `day`'s observation and advances the loan's streaks and covenant flags.
     function _record(
         UtilizationOracleStorage storage $,
-        LoanState storage loan,
+        LoanFeed storage loan,
         uint256 loanId,
         uint32 day,
         uint256 utilizationBps,
@@ -405,7 +406,7 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
     /// folded into the pending step: deltas add up, top-up flags OR together and the newest step id is kept.
     function _advanceStreaks(
         UtilizationOracleStorage storage $,
-        LoanState storage loan,
+        LoanFeed storage loan,
         uint256 loanId,
         uint32 day,
         uint256 utilizationBps
@@ -440,7 +441,7 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
     }
 
     /// @dev Refuses a reading for an unconfigured loan or for a day not after the last recorded one.
-    function _requireNextDay(LoanState storage loan, uint256 loanId, uint32 day) private view {
+    function _requireNextDay(LoanFeed storage loan, uint256 loanId, uint32 day) private view {
         if (!loan.configured) revert UtilizationOracleLoanNotConfigured(loanId);
         uint32 lastDay = loan.lastDay;
         if (day <= lastDay) revert UtilizationOracleDayNotAfterLast(loanId, day, lastDay);
@@ -450,7 +451,7 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
 
     /// @dev Reads every feed source of the loan; returns the good readings in basis points. A skipped source emits
     /// `SourceSkipped`; a good one has its round remembered.
-    function _readFeeds(LoanState storage loan, uint256 loanId) private returns (uint256[] memory readings) {
+    function _readFeeds(LoanFeed storage loan, uint256 loanId) private returns (uint256[] memory readings) {
         uint256 maxStaleness = loan.maxStaleness;
         Source[] storage sources = loan.sources;
         uint256 count = sources.length;
@@ -572,7 +573,7 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
     /// @dev Refuses a report day that is not the loan's next (see `_requireNextDay`), is in the future or ended more
     /// than `maxStaleness` ago, and a report count below the quorum.
     function _requireReportDay(
-        LoanState storage loan,
+        LoanFeed storage loan,
         uint256 loanId,
         uint32 day,
         uint256 count
@@ -646,7 +647,7 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
     /// (pending state cleared), events, and the LoanVault calls last: a re-entrant or repeated push finds nothing
     /// pending, and the vault itself ignores a step id it has seen.
     function _push(
-        LoanState storage loan,
+        LoanFeed storage loan,
         uint256 loanId,
         ILoanVaultOracleHooks vault
     ) private returns (PushOutcome) {
@@ -675,7 +676,7 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
         return PushOutcome.Pushed;
     }
 
-    function _hasPending(LoanState storage loan) private view returns (bool) {
+    function _hasPending(LoanFeed storage loan) private view returns (bool) {
         return loan.lastStepId != loan.pushedStepId || loan.flags != loan.pushedFlags;
     }
 

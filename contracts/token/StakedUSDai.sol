@@ -317,11 +317,11 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
         uint256 repaid = principal + interest;
         if (repaid + gain + loss == 0) revert StakedUSDaiZeroAmount();
         StakedUSDaiStorage storage $ = _getStorage();
-        if (repaid != 0) {
-            $.idleAssets = _toUint128(uint256($.idleAssets) + repaid);
-            emit RepaymentReceived(principal, interest);
-        }
-        if (gain != 0) _addGain($, gain);
+        if (repaid != 0) emit RepaymentReceived(principal, interest);
+        // Repayment and a vesting gain land in idle assets with one write.
+        uint256 inflow = repaid;
+        if (gain != 0 && _startVesting($, gain)) inflow += gain;
+        if (inflow != 0) $.idleAssets = _toUint128(uint256($.idleAssets) + inflow);
         if (loss != 0) {
             uint128 cumulative = _toUint128(uint256($.cumulativeLosses) + loss);
             $.cumulativeLosses = cumulative;
@@ -565,17 +565,23 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
         IERC20(asset()).safeTransfer(receiver, assets);
     }
 
-    /// @dev Starts vesting `amount` on top of what is still unvested, so the price does not jump. Into a vault with
-    /// fewer than `MIN_SUPPLY_FOR_GAINS` shares the gain is not credited: it stays an untracked balance, like a donation.
+    /// @dev Credits `amount` to idle assets and starts vesting it (see `_startVesting`).
     function _addGain(StakedUSDaiStorage storage $, uint256 amount) private {
-        if (totalSupply() < MIN_SUPPLY_FOR_GAINS) return;
+        if (_startVesting($, amount)) $.idleAssets = _toUint128(uint256($.idleAssets) + amount);
+    }
+
+    /// @dev Starts vesting `amount` on top of what is still unvested, so the price does not jump; the caller credits it
+    /// to idle assets when this returns true. Into a vault with fewer than `MIN_SUPPLY_FOR_GAINS` shares the gain is
+    /// not credited (returns false): it stays an untracked balance, like a donation.
+    function _startVesting(StakedUSDaiStorage storage $, uint256 amount) private returns (bool) {
+        if (totalSupply() < MIN_SUPPLY_FOR_GAINS) return false;
         uint256 unvested = _unvested($) + amount;
         uint256 end = block.timestamp + $.vestingPeriod;
-        $.idleAssets = _toUint128(uint256($.idleAssets) + amount);
         $.vestingAmount = _toUint128(unvested);
         $.vestingStart = uint40(block.timestamp);
         $.vestingEnd = uint40(end);
         emit GainVesting(amount, unvested, end);
+        return true;
     }
 
     /// @dev Linear vesting, rounded up so NAV rounds down.

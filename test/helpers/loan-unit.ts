@@ -1,7 +1,7 @@
 import hre from "hardhat";
 import { encodeBytes32String } from "ethers";
 
-import { DeployIds } from "../../helpers/deploy-ids";
+import { LOAN_VAULT_LIBRARIES } from "../../helpers/deploy-ids";
 import type { ILoanVault, LoanVault } from "../../typechain-types";
 import type { ProtocolFixture } from "../fixtures/protocol";
 
@@ -26,7 +26,7 @@ export const field = (name: string): string => encodeBytes32String(name);
 /** Deploys a fresh LoanVault implementation linked to the deployed libraries, over the fixture's sUSDai and receipts. */
 export async function deployLoanVaultImplementation(fx: ProtocolFixture): Promise<LoanVault> {
   const libraries: Record<string, string> = {};
-  for (const id of [DeployIds.LoanLens, DeployIds.LoanLockbox, DeployIds.LoanRecovery]) {
+  for (const id of LOAN_VAULT_LIBRARIES) {
     libraries[id] = (await hre.deployments.get(id)).address;
   }
   const factory = await hre.ethers.getContractFactory("LoanVault", { libraries });

@@ -1,8 +1,21 @@
 import { expect } from "chai";
 import hre, { upgrades } from "hardhat";
-import { parseUnits } from "ethers";
+import { ContractFactory, MaxUint256, parseUnits } from "ethers";
+import { mine, takeSnapshot, time } from "@nomicfoundation/hardhat-network-helpers";
+import {
+  getStorageLayout,
+  getStorageUpgradeReport,
+  getVersion,
+  withValidationDefaults,
+} from "@openzeppelin/upgrades-core";
+import { readValidations } from "@openzeppelin/hardhat-upgrades/dist/utils/validations";
+
+import legacy from "../fixtures/legacy/LoanVault.v0.json";
+import { fundUsdai, openLoan, stake } from "../helpers/loans";
+import { usd } from "../../helpers/units";
 
 import { deployProtocol, type ProtocolFixture } from "../fixtures/protocol";
+import { LOAN_VAULT_LIBRARIES } from "../../helpers/deploy-ids";
 import { Roles } from "../../helpers/roles";
 
 /** Every UUPS core of the protocol (DESIGN.md, "Upgrades"). A new core joins the checks by being listed here. */
@@ -15,9 +28,9 @@ const CORES = [
   "CollateralAuction",
 ] as const;
 
-/** Linked libraries of a core, by deployment name (the LoanVault keeps under 24 KiB with three). */
-const LIBRARIES: Partial<Record<(typeof CORES)[number], string[]>> = {
-  LoanVault: ["LoanLens", "LoanLockbox", "LoanRecovery"],
+/** Linked libraries of a core, by deployment name. */
+const LIBRARIES: Partial<Record<(typeof CORES)[number], readonly string[]>> = {
+  LoanVault: LOAN_VAULT_LIBRARIES,
 };
 
 /** The core's factory, linked against the deployed libraries. */
@@ -73,6 +86,113 @@ describe("Upgrades", () => {
       });
     });
   }
+
+  describe("LoanVault v0 (before the router redesign) -> today's LoanVault", () => {
+    /** v0's creation bytecode with its three libraries deployed from the fixture and linked in. */
+    async function deployLegacyImplementation(): Promise<string> {
+      const [deployer] = await hre.ethers.getSigners();
+      let bytecode = legacy.implementation.bytecode;
+      const refs = legacy.implementation.linkReferences as Record<
+        string,
+        Record<string, { start: number; length: number }[]>
+      >;
+      for (const [name, library] of Object.entries(legacy.libraries)) {
+        const deployed = await new ContractFactory([], library.bytecode, deployer).deploy();
+        const address = (await deployed.getAddress()).slice(2).toLowerCase();
+        for (const { start, length } of refs[library.sourceName][name]) {
+          const at = 2 + start * 2;
+          bytecode = bytecode.slice(0, at) + address + bytecode.slice(at + length * 2);
+        }
+      }
+      expect(bytecode).to.not.include("__$");
+      const abi = (await hre.artifacts.readArtifact("LoanVault")).abi;
+      const impl = await new ContractFactory(abi, bytecode, deployer).deploy(
+        f.susdai.target,
+        f.receipts.target,
+      );
+      return impl.getAddress();
+    }
+
+    it("keeps the storage layout (OpenZeppelin's upgrade report from v0's layout to today's)", async () => {
+      const validations = await readValidations(hre);
+      const artifact = await hre.artifacts.readArtifact("LoanVault");
+      const updated = getStorageLayout(validations, getVersion(artifact.bytecode, artifact.deployedBytecode));
+      const original = legacy.storageLayout as unknown as typeof updated;
+      const report = getStorageUpgradeReport(original, updated, withValidationDefaults({ kind: "uups" }));
+      expect(report.ok, report.explain()).to.equal(true);
+    });
+
+    it("a proxy holding active, defaulted and auctioned loans upgrades with every debt, status and loanAssets() unchanged", async () => {
+      const { actors, loanVault, auction, usdai } = f;
+      const vault = loanVault.connect(actors.deployer);
+      const current = (await hre.deployments.get("LoanVault_Implementation")).address;
+      // Put the proxy on v0 before any loan exists, then run the book through v0's code.
+      await vault.upgradeToAndCall(await deployLegacyImplementation(), "0x");
+      await stake(f, actors.lender1, 3_000_000);
+      const active = await openLoan(f, actors.borrower1, usd(200_000), 400_000);
+      const defaulted = await openLoan(f, actors.borrower2, usd(150_000), 300_000);
+      const auctioned = await openLoan(f, actors.borrower3, usd(100_000), 200_000, { site: "PHX-2" });
+      await fundUsdai(f, actors.borrower1, 100_000);
+      for (let k = 0; k < 2; k++) {
+        await time.increase(30 * 86_400 + 3_600);
+        const [, due] = await loanVault.nextPayment(active.loanId);
+        await loanVault.connect(actors.borrower1).repay(active.loanId, due + usd(1));
+      }
+      await loanVault.connect(actors.borrower1).depositRevenue(active.loanId, usd(5_000));
+      await loanVault.sweep(active.loanId);
+      await loanVault.declareDefault(defaulted.loanId);
+      await loanVault.declareDefault(auctioned.loanId);
+      await loanVault.liquidate(auctioned.loanId);
+      const ids = [active.loanId, defaulted.loanId, auctioned.loanId];
+
+      const read = async () => ({
+        loanAssets: await loanVault.loanAssets(),
+        accrual: [...(await loanVault.accrualState())],
+        loans: await Promise.all(
+          ids.map(async (id) => ({
+            debt: await loanVault.debtOf(id),
+            state: [...(await loanVault.stateOf(id))],
+            terms: [...(await loanVault.termsOf(id))],
+            next: [...(await loanVault.nextPayment(id))],
+            defaultableAt: await loanVault.defaultableAt(id),
+            receipts: await loanVault.receiptsOf(id),
+            coupon: await loanVault.couponOf(id),
+          })),
+        ),
+        exposure: await Promise.all(
+          [actors.borrower1, actors.borrower2, actors.borrower3].map(async (b) => [
+            ...(await loanVault.exposureOf(b.address, hre.ethers.encodeBytes32String("DAL-1"))),
+          ]),
+        ),
+      });
+      // Read v0 and today's code at the same timestamp: v0 in a block mined at `at`, then rewind and upgrade at `at`.
+      const at = (await time.latest()) + 3_600;
+      const snapshot = await takeSnapshot();
+      await time.setNextBlockTimestamp(at);
+      await mine();
+      const before = await read();
+      expect(before.loans.map((l) => l.state[7])).to.deep.equal([2n, 4n, 5n]); // Active, Defaulted, Liquidating
+      expect(before.loanAssets).to.be.greaterThan(0n);
+      await snapshot.restore();
+      await time.setNextBlockTimestamp(at);
+      await expect(vault.upgradeToAndCall(current, "0x")).to.emit(vault, "Upgraded").withArgs(current);
+      expect(await read()).to.deep.equal(before);
+
+      // Today's code carries the book on: the active loan repays and closes, the lot sells, the default is liquidated.
+      await loanVault.connect(actors.borrower1).repay(active.loanId, MaxUint256);
+      await loanVault.close(active.loanId);
+      await fundUsdai(f, actors.liquidator, 300_000);
+      await usdai.connect(actors.liquidator).approve(auction.target, MaxUint256);
+      const lot = await auction.auctionOfLoan(auctioned.loanId);
+      await auction.connect(actors.liquidator).buy(lot, await auction.price(lot));
+      await loanVault.liquidate(defaulted.loanId);
+      const statuses = await Promise.all(ids.map(async (id) => (await loanVault.stateOf(id)).status));
+      expect(statuses).to.deep.equal([8n, 5n, 6n]); // Closed, Liquidating, Recovered
+      const agg = await loanVault.accrualState();
+      expect([agg.totalPrincipal, agg.rateSum]).to.deep.equal([0n, 0n]);
+      expect(await loanVault.loanAssets()).to.equal(agg.impaired);
+    });
+  });
 
   describe("USDai -> USDaiV2Mock", () => {
     it("is a storage-compatible upgrade", async () => {

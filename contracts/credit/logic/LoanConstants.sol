@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+/// @dev The credit engine's constants, in one place. Each name carries its unit. Protocol-wide units (`BPS`,
+/// `SECONDS_PER_YEAR`) live in `contracts/libraries/Constants.sol`; the interest denominator with the schedule math in
+/// `contracts/libraries/LoanSchedule.sol`.
+
+// ---------------------------------------------------------------- covenant flags
+
+/// @dev Oracle covenant flag (`LoanState.oracleFlags`): the latest uptime reading is below the loan's SLA.
+uint256 constant COVENANT_SLA_BREACH = 1 << 0;
+
+/// @dev Vault covenant flag (`LoanState.breachFlags`): debt above the maintenance LTV.
+uint8 constant BREACH_LTV = 1 << 0;
+/// @dev Vault covenant flag (`LoanState.breachFlags`): a collateral top-up is required (an oracle step-up asked for
+/// it); it clears once the LTV is back within the origination LTV.
+uint8 constant BREACH_TOP_UP = 1 << 1;
+
+// ---------------------------------------------------------------- pricing
+
+/// @dev Highest reference rate a loan may carry, fixed or read from a feed (50%).
+uint256 constant MAX_REFERENCE_RATE_BPS = 5_000;
+/// @dev Highest coupon (reference rate + premium cap) terms may allow (100%).
+uint256 constant MAX_COUPON_BPS = 10_000;
+/// @dev Highest late penalty, in bps of an installment.
+uint256 constant MAX_LATE_PENALTY_BPS = 2_500;
+/// @dev Oldest reference-rate answer a risk setting may accept.
+uint256 constant MAX_FEED_STALENESS_SECONDS = 7 days;
+
+// ---------------------------------------------------------------- schedule
+
+/// @dev Most payments in a schedule.
+uint256 constant MAX_PAYMENTS = 360;
+/// @dev Shortest and longest payment interval.
+uint256 constant MIN_PAYMENT_INTERVAL_SECONDS = 1 days;
+uint256 constant MAX_PAYMENT_INTERVAL_SECONDS = 366 days;
+/// @dev Longest grace period. Also what keeps `now - grace` from underflowing in the late-fee arithmetic.
+uint256 constant MAX_GRACE_PERIOD_SECONDS = 365 days;
+
+// ---------------------------------------------------------------- collateral
+
+/// @dev Most receipts one loan may pledge.
+uint256 constant MAX_RECEIPTS_PER_LOAN = 64;
+/// @dev Receipt ids are packed four to a slot, 64 bits each.
+uint256 constant RECEIPT_ID_BITS = 64;
+uint256 constant RECEIPT_ID_MASK = (1 << RECEIPT_ID_BITS) - 1;
+/// @dev What an approval writes into the first slot of a loan's receipt list, so the draw overwrites a non-zero slot
+/// (2,900 gas) instead of creating one (20,000). Never read: only `receiptCount` ids are.
+uint256 constant RECEIPT_SLOT_PLACEHOLDER = type(uint256).max;

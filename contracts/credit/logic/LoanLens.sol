@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IGpuReceipt} from "../../interfaces/IGpuReceipt.sol";
+import {ILoanVault} from "../../interfaces/ILoanVault.sol";
+import {BPS} from "../../libraries/Constants.sol";
+import {FixedPointMath} from "../../libraries/FixedPointMath.sol";
+import {INTEREST_DENOMINATOR, LoanSchedule} from "../../libraries/LoanSchedule.sol";
+import {LoanAccounting} from "./LoanAccounting.sol";
+import {LoanCollateral} from "./LoanCollateral.sol";
+import {LoanPayments} from "./LoanPayments.sol";
+import {LoanRecovery} from "./LoanRecovery.sol";
+import {LoanStorage, loanStorage} from "./LoanStorage.sol";
+
+/// @title LoanLens
+/// @notice The LoanVault's computed views: a loan's debt, LTV, next payment, default date and collateral value. Views
+/// only. Deployed once and linked; its functions run by DELEGATECALL (reads only) on the vault's storage.
+library LoanLens {
+    using FixedPointMath for uint256;
+
+    /// @notice See `ILoanVault.debtOf`.
+    function debtOf(uint256 loanId) public view returns (uint256) {
+        LoanStorage.LoanVaultStorage storage $ = loanStorage();
+        ILoanVault.LoanState storage s = $.state[loanId];
+        if (s.status != ILoanVault.LoanStatus.Active) return uint256(s.principal) + s.interest + s.lateFees;
+        uint256 interest = LoanAccounting.interestNow(s);
+        return s.principal + interest + s.lateFees + LoanPayments.pendingLateFee(s, $.terms[loanId]);
+    }
+
+    /// @notice See `ILoanVault.ltvOf`.
+    function ltvOf(IGpuReceipt receipts, uint256 loanId) external view returns (uint256) {
+        uint256 collateral = collateralValueOf(receipts, loanId);
+        uint256 debt = debtOf(loanId);
+        if (collateral == 0) return debt == 0 ? 0 : type(uint256).max;
+        return debt.mulDivUp(BPS, collateral);
+    }
+
+    /// @notice See `ILoanVault.nextPayment`.
+    function nextPayment(uint256 loanId) external view returns (uint256 dueDate, uint256 amountDue) {
+        LoanStorage.LoanVaultStorage storage $ = loanStorage();
+        ILoanVault.LoanState storage s = $.state[loanId];
+        ILoanVault.LoanTerms storage t = $.terms[loanId];
+        uint256 index = s.nextPaymentIndex;
+        // An Active loan always has a next payment: the one that settles the last installment repays the loan.
+        if (s.status != ILoanVault.LoanStatus.Active) return (0, 0);
+        dueDate = s.scheduleStart + index * t.paymentIntervalSeconds;
+        uint256 until = dueDate.max(block.timestamp);
+        uint256 interest =
+            s.interest +
+                LoanSchedule.interestNumerator(s.principal, s.couponBps, until - s.accruedAt).divUp(
+                    INTEREST_DENOMINATOR
+                );
+        uint256 required =
+            uint256(s.schedulePrincipal) -
+                LoanSchedule.cumulativePrincipalDue(
+                    s.schedulePrincipal,
+                    t.amortizationBps,
+                    index,
+                    s.schedulePayments
+                );
+        amountDue =
+            s.lateFees +
+            LoanPayments.pendingLateFee(s, t) +
+            interest +
+            uint256(s.principal).zeroFloorSub(required);
+    }
+
+    /// @notice See `ILoanVault.defaultableAt`.
+    function defaultableAt(uint256 loanId) external view returns (uint256) {
+        LoanStorage.LoanVaultStorage storage $ = loanStorage();
+        ILoanVault.LoanState storage s = $.state[loanId];
+        if (s.status != ILoanVault.LoanStatus.Active) return 0;
+        return
+            LoanRecovery.earliestDefault(LoanRecovery.paymentDefaultAt(s, $.terms[loanId]), s.cureDeadline);
+    }
+
+    /// @notice See `ILoanVault.collateralValueOf`.
+    function collateralValueOf(IGpuReceipt receipts, uint256 loanId) public view returns (uint256) {
+        LoanStorage.LoanVaultStorage storage $ = loanStorage();
+        return LoanCollateral.collateralValue($, receipts, loanId, $.state[loanId].receiptCount);
+    }
+}

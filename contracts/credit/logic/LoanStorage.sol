@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {ICollateralAuction} from "../../interfaces/ICollateralAuction.sol";
+import {ILoanVault} from "../../interfaces/ILoanVault.sol";
+
+// keccak256(abi.encode(uint256(keccak256("gpucredit.storage.LoanVault")) - 1)) & ~bytes32(uint256(0xff))
+bytes32 constant LOAN_VAULT_STORAGE_LOCATION =
+    0x7132b94879d76e7592ea43c7b544c0add2fe360152c76ed16c0b63ad2a6ce000;
+
+/// @title LoanStorage
+/// @notice The LoanVault's ERC-7201 namespaced storage: the struct, its slot and its accessor, in one place. The vault
+/// inherits this contract so that the upgrade-safety checks see the namespace; the logic libraries reach the same
+/// storage through `loanStorage()`.
+/// @dev The books are `aggregates`, `impaired`, `borrowerPrincipal` and `sitePrincipal`. Only
+/// `LoanAccounting.applyChange` writes them (`npm run lint:books` enforces it).
+abstract contract LoanStorage {
+    /// @dev The NAV aggregates over performing loans, in two slots. The interest numerator is exact, in
+    /// `USD x bps x seconds` (`LoanSchedule.INTEREST_DENOMINATOR` per USD of interest), and runs forward from
+    /// `checkpointAt` at `rateSum = sum(principal x couponBps)` per second.
+    struct Aggregates {
+        uint128 totalPrincipal;
+        uint128 rateSum;
+        uint216 interestNumerator;
+        uint40 checkpointAt;
+    }
+
+    /// @custom:storage-location erc7201:gpucredit.storage.LoanVault
+    struct LoanVaultStorage {
+        Aggregates aggregates;
+        // One slot: the auction's settlement checks its caller and then moves the impaired total, so the second read
+        // is warm. 96 bits of USDai (7.9e28) bound the sum of impairments as each loan's principal is bound.
+        ICollateralAuction auction;
+        uint96 impaired;
+        uint256 loanCount;
+        ILoanVault.RiskParams risk;
+        mapping(uint256 loanId => ILoanVault.LoanTerms) terms;
+        mapping(uint256 loanId => ILoanVault.LoanState) state;
+        mapping(uint256 loanId => mapping(uint256 slot => uint256)) receiptSlots;
+        mapping(address borrower => uint256) borrowerPrincipal;
+        mapping(bytes32 site => uint256) sitePrincipal;
+    }
+}
+
+/// @dev The LoanVault's storage, for the vault and its logic libraries (which run on the vault's storage, inlined or by
+/// DELEGATECALL).
+function loanStorage() pure returns (LoanStorage.LoanVaultStorage storage $) {
+    assembly {
+        $.slot := LOAN_VAULT_STORAGE_LOCATION
+    }
+}
+
+/// @dev Reverts with `LoanVaultBadStatus` unless the loan is in `expected`.
+function requireStatus(uint256 loanId, ILoanVault.LoanState storage s, ILoanVault.LoanStatus expected) view {
+    ILoanVault.LoanStatus status = s.status;
+    if (status != expected) revert ILoanVault.LoanVaultBadStatus(loanId, status);
+}
