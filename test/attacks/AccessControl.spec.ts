@@ -17,6 +17,7 @@ import { declareDefaultAt, liquidateAt } from "../helpers/recovery";
 import { Roles, type RoleName } from "../../helpers/roles";
 import { usd } from "../../helpers/units";
 import type { UnguardedAdminMock } from "../../typechain-types";
+import { createFixture } from "../helpers/fixture";
 
 /**
  * Every state-changing function of every core, called by an account that holds no role, must revert with the exact
@@ -129,7 +130,7 @@ function baseSurface(f: { actors: { guardian: HardhatEthersSigner; attacker: Har
   } satisfies Record<string, Guarded>;
 }
 
-const fixture = hre.deployments.createFixture(async () => {
+const fixture = createFixture(async () => {
   const f = await deployProtocol();
   const { actors } = f;
   await stake(f, actors.lender1, 1_000_000);

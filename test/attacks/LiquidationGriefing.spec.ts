@@ -15,6 +15,7 @@ import type {
 import { deployProtocol } from "../fixtures/protocol";
 import { fundUsdai, now, openLoan, stake } from "../helpers/loans";
 import { declareDefaultAt, fundBuyer, mintReceiptsTo } from "../helpers/recovery";
+import { createFixture } from "../helpers/fixture";
 
 /**
  * Griefing a default and its auction: dust repayments (or a dust revenue deposit) front-running `declareDefault` or
@@ -68,7 +69,7 @@ describe("Attack: liquidation griefing", () => {
   });
 
   describe("against the LoanVault and CollateralAuction", () => {
-    const fixture = hre.deployments.createFixture(async () => {
+    const fixture = createFixture(async () => {
       const f = await deployProtocol();
       const { actors } = f;
       await stake(f, actors.lender1, 1_000_000);

@@ -10,6 +10,7 @@ import type { NaiveLoanVault, ReadOnlyReentrancyProbe } from "../../typechain-ty
 import { deployProtocol } from "../fixtures/protocol";
 import { now, openLoan, stake } from "../helpers/loans";
 import { declareDefaultAt, fundBuyer, mintReceiptsTo } from "../helpers/recovery";
+import { createFixture } from "../helpers/fixture";
 
 /**
  * Read-only re-entrancy: a third party (a lending market pricing sUSDai, a dashboard) reads the protocol's views from
@@ -72,7 +73,7 @@ async function compare(probe: ReadOnlyReentrancyProbe, views: View[], blockNumbe
 }
 
 describe("Attack: read-only re-entrancy of the views from a receipt callback", () => {
-  const fixture = hre.deployments.createFixture(async () => {
+  const fixture = createFixture(async () => {
     const f = await deployProtocol();
     const { actors, receipts, loanVault } = f;
     await stake(f, actors.lender1, 1_000_000);

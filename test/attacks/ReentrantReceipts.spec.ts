@@ -13,13 +13,14 @@ import { LoanStatus, loanTerms } from "../../helpers/loans";
 import { Roles } from "../../helpers/roles";
 import { usd } from "../../helpers/units";
 import type { NaiveLoanVault, ReentrantBorrower } from "../../typechain-types";
+import { createFixture } from "../helpers/fixture";
 
 /**
  * Receipts move with safe transfers, so the receiver's `onERC721Received` runs inside `close` and `buy`. The attack: a
  * malicious borrower re-enters from that callback to be refunded twice. It succeeds against a deliberately naive
  * vault and must fail against the real LoanVault and CollateralAuction.
  */
-const fixture = hre.deployments.createFixture(async () => {
+const fixture = createFixture(async () => {
   const fx = await deployProtocol();
   const { actors, receipts, loanVault } = fx;
   await stake(fx, actors.lender1, 1_000_000);

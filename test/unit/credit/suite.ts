@@ -1,5 +1,4 @@
 import { expect } from "chai";
-import hre from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 
@@ -10,6 +9,7 @@ import { BPS, interestOf, mulDivUp } from "../../helpers/math";
 import { DAY, siteKey } from "../../../helpers/loans";
 import { Roles } from "../../../helpers/roles";
 import { usd } from "../../../helpers/units";
+import { createFixture } from "../../helpers/fixture";
 
 /**
  * What the LoanVault unit specs (test/unit/credit/*.spec.ts, one file per concern, one `describe` per entry point)
@@ -41,7 +41,7 @@ export const ZERO_COUPON = { referenceRateBps: 0, basePremiumBps: 0, premiumFloo
  * third-party payer), every one of them having approved the vault, and the ORACLE role on the vault given to
  * `oracleAdmin` so tests can push coupon steps and covenant flags directly.
  */
-export const loanFixture = hre.deployments.createFixture(async () => {
+export const loanFixture = createFixture(async () => {
   const fx = await deployProtocol();
   const { actors, loanVault } = fx;
   await stake(fx, actors.lender1, NAV);
