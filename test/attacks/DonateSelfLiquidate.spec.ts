@@ -7,8 +7,11 @@ import { usd, usdc } from "../../helpers/units";
 import type { MockERC20, NaiveSpotLender } from "../../typechain-types";
 import { deployProtocol } from "../fixtures/protocol";
 import { fundUsdai, openLoan, stake } from "../helpers/loans";
-import { ceilDiv, fundBuyer, priceAt } from "../helpers/recovery";
+import { fundBuyer } from "../helpers/recovery";
+import { priceAt } from "../helpers/loan-model";
+import { ceilDiv } from "../helpers/math";
 import { expectUnchanged, snapshot, type Reads } from "../helpers/state";
+import { createFixture } from "../helpers/fixture";
 
 /**
  * Donate-then-self-liquidate: a borrower donates to whatever sets a price its liquidation uses, makes its own loan
@@ -64,7 +67,7 @@ describe("Attack: donate to move a price, then self-liquidate", () => {
     type Target = "none" | "loanVault" | "auction" | "sUSDai" | "usdaiReserves" | "ownLockbox";
     const TARGETS: Target[] = ["loanVault", "auction", "sUSDai", "usdaiReserves", "ownLockbox"];
 
-    const fixture = hre.deployments.createFixture(async () => {
+    const fixture = createFixture(async () => {
       const f = await deployProtocol();
       const { actors } = f;
       await stake(f, actors.lender1, 1_000_000);
