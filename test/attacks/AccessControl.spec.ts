@@ -14,6 +14,7 @@ import { deployProtocol } from "../fixtures/protocol";
 import { revertData, zeroOf } from "../helpers/abi";
 import { approve, mintReceipts, openLoan, stake } from "../helpers/loans";
 import { declareDefaultAt, liquidateAt } from "../helpers/recovery";
+import { Cores } from "../../helpers/deploy-ids";
 import { Roles, type RoleName } from "../../helpers/roles";
 import { usd } from "../../helpers/units";
 import type { UnguardedAdminMock } from "../../typechain-types";
@@ -410,14 +411,7 @@ describe("Attack: every privileged function from an account without the role", (
       }
     });
 
-    for (const name of [
-      "USDai",
-      "StakedUSDai",
-      "GpuReceipt",
-      "LoanVault",
-      "CollateralAuction",
-      "UtilizationOracle",
-    ]) {
+    for (const name of Cores) {
       it(`${name}: every state-changing function is listed, and each privileged one refuses with its exact error`, async () => {
         const [, target, surface] = surfaces().find(([n]) => n === name)!;
         const findings = await sweep(target, surface, f.actors.attacker);

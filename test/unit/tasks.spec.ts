@@ -11,6 +11,7 @@ import { usd, usdc } from "../../helpers/units";
 import { formatUsd } from "../../helpers/format";
 import { LoanStatus, siteKey, siteName } from "../../helpers/loans";
 import { stake } from "../helpers/loans";
+import { captureLogs as capture } from "../helpers/console";
 import { declareDefaultAt, mintReceiptsTo } from "../helpers/recovery";
 import { formatTimestamp } from "../../tasks/lib/runtime";
 import {
@@ -43,19 +44,6 @@ const SERVER = {
   owner: "borrower1",
   serials: ["SN-1", "SN-2"],
 };
-
-/** Runs `fn` with console.log captured; returns what was printed. */
-async function capture(fn: () => Promise<unknown>): Promise<string> {
-  const lines: string[] = [];
-  const original = console.log;
-  console.log = (...args: unknown[]) => lines.push(args.map(String).join(" "));
-  try {
-    await fn();
-  } finally {
-    console.log = original;
-  }
-  return lines.join("\n");
-}
 
 /** Asserts the task fails with `message` and that no block was mined (no transaction sent). */
 async function expectRefused(task: string, args: Record<string, unknown>, message: RegExp): Promise<void> {
