@@ -14,6 +14,7 @@ import { Roles } from "../../helpers/roles";
 import { usd } from "../../helpers/units";
 import type { NaiveLoanVault, ReentrantBorrower } from "../../typechain-types";
 import { createFixture } from "../helpers/fixture";
+import { deployAttackerContract } from "../helpers/attackers";
 
 /**
  * Receipts move with safe transfers, so the receiver's `onERC721Received` runs inside `close` and `buy`. The attack: a
@@ -22,15 +23,9 @@ import { createFixture } from "../helpers/fixture";
  */
 const fixture = createFixture(async () => {
   const fx = await deployProtocol();
-  const { actors, receipts, loanVault } = fx;
+  const { actors } = fx;
   await stake(fx, actors.lender1, 1_000_000);
-  const evil = (await hre.ethers.deployContract(
-    "ReentrantBorrower",
-    [],
-    actors.attacker,
-  )) as unknown as ReentrantBorrower;
-  await receipts.connect(actors.deployer).grantRole(Roles.RECEIPT_HOLDER, evil.target);
-  await loanVault.connect(actors.deployer).grantRole(Roles.BORROWER, evil.target);
+  const evil = await deployAttackerContract<ReentrantBorrower>(fx, "ReentrantBorrower");
   // the attacker's contract holds some USDai of its own
   await fundBuyer(fx, actors.attacker.address, usd(300_000));
   await fx.usdai.connect(actors.attacker).transfer(evil.target, usd(300_000));

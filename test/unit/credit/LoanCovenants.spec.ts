@@ -1,7 +1,6 @@
 import { expect } from "chai";
 import hre from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
-import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 
 import type { ProtocolFixture } from "../../fixtures/protocol";
 import { expectUnchanged, snapshot } from "../../helpers/state";
@@ -24,6 +23,7 @@ import {
   loanVaultHelpers,
   MAX_RECEIPTS,
   P,
+  type Signer,
   SITE,
   SITE_KEY,
   WINDOW,
@@ -34,16 +34,9 @@ import {
  * steps and breach flags.
  */
 describe("LoanVault covenants: LTV, top-ups, reference rate, coupon steps, breach flags", () => {
-  let f: ProtocolFixture;
-  let b1: HardhatEthersSigner,
-    b2: HardhatEthersSigner,
-    oracle: HardhatEthersSigner,
-    attacker: HardhatEthersSigner;
+  let f: ProtocolFixture, b1: Signer, b2: Signer, oracle: Signer, attacker: Signer;
+  beforeEach(async () => ({ f, b1, b2, oracle, attacker } = await loadLoanVault()));
   const { reads, expectRevert, houseLoan } = loanVaultHelpers(() => f);
-
-  beforeEach(async () => {
-    ({ f, b1, b2, oracle, attacker } = await loadLoanVault());
-  });
 
   // ================================================================ topUp and covenants
 

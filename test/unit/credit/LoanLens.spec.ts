@@ -1,7 +1,6 @@
 import { expect } from "chai";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { MaxUint256, ZeroAddress } from "ethers";
-import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 
 import type { ProtocolFixture } from "../../fixtures/protocol";
 import { approve, mintReceipts, openLoan } from "../../helpers/loans";
@@ -19,19 +18,16 @@ import {
   loadLoanVault,
   loanVaultHelpers,
   P,
+  type Signer,
   SITE,
   WINDOW,
 } from "./suite";
 
 /** The read-only views an integrator or indexer relies on. */
 describe("LoanVault views", () => {
-  let f: ProtocolFixture;
-  let b1: HardhatEthersSigner, b2: HardhatEthersSigner;
+  let f: ProtocolFixture, b1: Signer, b2: Signer;
+  beforeEach(async () => ({ f, b1, b2 } = await loadLoanVault()));
   const { houseLoan } = loanVaultHelpers(() => f);
-
-  beforeEach(async () => {
-    ({ f, b1, b2 } = await loadLoanVault());
-  });
 
   // ================================================================ views
 

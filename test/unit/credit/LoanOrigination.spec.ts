@@ -2,7 +2,6 @@ import { expect } from "chai";
 import hre from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { ZeroAddress, ZeroHash } from "ethers";
-import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 
 import type { ProtocolFixture } from "../../fixtures/protocol";
 import { approve, mintReceipts, now, openLoan } from "../../helpers/loans";
@@ -21,6 +20,7 @@ import {
   MAX_RECEIPTS,
   NAV,
   P,
+  type Signer,
   SITE,
   SITE_KEY,
   ZERO_COUPON,
@@ -31,13 +31,9 @@ import {
  * drawing it against receipts.
  */
 describe("LoanVault origination: approval and draw", () => {
-  let f: ProtocolFixture;
-  let b1: HardhatEthersSigner, b2: HardhatEthersSigner, attacker: HardhatEthersSigner;
+  let f: ProtocolFixture, b1: Signer, b2: Signer, attacker: Signer;
+  beforeEach(async () => ({ f, b1, b2, attacker } = await loadLoanVault()));
   const { reads, expectRevert, houseLoan } = loanVaultHelpers(() => f);
-
-  beforeEach(async () => {
-    ({ f, b1, b2, attacker } = await loadLoanVault());
-  });
 
   // ================================================================ approveLoan
 

@@ -2,7 +2,6 @@ import { expect } from "chai";
 import hre from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { MaxUint256, ZeroAddress } from "ethers";
-import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 
 import type { ProtocolFixture } from "../../fixtures/protocol";
 import { approve } from "../../helpers/loans";
@@ -19,6 +18,7 @@ import {
   loadLoanVault,
   loanVaultHelpers,
   P,
+  type Signer,
   SITE_KEY,
 } from "./suite";
 
@@ -27,17 +27,9 @@ import {
  * borrower, and closing a repaid loan.
  */
 describe("LoanVault payments: repay, revenue lockbox, waterfall, release, close", () => {
-  let f: ProtocolFixture;
-  let b1: HardhatEthersSigner,
-    b3: HardhatEthersSigner,
-    oracle: HardhatEthersSigner,
-    attacker: HardhatEthersSigner,
-    payer: HardhatEthersSigner;
+  let f: ProtocolFixture, b1: Signer, b3: Signer, oracle: Signer, attacker: Signer, payer: Signer;
+  beforeEach(async () => ({ f, b1, b3, oracle, attacker, payer } = await loadLoanVault()));
   const { expectRevert, houseLoan, defaultHouseLoan } = loanVaultHelpers(() => f);
-
-  beforeEach(async () => {
-    ({ f, b1, b3, oracle, attacker, payer } = await loadLoanVault());
-  });
 
   // ================================================================ repay
 

@@ -2,7 +2,6 @@ import { expect } from "chai";
 import hre from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { MaxUint256, ZeroAddress } from "ethers";
-import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 
 import type { ProtocolFixture } from "../../fixtures/protocol";
 import { approve, mintReceipts, now } from "../../helpers/loans";
@@ -24,6 +23,7 @@ import {
   loanVaultHelpers,
   NAV,
   P,
+  type Signer,
   SITE,
   SITE_KEY,
   WINDOW,
@@ -34,17 +34,9 @@ import {
  * step-in.
  */
 describe("LoanVault recovery: default, liquidation, settlement, step-in", () => {
-  let f: ProtocolFixture;
-  let b1: HardhatEthersSigner,
-    b2: HardhatEthersSigner,
-    oracle: HardhatEthersSigner,
-    attacker: HardhatEthersSigner,
-    payer: HardhatEthersSigner;
+  let f: ProtocolFixture, b1: Signer, b2: Signer, oracle: Signer, attacker: Signer, payer: Signer;
+  beforeEach(async () => ({ f, b1, b2, oracle, attacker, payer } = await loadLoanVault()));
   const { expectRevert, houseLoan, defaultHouseLoan } = loanVaultHelpers(() => f);
-
-  beforeEach(async () => {
-    ({ f, b1, b2, oracle, attacker, payer } = await loadLoanVault());
-  });
 
   // ================================================================ default and recovery
 
@@ -202,6 +194,14 @@ describe("LoanVault recovery: default, liquidation, settlement, step-in", () => 
       return { loanId, when, t0 };
     }
 
+    /** The auction as a signer (impersonated, with 100 ETH for gas), to call the vault's auction hook directly. */
+    async function impersonateAuction(): Promise<Signer> {
+      const auctionAddress = await f.auction.getAddress();
+      await hre.network.provider.send("hardhat_impersonateAccount", [auctionAddress]);
+      await hre.network.provider.send("hardhat_setBalance", [auctionAddress, "0x56BC75E2D63100000"]);
+      return hre.ethers.getSigner(auctionAddress);
+    }
+
     it("a sale above the debt repays it and sends the surplus to the borrower", async () => {
       const { loanVault, auction, usdai, susdai, actors } = f;
       const principal = usd(500_000);
@@ -276,32 +276,26 @@ describe("LoanVault recovery: default, liquidation, settlement, step-in", () => 
 
     it("reverts when the buyer is the loan's borrower (called as the auction), state unchanged", async () => {
       const { loanId } = await liquidated();
-      const auctionAddress = await f.auction.getAddress();
-      await hre.network.provider.send("hardhat_impersonateAccount", [auctionAddress]);
-      await hre.network.provider.send("hardhat_setBalance", [auctionAddress, "0x56BC75E2D63100000"]);
-      const asAuction = await hre.ethers.getSigner(auctionAddress);
+      const asAuction = await impersonateAuction();
       await expectRevert(
         loanId,
         () => f.loanVault.connect(asAuction).onAuctionSettled(loanId, usd(1_000_000), b1.address),
         "LoanVaultBuyerIsBorrower",
         [loanId, b1.address],
       );
-      await hre.network.provider.send("hardhat_stopImpersonatingAccount", [auctionAddress]);
+      await hre.network.provider.send("hardhat_stopImpersonatingAccount", [asAuction.address]);
     });
 
     it("reverts for a loan that is not Liquidating (called as the auction)", async () => {
       const { loanId } = await houseLoan();
-      const auctionAddress = await f.auction.getAddress();
-      await hre.network.provider.send("hardhat_impersonateAccount", [auctionAddress]);
-      await hre.network.provider.send("hardhat_setBalance", [auctionAddress, "0x56BC75E2D63100000"]);
-      const asAuction = await hre.ethers.getSigner(auctionAddress);
+      const asAuction = await impersonateAuction();
       await expectRevert(
         loanId,
         () => f.loanVault.connect(asAuction).onAuctionSettled(loanId, 0n, ZeroAddress),
         "LoanVaultBadStatus",
         [loanId, LoanStatus.Active],
       );
-      await hre.network.provider.send("hardhat_stopImpersonatingAccount", [auctionAddress]);
+      await hre.network.provider.send("hardhat_stopImpersonatingAccount", [asAuction.address]);
     });
   });
 

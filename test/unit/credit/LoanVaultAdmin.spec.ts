@@ -1,7 +1,6 @@
 import { expect } from "chai";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { MaxUint256, ZeroAddress } from "ethers";
-import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 
 import type { ProtocolFixture } from "../../fixtures/protocol";
 import { mintReceipts } from "../../helpers/loans";
@@ -9,22 +8,13 @@ import { deployLoanVaultProxy, field } from "../../helpers/loan-unit";
 import { DAY, LoanStatus } from "../../../helpers/loans";
 import { Roles } from "../../../helpers/roles";
 import { usd } from "../../../helpers/units";
-import { HAIRCUT, INTERVAL, loadLoanVault, loanVaultHelpers } from "./suite";
+import { HAIRCUT, INTERVAL, loadLoanVault, loanVaultHelpers, type Signer } from "./suite";
 
 /** Initialization, the credit admin's risk parameters and auction, and the pauser's switch. */
 describe("LoanVault administration: initialize, risk parameters, auction, pause", () => {
-  let f: ProtocolFixture;
-  let b1: HardhatEthersSigner,
-    b2: HardhatEthersSigner,
-    b3: HardhatEthersSigner,
-    oracle: HardhatEthersSigner,
-    attacker: HardhatEthersSigner,
-    payer: HardhatEthersSigner;
+  let f: ProtocolFixture, b1: Signer, b2: Signer, b3: Signer, oracle: Signer, attacker: Signer, payer: Signer;
+  beforeEach(async () => ({ f, b1, b2, b3, oracle, attacker, payer } = await loadLoanVault()));
   const { expectRevert, houseLoan, defaultHouseLoan } = loanVaultHelpers(() => f);
-
-  beforeEach(async () => {
-    ({ f, b1, b2, b3, oracle, attacker, payer } = await loadLoanVault());
-  });
 
   // ================================================================ initialize
 

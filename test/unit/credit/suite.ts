@@ -58,15 +58,17 @@ export const loanFixture = createFixture(async () => {
   return fx;
 });
 
+export type Signer = HardhatEthersSigner;
+
 /** The fixture and the accounts the specs name: three borrowers, the ORACLE holder, an attacker and a payer. */
 export interface LoanVaultSuite {
   f: ProtocolFixture;
-  b1: HardhatEthersSigner;
-  b2: HardhatEthersSigner;
-  b3: HardhatEthersSigner;
-  oracle: HardhatEthersSigner;
-  attacker: HardhatEthersSigner;
-  payer: HardhatEthersSigner;
+  b1: Signer;
+  b2: Signer;
+  b3: Signer;
+  oracle: Signer;
+  attacker: Signer;
+  payer: Signer;
 }
 
 /** Restores the fixture (call it in `beforeEach`). */
