@@ -1,3 +1,4 @@
+import { Cores } from "../helpers/deploy-ids";
 import { getProtocolConfig, isLocalNetwork } from "./protocol";
 
 /**
@@ -8,14 +9,7 @@ import { getProtocolConfig, isLocalNetwork } from "./protocol";
  */
 
 /** Core contracts, by deployment name, whose governance moves to the timelock (those not deployed are skipped). */
-export const GOVERNED_CONTRACTS = [
-  "USDai",
-  "StakedUSDai",
-  "GpuReceipt",
-  "LoanVault",
-  "CollateralAuction",
-  "UtilizationOracle",
-] as const;
+export const GOVERNED_CONTRACTS = Cores;
 
 /** The roles handed to the timelock and renounced by the deployer (the operational roles are not touched). */
 export const GOVERNANCE_ROLES = ["DEFAULT_ADMIN", "UPGRADER"] as const;

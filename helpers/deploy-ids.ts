@@ -30,6 +30,20 @@ export const LOAN_VAULT_LIBRARIES = [
   DeployIds.LoanLens,
 ] as const;
 
+/**
+ * The protocol's UUPS cores, by deployment name (DESIGN.md, "Upgrades"): governance hands each of them to the timelock,
+ * and the upgrade, hijack and access-control tests check each one. A new core joins all of them by being listed here.
+ */
+export const Cores = [
+  DeployIds.USDai,
+  DeployIds.StakedUSDai,
+  DeployIds.GpuReceipt,
+  DeployIds.LoanVault,
+  DeployIds.CollateralAuction,
+  DeployIds.UtilizationOracle,
+] as const;
+export type CoreId = (typeof Cores)[number];
+
 /** hardhat-deploy tags (DESIGN.md, "Deploy tags"). */
 export const Tags = {
   Mocks: "mocks",

@@ -1,6 +1,6 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { MaxUint256 } from "ethers";
+import { Interface, MaxUint256 } from "ethers";
 
 import { DeployIds } from "../helpers/deploy-ids";
 import { formatBps, formatTable, formatUsd } from "../helpers/format";
@@ -23,6 +23,7 @@ import {
   requireRole,
   send,
   simulateAndSend,
+  type SendableMethod,
   shortLabelOf,
   signerOf,
   TaskError,
@@ -48,7 +49,6 @@ import {
  */
 
 const USDAI_DECIMALS = 18;
-const BPS = 10_000n;
 /** Oracle covenant flag `COVENANT_SLA_BREACH` (contracts/credit/logic/LoanConstants.sol). */
 const SLA_BREACH = 1n;
 /** `IGpuReceipt.Status.Active`. */
@@ -124,52 +124,100 @@ async function requireNotPaused(vault: LoanVault, what: string): Promise<void> {
   );
 }
 
-/**
- * The concentration caps the vault enforces at approval and at borrow: the borrower's and the site's outstanding
- * principal plus `principal`, each within its share of sUSDai's NAV.
- */
-async function requireWithinCaps(
-  hre: HardhatRuntimeEnvironment,
-  vault: LoanVault,
-  borrower: string,
-  site: string,
-  principal: bigint,
-): Promise<void> {
-  const susdai = await stakedUsdaiAt(hre);
-  const [nav, risk, [borrowerPrincipal, sitePrincipal]] = await Promise.all([
-    susdai.totalAssets(),
-    vault.riskParams(),
-    vault.exposureOf(borrower, site),
-  ]);
-  const caps: [string, bigint, bigint][] = [
-    [`borrower ${await shortLabelOf(hre, borrower)}`, borrowerPrincipal, risk.borrowerCapBps],
-    [`site ${siteName(site)}`, sitePrincipal, risk.siteCapBps],
-  ];
-  for (const [who, exposure, capBps] of caps) {
-    const cap = (nav * capBps) / BPS;
-    ensure(
-      exposure + principal <= cap,
-      `principal ${formatUsd(principal)} would take the outstanding principal of ${who} to ` +
-        `${formatUsd(exposure + principal)}, above its cap ${formatUsd(cap)} (${formatBps(capBps)} of sUSDai's NAV ${formatUsd(nav)})`,
-    );
-  }
+/** What a credit refusal is told with, and what the call needs sent first. */
+interface CreditContext {
+  /** The principal asked for. */
+  principal: bigint;
+  /** The receipts pledged (named in an LTV refusal). */
+  receipts?: bigint[];
+  /** Sends what the call needs beyond the vault's verdict (the receipts' approval): run only if it did not refuse. */
+  prepare?: () => Promise<void>;
 }
 
-/** sUSDai must hold `principal` of idle USDai beyond what its redemption queue is owed. */
-async function requireLiquidity(hre: HardhatRuntimeEnvironment, principal: bigint): Promise<void> {
+/**
+ * Simulates `approveLoan` or `borrow` on the pending block and sends it. The vault alone decides the borrower and
+ * site caps, the LTV and (through sUSDai) the liquidity to lend; a refusal is told in dollars from its custom error's
+ * own arguments and nothing is sent, not even `context.prepare`.
+ */
+async function simulateCreditAndSend<A extends unknown[]>(
+  hre: HardhatRuntimeEnvironment,
+  vault: LoanVault,
+  label: string,
+  method: SendableMethod<A>,
+  args: A,
+  context: CreditContext,
+): Promise<Awaited<ReturnType<typeof send>>> {
   const susdai = await stakedUsdaiAt(hre);
-  const [idle, pending] = await Promise.all([susdai.idleAssets(), susdai.totalPendingShares()]);
-  const owed = pending === 0n ? 0n : (await susdai.convertToAssets(pending)) + 1n;
-  const available = idle > owed ? idle - owed : 0n;
-  ensure(
-    principal <= available,
-    `sUSDai has ${formatUsd(available)} of idle USDai free to lend (after queued redemptions), less than the principal ${formatUsd(principal)}`,
-  );
+  // sUSDai's errors too: `borrow` funds the loan from sUSDai, which refuses what its idle assets cannot cover.
+  const iface = new Interface([
+    ...vault.interface.fragments,
+    ...susdai.interface.fragments.filter((fragment) => fragment.type === "error"),
+  ]);
+  /** The revert of a simulation (`undefined` if it passes); a cap, LTV or liquidity refusal throws its explanation. */
+  const simulate = async (): Promise<unknown> => {
+    try {
+      await method.staticCall(...([...args, { blockTag: "pending" }] as unknown as A));
+      return undefined;
+    } catch (err) {
+      const revert = revertOf(err, iface);
+      const explained = revert && (await explainCreditRevert(hre, vault, revert, context));
+      if (explained) throw new TaskArgumentError(explained);
+      return err;
+    }
+  };
+  let err = await simulate();
+  if (err !== undefined && context.prepare) {
+    await context.prepare();
+    err = await simulate();
+  }
+  if (err !== undefined) {
+    throw new TaskError(
+      `${label} would revert: ${describeRevert(err, iface) ?? (err as Error).message}. No transaction was sent.`,
+    );
+  }
+  return send(label, () => method(...args), iface);
+}
+
+/** A cap, LTV or liquidity refusal in words, from the error's own arguments; `undefined` for any other error. */
+async function explainCreditRevert(
+  hre: HardhatRuntimeEnvironment,
+  vault: LoanVault,
+  revert: { name: string; args: unknown[] },
+  { principal, receipts = [] }: CreditContext,
+): Promise<string | undefined> {
+  switch (revert.name) {
+    case "LoanVaultBorrowerCap":
+    case "LoanVaultSiteCap": {
+      const [account, exposure, cap] = revert.args as [string, bigint, bigint];
+      const borrowerCap = revert.name === "LoanVaultBorrowerCap";
+      const [nav, risk] = await Promise.all([(await stakedUsdaiAt(hre)).totalAssets(), vault.riskParams()]);
+      const who = borrowerCap ? `borrower ${await shortLabelOf(hre, account)}` : `site ${siteName(account)}`;
+      return (
+        `principal ${formatUsd(principal)} would take the outstanding principal of ${who} to ${formatUsd(exposure)}, ` +
+        `above its cap ${formatUsd(cap)} (${formatBps(borrowerCap ? risk.borrowerCapBps : risk.siteCapBps)} of ` +
+        `sUSDai's NAV ${formatUsd(nav)})`
+      );
+    }
+    case "LoanVaultLtvExceeded": {
+      const [, value, ltvBps] = revert.args as [bigint, bigint, bigint];
+      return (
+        `receipts ${receipts.map((id) => `#${id}`).join(", ")} are worth ${formatUsd(value)}; at the max LTV of ` +
+        `${formatBps(ltvBps)} they do not support the principal ${formatUsd(principal)}`
+      );
+    }
+    case "StakedUSDaiInsufficientIdle":
+      return (
+        `sUSDai has ${formatUsd(revert.args[1] as bigint)} of idle USDai free to lend (after queued redemptions), ` +
+        `less than the principal ${formatUsd(principal)}`
+      );
+    default:
+      return undefined;
+  }
 }
 
 /**
  * Checks receipts about to be pledged: each live, held by `owner`, at the loan's site and worth something. Returns
- * their total collateral value.
+ * their total collateral value (the vault alone judges whether it supports a loan).
  */
 async function requirePledgeable(
   hre: HardhatRuntimeEnvironment,
@@ -469,15 +517,17 @@ approveTask.setAction(async (args: ApproveArgs, hre) => {
     ...overrides,
     ...(approvalValidity === undefined ? {} : { approvalExpiry: now + approvalValidity }),
   });
-  await requireWithinCaps(hre, vault, borrower, terms.site as string, principal);
-
-  // The vault's own rules on terms (floor <= base <= cap, maintenance >= max LTV, ...) are checked when ethers
-  // estimates the gas: a refusal names the field (LoanVaultInvalidTerms) and nothing is sent.
-  const { receipt } = await simulateAndSend(
+  // The vault's own rules on terms (floor <= base <= cap, maintenance >= max LTV, ...) and its caps are checked by
+  // simulating the call: a refusal names the field (LoanVaultInvalidTerms) or the cap, and nothing is sent.
+  const { receipt } = await simulateCreditAndSend(
+    hre,
+    vault,
     "LoanVault.approveLoan",
     vault.approveLoan,
     [terms],
-    vault.interface,
+    {
+      principal,
+    },
   );
   const loanId = eventOf(receipt, vault.interface, "LoanApproved").args.loanId as bigint;
   out(`\nApproved loan #${loanId} for ${await labelOf(hre, borrower)}: ${formatUsd(principal)} at ${site}`);
@@ -515,18 +565,14 @@ roleTask(
       BigInt(now) < terms.approvalExpiry,
       `the approval of loan ${loanId} expired at ${formatTimestamp(terms.approvalExpiry)}`,
     );
-    const value = await requirePledgeable(hre, receipts, ids, signer.address, args.as, terms.site);
-    const supported = (value * terms.maxLtvBps) / BPS;
-    ensure(
-      terms.principal <= supported,
-      `receipts ${ids.map((id) => `#${id}`).join(", ")} are worth ${formatUsd(value)}; at the max LTV of ` +
-        `${formatBps(terms.maxLtvBps)} they support ${formatUsd(supported)}, less than the principal ${formatUsd(terms.principal)}`,
-    );
-    await requireWithinCaps(hre, vault, terms.borrower, terms.site, terms.principal);
-    await requireLiquidity(hre, terms.principal);
+    await requirePledgeable(hre, receipts, ids, signer.address, args.as, terms.site);
 
-    await approveReceipts(receipts, await vault.getAddress(), signer.address, ids);
-    await simulateAndSend(`LoanVault.borrow #${loanId}`, vault.borrow, [loanId, ids], vault.interface);
+    // Simulated before the receipts are approved, so that a refusal (caps, LTV, liquidity) sends nothing at all.
+    await simulateCreditAndSend(hre, vault, `LoanVault.borrow #${loanId}`, vault.borrow, [loanId, ids], {
+      principal: terms.principal,
+      receipts: ids,
+      prepare: () => approveReceipts(receipts, vault.target as string, signer.address, ids),
+    });
     out(`\nDrew ${formatUsd(terms.principal)} to ${await labelOf(hre, signer.address)}`);
     await printLoan(hre, vault, loanId);
   });

@@ -14,9 +14,11 @@ import { deployProtocol } from "../fixtures/protocol";
 import { revertData, zeroOf } from "../helpers/abi";
 import { approve, mintReceipts, openLoan, stake } from "../helpers/loans";
 import { declareDefaultAt, liquidateAt } from "../helpers/recovery";
+import { Cores } from "../../helpers/deploy-ids";
 import { Roles, type RoleName } from "../../helpers/roles";
 import { usd } from "../../helpers/units";
 import type { UnguardedAdminMock } from "../../typechain-types";
+import { createFixture } from "../helpers/fixture";
 
 /**
  * Every state-changing function of every core, called by an account that holds no role, must revert with the exact
@@ -129,7 +131,7 @@ function baseSurface(f: { actors: { guardian: HardhatEthersSigner; attacker: Har
   } satisfies Record<string, Guarded>;
 }
 
-const fixture = hre.deployments.createFixture(async () => {
+const fixture = createFixture(async () => {
   const f = await deployProtocol();
   const { actors } = f;
   await stake(f, actors.lender1, 1_000_000);
@@ -409,14 +411,7 @@ describe("Attack: every privileged function from an account without the role", (
       }
     });
 
-    for (const name of [
-      "USDai",
-      "StakedUSDai",
-      "GpuReceipt",
-      "LoanVault",
-      "CollateralAuction",
-      "UtilizationOracle",
-    ]) {
+    for (const name of Cores) {
       it(`${name}: every state-changing function is listed, and each privileged one refuses with its exact error`, async () => {
         const [, target, surface] = surfaces().find(([n]) => n === name)!;
         const findings = await sweep(target, surface, f.actors.attacker);

@@ -9,6 +9,7 @@ import type { MockAggregator, NaiveFeedReader } from "../../typechain-types";
 import { deployProtocol } from "../fixtures/protocol";
 import { approve, mintReceipts, now, openLoan, stake } from "../helpers/loans";
 import { expectUnchanged, snapshot, type Reads } from "../helpers/state";
+import { createFixture } from "../helpers/fixture";
 
 /**
  * Stale, zero, negative, future-dated and implausible feed data, fed to the LoanVault's reference-rate feed and to the
@@ -79,7 +80,7 @@ describe("Attack: stale, zero, negative or future oracle data", () => {
   });
 
   describe("against the LoanVault's reference-rate feed", () => {
-    const fixture = hre.deployments.createFixture(async () => {
+    const fixture = createFixture(async () => {
       const f = await deployProtocol();
       const { actors, referenceFeed } = f;
       await stake(f, actors.lender1, 1_000_000);
@@ -167,7 +168,7 @@ describe("Attack: stale, zero, negative or future oracle data", () => {
   });
 
   describe("against the UtilizationOracle's feeds", () => {
-    const fixture = hre.deployments.createFixture(async () => {
+    const fixture = createFixture(async () => {
       const f = await deployProtocol();
       const { actors, oracle } = f;
       await stake(f, actors.lender1, 1_000_000);

@@ -7,8 +7,12 @@ import { usd, usdc } from "../../helpers/units";
 import type { MockERC20, NaiveSpotLender } from "../../typechain-types";
 import { deployProtocol } from "../fixtures/protocol";
 import { fundUsdai, openLoan, stake } from "../helpers/loans";
-import { ceilDiv, fundBuyer, priceAt } from "../helpers/recovery";
+import { fundBuyer } from "../helpers/recovery";
+import { priceAt } from "../helpers/loan-model";
+import { ceilDiv } from "../helpers/math";
 import { expectUnchanged, snapshot, type Reads } from "../helpers/state";
+import { createFixture } from "../helpers/fixture";
+import { eventOf } from "../../tasks/lib/runtime";
 
 /**
  * Donate-then-self-liquidate: a borrower donates to whatever sets a price its liquidation uses, makes its own loan
@@ -64,7 +68,7 @@ describe("Attack: donate to move a price, then self-liquidate", () => {
     type Target = "none" | "loanVault" | "auction" | "sUSDai" | "usdaiReserves" | "ownLockbox";
     const TARGETS: Target[] = ["loanVault", "auction", "sUSDai", "usdaiReserves", "ownLockbox"];
 
-    const fixture = hre.deployments.createFixture(async () => {
+    const fixture = createFixture(async () => {
       const f = await deployProtocol();
       const { actors } = f;
       await stake(f, actors.lender1, 1_000_000);
@@ -128,15 +132,7 @@ describe("Attack: donate to move a price, then self-liquidate", () => {
       await time.setNextBlockTimestamp(BigInt(lot.startedAt) + buyAfter);
       const tx = await auction.connect(accomplice).buy(auctionId, MaxUint256);
       const receipt = (await tx.wait())!;
-      const settled = receipt.logs
-        .map((l) => {
-          try {
-            return loanVault.interface.parseLog(l);
-          } catch {
-            return null;
-          }
-        })
-        .find((e) => e?.name === "AuctionSettled")!;
+      const settled = eventOf(receipt, loanVault.interface, "AuctionSettled");
       expect(await f.receipts.ownerOf(receiptId)).to.equal(accomplice.address);
       return {
         collateralValue,

@@ -8,6 +8,7 @@ import { deployProtocol } from "../fixtures/protocol";
 import { fuzzParams } from "../helpers/fuzz";
 import type { NaiveVault4626 } from "../../typechain-types";
 import { usd, usdc } from "../../helpers/units";
+import { createFixture } from "../helpers/fixture";
 
 const DAY = 24 * 3600;
 const COOLDOWN = 7 * DAY;
@@ -21,7 +22,7 @@ const SCALE = 10n ** 12n;
  * a plain USDai transfer, and USDC sent to USDai's reserves and harvested (USDai mints the surplus to sUSDai and calls
  * its harvest hook, which is the one permissionless path that credits NAV).
  */
-const attackFixture = hre.deployments.createFixture(async () => {
+const attackFixture = createFixture(async () => {
   const f = await deployProtocol();
   const { usdai, susdai, reserve, actors } = f;
   const { attacker, lender1: victim } = actors;

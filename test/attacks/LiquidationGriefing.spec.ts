@@ -4,7 +4,6 @@ import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { MaxUint256 } from "ethers";
 
 import { DAY, LoanStatus, loanTerms } from "../../helpers/loans";
-import { Roles } from "../../helpers/roles";
 import { usd } from "../../helpers/units";
 import type {
   NaiveDefaultClock,
@@ -15,6 +14,9 @@ import type {
 import { deployProtocol } from "../fixtures/protocol";
 import { fundUsdai, now, openLoan, stake } from "../helpers/loans";
 import { declareDefaultAt, fundBuyer, mintReceiptsTo } from "../helpers/recovery";
+import { createFixture } from "../helpers/fixture";
+import { eventOf } from "../../tasks/lib/runtime";
+import { deployAttackerContract } from "../helpers/attackers";
 
 /**
  * Griefing a default and its auction: dust repayments (or a dust revenue deposit) front-running `declareDefault` or
@@ -68,7 +70,7 @@ describe("Attack: liquidation griefing", () => {
   });
 
   describe("against the LoanVault and CollateralAuction", () => {
-    const fixture = hre.deployments.createFixture(async () => {
+    const fixture = createFixture(async () => {
       const f = await deployProtocol();
       const { actors } = f;
       await stake(f, actors.lender1, 1_000_000);
@@ -130,16 +132,13 @@ describe("Attack: liquidation griefing", () => {
 
     it("a buyer whose receipt callback reverts only reverts its own purchase; the next buyer buys", async () => {
       const f = await fixture();
-      const { loanVault, auction, receipts, usdai, actors, loanId } = f;
+      const { loanVault, auction, usdai, actors, loanId } = f;
       await declareDefaultAt(f, loanId);
       await loanVault.connect(actors.keeper).liquidate(loanId);
       const auctionId = await auction.auctionOfLoan(loanId);
-      const evil = (await hre.ethers.deployContract(
-        "RevertingReceiver",
-        [],
-        actors.attacker,
-      )) as unknown as RevertingReceiver;
-      await receipts.connect(actors.deployer).grantRole(Roles.RECEIPT_HOLDER, evil.target);
+      const evil = await deployAttackerContract<RevertingReceiver>(f, "RevertingReceiver", {
+        borrower: false,
+      });
       await fundBuyer(f, actors.attacker.address, usd(200_000));
       await usdai.connect(actors.attacker).transfer(evil.target, usd(200_000));
       await evil
@@ -165,13 +164,7 @@ describe("Attack: liquidation griefing", () => {
     it("a borrower that refuses every callback still gets its surplus, and neither buy nor expire is blocked", async () => {
       const f = await fixture();
       const { loanVault, auction, receipts, usdai, actors } = f;
-      const evil = (await hre.ethers.deployContract(
-        "ReentrantBorrower",
-        [],
-        actors.attacker,
-      )) as unknown as ReentrantBorrower;
-      await receipts.connect(actors.deployer).grantRole(Roles.RECEIPT_HOLDER, evil.target);
-      await loanVault.connect(actors.deployer).grantRole(Roles.BORROWER, evil.target);
+      const evil = await deployAttackerContract<ReentrantBorrower>(f, "ReentrantBorrower");
       const as = (target: string, data: string) => evil.connect(actors.attacker).execute(target, data);
       const open = async () => {
         const ids = await mintReceiptsTo(f, evil.target as string, 1, 100_000);
@@ -207,15 +200,7 @@ describe("Attack: liquidation griefing", () => {
       const before = await usdai.balanceOf(evil.target);
       const tx = auction.connect(actors.liquidator).buy(auctionId, usd(200_000));
       await expect(tx).to.emit(loanVault, "AuctionSettled");
-      const settled = (await (await tx).wait())!.logs
-        .map((l) => {
-          try {
-            return loanVault.interface.parseLog(l);
-          } catch {
-            return null;
-          }
-        })
-        .find((e) => e?.name === "AuctionSettled")!;
+      const settled = eventOf((await (await tx).wait())!, loanVault.interface, "AuctionSettled");
       expect(settled.args.surplus).to.be.greaterThan(0n);
       expect((await usdai.balanceOf(evil.target)) - before).to.equal(settled.args.surplus);
       // the other lot runs out unsold and goes to the recovery custodian

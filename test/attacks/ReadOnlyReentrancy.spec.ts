@@ -10,6 +10,8 @@ import type { NaiveLoanVault, ReadOnlyReentrancyProbe } from "../../typechain-ty
 import { deployProtocol } from "../fixtures/protocol";
 import { now, openLoan, stake } from "../helpers/loans";
 import { declareDefaultAt, fundBuyer, mintReceiptsTo } from "../helpers/recovery";
+import { createFixture } from "../helpers/fixture";
+import { deployAttackerContract } from "../helpers/attackers";
 
 /**
  * Read-only re-entrancy: a third party (a lending market pricing sUSDai, a dashboard) reads the protocol's views from
@@ -72,17 +74,11 @@ async function compare(probe: ReadOnlyReentrancyProbe, views: View[], blockNumbe
 }
 
 describe("Attack: read-only re-entrancy of the views from a receipt callback", () => {
-  const fixture = hre.deployments.createFixture(async () => {
+  const fixture = createFixture(async () => {
     const f = await deployProtocol();
-    const { actors, receipts, loanVault } = f;
+    const { actors } = f;
     await stake(f, actors.lender1, 1_000_000);
-    const probe = (await hre.ethers.deployContract(
-      "ReadOnlyReentrancyProbe",
-      [],
-      actors.attacker,
-    )) as unknown as ReadOnlyReentrancyProbe;
-    await receipts.connect(actors.deployer).grantRole(Roles.RECEIPT_HOLDER, probe.target);
-    await loanVault.connect(actors.deployer).grantRole(Roles.BORROWER, probe.target);
+    const probe = await deployAttackerContract<ReadOnlyReentrancyProbe>(f, "ReadOnlyReentrancyProbe");
     await fundBuyer(f, actors.attacker.address, usd(300_000));
     await f.usdai.connect(actors.attacker).transfer(probe.target, usd(300_000));
     const as = (target: BaseContract, fn: string, args: unknown[]) =>

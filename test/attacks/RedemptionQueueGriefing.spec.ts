@@ -8,6 +8,7 @@ import type { NaivePushQueue, RevertingReceiver } from "../../typechain-types";
 import { deployProtocol } from "../fixtures/protocol";
 import { fundUsdai, stake } from "../helpers/loans";
 import { underCoverage } from "../helpers/coverage";
+import { createFixture } from "../helpers/fixture";
 
 /**
  * Griefing the redemption queue: flood it with dust requests so that servicing costs more than a block, or put a
@@ -65,7 +66,7 @@ describe("Attack: redemption-queue griefing", () => {
   });
 
   describe("against StakedUSDai", () => {
-    const fixture = hre.deployments.createFixture(async () => {
+    const fixture = createFixture(async () => {
       const f = await deployProtocol();
       const { actors, susdai } = f;
       await stake(f, actors.lender1, 100_000);

@@ -13,23 +13,19 @@ import { LoanStatus, loanTerms } from "../../helpers/loans";
 import { Roles } from "../../helpers/roles";
 import { usd } from "../../helpers/units";
 import type { NaiveLoanVault, ReentrantBorrower } from "../../typechain-types";
+import { createFixture } from "../helpers/fixture";
+import { deployAttackerContract } from "../helpers/attackers";
 
 /**
  * Receipts move with safe transfers, so the receiver's `onERC721Received` runs inside `close` and `buy`. The attack: a
  * malicious borrower re-enters from that callback to be refunded twice. It succeeds against a deliberately naive
  * vault and must fail against the real LoanVault and CollateralAuction.
  */
-const fixture = hre.deployments.createFixture(async () => {
+const fixture = createFixture(async () => {
   const fx = await deployProtocol();
-  const { actors, receipts, loanVault } = fx;
+  const { actors } = fx;
   await stake(fx, actors.lender1, 1_000_000);
-  const evil = (await hre.ethers.deployContract(
-    "ReentrantBorrower",
-    [],
-    actors.attacker,
-  )) as unknown as ReentrantBorrower;
-  await receipts.connect(actors.deployer).grantRole(Roles.RECEIPT_HOLDER, evil.target);
-  await loanVault.connect(actors.deployer).grantRole(Roles.BORROWER, evil.target);
+  const evil = await deployAttackerContract<ReentrantBorrower>(fx, "ReentrantBorrower");
   // the attacker's contract holds some USDai of its own
   await fundBuyer(fx, actors.attacker.address, usd(300_000));
   await fx.usdai.connect(actors.attacker).transfer(evil.target, usd(300_000));

@@ -21,6 +21,7 @@ import { deployProtocol } from "../fixtures/protocol";
 import { openLoan, stake } from "../helpers/loans";
 import { deployBehindProxy } from "../helpers/proxy";
 import { expectUnchanged, snapshot, type Reads } from "../helpers/state";
+import { createFixture } from "../helpers/fixture";
 
 /**
  * Replaying a reporter's signed utilization report: on another chain, on another oracle deployment, for the same day
@@ -37,7 +38,7 @@ function highS(signature: string): string {
   return concat([sig.r, toBeHex(SECP256K1_N - BigInt(sig.s), 32), sig.v === 27 ? "0x1c" : "0x1b"]);
 }
 
-const fixture = hre.deployments.createFixture(async () => {
+const fixture = createFixture(async () => {
   const f = await deployProtocol();
   const { actors, oracle, loanVault } = f;
   await stake(f, actors.lender1, 1_000_000);

@@ -4,22 +4,15 @@ import { Interface } from "ethers";
 
 import { deployProtocol, type ProtocolFixture } from "../fixtures/protocol";
 import { zeroOf } from "../helpers/abi";
+import { Cores } from "../../helpers/deploy-ids";
 import { Roles } from "../../helpers/roles";
 import type { NaiveUUPS, ProtocolUpgradeable } from "../../typechain-types";
 
 /**
  * Taking over an upgradeable core: upgrade it as a non-upgrader, re-run `initialize` on the proxy to grant yourself
  * admin, or initialize the bare implementation (and then call `upgradeToAndCall` on it). All three work against
- * `NaiveUUPS` and must fail against every UUPS core (the list and the linked libraries as in test/unit/Upgrades.spec.ts).
+ * `NaiveUUPS` and must fail against every UUPS core (`Cores` of helpers/deploy-ids.ts).
  */
-const CORES = [
-  "USDai",
-  "StakedUSDai",
-  "GpuReceipt",
-  "LoanVault",
-  "CollateralAuction",
-  "UtilizationOracle",
-] as const;
 
 /** `initialize` arguments that make `admin` the admin (its first parameter), every other argument zero. */
 function initData(iface: Interface, admin: string): string {
@@ -72,7 +65,7 @@ describe("Attack: upgrade and initializer hijack", () => {
       f = await deployProtocol();
     });
 
-    for (const name of CORES) {
+    for (const name of Cores) {
       describe(name, () => {
         async function targets() {
           const at = async (id: string) =>

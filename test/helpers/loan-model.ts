@@ -1,8 +1,14 @@
 import { BreachFlags, LoanStatus } from "../../helpers/loans";
+import { BPS, ceilDiv, INTEREST_DENOMINATOR as D, max, min, SECONDS_PER_QUARTER, subFloor } from "./math";
+
+// The arithmetic is defined once, in ./math; these re-exports keep the model's older imports (test/invariant/) working.
+export { BPS, ceilDiv, max, min, SECONDS_PER_QUARTER, SECONDS_PER_YEAR, subFloor } from "./math";
+export { INTEREST_DENOMINATOR as D } from "./math";
 
 /**
- * A bigint model of one LoanVault loan and of the vault's NAV aggregates, written from the specification
- * (DESIGN.md "Waterfall", issue 5) and the documented rounding, independently of the Solidity code:
+ * The one bigint model of a LoanVault loan, of the vault's NAV aggregates and of a defaulted loan's recovery (late
+ * fees, impairment, the Dutch auction curve and the settlement split), written from the specification (DESIGN.md
+ * "Waterfall", issue 5) and the documented rounding, independently of the Solidity code:
  *
  * - interest is booked per loan at each checkpoint: ceil(principal x coupon x elapsed / D), D = 10_000 x 365 days;
  * - payment k falls due at scheduleStart + k x interval; the schedule requires cumulativeDue(k) =
@@ -17,21 +23,10 @@ import { BreachFlags, LoanStatus } from "../../helpers/loans";
  * here to the wei. Struct fields are named like `ILoanVault.LoanState`, so state is compared field by field by name.
  */
 
-export const BPS = 10_000n;
-export const SECONDS_PER_YEAR = 365n * 24n * 3600n;
-/** `INTEREST_DENOMINATOR`: interest = principal x couponBps x seconds / D. */
-export const D = BPS * SECONDS_PER_YEAR;
-export const SECONDS_PER_QUARTER = SECONDS_PER_YEAR / 4n;
-
 /** The vault's statuses and breach flags, as the shared helpers name them. */
 export const Status = LoanStatus;
 export const BREACH_LTV = BreachFlags.Ltv;
 export const BREACH_TOP_UP = BreachFlags.TopUp;
-
-export const ceilDiv = (a: bigint, b: bigint): bigint => (a === 0n ? 0n : (a - 1n) / b + 1n);
-export const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
-export const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
-export const subFloor = (a: bigint, b: bigint): bigint => (a > b ? a - b : 0n);
 
 /** The terms the model needs (all bigints). */
 export interface ModelTerms {
@@ -632,4 +627,79 @@ export class StakedModel {
   totalAssets(now: bigint, loanAssets: bigint): bigint {
     return subFloor(this.idle + loanAssets, this.unvested(now));
   }
+}
+
+// ================================================================ recovery: late fees, impairment, auction, settlement
+
+/**
+ * Late fee on `late` installments charged at once: the penalty on each installment, i.e. on the scheduled principal
+ * they owe (`principalOwed`) plus one interval's interest each (`installmentInterest`), rounded up.
+ */
+export function lateFeeFor(
+  principalOwed: bigint,
+  installmentInterest: bigint,
+  penaltyBps: bigint,
+  late: bigint,
+): bigint {
+  return ceilDiv((principalOwed + installmentInterest * late) * penaltyBps, BPS);
+}
+
+/** Expected recovery booked at default: `min(debt, collateral x (1 - haircut) + lockbox + reserve)`. */
+export function impairedValueFor(
+  debt: bigint,
+  collateral: bigint,
+  haircutBps: bigint,
+  lockbox = 0n,
+  reserve = 0n,
+): bigint {
+  return min(debt, (collateral * (BPS - haircutBps)) / BPS + lockbox + reserve);
+}
+
+export interface Curve {
+  startPrice: bigint;
+  floorPrice: bigint;
+  duration: bigint;
+}
+
+/** Start and floor prices of an auction of `collateral` (both rounded up). */
+export function curveFor(collateral: bigint, premiumBps: bigint, floorBps: bigint, duration: bigint): Curve {
+  // The auction stores the start price and derives the floor from it: floorBps of startPrice / (1 + premium).
+  const startPrice = ceilDiv(collateral * (BPS + premiumBps), BPS);
+  return { startPrice, floorPrice: ceilDiv(startPrice * floorBps, BPS + premiumBps), duration };
+}
+
+/** The linear Dutch price `elapsed` seconds after the start, rounded up (the discount is floored). */
+export function priceAt(curve: Curve, elapsed: bigint): bigint {
+  return curve.startPrice - ((curve.startPrice - curve.floorPrice) * elapsed) / curve.duration;
+}
+
+export interface Settlement {
+  recovered: bigint;
+  repaid: bigint;
+  fees: bigint;
+  surplus: bigint;
+  loss: bigint;
+  /** Booked into sUSDai's idle assets at once (at most the impaired value). */
+  booked: bigint;
+  /** The part above the impaired value, plus late fees: vests. */
+  gain: bigint;
+}
+
+/** How an auction's proceeds settle a defaulted loan (spec: debt first, late fees next, surplus to the borrower). */
+export function settle(
+  proceeds: bigint,
+  debt: { principal: bigint; interest: bigint; lateFees: bigint },
+  impairedValue: bigint,
+  lockbox = 0n,
+  reserve = 0n,
+): Settlement {
+  const owed = debt.principal + debt.interest;
+  const recovered = proceeds + lockbox + reserve;
+  const repaid = min(recovered, owed);
+  const fees = min(recovered - repaid, debt.lateFees);
+  const surplus = recovered - repaid - fees;
+  const loss = owed - repaid;
+  const booked = min(repaid, impairedValue);
+  const gain = repaid - booked + fees;
+  return { recovered, repaid, fees, surplus, loss, booked, gain };
 }

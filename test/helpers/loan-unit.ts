@@ -5,21 +5,6 @@ import { LOAN_VAULT_LIBRARIES } from "../../helpers/deploy-ids";
 import type { ILoanVault, LoanVault } from "../../typechain-types";
 import type { ProtocolFixture } from "../fixtures/protocol";
 
-/** Basis points and the interest denominator of `LoanSchedule` (`BPS x SECONDS_PER_YEAR`). */
-export const BPS = 10_000n;
-export const SECONDS_PER_YEAR = 365n * 24n * 3600n;
-export const INTEREST_DENOMINATOR = BPS * SECONDS_PER_YEAR;
-export const SECONDS_PER_QUARTER = SECONDS_PER_YEAR / 4n;
-
-export const ceilDiv = (a: bigint, b: bigint): bigint => (a === 0n ? 0n : (a - 1n) / b + 1n);
-export const mulDivUp = (a: bigint, b: bigint, d: bigint): bigint => ceilDiv(a * b, d);
-export const mulDivDown = (a: bigint, b: bigint, d: bigint): bigint => (a * b) / d;
-export const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
-
-/** Interest the vault books on one loan checkpoint: `ceil(principal x couponBps x seconds / (BPS x year))`. */
-export const interestOf = (principal: bigint, couponBps: bigint, seconds: bigint): bigint =>
-  ceilDiv(principal * couponBps * seconds, INTEREST_DENOMINATOR);
-
 /** A `LoanVaultInvalidTerms` / `LoanVaultInvalidParam` field name as the contract encodes it. */
 export const field = (name: string): string => encodeBytes32String(name);
 

@@ -6,9 +6,8 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import { deployProtocol, type ProtocolFixture } from "../fixtures/protocol";
 import { approve, fundUsdai, mintReceipts, stake } from "../helpers/loans";
 import { at, expectAll, latest } from "../helpers/loan-check";
-import { interestFor } from "../helpers/recovery";
+import { BPS, interestOf } from "../helpers/math";
 import {
-  BPS,
   depreciated,
   LoanModel,
   modelTerms,
@@ -189,7 +188,7 @@ describe("LoanVault integration lifecycles (against the bigint model)", () => {
     const t1 = due1 + grace + D;
     const installment =
       (PRINCIPAL * m.t.amortizationBps + BPS - 1n) / BPS +
-      interestFor(PRINCIPAL, m.s.referenceRateBps + m.t.basePremiumBps, m.t.paymentIntervalSeconds);
+      interestOf(PRINCIPAL, m.s.referenceRateBps + m.t.basePremiumBps, m.t.paymentIntervalSeconds);
     const expectedFee = (installment * m.t.latePenaltyBps + BPS - 1n) / BPS;
     expect(expectedFee).to.be.greaterThan(0n);
     const partial = usd(100);
@@ -262,7 +261,7 @@ describe("LoanVault integration lifecycles (against the bigint model)", () => {
     expect(probe.scheduledPrincipalDue(t)).to.equal((2n * PRINCIPAL * m.t.amortizationBps) / BPS);
     const installments =
       probe.scheduledPrincipalDue(t) +
-      2n * interestFor(PRINCIPAL, m.s.referenceRateBps + m.t.basePremiumBps, m.t.paymentIntervalSeconds);
+      2n * interestOf(PRINCIPAL, m.s.referenceRateBps + m.t.basePremiumBps, m.t.paymentIntervalSeconds);
     const fee = (installments * m.t.latePenaltyBps + BPS - 1n) / BPS;
     const r = await at(t, () => fx.loanVault.checkCovenants(m.id));
     m.checkCovenants(t);

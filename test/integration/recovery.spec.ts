@@ -4,21 +4,20 @@ import { time } from "@nomicfoundation/hardhat-network-helpers";
 
 import { deployProtocol } from "../fixtures/protocol";
 import { fundUsdai, openLoan, stake } from "../helpers/loans";
+import { fundBuyer } from "../helpers/recovery";
 import {
-  BPS,
+  cumulativeDue,
   curveFor,
-  cumulativePrincipalDue,
-  fundBuyer,
   impairedValueFor,
-  interestFor,
-  interestFloor,
   lateFeeFor,
   paymentsDueBy,
   priceAt,
   settle,
-} from "../helpers/recovery";
+} from "../helpers/loan-model";
+import { BPS, interestFloor, interestOf } from "../helpers/math";
 import { DAY, LoanStatus } from "../../helpers/loans";
 import { usd } from "../../helpers/units";
+import { createFixture } from "../helpers/fixture";
 
 /**
  * Recovery lifecycles (issue 5, lifecycles 5, 6 and 7) through the deploy scripts, each against a bigint model.
@@ -41,7 +40,7 @@ const AMORTIZATION = 200n;
 const PENALTY = 500n;
 const VESTING = BigInt(DAY);
 
-const loanFixture = hre.deployments.createFixture(async () => {
+const loanFixture = createFixture(async () => {
   const fx = await deployProtocol();
   await stake(fx, fx.actors.lender1, STAKE);
   const { loanId, receiptIds } = await openLoan(fx, fx.actors.borrower1, PRINCIPAL, COLLATERAL_USD);
@@ -54,10 +53,10 @@ type Fixture = Awaited<ReturnType<typeof loanFixture>>;
 
 /** The debt model at default: one checkpoint (borrow -> default), one late payment. */
 function debtAtDefault(t0: bigint, at: bigint) {
-  const interest = interestFor(PRINCIPAL, COUPON, at - t0);
+  const interest = interestOf(PRINCIPAL, COUPON, at - t0);
   const late = paymentsDueBy(t0, INTERVAL, PAYMENTS, at - GRACE - 1n);
-  const owed = cumulativePrincipalDue(PRINCIPAL, AMORTIZATION, late, PAYMENTS);
-  const lateFees = lateFeeFor(owed, interestFor(PRINCIPAL, COUPON, INTERVAL), PENALTY, late);
+  const owed = cumulativeDue(PRINCIPAL, AMORTIZATION, late, PAYMENTS);
+  const lateFees = lateFeeFor(owed, interestOf(PRINCIPAL, COUPON, INTERVAL), PENALTY, late);
   return { principal: PRINCIPAL, interest, lateFees };
 }
 
@@ -322,8 +321,8 @@ describe("Recovery lifecycles (deploy scripts, bigint model)", () => {
     // payment 1 of the fresh schedule, paid on its due date by borrower2
     await fundUsdai(f, borrower2, 80_000);
     const due1 = stepAt + INTERVAL;
-    const interest1 = interestFor(PRINCIPAL, COUPON, INTERVAL);
-    const scheduled1 = cumulativePrincipalDue(PRINCIPAL, AMORTIZATION, 1n, remaining);
+    const interest1 = interestOf(PRINCIPAL, COUPON, INTERVAL);
+    const scheduled1 = cumulativeDue(PRINCIPAL, AMORTIZATION, 1n, remaining);
     const amount1 = debt.lateFees + debt.interest + interest1 + scheduled1;
     await time.setNextBlockTimestamp(due1);
     const next = await loanVault.nextPayment(loanId);
@@ -338,7 +337,7 @@ describe("Recovery lifecycles (deploy scripts, bigint model)", () => {
 
     // the rest, 10 days later; then close: the receipts go to the new operator
     const payoffAt = due1 + BigInt(10 * DAY);
-    const interest2 = interestFor(principal1, COUPON, payoffAt - due1);
+    const interest2 = interestOf(principal1, COUPON, payoffAt - due1);
     await time.setNextBlockTimestamp(payoffAt);
     await expect(loanVault.connect(borrower2).repay(loanId, hre.ethers.MaxUint256))
       .to.emit(loanVault, "Repaid")

@@ -9,10 +9,9 @@ import { deployProtocol, type ProtocolFixture } from "../fixtures/protocol";
 import { fuzzParams } from "../helpers/fuzz";
 import { fundUsdai, mintReceipts, stake } from "../helpers/loans";
 import { expectLoanState, latest } from "../helpers/loan-check";
+import { ceilDiv, INTEREST_DENOMINATOR as D } from "../helpers/math";
 import {
   aggregateOf,
-  ceilDiv,
-  D,
   LoanModel,
   ModelRevert,
   modelTerms,
@@ -23,6 +22,7 @@ import {
 import { DAY, loanTerms, type LoanTerms } from "../../helpers/loans";
 import { Roles } from "../../helpers/roles";
 import { usd } from "../../helpers/units";
+import { createFixture } from "../helpers/fixture";
 
 /** Five approved, undrawn loans with varied schedules, each against its own receipts and site. */
 const LOANS: { principalUsd: number; overrides: Partial<LoanTerms> }[] = [
@@ -44,7 +44,7 @@ const LOANS: { principalUsd: number; overrides: Partial<LoanTerms> }[] = [
   },
 ];
 
-const invariantFixture = hre.deployments.createFixture(async () => {
+const invariantFixture = createFixture(async () => {
   const fx = await deployProtocol();
   const { actors } = fx;
   await stake(fx, actors.lender1, 20_000_000);

@@ -5,12 +5,12 @@ import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { MaxUint256, ZeroAddress } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 
-import { deployProtocol } from "../fixtures/protocol";
+import { stakingFixture, wireLoanVaultDouble } from "../fixtures/staking";
 import { fuzzParams } from "../helpers/fuzz";
 import { deployBehindProxy } from "../helpers/proxy";
-import { Roles } from "../../helpers/roles";
 import type { MockERC20, MockLoanVaultForStaking, StakedUSDai } from "../../typechain-types";
-import { usd, usdc } from "../../helpers/units";
+import { usd } from "../../helpers/units";
+import { createFixture } from "../helpers/fixture";
 
 const DAY = 24 * 3600;
 
@@ -23,21 +23,10 @@ const DAY = 24 * 3600;
  * Two vaults: the deployed sUSDai over USDai (every property), and one behind a fresh proxy over a mintable 18-decimal
  * token, only to act at exactly `maxDeposit`/`maxMint` (uint128 bounds, far beyond USDai's supply cap).
  */
-const propertiesFixture = hre.deployments.createFixture(async () => {
-  const f = await deployProtocol();
-  const { usdai, susdai, reserve, actors } = f;
-  const { deployer, lender1, lender2, lender3 } = actors;
-  for (const lender of [lender1, lender2, lender3]) {
-    await reserve.mint(lender.address, usdc(1_000_000));
-    await reserve.connect(lender).approve(usdai.target, MaxUint256);
-    await usdai.connect(lender).deposit(usdc(1_000_000), 0n, lender.address);
-    await usdai.connect(lender).approve(susdai.target, MaxUint256);
-  }
-  const loans = (await hre.ethers.deployContract("MockLoanVaultForStaking", [
-    susdai.target,
-  ])) as unknown as MockLoanVaultForStaking;
-  await susdai.connect(deployer).setLoanVault(loans.target);
-  await susdai.connect(deployer).grantRole(Roles.LOAN_VAULT, loans.target);
+const propertiesFixture = createFixture(async () => {
+  const f = await stakingFixture();
+  const { susdai, actors } = f;
+  const { deployer, lender1, lender3 } = actors;
   // No cooldown and no minimum request: the queue round trip works at any size and needs no time travel.
   await susdai.connect(deployer).setRedemptionParams(0, 0, 100);
 
@@ -55,16 +44,12 @@ const propertiesFixture = hre.deployments.createFixture(async () => {
     0,
     100,
   ]);
-  const bigLoans = (await hre.ethers.deployContract("MockLoanVaultForStaking", [
-    big.target,
-  ])) as unknown as MockLoanVaultForStaking;
-  await big.connect(deployer).setLoanVault(bigLoans.target);
-  await big.connect(deployer).grantRole(Roles.LOAN_VAULT, bigLoans.target);
+  const bigLoans = await wireLoanVaultDouble(big, deployer);
   for (const lender of [lender1, lender3]) {
     await token.mint(lender.address, 2n ** 130n);
     await token.connect(lender).approve(big.target, MaxUint256);
   }
-  return { ...f, loans, token, big, bigLoans };
+  return { ...f, token, big, bigLoans };
 });
 type Fixture = Awaited<ReturnType<typeof propertiesFixture>>;
 

@@ -2,22 +2,19 @@ import { expect } from "chai";
 import fc from "fast-check";
 import hre from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
-import { MaxUint256, type ContractTransactionResponse } from "ethers";
+import type { ContractTransactionResponse } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 
-import { deployProtocol } from "../fixtures/protocol";
+import { mintUsdai, stakingFixture } from "../fixtures/staking";
 import { fuzzParams } from "../helpers/fuzz";
-import { Roles } from "../../helpers/roles";
-import type { MockLoanVaultForStaking } from "../../typechain-types";
-import { usd, usdc } from "../../helpers/units";
+import { usd } from "../../helpers/units";
+import { mulDivDown, mulDivUp } from "../helpers/math";
+import { createFixture } from "../helpers/fixture";
 
 const DAY = 24 * 3600;
 const COOLDOWN = 7n * BigInt(DAY);
 const MIN_REDEEM_SHARES = usd(10);
 const MAX_ACTIVE_REQUESTS = 10;
-
-const mulDivDown = (x: bigint, y: bigint, d: bigint) => (x * y) / d;
-const mulDivUp = (x: bigint, y: bigint, d: bigint) => (x * y + d - 1n) / d;
 
 interface Controller {
   pending: bigint;
@@ -179,25 +176,11 @@ class VaultModel {
   }
 }
 
-const queueFixture = hre.deployments.createFixture(async () => {
-  const f = await deployProtocol();
-  const { usdai, susdai, reserve, actors } = f;
-  for (const lender of [actors.lender1, actors.lender2, actors.lender3]) {
-    await reserve.mint(lender.address, usdc(1_000_000));
-    await reserve.connect(lender).approve(usdai.target, MaxUint256);
-    await usdai.connect(lender).deposit(usdc(1_000_000), 0n, lender.address);
-    await usdai.connect(lender).approve(susdai.target, MaxUint256);
-  }
-  const loans = (await hre.ethers.deployContract("MockLoanVaultForStaking", [
-    susdai.target,
-  ])) as unknown as MockLoanVaultForStaking;
-  await susdai.connect(actors.deployer).setLoanVault(loans.target);
-  await susdai.connect(actors.deployer).grantRole(Roles.LOAN_VAULT, loans.target);
-  // the borrower holds USDai of its own to repay principal and interest with
-  await reserve.mint(actors.borrower1.address, usdc(2_000_000));
-  await reserve.connect(actors.borrower1).approve(usdai.target, MaxUint256);
-  await usdai.connect(actors.borrower1).deposit(usdc(2_000_000), 0n, actors.borrower1.address);
-  return { ...f, loans };
+/** The staking fixture, and 2,000,000 USDai of the borrower's own to repay principal and interest with. */
+const queueFixture = createFixture(async () => {
+  const f = await stakingFixture();
+  await mintUsdai(f, f.actors.borrower1, 2_000_000);
+  return f;
 });
 type Fixture = Awaited<ReturnType<typeof queueFixture>>;
 

@@ -8,21 +8,14 @@ import { deployProtocol } from "../fixtures/protocol";
 import { fuzzParams } from "../helpers/fuzz";
 import { openLoan, stake } from "../helpers/loans";
 import { expectUnchanged, snapshot, type Reads } from "../helpers/state";
-import {
-  BPS,
-  ceilDiv,
-  curveFor,
-  declareDefaultAt,
-  fundBuyer,
-  liquidateAt,
-  priceAt,
-  settle,
-  type Curve,
-} from "../helpers/recovery";
+import { declareDefaultAt, fundBuyer, liquidateAt } from "../helpers/recovery";
+import { curveFor, priceAt, settle, type Curve } from "../helpers/loan-model";
+import { BPS, ceilDiv } from "../helpers/math";
 import { DAY, LoanStatus } from "../../helpers/loans";
 import { Roles } from "../../helpers/roles";
 import { usd } from "../../helpers/units";
 import type { CollateralAuction } from "../../typechain-types";
+import { createFixture } from "../helpers/fixture";
 
 /** A struct read by field name, so a reordered storage layout does not matter. */
 const named = (r: unknown): Record<string, unknown> => (r as Result).toObject();
@@ -43,7 +36,7 @@ const COLLATERAL_USD = 105_120; // principal / 60% max LTV
 const COLLATERAL = usd(COLLATERAL_USD);
 
 /** A loan of borrower1, defaulted on its first missed payment, not yet liquidated. */
-const defaultedFixture = hre.deployments.createFixture(async () => {
+const defaultedFixture = createFixture(async () => {
   const fx = await deployProtocol();
   await stake(fx, fx.actors.lender1, 1_000_000);
   const { loanId, receiptIds } = await openLoan(fx, fx.actors.borrower1, PRINCIPAL, COLLATERAL_USD);
@@ -53,7 +46,7 @@ const defaultedFixture = hre.deployments.createFixture(async () => {
 });
 
 /** The same loan liquidated: auction 1 is live. */
-const auctionFixture = hre.deployments.createFixture(async () => {
+const auctionFixture = createFixture(async () => {
   const fx = await defaultedFixture();
   const { auctionId, startedAt } = await liquidateAt(fx, fx.loanId);
   return { ...fx, auctionId, startedAt, endsAt: startedAt + DURATION };

@@ -4,20 +4,8 @@ import hre from "hardhat";
 import { GOVERNANCE_ROLES, GOVERNED_CONTRACTS, TIMELOCK_DEPLOYMENT } from "../../config/governance";
 import { Roles } from "../../helpers/roles";
 import governance from "../../deploy/99_governance";
-import { Tags } from "../../helpers/deploy-ids";
-
-/** Runs `fn` with console.log captured (hardhat-deploy's `log`); returns what was printed. */
-async function captureLogs(fn: () => Promise<unknown>): Promise<string> {
-  const lines: string[] = [];
-  const original = console.log;
-  console.log = (...args: unknown[]) => lines.push(args.map(String).join(" "));
-  try {
-    await fn();
-  } finally {
-    console.log = original;
-  }
-  return lines.join("\n");
-}
+import { Cores, Tags } from "../../helpers/deploy-ids";
+import { captureLogs } from "../helpers/console";
 
 /**
  * deploy/99_governance.ts on the in-process network, forced with GOVERNANCE_HANDOVER=1 (it is skipped on local
@@ -60,12 +48,7 @@ describe("Governance handover (deploy/99_governance.ts)", () => {
     const { deployer } = await hre.getNamedAccounts();
     const timelock = await hre.deployments.get(TIMELOCK_DEPLOYMENT);
     const cores = await governed();
-    expect(cores.map((c) => c.name)).to.include.members([
-      "USDai",
-      "StakedUSDai",
-      "GpuReceipt",
-      "UtilizationOracle",
-    ]);
+    expect(cores.map((c) => c.name)).to.have.members([...Cores]);
     for (const { name, contract } of cores) {
       for (const role of GOVERNANCE_ROLES) {
         expect(await contract.hasRole(Roles[role], timelock.address), `${name} ${role} timelock`).to.equal(

@@ -28,10 +28,9 @@ import { Roles } from "../../helpers/roles";
 import type { GpuReceipt } from "../../typechain-types";
 import { deployProtocol, type ProtocolFixture } from "../fixtures/protocol";
 import { expectUnchanged, snapshot, type Reads } from "../helpers/state";
+import { BPS, SECONDS_PER_QUARTER } from "../helpers/math";
 import { usd } from "../../helpers/units";
 
-const SECONDS_PER_QUARTER = (365n * 24n * 3600n) / 4n;
-const BPS = 10_000n;
 const HOUR = 3600n;
 const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 

@@ -5,12 +5,14 @@ import { MaxUint256, ZeroAddress, type ContractTransactionResponse } from "ether
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 
 import { deployProtocol } from "../fixtures/protocol";
+import { stakingFixture, type StakingFixture } from "../fixtures/staking";
 import { expectUnchanged, snapshot, type Reads } from "../helpers/state";
 import { deployBehindProxy } from "../helpers/proxy";
-import { ceilDiv } from "../helpers/recovery";
+import { ceilDiv } from "../helpers/math";
 import { Roles } from "../../helpers/roles";
 import type { MockLoanVaultForStaking, ReentrantToken, StakedUSDai } from "../../typechain-types";
 import { usd, usdc } from "../../helpers/units";
+import { createFixture } from "../helpers/fixture";
 const DAY = 24 * 3600;
 const COOLDOWN = 7 * DAY;
 const UINT128_MAX = 2n ** 128n - 1n;
@@ -27,28 +29,7 @@ const CASHFLOWS: Cashflow[] = [
 ];
 const ZERO_CASHFLOW: Cashflow = [0n, 0n, 0n, 0n];
 
-/**
- * sUSDai with a loan-vault double wired the way the deploy wires the real one: lender1..3 hold USDai and have
- * approved sUSDai; the double holds LOAN_VAULT.
- */
-const stakingFixture = hre.deployments.createFixture(async () => {
-  const f = await deployProtocol();
-  const { usdai, susdai, reserve, actors } = f;
-  for (const lender of [actors.lender1, actors.lender2, actors.lender3]) {
-    await reserve.mint(lender.address, usdc(1_000_000));
-    await reserve.connect(lender).approve(usdai.target, MaxUint256);
-    await usdai.connect(lender).deposit(usdc(1_000_000), 0n, lender.address);
-    await usdai.connect(lender).approve(susdai.target, MaxUint256);
-  }
-  const loans = (await hre.ethers.deployContract("MockLoanVaultForStaking", [
-    susdai.target,
-  ])) as unknown as MockLoanVaultForStaking;
-  await susdai.connect(actors.deployer).setLoanVault(loans.target);
-  await susdai.connect(actors.deployer).grantRole(Roles.LOAN_VAULT, loans.target);
-  return { ...f, loans };
-});
-
-type Fixture = Awaited<ReturnType<typeof stakingFixture>>;
+type Fixture = StakingFixture;
 
 describe("StakedUSDai", () => {
   let f: Fixture;
@@ -1246,7 +1227,7 @@ describe("StakedUSDai", () => {
   describe("reentrancy", () => {
     /** sUSDai over a token whose transfers call back into sUSDai (ERC-777 style); the token holds LOAN_VAULT so its
      * callbacks get past the role check to the guard. */
-    const reentrantFixture = hre.deployments.createFixture(async () => {
+    const reentrantFixture = createFixture(async () => {
       const { actors } = await deployProtocol();
       const token = (await hre.ethers.deployContract("ReentrantToken", [18])) as unknown as ReentrantToken;
       const vault = await deployBehindProxy<StakedUSDai>("StakedUSDai", [

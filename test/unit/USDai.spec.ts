@@ -9,6 +9,7 @@ import { expectUnchanged, snapshot, type Reads } from "../helpers/state";
 import { Roles } from "../../helpers/roles";
 import type { USDai } from "../../typechain-types";
 import { usd, usdc } from "../../helpers/units";
+import { createFixture } from "../helpers/fixture";
 const SCALE = 10n ** 12n;
 const YEAR = 365 * 24 * 3600;
 
@@ -32,7 +33,7 @@ describe("USDai", () => {
   });
 
   /** lender1 and lender2 hold 1,000,000 USDC each and have approved USDai. */
-  const fundedFixture = hre.deployments.createFixture(async () => {
+  const fundedFixture = createFixture(async () => {
     const fixture = await deployProtocol();
     const { reserve, usdai, actors } = fixture;
     for (const lender of [actors.lender1, actors.lender2]) {
@@ -43,7 +44,7 @@ describe("USDai", () => {
   });
 
   /** lender1 deposited 100,000 USDC; 60,000 is allocated to T-bills. */
-  const depositedFixture = hre.deployments.createFixture(async () => {
+  const depositedFixture = createFixture(async () => {
     const fixture = await fundedFixture();
     const { usdai, actors } = fixture;
     await usdai.connect(actors.lender1).deposit(usdc(100_000), 0n, actors.lender1.address);
@@ -845,7 +846,7 @@ describe("USDai", () => {
 
   describe("reentrancy", () => {
     /** USDai over a reserve token whose transfers call back into USDai (ERC-777 style), with a T-bill vault. */
-    const reentrantFixture = hre.deployments.createFixture(async () => {
+    const reentrantFixture = createFixture(async () => {
       const fixture = await deployProtocol();
       const { actors } = fixture;
       const token = await hre.ethers.deployContract("ReentrantToken", [6]);

@@ -15,26 +15,16 @@ import { fundUsdai, openLoan, stake } from "../helpers/loans";
 import { usd } from "../../helpers/units";
 
 import { deployProtocol, type ProtocolFixture } from "../fixtures/protocol";
-import { LOAN_VAULT_LIBRARIES } from "../../helpers/deploy-ids";
+import { Cores, LOAN_VAULT_LIBRARIES, type CoreId } from "../../helpers/deploy-ids";
 import { Roles } from "../../helpers/roles";
 
-/** Every UUPS core of the protocol (DESIGN.md, "Upgrades"). A new core joins the checks by being listed here. */
-const CORES = [
-  "USDai",
-  "StakedUSDai",
-  "GpuReceipt",
-  "UtilizationOracle",
-  "LoanVault",
-  "CollateralAuction",
-] as const;
-
 /** Linked libraries of a core, by deployment name. */
-const LIBRARIES: Partial<Record<(typeof CORES)[number], readonly string[]>> = {
+const LIBRARIES: Partial<Record<CoreId, readonly string[]>> = {
   LoanVault: LOAN_VAULT_LIBRARIES,
 };
 
 /** The core's factory, linked against the deployed libraries. */
-async function factoryOf(name: (typeof CORES)[number]) {
+async function factoryOf(name: CoreId) {
   const names = LIBRARIES[name] ?? [];
   const libraries: Record<string, string> = {};
   for (const library of names) libraries[library] = (await hre.deployments.get(library)).address;
@@ -51,7 +41,7 @@ describe("Upgrades", () => {
     f = await deployProtocol();
   });
 
-  for (const name of CORES) {
+  for (const name of Cores) {
     describe(name, () => {
       it("passes OpenZeppelin's upgrade-safety validation (UUPS, ERC-7201, no constructor state)", async () => {
         const constructorArgs = (await hre.deployments.get(`${name}_Implementation`)).args ?? [];

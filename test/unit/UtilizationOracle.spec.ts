@@ -12,6 +12,7 @@ import type { MockAggregator, MockLoanVault, UtilizationOracle } from "../../typ
 import { deployProtocol } from "../fixtures/protocol";
 import { expectUnchanged, snapshot } from "../helpers/state";
 import { underCoverage } from "../helpers/coverage";
+import { pinClock } from "../helpers/fixture";
 
 const DAY = 86_400;
 const MAX_STALENESS = 2 * DAY;
@@ -88,6 +89,7 @@ describe("UtilizationOracle", () => {
 
   beforeEach(async () => {
     ctx = await loadFixture(setup);
+    await pinClock();
     ({ oracle, vault, actors } = ctx);
     reporters = [actors.reporter1, actors.reporter2, actors.reporter3];
   });

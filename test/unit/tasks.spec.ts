@@ -4,13 +4,14 @@ import os from "node:os";
 import path from "node:path";
 import hre from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
-import { id, ZeroHash } from "ethers";
+import { id, ZeroAddress, ZeroHash } from "ethers";
 
 import { deployProtocol, type ProtocolFixture } from "../fixtures/protocol";
 import { usd, usdc } from "../../helpers/units";
 import { formatUsd } from "../../helpers/format";
 import { LoanStatus, siteKey, siteName } from "../../helpers/loans";
 import { stake } from "../helpers/loans";
+import { captureLogs as capture } from "../helpers/console";
 import { declareDefaultAt, mintReceiptsTo } from "../helpers/recovery";
 import { formatTimestamp } from "../../tasks/lib/runtime";
 import {
@@ -43,19 +44,6 @@ const SERVER = {
   owner: "borrower1",
   serials: ["SN-1", "SN-2"],
 };
-
-/** Runs `fn` with console.log captured; returns what was printed. */
-async function capture(fn: () => Promise<unknown>): Promise<string> {
-  const lines: string[] = [];
-  const original = console.log;
-  console.log = (...args: unknown[]) => lines.push(args.map(String).join(" "));
-  try {
-    await fn();
-  } finally {
-    console.log = original;
-  }
-  return lines.join("\n");
-}
 
 /** Asserts the task fails with `message` and that no block was mined (no transaction sent). */
 async function expectRefused(task: string, args: Record<string, unknown>, message: RegExp): Promise<void> {
@@ -650,11 +638,37 @@ describe("Loan and keeper tasks on the in-process network", () => {
         "loan:borrow",
         { loan: "1", receipts: `${small}` },
         exactly(
-          `receipts #${small} are worth $1,000.00; at the max LTV of 60.00% they support $600.00, less than the principal $1,000.00`,
+          `receipts #${small} are worth $1,000.00; at the max LTV of 60.00% they do not support the principal $1,000.00`,
         ),
       );
       expect((await f.loanVault.stateOf(1)).status).to.equal(LoanStatus.Approved);
       expect(await f.receipts.ownerOf(receiptId)).to.equal(addr("borrower1"));
+    });
+
+    it("refuses a draw sUSDai cannot fund, in the vault's own figures, before approving any receipt", async () => {
+      const receiptId = await lendingReady();
+      await run("loan:approve", { borrower: "borrower1", principal: "1000", site: "DAL-1" });
+      // lender1 queues 9,500 of its 10,000 shares: the queue's claim leaves less idle USDai than the principal
+      await f.susdai.connect(f.actors.lender1).requestRedeem(usd(9_500), addr("lender1"), addr("lender1"));
+      const refusal = await f.loanVault
+        .connect(f.actors.borrower1)
+        .borrow.staticCall(1n, [receiptId])
+        .then(
+          () => null,
+          (err: { data: string }) => f.susdai.interface.parseError(err.data),
+        );
+      expect(refusal?.name, "the vault refuses the draw").to.equal("StakedUSDaiInsufficientIdle");
+      const available = refusal!.args[1] as bigint;
+      expect(available).to.be.lessThan(usd(1_000));
+      await expectRefused(
+        "loan:borrow",
+        { loan: "1", receipts: receiptId.toString() },
+        exactly(
+          `sUSDai has ${formatUsd(available)} of idle USDai free to lend (after queued redemptions), less than the principal $1,000.00`,
+        ),
+      );
+      expect(await f.receipts.getApproved(receiptId)).to.equal(ZeroAddress);
+      expect((await f.loanVault.stateOf(1)).status).to.equal(LoanStatus.Approved);
     });
 
     it("approves the receipt to the vault, draws the loan and prints its state", async () => {
