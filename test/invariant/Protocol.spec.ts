@@ -4,11 +4,10 @@ import { takeSnapshot, type SnapshotRestorer } from "@nomicfoundation/hardhat-ne
 
 import { env } from "../../config/env";
 import { fuzzParams } from "../helpers/fuzz";
-import { COMMAND_NAMES, OPENING, weighted } from "./protocol/commands";
-import { counters, report, stats } from "./protocol/counters";
-import { checkReceipts } from "./protocol/invariants";
+import { property } from "./protocol/campaign";
+import { COMMAND_NAMES } from "./protocol/commands";
+import { report, stats } from "./protocol/counters";
 import { buildSetup, type Setup } from "./protocol/setup";
-import { World } from "./protocol/world";
 
 /**
  * Protocol-wide stateful invariants: a seeded fast-check model-based suite (`fc.commands` + `fc.asyncModelRun`) over
@@ -19,8 +18,10 @@ import { World } from "./protocol/world";
  * with. After every command the chain is compared with the model and the invariants of ./protocol/invariants.ts are
  * asserted.
  *
- * Run size: FUZZ_RUNS sequences (default 200) of up to FUZZ_DEPTH commands (default 50), seed FUZZ_SEED.
- * `npm run fuzz:long` runs 2,000 x 100.
+ * Run size: FUZZ_RUNS sequences (default 200) of up to FUZZ_DEPTH commands (default 50), seed FUZZ_SEED; every
+ * invariant after every command unless FUZZ_CHECK_EVERY says otherwise. FUZZ_PATH and FUZZ_REPLAY_PATH replay one
+ * failing case (the runner prints both).
+ * Long runs go through the sharded runner (scripts/fuzz.ts): `npm run fuzz:long`, `npm run fuzz:million`.
  *
  * Layout (test/invariant/protocol/): `setup.ts` deploys and funds the scenario once; `world.ts` is the ghost state
  * (the model); `execution.ts` runs a command against its prediction; `invariants.ts` holds the checks; `handlers/`
@@ -30,6 +31,7 @@ import { World } from "./protocol/world";
 
 const RUNS = env.fuzzRuns !== undefined ? Number(env.fuzzRuns) : 200;
 const DEPTH = env.fuzzDepth !== undefined ? Number(env.fuzzDepth) : 50;
+const CHECK_EVERY = env.fuzzCheckEvery !== undefined ? Number(env.fuzzCheckEvery) : 1;
 
 // ==================================================================================================== the suite
 
@@ -40,7 +42,7 @@ describe("Protocol: stateful invariants (seeded model-based fuzz over the deploy
 
   before(async () => {
     before_ = await takeSnapshot();
-    setup = await buildSetup();
+    setup = await buildSetup(CHECK_EVERY);
   });
 
   // The suite moves the clock to GENESIS; later specs in the same process get the chain back as it was. When an
@@ -56,19 +58,15 @@ describe("Protocol: stateful invariants (seeded model-based fuzz over the deploy
 
   it(`${RUNS} sequences of up to ${DEPTH} commands keep the chain equal to the model and every invariant`, async () => {
     const started = Date.now();
-    await fc.assert(
-      fc.asyncProperty(fc.commands(weighted, { maxCommands: DEPTH, size: "max" }), async (cmds) => {
-        await setup.snapshot.restore();
-        const w = new World(setup);
-        counters.sequences++;
-        for (const o of OPENING) await o.run(w);
-        await fc.asyncModelRun(() => ({ model: w, real: w }), cmds);
-        await checkReceipts(w);
-      }),
-      { ...fuzzParams(RUNS), numRuns: RUNS },
-    );
-    report(Date.now() - started);
-    // Every command but the attacker's (which must always fail) succeeded at least once.
+    const cpu = process.cpuUsage();
+    await fc.assert(property(setup, DEPTH, env.fuzzReplayPath), {
+      ...fuzzParams(RUNS),
+      numRuns: RUNS,
+      ...(env.fuzzPath !== undefined ? { path: env.fuzzPath } : {}),
+    });
+    report(Date.now() - started, process.cpuUsage(cpu));
+    // Every command but the attacker's (which must always fail) succeeded at least once (a one-case replay need not).
+    if (env.fuzzPath !== undefined) return;
     const never = COMMAND_NAMES.filter((name) => (stats.get(name)?.ok ?? 0) === 0);
     expect(never, "commands that never succeeded").to.deep.equal([]);
   });

@@ -10,7 +10,7 @@ import { FUZZ_SEED } from "../../helpers/fuzz";
 export const stats = new Map<string, { ok: number; reverts: Map<string, number> }>();
 
 /** Protocol calls (transactions sent through `act`, whether they succeed or revert as predicted) and sequences. */
-export const counters = { calls: 0, sequences: 0 };
+export const counters = { calls: 0, sequences: 0, fullChecks: 0, stepChecks: 0 };
 
 export function count(command: string, outcome: string | null) {
   let s = stats.get(command);
@@ -22,7 +22,7 @@ export function count(command: string, outcome: string | null) {
   else s.reverts.set(outcome, (s.reverts.get(outcome) ?? 0) + 1);
 }
 
-export function report(ms: number) {
+export function report(ms: number, cpu?: NodeJS.CpuUsage) {
   const rows: string[] = [];
   let reasons = new Set<string>();
   for (const [name, s] of [...stats].sort(([a], [b]) => a.localeCompare(b))) {
@@ -35,6 +35,6 @@ export function report(ms: number) {
   console.log(`      ${"command".padEnd(28)} ${"ok".padStart(6)}  reverts`);
   console.log(rows.join("\n"));
   console.log(
-    `      seed ${FUZZ_SEED}: ${counters.sequences} sequences, ${counters.calls} protocol calls, ${reasons.size} distinct revert reasons, ${(ms / 1000).toFixed(1)} s`,
+    `      seed ${FUZZ_SEED}: ${counters.sequences} sequences, ${counters.calls} protocol calls, ${reasons.size} distinct revert reasons, ${(ms / 1000).toFixed(1)} s${cpu ? `, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU` : ""}`,
   );
 }

@@ -6,6 +6,10 @@ import { RULES } from "./setup";
 import { World, lenderOf } from "./world";
 import type { Op } from "./execution";
 
+/** What a check is labelled with: the command it follows (or the end of the sequence). */
+type After = Pick<Op, "name" | "toString">;
+import { counters } from "./counters";
+
 // ==================================================================================================== invariants
 
 /*
@@ -28,13 +32,33 @@ import type { Op } from "./execution";
  *   (12) redemption-queue work per call is bounded by its argument (handlers/keeper.ts).
  */
 
-export async function checkInvariants(w: World, cmd: Op): Promise<void> {
+/**
+ * The checks after a command. `full` runs every invariant below; between full checks (FUZZ_CHECK_EVERY > 1) a command
+ * is followed by the step checks only: the clock, the loan aggregates and `loanAssets()` (7), sUSDai's supply and
+ * total assets against the model, and the share price (4), which compares consecutive commands and so runs after each.
+ * A full check covers every loan touched since the previous one, and a sequence always ends with one.
+ */
+export async function checkInvariants(w: World, cmd: After, full = true): Promise<void> {
   const label = `after ${cmd.toString()}`;
   const { fx, addr } = w.s;
   const { susdai, usdai, loanVault, receipts } = fx;
   const now = w.now;
   expect(BigInt(await time.latest()), `${label}: clock`).to.equal(now);
   const m = w.staked;
+  if (!full) {
+    counters.stepChecks++;
+    const loanAssets = await expectAggregates(
+      fx,
+      w.loans.map((l) => l.m),
+      label,
+    );
+    const [supply, ta] = await Promise.all([susdai.totalSupply(), susdai.totalAssets()]);
+    expect(supply, `${label}: sUSDai supply`).to.equal(m.supply);
+    expect(ta, `${label}: sUSDai totalAssets`).to.equal(m.totalAssets(now, loanAssets));
+    checkPrice(w, cmd, label, ta, supply);
+    return;
+  }
+  counters.fullChecks++;
 
   // (7) loanAssets() and the aggregates are the model's sums over loans, to the wei; each loan's state by field.
   const loanModels = w.loans.map((l) => l.m);
@@ -230,8 +254,15 @@ export async function checkInvariants(w: World, cmd: Op): Promise<void> {
   expect(maxDeposit, `${label}: maxDeposit`).to.equal(2n ** 128n - 1n - idle);
   expect(maxMint, `${label}: maxMint`).to.equal(w.staked.previewDeposit(ta, maxDeposit));
 
-  // (4) the share price falls only on an impairment or a realized loss (and vested gains never jump: unvested
-  // equals the model's linear schedule above).
+  checkPrice(w, cmd, label, ta, supply);
+  w.touched.clear();
+}
+
+/**
+ * (4) the share price falls only on an impairment or a realized loss (and vested gains never jump: unvested equals the
+ * model's linear schedule, checked with the sUSDai state).
+ */
+function checkPrice(w: World, cmd: After, label: string, ta: bigint, supply: bigint): void {
   const price: [bigint, bigint] = [ta + 1n, supply + 1n];
   if (w.lastPrice[1] !== 0n && price[0] * w.lastPrice[1] < w.lastPrice[0] * price[1]) {
     const realized = ["loanVault.declareDefault", "auction.buy", "auction.expire"].includes(cmd.name);

@@ -105,9 +105,13 @@ export interface Setup {
   supplyCap: bigint;
   fingerprint: string;
   snapshot: SnapshotRestorer;
+  /** The clock at the snapshot: where every sequence starts. */
+  startedAt: bigint;
+  /** Full invariant checks every this many commands (and at the end of each sequence); 1 checks after every command. */
+  checkEvery: number;
 }
 
-export async function buildSetup(): Promise<Setup> {
+export async function buildSetup(checkEvery = 1): Promise<Setup> {
   const fx = await deployProtocol();
   const { actors, reserve, usdai, susdai, receipts, oracle, loanVault, auction } = fx;
   if (BigInt(await time.latest()) < GENESIS) await time.increaseTo(GENESIS);
@@ -266,9 +270,12 @@ export async function buildSetup(): Promise<Setup> {
     supplyCap: await usdai.supplyCap(),
     fingerprint: "",
     snapshot: undefined as unknown as SnapshotRestorer,
+    startedAt: 0n,
+    checkEvery,
   };
   setup.fingerprint = await paramsFingerprint(setup);
   setup.snapshot = await takeSnapshot();
+  setup.startedAt = BigInt(await time.latest());
   return setup;
 }
 

@@ -9,7 +9,7 @@ import {
   type LoanRecord,
   type ReceiptRecord,
 } from "../protocol-model";
-import { GENESIS, CONFIGURED_LOANS, ORACLE_STALENESS, RULES, type Setup } from "./setup";
+import { CONFIGURED_LOANS, ORACLE_STALENESS, RULES, type Setup } from "./setup";
 
 // ==================================================================================================== the world
 
@@ -33,9 +33,12 @@ export class World {
   feeds: FeedState[];
   /** Ghost totals (invariant 2). */
   ghost = { inflow: 0n, funded: 0n, principalBack: 0n };
-  now = GENESIS;
+  now: bigint;
   lastPrice: [bigint, bigint] = [0n, 0n];
+  /** Loans the commands touched since the last full check (whose views that check compares). */
   touched = new Set<bigint>();
+  /** Commands run in this sequence (the opening's included). */
+  steps = 0;
 
   constructor(readonly s: Setup) {
     this.usdai = new Ledger("usdai", s.usdaiInit, s.usdaiSupply);
@@ -50,6 +53,7 @@ export class World {
       new Ledger("susdai", s.sharesInit, s.shareSupply),
     );
     this.ghost.inflow = s.idle;
+    this.now = s.startedAt;
     for (const r of s.receipts) this.receipts.set(r.id, { ...r });
     this.feeds = s.feedInit.map((f) => ({ ...f }));
     const reporters = [s.fx.actors.reporter1, s.fx.actors.reporter2, s.fx.actors.reporter3].map(
