@@ -1,14 +1,15 @@
 import { expect } from "chai";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { expectAggregates, expectLoanState } from "../../helpers/loan-check";
+import { aggregateOf } from "../../helpers/loan-model";
 import { PLEDGED, Status } from "../protocol-model";
 import { RULES } from "./setup";
 import { World, lenderOf } from "./world";
 import type { Op } from "./execution";
+import { counters } from "./counters";
 
 /** What a check is labelled with: the command it follows (or the end of the sequence). */
 type After = Pick<Op, "name" | "toString">;
-import { counters } from "./counters";
 
 // ==================================================================================================== invariants
 
@@ -40,24 +41,12 @@ import { counters } from "./counters";
  */
 export async function checkInvariants(w: World, cmd: After, full = true): Promise<void> {
   const label = `after ${cmd.toString()}`;
+  if (!full) return checkStep(w, cmd, label);
   const { fx, addr } = w.s;
   const { susdai, usdai, loanVault, receipts } = fx;
   const now = w.now;
   expect(BigInt(await time.latest()), `${label}: clock`).to.equal(now);
   const m = w.staked;
-  if (!full) {
-    counters.stepChecks++;
-    const loanAssets = await expectAggregates(
-      fx,
-      w.loans.map((l) => l.m),
-      label,
-    );
-    const [supply, ta] = await Promise.all([susdai.totalSupply(), susdai.totalAssets()]);
-    expect(supply, `${label}: sUSDai supply`).to.equal(m.supply);
-    expect(ta, `${label}: sUSDai totalAssets`).to.equal(m.totalAssets(now, loanAssets));
-    checkPrice(w, cmd, label, ta, supply);
-    return;
-  }
   counters.fullChecks++;
 
   // (7) loanAssets() and the aggregates are the model's sums over loans, to the wei; each loan's state by field.
@@ -256,6 +245,39 @@ export async function checkInvariants(w: World, cmd: After, full = true): Promis
 
   checkPrice(w, cmd, label, ta, supply);
   w.touched.clear();
+}
+
+/**
+ * Between full checks: the clock, (7) the loan aggregates and `loanAssets()` (as `expectAggregates` checks them), sUSDai's
+ * supply and total assets against the model, and (4) the share price; read in one concurrent round.
+ */
+async function checkStep(w: World, cmd: After, label: string): Promise<void> {
+  counters.stepChecks++;
+  const { loanVault, susdai } = w.s.fx;
+  const now = w.now;
+  const [latest, agg, loanAssets, supply, ta] = await Promise.all([
+    time.latest(),
+    loanVault.accrualState(),
+    loanVault.loanAssets(),
+    susdai.totalSupply(),
+    susdai.totalAssets(),
+  ]);
+  expect(BigInt(latest), `${label}: clock`).to.equal(now);
+  const expected = aggregateOf(
+    w.loans.map((l) => l.m),
+    now,
+  );
+  expect(agg.totalPrincipal, `${label} totalPrincipal`).to.equal(expected.totalPrincipal);
+  expect(agg.rateSum, `${label} rateSum`).to.equal(expected.rateSum);
+  expect(
+    agg.interestNumerator + agg.rateSum * (now - agg.checkpointAt),
+    `${label} interest numerator`,
+  ).to.equal(expected.numerator);
+  expect(agg.impaired, `${label} impaired`).to.equal(expected.impaired);
+  expect(loanAssets, `${label} loanAssets`).to.equal(expected.loanAssets);
+  expect(supply, `${label}: sUSDai supply`).to.equal(w.staked.supply);
+  expect(ta, `${label}: sUSDai totalAssets`).to.equal(w.staked.totalAssets(now, loanAssets));
+  checkPrice(w, cmd, label, ta, supply);
 }
 
 /**
