@@ -27,7 +27,7 @@ import {
  * FUZZ_REPORT. A failure is shrunk and reported with its chunk seed and replay path, and stops the run.
  *
  * Environment (all optional): FUZZ_SEED (24301), FUZZ_WORKERS (one per core), FUZZ_RUNS, FUZZ_CALLS, FUZZ_MINUTES,
- * FUZZ_DEPTH (50), FUZZ_CHUNK (25), FUZZ_CHECK_EVERY (1), FUZZ_PROGRESS_SECONDS (15), FUZZ_MAX_RSS_MB (1500),
+ * FUZZ_DEPTH (50), FUZZ_CHUNK (25), FUZZ_CHECK_EVERY (1), FUZZ_PROGRESS_SECONDS (15), FUZZ_MAX_RSS_MB (1000),
  * FUZZ_REPORT (reports/fuzz.json).
  */
 
@@ -59,7 +59,7 @@ function config(): Config {
     chunk: num(env.fuzzChunk, 25)!,
     checkEvery: num(env.fuzzCheckEvery, 1)!,
     progressSeconds: num(env.fuzzProgressSeconds, 15)!,
-    maxRssMb: num(env.fuzzMaxRssMb, 1500)!,
+    maxRssMb: num(env.fuzzMaxRssMb, 1000)!,
     report: env.fuzzReport ?? "reports/fuzz.json",
   };
   if (c.runs === null && c.calls === null && c.minutes === null) c.runs = 200;
@@ -91,6 +91,9 @@ interface Slot {
   peakRssMb: number;
   restarts: number;
   done: boolean;
+  /** When this slot's first process had deployed and set up (the steady-state rate is measured from the first). */
+  readyAt?: number;
+  setupSeconds: number[];
 }
 
 interface Failure {
@@ -129,6 +132,7 @@ async function main(): Promise<void> {
     peakRssMb: 0,
     restarts: 0,
     done: false,
+    setupSeconds: [],
   }));
   const failures: Failure[] = [];
   const crashes: string[] = [];
@@ -164,6 +168,8 @@ async function main(): Promise<void> {
     let finished = false;
     child.on("message", (m: WorkerMessage) => {
       if (m.type === "ready") {
+        s.readyAt ??= Date.now();
+        s.setupSeconds.push(Math.round(m.setupMs / 100) / 10);
         console.log(`fuzz: worker ${slot} ready (setup ${(m.setupMs / 1000).toFixed(1)} s)`);
         return;
       }
@@ -237,6 +243,8 @@ async function main(): Promise<void> {
 
   const t = total();
   const ms = Date.now() - started;
+  const firstReady = Math.min(...slots.map((s) => s.readyAt ?? Date.now()));
+  const steadyMs = Math.max(1, Date.now() - firstReady);
   console.log(`\n${table(t)}\n`);
   const summary = {
     seed: c.seed,
@@ -253,6 +261,8 @@ async function main(): Promise<void> {
     sequences: t.sequences,
     calls: t.calls,
     callsPerSecond: Math.round((t.calls / (ms / 1000)) * 10) / 10,
+    /** From the first worker ready to the end: the rate without process start, compile check and deployment. */
+    steadyCallsPerSecond: Math.round((t.calls / (steadyMs / 1000)) * 10) / 10,
     cpuSeconds: Math.round(t.cpuMs / 100) / 10,
     invariantChecks: { full: t.fullChecks, step: t.stepChecks, endOfSequenceReceipts: t.sequences },
     revertsByReason: revertsByReason(t.stats),
@@ -264,6 +274,7 @@ async function main(): Promise<void> {
       calls: s.base.calls,
       peakRssMb: s.peakRssMb,
       restarts: s.restarts,
+      setupSeconds: s.setupSeconds,
     })),
     violations: failures,
     crashes,
@@ -271,7 +282,7 @@ async function main(): Promise<void> {
   fs.mkdirSync(path.dirname(path.resolve(root, c.report)), { recursive: true });
   fs.writeFileSync(path.resolve(root, c.report), `${JSON.stringify(summary, null, 2)}\n`);
   console.log(
-    `fuzz: seed ${c.seed}: ${int(t.sequences)} sequences, ${int(t.calls)} protocol calls in ${clock(ms)} (${summary.callsPerSecond} calls/s, ${summary.cpuSeconds} s CPU), ${Object.keys(summary.revertsByReason).length} distinct revert reasons, ${failures.length} violations; peak rss ${Math.max(...slots.map((s) => s.peakRssMb))} MB; summary in ${c.report}`,
+    `fuzz: seed ${c.seed}: ${int(t.sequences)} sequences, ${int(t.calls)} protocol calls in ${clock(ms)} (${summary.callsPerSecond} calls/s; ${summary.steadyCallsPerSecond} once deployed; ${summary.cpuSeconds} s CPU), ${Object.keys(summary.revertsByReason).length} distinct revert reasons, ${failures.length} violations; peak rss ${Math.max(...slots.map((s) => s.peakRssMb))} MB; summary in ${c.report}`,
   );
   for (const f of failures) {
     console.error(
