@@ -27,6 +27,19 @@ export const env = {
   fuzzSeed: optional("FUZZ_SEED"),
   fuzzRuns: optional("FUZZ_RUNS"),
   fuzzDepth: optional("FUZZ_DEPTH"),
+  /** Protocol invariant suite: full checks every N commands (default 1, i.e. after each) and at each sequence's end. */
+  fuzzCheckEvery: optional("FUZZ_CHECK_EVERY"),
+  /** fast-check replay path of one failing case, printed with the failure (replays only that case). */
+  fuzzPath: optional("FUZZ_PATH"),
+  fuzzReplayPath: optional("FUZZ_REPLAY_PATH"),
+  /** Sharded runner (scripts/fuzz.ts): worker processes, time budget, calls target, chunk size, progress, memory. */
+  fuzzWorkers: optional("FUZZ_WORKERS"),
+  fuzzMinutes: optional("FUZZ_MINUTES"),
+  fuzzCalls: optional("FUZZ_CALLS"),
+  fuzzChunk: optional("FUZZ_CHUNK"),
+  fuzzProgressSeconds: optional("FUZZ_PROGRESS_SECONDS"),
+  fuzzMaxRssMb: optional("FUZZ_MAX_RSS_MB"),
+  fuzzReport: optional("FUZZ_REPORT"),
 };
 
 /**

@@ -1,0 +1,40 @@
+import { FUZZ_SEED } from "../../helpers/fuzz";
+
+// ==================================================================================================== counters
+
+/*
+ * What a run did: per command, its successes and its reverts by custom error, plus protocol calls, sequences and
+ * invariant checks. The table the suite prints at the end is built from these.
+ */
+
+export const stats = new Map<string, { ok: number; reverts: Map<string, number> }>();
+
+/** Protocol calls (transactions sent through `act`, whether they succeed or revert as predicted) and sequences. */
+export const counters = { calls: 0, sequences: 0, fullChecks: 0, stepChecks: 0 };
+
+export function count(command: string, outcome: string | null) {
+  let s = stats.get(command);
+  if (!s) {
+    s = { ok: 0, reverts: new Map() };
+    stats.set(command, s);
+  }
+  if (outcome === null) s.ok++;
+  else s.reverts.set(outcome, (s.reverts.get(outcome) ?? 0) + 1);
+}
+
+export function report(ms: number, cpu?: NodeJS.CpuUsage) {
+  const rows: string[] = [];
+  let reasons = new Set<string>();
+  for (const [name, s] of [...stats].sort(([a], [b]) => a.localeCompare(b))) {
+    const reverts = [...s.reverts].sort(([a], [b]) => a.localeCompare(b));
+    reverts.forEach(([r]) => (reasons = reasons.add(r)));
+    rows.push(
+      `      ${name.padEnd(28)} ${String(s.ok).padStart(6)}  ${reverts.map(([r, n]) => `${r} ${n}`).join(", ")}`,
+    );
+  }
+  console.log(`      ${"command".padEnd(28)} ${"ok".padStart(6)}  reverts`);
+  console.log(rows.join("\n"));
+  console.log(
+    `      seed ${FUZZ_SEED}: ${counters.sequences} sequences, ${counters.calls} protocol calls, ${reasons.size} distinct revert reasons, ${(ms / 1000).toFixed(1)} s${cpu ? `, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU` : ""}`,
+  );
+}

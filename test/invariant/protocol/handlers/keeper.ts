@@ -1,0 +1,166 @@
+import { expect } from "chai";
+import { time } from "@nomicfoundation/hardhat-network-helpers";
+import { AuctionStatus, curveFor, fail, Status } from "../../protocol-model";
+import { World, lenderOf, aim } from "../world";
+import { lv, act, eventArgs, type Params } from "../execution";
+
+/**
+ * Handlers of permissionless upkeep (the keeper, or any lender): T-bill harvest, servicing the redemption queue,
+ * lockbox sweeps, closing repaid loans, declaring defaults and starting liquidations.
+ */
+
+export async function harvest(w: World, _p: Params, t: bigint) {
+  const { usdai } = w.s.fx;
+  await time.setNextBlockTimestamp(t);
+  // Preview at the transaction's own timestamp (the pending block): what the harvest must mint.
+  const preview = await usdai.harvest.staticCall({ blockTag: "pending" });
+  await act(
+    w,
+    "usdai.harvest",
+    t,
+    () => (receipt) => {
+      const minted = eventArgs(w, receipt, "usdai", "YieldHarvested").reduce(
+        (s, a) => s + (a.amount as bigint),
+        0n,
+      );
+      expect(minted, "harvest mints its preview").to.equal(preview);
+      if (minted === 0n) return;
+      w.usdai.mint(w.s.addr.susdai, minted);
+      w.ghost.inflow += minted;
+      if (!w.staked.gain(t, minted)) w.untracked += minted;
+    },
+    () => usdai.harvest(),
+  );
+}
+
+export async function service(w: World, p: Params, t: bigint) {
+  const max = BigInt(p.max as number);
+  const headBefore = w.staked.head;
+  await act(
+    w,
+    "susdai.serviceRedemptions",
+    t,
+    () => (receipt) => {
+      const ta = w.nav(t);
+      const { touched, shares, assets } = w.staked.service(t, ta, max);
+      const events = eventArgs(w, receipt, "susdai", "RedeemRequestServiced");
+      // (12) queue work per call is bounded by its argument.
+      expect(events.length, "entries serviced").to.equal(touched);
+      expect(BigInt(events.length), "serviced <= maxRequests").to.be.lessThanOrEqual(max);
+      expect(BigInt(w.staked.head - headBefore), "head advance <= maxRequests").to.be.lessThanOrEqual(max);
+      expect(
+        events.reduce((s, e) => s + (e.shares as bigint), 0n),
+        "shares serviced",
+      ).to.equal(shares);
+      expect(
+        events.reduce((s, e) => s + (e.assets as bigint), 0n),
+        "assets serviced",
+      ).to.equal(assets);
+    },
+    () => w.s.fx.susdai.connect(w.s.fx.actors.keeper).serviceRedemptions(max),
+  );
+}
+
+export async function sweep(w: World, p: Params, t: bigint) {
+  const rec = w.loan(p.loan as number);
+  const loanId = w.loanId(p.loan as number);
+  await act(
+    w,
+    "loanVault.sweep",
+    t,
+    () => {
+      if (!rec) fail("loanVault", "LoanVaultBadStatus", loanId, Status.None);
+      const probe = rec!.m.clone();
+      const { a } = lv(() => probe.sweep(t));
+      return () => {
+        rec!.m.s = probe.s;
+        w.payStaked(t, a);
+        w.touched.add(loanId);
+      };
+    },
+    () => w.s.fx.loanVault.connect(w.s.fx.actors.keeper).sweep(loanId),
+  );
+}
+
+export async function close(w: World, p: Params, t: bigint) {
+  const idx = p.aim ? aim(w, p.loan as number, (l) => l.m.s.status === Status.Repaid) : (p.loan as number);
+  const rec = w.loan(idx);
+  const loanId = w.loanId(idx);
+  await act(
+    w,
+    "loanVault.close",
+    t,
+    () => {
+      if (!rec) fail("loanVault", "LoanVaultBadStatus", loanId, Status.None);
+      const probe = rec!.m.clone();
+      const refund = lv(() => probe.close());
+      return () => {
+        rec!.m.s = probe.s;
+        w.usdai.move(w.s.addr.loanVault, rec!.borrower, refund);
+        rec!.netPaid -= refund;
+        for (const rid of rec!.receipts) w.receipts.get(rid)!.owner = rec!.borrower;
+        // (5) borrow-then-repay-all never profits: the loan took in at least what it lent.
+        expect(rec!.netPaid, `loan ${loanId} net repaid vs drawn`).to.be.greaterThanOrEqual(rec!.drawn);
+        w.touched.add(loanId);
+      };
+    },
+    () => w.s.fx.loanVault.connect(w.s.fx.actors.keeper).close(loanId),
+  );
+}
+
+export async function declareDefault(w: World, p: Params, t: bigint) {
+  const idx = p.aim
+    ? aim(w, p.loan as number, (l) => l.m.active && l.m.defaultableAt() !== 0n && l.m.defaultableAt() <= t)
+    : (p.loan as number);
+  const rec = w.loan(idx);
+  const loanId = w.loanId(idx);
+  await act(
+    w,
+    "loanVault.declareDefault",
+    t,
+    () => {
+      if (!rec) fail("loanVault", "LoanVaultBadStatus", loanId, Status.None);
+      const probe = rec!.m.clone();
+      lv(() => probe.declareDefault(t, w.s.haircutBps));
+      // (8) a loan in good standing never defaults, so never loses its collateral.
+      expect(rec!.m.inGoodStanding(t), `loan ${loanId} in good standing at default`).to.equal(false);
+      return () => {
+        rec!.m.s = probe.s;
+        w.touched.add(loanId);
+      };
+    },
+    () => w.s.fx.loanVault.connect(lenderOf(w, 2)).declareDefault(loanId),
+  );
+}
+
+export async function liquidate(w: World, p: Params, t: bigint) {
+  const idx = aim(w, p.loan as number, (l) => l.m.s.status === Status.Defaulted);
+  const rec = w.loan(idx);
+  const loanId = w.loanId(idx);
+  await act(
+    w,
+    "loanVault.liquidate",
+    t,
+    () => {
+      if (!rec) fail("loanVault", "LoanVaultBadStatus", loanId, Status.None);
+      if (rec!.m.s.status !== Status.Defaulted)
+        fail("loanVault", "LoanVaultBadStatus", loanId, rec!.m.s.status);
+      const collateral = w.collateral(rec!.receipts, t);
+      if (collateral === 0n) fail("auction", "AuctionEmptyLot", loanId);
+      const ap = w.s.auctionParams;
+      return () => {
+        rec!.m.s.status = Status.Liquidating;
+        w.auctions.push({
+          id: loanId, // an auction is keyed by its loan
+          loanId,
+          curve: curveFor(collateral, ap.premium, ap.floor, ap.duration),
+          startedAt: t,
+          status: AuctionStatus.Live,
+        });
+        for (const rid of rec!.receipts) w.receipts.get(rid)!.owner = w.s.addr.auction;
+        w.touched.add(loanId);
+      };
+    },
+    () => w.s.fx.loanVault.connect(w.s.fx.actors.keeper).liquidate(loanId),
+  );
+}

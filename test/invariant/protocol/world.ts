@@ -1,0 +1,128 @@
+import { aggregateOf } from "../../helpers/loan-model";
+import {
+  collateralOf,
+  Ledger,
+  OracleLoan,
+  ShareModel,
+  type AuctionRecord,
+  type FeedState,
+  type LoanRecord,
+  type ReceiptRecord,
+} from "../protocol-model";
+import { CONFIGURED_LOANS, ORACLE_STALENESS, RULES, type Setup } from "./setup";
+
+// ==================================================================================================== the world
+
+/*
+ * The ghost state: the bigint model of one sequence (balances, shares and queue, loans, receipts, auctions, the
+ * oracle's days and streaks), rebuilt from the setup's genesis reads before each sequence, plus the helpers the
+ * handlers use to pick actors and targets from it.
+ */
+
+/** The model of one run, rebuilt from the setup's genesis reads (no chain reads) before each sequence. */
+export class World {
+  usdai: Ledger;
+  reserve: Ledger;
+  staked: ShareModel;
+  /** USDai held by sUSDai outside idle and claimable: donations and gains credited below the minimum supply. */
+  untracked = 0n;
+  receipts = new Map<bigint, ReceiptRecord>();
+  loans: LoanRecord[] = [];
+  auctions: AuctionRecord[] = [];
+  oracle = new Map<bigint, OracleLoan>();
+  feeds: FeedState[];
+  /** Ghost totals (invariant 2). */
+  ghost = { inflow: 0n, funded: 0n, principalBack: 0n };
+  now: bigint;
+  lastPrice: [bigint, bigint] = [0n, 0n];
+  /** Loans the commands touched since the last full check (whose views that check compares). */
+  touched = new Set<bigint>();
+  /** Commands run in this sequence (the opening's included). */
+  steps = 0;
+
+  constructor(readonly s: Setup) {
+    this.usdai = new Ledger("usdai", s.usdaiInit, s.usdaiSupply);
+    this.reserve = new Ledger("reserve", s.reserveInit);
+    this.staked = new ShareModel(
+      s.idle,
+      s.params.vesting,
+      s.addr.susdai,
+      s.params.cooldown,
+      s.params.minRedeem,
+      s.params.maxActive,
+      new Ledger("susdai", s.sharesInit, s.shareSupply),
+    );
+    this.ghost.inflow = s.idle;
+    this.now = s.startedAt;
+    for (const r of s.receipts) this.receipts.set(r.id, { ...r });
+    this.feeds = s.feedInit.map((f) => ({ ...f }));
+    const reporters = [s.fx.actors.reporter1, s.fx.actors.reporter2, s.fx.actors.reporter3].map(
+      (r) => r.address,
+    );
+    for (let i = 1n; i <= BigInt(CONFIGURED_LOANS); i++)
+      this.oracle.set(
+        i,
+        new OracleLoan(
+          i,
+          2n,
+          ORACLE_STALENESS,
+          reporters,
+          this.feeds.map((f) => f.address),
+          RULES.length,
+        ),
+      );
+  }
+
+  loanAssets(now: bigint): bigint {
+    return aggregateOf(
+      this.loans.map((l) => l.m),
+      now,
+    ).loanAssets;
+  }
+
+  nav(now: bigint): bigint {
+    return this.staked.totalAssets(now, this.loanAssets(now));
+  }
+
+  collateral(ids: bigint[], now: bigint): bigint {
+    return ids.reduce((sum, rid) => sum + collateralOf(this.receipts.get(rid)!, now), 0n);
+  }
+
+  loan(idx: number): LoanRecord | undefined {
+    return this.loans.length === 0 ? undefined : this.loans[idx % this.loans.length];
+  }
+
+  /** The id a command aims at: an existing loan, or the next (unapproved, status None) one. */
+  loanId(idx: number): bigint {
+    return this.loan(idx)?.m.id ?? BigInt(this.loans.length + 1);
+  }
+
+  freeReceipts(owner: string, site?: string): ReceiptRecord[] {
+    return [...this.receipts.values()].filter(
+      (r) => r.owner === owner && (site === undefined || r.site === site),
+    );
+  }
+
+  payStaked(
+    now: bigint,
+    a: { interest: bigint; scheduledPrincipal: bigint; prepayment: bigint; lateFees: bigint },
+  ) {
+    const total = a.interest + a.scheduledPrincipal + a.prepayment + a.lateFees;
+    if (total === 0n) return;
+    this.usdai.move(this.s.addr.loanVault, this.s.addr.susdai, total);
+    this.ghost.inflow += total;
+    this.ghost.principalBack += a.scheduledPrincipal + a.prepayment;
+    if (a.lateFees !== 0n && this.staked.supply < 10n ** 18n) this.untracked += a.lateFees;
+    this.staked.receive(now, a);
+  }
+}
+
+export const lenderOf = (w: World, i: number) => w.s.lenders[i % w.s.lenders.length];
+
+export const bps = (x: bigint, b: number) => (x * BigInt(b)) / 10_000n;
+
+/** Aims at the first loan in `status` (and due, for a default) when there is one, else at the index. */
+export function aim(w: World, idx: number, pick: (l: LoanRecord) => boolean): number {
+  const found = w.loans.findIndex(pick);
+  return found >= 0 ? found : idx;
+}
