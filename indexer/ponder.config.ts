@@ -35,6 +35,8 @@ export default createConfig({
       pollingInterval: env.pollingMs,
       // A local node's chain restarts from block 0 with the same id: never serve it from another run's RPC cache.
       disableCache: env.network === "localhost",
+      // A local node answers any range in one call; probing for the largest accepted range costs it thousands.
+      ...(env.network === "localhost" ? { ethGetLogsBlockRange: 100_000 } : {}),
     },
   } as Record<IndexerNetwork, ChainConfig>,
   contracts: {
