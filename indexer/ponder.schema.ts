@@ -39,6 +39,8 @@ export const loan = onchainTable(
     borrower: t.hex().notNull(),
     /** GpuReceipt site id (bytes32) every pledged receipt shares. */
     site: t.hex().notNull(),
+    /** The site id decoded (an OpenZeppelin ShortString: the text, its length in the last byte). */
+    siteName: t.text().notNull(),
     status: t.text().notNull(),
     // terms
     approvedPrincipal: t.bigint().notNull(),
@@ -75,6 +77,9 @@ export const loan = onchainTable(
     /** The Dutch auction of its receipts, once liquidated. */
     auctionId: t.bigint(),
     // totals from events
+    /** Scheduled installments settled (`PaymentSettled`), whether paid by a sweep of the lockbox or a repayment. */
+    installmentsSettled: t.integer().notNull(),
+    /** Direct repayments (`Repaid`); lockbox sweeps are counted in the `sweep` table. */
     paymentsCount: t.integer().notNull(),
     paidInterest: t.bigint().notNull(),
     paidPrincipal: t.bigint().notNull(),

@@ -48,8 +48,12 @@ export const env = {
   databaseUrl: process.env.DATABASE_URL || undefined,
   /** Directory of the embedded PGlite database. `INDEXER_PGLITE_DIR`. */
   pgliteDir: process.env.INDEXER_PGLITE_DIR || path.join(PACKAGE, ".ponder", "pglite"),
-  /** sUSDai price snapshot every this many blocks (1 on a local node: every block). `SUSDAI_SNAPSHOT_INTERVAL`. */
-  snapshotInterval: positiveInt("SUSDAI_SNAPSHOT_INTERVAL", net === "localhost" ? 1 : 300),
+  /**
+   * sUSDai price snapshot every this many blocks, counted from the block the protocol finished deploying in (5 on a
+   * local node, where the demo story's blocks are hours apart; 300, about an hour, on sepolia; 1 for every block).
+   * Each snapshot costs four contract reads. `SUSDAI_SNAPSHOT_INTERVAL`.
+   */
+  snapshotInterval: positiveInt("SUSDAI_SNAPSHOT_INTERVAL", net === "localhost" ? 5 : 300),
   /** Trailing window of the sUSDai APY, in days. `SUSDAI_APY_WINDOW_DAYS`. */
   apyWindowDays: positiveInt("SUSDAI_APY_WINDOW_DAYS", 30),
   /** RPC polling interval in milliseconds. `INDEXER_POLLING_MS`. */

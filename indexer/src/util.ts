@@ -1,4 +1,4 @@
-import { BaseError, ContractFunctionRevertedError } from "viem";
+import { BaseError, ContractFunctionRevertedError, hexToBytes, type Hex } from "viem";
 
 /** A JSON-safe copy: bigints become decimal strings (JSON has no 256-bit integers). */
 export function toJson(value: unknown): unknown {
@@ -31,4 +31,15 @@ export function position(event: {
     timestamp: event.block.timestamp,
     transactionHash: event.transaction.hash,
   };
+}
+
+/**
+ * Decodes an OpenZeppelin `ShortString` (up to 31 bytes of UTF-8, the length in the last byte); a bytes32 that is
+ * not one is returned as hex.
+ */
+export function shortString(value: Hex): string {
+  const bytes = hexToBytes(value);
+  const length = bytes[31] ?? 0;
+  if (bytes.length !== 32 || length > 31 || bytes.slice(length, 31).some((b) => b !== 0)) return value;
+  return new TextDecoder().decode(bytes.slice(0, length));
 }

@@ -46,6 +46,7 @@ import { readDeployments, type Deployments } from "../src/deployments";
 import { latencies, summarize } from "./latency";
 
 const LATENCY_REQUESTS = Number(process.env.INDEXER_TEST_LATENCY_REQUESTS ?? 200);
+const SNAPSHOT_INTERVAL = 5;
 
 type Json = Record<string, unknown>;
 
@@ -103,6 +104,7 @@ describe("indexer against a hardhat node playing the demo story", () => {
       port: await freePort(),
       pgliteDir: path.join(tmp, "pglite"),
       log: path.join(tmp, "indexer.log"),
+      env: { SUSDAI_SNAPSHOT_INTERVAL: String(SNAPSHOT_INTERVAL) },
     });
     head = BigInt(await waitForHead(indexer.url, node.url, indexer));
     const seconds = (Date.now() - indexStarted) / 1000;
@@ -189,9 +191,21 @@ describe("indexer against a hardhat node playing the demo story", () => {
         abi: LoanVaultAbi,
         eventName: "CouponStepApplied",
       });
+      const settled = await chain.getContractEvents({
+        ...filter,
+        abi: LoanVaultAbi,
+        eventName: "PaymentSettled",
+      });
+      const swept = await chain.getContractEvents({ ...filter, abi: LoanVaultAbi, eventName: "Swept" });
       const tape = await get<{ events: Json[]; payments: Json[]; couponSteps: Json[] }>(`/loans/${id}/tape`);
       assert.equal(tape.payments.length, repaid.length, `loan ${id} payments`);
       assert.equal(row.paymentsCount, repaid.length, `loan ${id} paymentsCount`);
+      assert.equal(row.installmentsSettled, settled.length, `loan ${id} installments settled`);
+      assert.ok(settled.length >= 1, `loan ${id} settles installments`);
+      const sweeps = await graphql<{ sweeps: { totalCount: number } }>(
+        `{ sweeps(where: { loanId: "${id}" }) { totalCount } }`,
+      );
+      assert.equal(sweeps.sweeps.totalCount, swept.length, `loan ${id} sweeps`);
       assert.equal(tape.couponSteps.length, stepped.length, `loan ${id} coupon steps`);
       assert.equal(row.couponStepsCount, stepped.length);
       const interest = repaid.reduce((sum, log) => sum + log.args.interest!, 0n);
@@ -267,12 +281,15 @@ describe("indexer against a hardhat node playing the demo story", () => {
     }
   });
 
-  it("has sUSDai's price at every block, equal to the chain's", async () => {
+  it("has sUSDai's price every SUSDAI_SNAPSHOT_INTERVAL blocks, equal to the chain's", async () => {
     const first = BigInt(Math.max(...Object.values(deployments.contracts).map((c) => c.startBlock)));
-    const { snapshots } = await get<{ snapshots: Json[] }>(`/susdai/history?fromBlock=${first}&limit=1000`);
-    assert.equal(BigInt(snapshots.length), head - first + 1n > 1000n ? 1000n : head - first + 1n);
+    const { snapshots } = await get<{ snapshots: Json[] }>(`/susdai/history?limit=1000`);
+    const blocks = snapshots.map((s) => BigInt(s.blockNumber as string));
+    const expected: bigint[] = [];
+    for (let n = first; n <= head && expected.length < 1000; n += BigInt(SNAPSHOT_INTERVAL)) expected.push(n);
+    assert.deepEqual(blocks, expected, "one snapshot per interval from the last deploy block");
     for (let i = 0; i < 8; i++) {
-      const block = first + ((head - first) * BigInt(i)) / 7n;
+      const block = blocks[Math.floor(((blocks.length - 1) * i) / 7)]!;
       const [row] = (await get<{ snapshots: Json[] }>(`/susdai/history?fromBlock=${block}&toBlock=${block}`))
         .snapshots;
       assert.ok(row, `snapshot at block ${block}`);
@@ -283,12 +300,24 @@ describe("indexer against a hardhat node playing the demo story", () => {
         blockNumber: block,
       });
       const nav = await chain.readContract({ ...staked(), functionName: "totalAssets", blockNumber: block });
+      const { timestamp } = await chain.getBlock({ blockNumber: block });
       assert.equal(BigInt(row.pricePerShare as string), price, `price at block ${block}`);
       assert.equal(BigInt(row.totalAssets as string), nav, `NAV at block ${block}`);
+      assert.equal(BigInt(row.timestamp as string), timestamp, `timestamp of block ${block}`);
     }
-    const [last] = (await get<{ snapshots: Json[] }>("/susdai/history?order=desc&limit=1")).snapshots;
-    assert.equal(typeof last?.trailingApy, "number", "an 18-month story has a trailing APY");
-    assert.ok(Math.abs(last!.trailingApy as number) < 1);
+    // The trailing APY of the last snapshot, recomputed from the snapshot a window earlier.
+    const last = snapshots[snapshots.length - 1]!;
+    const windowSeconds = BigInt(last.apyWindowSeconds as number);
+    const base = [...snapshots]
+      .reverse()
+      .find((s) => BigInt(s.timestamp as string) <= BigInt(last.timestamp as string) - windowSeconds);
+    assert.ok(base, "an 18-month story has a snapshot a window before the last one");
+    const growth =
+      Number((BigInt(last.pricePerShare as string) * 10n ** 12n) / BigInt(base.pricePerShare as string)) /
+      1e12;
+    const years =
+      Number(BigInt(last.timestamp as string) - BigInt(base.timestamp as string)) / (365 * 86_400);
+    assert.ok(Math.abs((last.trailingApy as number) - (growth ** (1 / years) - 1)) < 1e-9, "trailing APY");
   });
 
   it("has the redemption queue the chain has", async () => {
@@ -349,6 +378,19 @@ describe("indexer against a hardhat node playing the demo story", () => {
     });
     assert.equal(malformed.status, 400);
     assert.match(malformed.body.errors[0]!.message, /Syntax Error/);
+    const sql = (text: string) =>
+      `/sql/db?sql=${encodeURIComponent(JSON.stringify({ json: { sql: text, params: [] } }))}`;
+    const counted = await api<{ rows: unknown[] }>(sql("select count(*) as n from loan"));
+    assert.equal(counted.status, 200, JSON.stringify(counted.body));
+    for (const [route, message] of [
+      ["/sql/db?sql=garbage", /sql must be a @ponder\/client query/],
+      [sql("select * from no_such_table"), /query refused/],
+      [sql("delete from loan"), /query refused/],
+    ] as const) {
+      const res = await api<{ error: string }>(route);
+      assert.equal(res.status, 400, `${route}: ${JSON.stringify(res.body)}`);
+      assert.match(res.body.error, message);
+    }
     const unknownField = await api("/graphql", {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -414,15 +456,15 @@ describe("indexer against a hardhat node playing the demo story", () => {
     );
     assert.equal(await countLogs(redeemTx), 0);
     assert.equal(await countLogs(operatorTx), 0);
-    // The snapshots at the re-mined heights are the new branch's blocks.
-    for (let n = head + 1n; n <= newHead; n++) {
-      const block = await chain.getBlock({ blockNumber: n });
-      const [row] = (await get<{ snapshots: Json[] }>(`/susdai/history?fromBlock=${n}&toBlock=${n}`))
-        .snapshots;
+    // The snapshots at the re-mined heights (one in any SNAPSHOT_INTERVAL blocks) are the new branch's blocks.
+    const remined = (await get<{ snapshots: Json[] }>(`/susdai/history?fromBlock=${head + 1n}`)).snapshots;
+    assert.ok(remined.length >= 1);
+    for (const row of remined) {
+      const block = await chain.getBlock({ blockNumber: BigInt(row.blockNumber as string) });
       assert.equal(
-        BigInt(row!.timestamp as string),
+        BigInt(row.timestamp as string),
         block.timestamp,
-        `snapshot of block ${n} is the new branch's`,
+        `snapshot of block ${block.number} is the new branch's`,
       );
     }
     assert.equal(await indexedBlock(indexer!.url), Number(newHead));

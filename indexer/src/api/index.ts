@@ -99,6 +99,36 @@ function route(handler: (c: Context) => Promise<Response>) {
   };
 }
 
+/**
+ * SQL over HTTP (`@ponder/client`): Ponder answers a query it cannot parse, refuses (anything but a read-only
+ * SELECT) or the database rejects with a 500; all three are the client's query at fault, so they become a 400 with
+ * the reason. The parameter must be the client's superjson envelope, `{"json":{"sql":"...","params":[]}}`.
+ */
+app.use("/sql/*", async (c, next) => {
+  const raw = c.req.query("sql");
+  if (raw !== undefined) {
+    let sqlText: unknown;
+    try {
+      sqlText = (JSON.parse(raw) as { json?: { sql?: unknown } }).json?.sql;
+    } catch {
+      sqlText = undefined;
+    }
+    if (typeof sqlText !== "string") {
+      return c.json(
+        { error: 'sql must be a @ponder/client query: {"json":{"sql":"select ...","params":[]}}' },
+        400,
+      );
+    }
+  }
+  await next();
+  if (c.res.status === 500) {
+    const reason = await c.res.clone().text();
+    c.res = new Response(JSON.stringify({ error: `query refused: ${reason}` }), {
+      status: 400,
+      headers: { "content-type": "application/json" },
+    });
+  }
+});
 app.use("/sql/*", client({ db, schema }));
 /**
  * GraphQL: a request that fails before execution (a syntax error, an unknown field: a response with errors and no

@@ -8,7 +8,7 @@ import { auction, couponStep, covenantFlag, loan, loanEvent, payment, receipt, s
 import { LoanVaultAbi } from "../../abis/generated";
 import { LOAN_STATUSES } from "../constants";
 import { on } from "../registry";
-import { orOnRevert, position, toJson } from "../util";
+import { orOnRevert, position, shortString, toJson } from "../util";
 
 interface LoanEventLike {
   id: string;
@@ -122,6 +122,7 @@ on("LoanVault:LoanApproved", async ({ event, context }) => {
     id: loanId,
     borrower: event.args.borrower,
     site: event.args.site,
+    siteName: shortString(event.args.site),
     status: "Approved",
     approvedPrincipal: event.args.principal,
     paymentIntervalSeconds: terms.paymentIntervalSeconds,
@@ -152,6 +153,7 @@ on("LoanVault:LoanApproved", async ({ event, context }) => {
     oracleFlags: 0,
     cureDeadline: 0n,
     impairedValue: 0n,
+    installmentsSettled: 0,
     paymentsCount: 0,
     paidInterest: 0n,
     paidPrincipal: 0n,
@@ -199,6 +201,9 @@ on("LoanVault:Repaid", async ({ event, context }) => {
 
 on("LoanVault:PaymentSettled", async ({ event, context }) => {
   await onLoanEvent("PaymentSettled", event, context);
+  await context.db
+    .update(loan, { id: event.args.loanId })
+    .set((row) => ({ installmentsSettled: row.installmentsSettled + 1 }));
 });
 
 on("LoanVault:LateFeeCharged", async ({ event, context }) => {
