@@ -47,19 +47,24 @@ import { latencies, summarize } from "./latency";
 
 const LATENCY_REQUESTS = Number(process.env.INDEXER_TEST_LATENCY_REQUESTS ?? 200);
 const SNAPSHOT_INTERVAL = 5;
+const ATTACH_RPC_URL = process.env.INDEXER_TEST_RPC_URL;
+const ATTACH_INDEXER_URL = process.env.INDEXER_TEST_INDEXER_URL;
+/** Every check after the set-up is a few seconds; a stuck one fails instead of hanging CI. */
+const CHECK_TIMEOUT = { timeout: 120_000 };
 
 type Json = Record<string, unknown>;
 
 describe("indexer against a hardhat node playing the demo story", () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "gpu-credit-indexer-"));
-  let node: (Child & { url: string }) | undefined;
-  let indexer: (Child & { url: string }) | undefined;
+  const children: Child[] = [];
+  let nodeUrl: string;
+  let indexerUrl: string;
   let chain: PublicClient;
   let deployments: Deployments;
   let head: bigint;
 
   const api = async <T = Json>(route: string, init?: RequestInit): Promise<{ status: number; body: T }> => {
-    const res = await fetch(`${indexer!.url}${route}`, init);
+    const res = await fetch(`${indexerUrl}${route}`, init);
     const text = await res.text();
     let body: unknown = text;
     try {
@@ -87,44 +92,64 @@ describe("indexer against a hardhat node playing the demo story", () => {
   const vault = () => ({ abi: LoanVaultAbi, address: deployments.contracts.LoanVault.address }) as const;
   const staked = () => ({ abi: StakedUSDaiAbi, address: deployments.contracts.StakedUSDai.address }) as const;
 
-  before(async () => {
-    const started = Date.now();
-    const step = (what: string) => console.log(`# ${what} (${((Date.now() - started) / 1000).toFixed(1)}s)`);
-    node = await startNode(await freePort(), tmp);
-    step(`hardhat node up at ${node.url}, protocol deployed`);
-    await runHardhatScript("scripts/demo.ts", node.url, path.join(tmp, "demo.log"));
-    deployments = readDeployments(path.join(ROOT, "deployments", "localhost"));
-    chain = createPublicClient({ transport: http(node.url) });
-    const demoHead = await chain.getBlockNumber();
-    step(`demo story played: ${demoHead} blocks`);
+  before(
+    async () => {
+      const started = Date.now();
+      const step = (what: string) =>
+        console.log(`# ${what} (${((Date.now() - started) / 1000).toFixed(1)}s)`);
+      deployments = readDeployments(path.join(ROOT, "deployments", "localhost"));
+      if (ATTACH_RPC_URL && ATTACH_INDEXER_URL) {
+        // Checks against a running stack (e.g. `npm run stack`) instead of starting one.
+        nodeUrl = ATTACH_RPC_URL;
+        indexerUrl = ATTACH_INDEXER_URL;
+        chain = createPublicClient({ transport: http(nodeUrl), cacheTime: 0 });
+        head = BigInt(await indexedBlock(indexerUrl));
+        step(`attached to ${nodeUrl} and ${indexerUrl} at block ${head}`);
+        return;
+      }
+      const node = await startNode(await freePort(), tmp);
+      children.push(node);
+      nodeUrl = node.url;
+      step(`hardhat node up at ${node.url}, protocol deployed`);
+      await runHardhatScript("scripts/demo.ts", node.url, path.join(tmp, "demo.log"));
+      deployments = readDeployments(path.join(ROOT, "deployments", "localhost"));
+      chain = createPublicClient({ transport: http(node.url), cacheTime: 0 });
+      const demoHead = await chain.getBlockNumber();
+      step(`demo story played: ${demoHead} blocks`);
 
-    const indexStarted = Date.now();
-    indexer = await startIndexer({
-      rpcUrl: node.url,
-      port: await freePort(),
-      pgliteDir: path.join(tmp, "pglite"),
-      log: path.join(tmp, "indexer.log"),
-      env: { SUSDAI_SNAPSHOT_INTERVAL: String(SNAPSHOT_INTERVAL) },
-    });
-    head = BigInt(await waitForHead(indexer.url, node.url, indexer));
-    const seconds = (Date.now() - indexStarted) / 1000;
-    const { eventLogs } = await graphql<{ eventLogs: { totalCount: number } }>(
-      "{ eventLogs { totalCount } }",
-    );
-    step(
-      `indexed ${eventLogs.totalCount} events in ${head} blocks in ${seconds.toFixed(1)}s ` +
-        `(${(eventLogs.totalCount / seconds).toFixed(0)} events/s, start-up included)`,
-    );
-  });
+      const indexStarted = Date.now();
+      const indexer = await startIndexer({
+        rpcUrl: node.url,
+        port: await freePort(),
+        pgliteDir: path.join(tmp, "pglite"),
+        log: path.join(tmp, "indexer.log"),
+        env: { SUSDAI_SNAPSHOT_INTERVAL: String(SNAPSHOT_INTERVAL) },
+      });
+      children.push(indexer);
+      indexerUrl = indexer.url;
+      head = BigInt(await waitForHead(indexer.url, node.url, indexer));
+      const seconds = (Date.now() - indexStarted) / 1000;
+      const { eventLogs } = await graphql<{ eventLogs: { totalCount: number } }>(
+        "{ eventLogs { totalCount } }",
+      );
+      step(
+        `indexed ${eventLogs.totalCount} events in ${head} blocks in ${seconds.toFixed(1)}s ` +
+          `(${(eventLogs.totalCount / seconds).toFixed(0)} events/s, start-up included)`,
+      );
+    },
+    { timeout: 1_200_000 },
+  );
 
-  after(async () => {
-    await indexer?.stop();
-    await node?.stop();
-    if (process.env.INDEXER_TEST_KEEP) console.log(`# logs and database kept in ${tmp}`);
-    else fs.rmSync(tmp, { recursive: true, force: true });
-  });
+  after(
+    async () => {
+      for (const child of children.reverse()) await child.stop();
+      if (process.env.INDEXER_TEST_KEEP) console.log(`# logs and database kept in ${tmp}`);
+      else fs.rmSync(tmp, { recursive: true, force: true });
+    },
+    { timeout: 60_000 },
+  );
 
-  it("indexes every event the protocol's contracts emitted", async () => {
+  it("indexes every event the protocol's contracts emitted", CHECK_TIMEOUT, async () => {
     const addresses = Object.values(deployments.contracts).map((c) => c.address);
     const fromBlock = BigInt(Math.min(...Object.values(deployments.contracts).map((c) => c.startBlock)));
     const logs = await chain.getLogs({ address: addresses, fromBlock, toBlock: head });
@@ -135,7 +160,7 @@ describe("indexer against a hardhat node playing the demo story", () => {
     assert.ok(logs.length > 500, `the demo story should emit hundreds of events, saw ${logs.length}`);
   });
 
-  it("has every loan with the chain's status and debt", async () => {
+  it("has every loan with the chain's status and debt", CHECK_TIMEOUT, async () => {
     const count = await chain.readContract({ ...vault(), functionName: "loanCount", blockNumber: head });
     const { total, loans } = await get<{ total: number; loans: Json[] }>("/loans");
     assert.equal(BigInt(total), count);
@@ -174,65 +199,71 @@ describe("indexer against a hardhat node playing the demo story", () => {
     );
   });
 
-  it("has each loan's payments and coupon steps, and a tape whose states match the chain", async () => {
-    const { loans } = await get<{ loans: Json[] }>("/loans");
-    let steps = 0;
-    for (const row of loans) {
-      const id = BigInt(row.id as string);
-      const filter = {
-        address: deployments.contracts.LoanVault.address,
-        args: { loanId: id },
-        fromBlock: 0n,
-        toBlock: head,
-      };
-      const repaid = await chain.getContractEvents({ ...filter, abi: LoanVaultAbi, eventName: "Repaid" });
-      const stepped = await chain.getContractEvents({
-        ...filter,
-        abi: LoanVaultAbi,
-        eventName: "CouponStepApplied",
-      });
-      const settled = await chain.getContractEvents({
-        ...filter,
-        abi: LoanVaultAbi,
-        eventName: "PaymentSettled",
-      });
-      const swept = await chain.getContractEvents({ ...filter, abi: LoanVaultAbi, eventName: "Swept" });
-      const tape = await get<{ events: Json[]; payments: Json[]; couponSteps: Json[] }>(`/loans/${id}/tape`);
-      assert.equal(tape.payments.length, repaid.length, `loan ${id} payments`);
-      assert.equal(row.paymentsCount, repaid.length, `loan ${id} paymentsCount`);
-      assert.equal(row.installmentsSettled, settled.length, `loan ${id} installments settled`);
-      assert.ok(settled.length >= 1, `loan ${id} settles installments`);
-      const sweeps = await graphql<{ sweeps: { totalCount: number } }>(
-        `{ sweeps(where: { loanId: "${id}" }) { totalCount } }`,
-      );
-      assert.equal(sweeps.sweeps.totalCount, swept.length, `loan ${id} sweeps`);
-      assert.equal(tape.couponSteps.length, stepped.length, `loan ${id} coupon steps`);
-      assert.equal(row.couponStepsCount, stepped.length);
-      const interest = repaid.reduce((sum, log) => sum + log.args.interest!, 0n);
-      assert.equal(BigInt(row.paidInterest as string), interest, `loan ${id} interest paid`);
-      steps += stepped.length;
-
-      // Tape rows are in chain order, and a sample of them carries the chain's debt at that block.
-      const blocks = tape.events.map((e) => BigInt(e.blockNumber as string));
-      assert.deepEqual(
-        blocks,
-        [...blocks].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
-      );
-      for (const event of tape.events.filter((_, i) => i % 25 === 0)) {
-        const at = BigInt(event.blockNumber as string);
-        const debt = await chain.readContract({
-          ...vault(),
-          functionName: "debtOf",
-          args: [id],
-          blockNumber: at,
+  it(
+    "has each loan's payments and coupon steps, and a tape whose states match the chain",
+    CHECK_TIMEOUT,
+    async () => {
+      const { loans } = await get<{ loans: Json[] }>("/loans");
+      let steps = 0;
+      for (const row of loans) {
+        const id = BigInt(row.id as string);
+        const filter = {
+          address: deployments.contracts.LoanVault.address,
+          args: { loanId: id },
+          fromBlock: 0n,
+          toBlock: head,
+        };
+        const repaid = await chain.getContractEvents({ ...filter, abi: LoanVaultAbi, eventName: "Repaid" });
+        const stepped = await chain.getContractEvents({
+          ...filter,
+          abi: LoanVaultAbi,
+          eventName: "CouponStepApplied",
         });
-        assert.equal(BigInt(event.debt as string), debt, `loan ${id} tape debt at block ${at}`);
-      }
-    }
-    assert.ok(steps >= 1, "the story steps a coupon");
-  });
+        const settled = await chain.getContractEvents({
+          ...filter,
+          abi: LoanVaultAbi,
+          eventName: "PaymentSettled",
+        });
+        const swept = await chain.getContractEvents({ ...filter, abi: LoanVaultAbi, eventName: "Swept" });
+        const tape = await get<{ events: Json[]; payments: Json[]; couponSteps: Json[] }>(
+          `/loans/${id}/tape`,
+        );
+        assert.equal(tape.payments.length, repaid.length, `loan ${id} payments`);
+        assert.equal(row.paymentsCount, repaid.length, `loan ${id} paymentsCount`);
+        assert.equal(row.installmentsSettled, settled.length, `loan ${id} installments settled`);
+        assert.ok(settled.length >= 1, `loan ${id} settles installments`);
+        const sweeps = await graphql<{ sweeps: { totalCount: number } }>(
+          `{ sweeps(where: { loanId: "${id}" }) { totalCount } }`,
+        );
+        assert.equal(sweeps.sweeps.totalCount, swept.length, `loan ${id} sweeps`);
+        assert.equal(tape.couponSteps.length, stepped.length, `loan ${id} coupon steps`);
+        assert.equal(row.couponStepsCount, stepped.length);
+        const interest = repaid.reduce((sum, log) => sum + log.args.interest!, 0n);
+        assert.equal(BigInt(row.paidInterest as string), interest, `loan ${id} interest paid`);
+        steps += stepped.length;
 
-  it("has the receipts, auctions and oracle days the chain emitted", async () => {
+        // Tape rows are in chain order, and a sample of them carries the chain's debt at that block.
+        const blocks = tape.events.map((e) => BigInt(e.blockNumber as string));
+        assert.deepEqual(
+          blocks,
+          [...blocks].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
+        );
+        for (const event of tape.events.filter((_, i) => i % 25 === 0)) {
+          const at = BigInt(event.blockNumber as string);
+          const debt = await chain.readContract({
+            ...vault(),
+            functionName: "debtOf",
+            args: [id],
+            blockNumber: at,
+          });
+          assert.equal(BigInt(event.debt as string), debt, `loan ${id} tape debt at block ${at}`);
+        }
+      }
+      assert.ok(steps >= 1, "the story steps a coupon");
+    },
+  );
+
+  it("has the receipts, auctions and oracle days the chain emitted", CHECK_TIMEOUT, async () => {
     const all = { fromBlock: 0n, toBlock: head } as const;
     const minted = await chain.getContractEvents({
       ...all,
@@ -281,46 +312,56 @@ describe("indexer against a hardhat node playing the demo story", () => {
     }
   });
 
-  it("has sUSDai's price every SUSDAI_SNAPSHOT_INTERVAL blocks, equal to the chain's", async () => {
-    const first = BigInt(Math.max(...Object.values(deployments.contracts).map((c) => c.startBlock)));
-    const { snapshots } = await get<{ snapshots: Json[] }>(`/susdai/history?limit=1000`);
-    const blocks = snapshots.map((s) => BigInt(s.blockNumber as string));
-    const expected: bigint[] = [];
-    for (let n = first; n <= head && expected.length < 1000; n += BigInt(SNAPSHOT_INTERVAL)) expected.push(n);
-    assert.deepEqual(blocks, expected, "one snapshot per interval from the last deploy block");
-    for (let i = 0; i < 8; i++) {
-      const block = blocks[Math.floor(((blocks.length - 1) * i) / 7)]!;
-      const [row] = (await get<{ snapshots: Json[] }>(`/susdai/history?fromBlock=${block}&toBlock=${block}`))
-        .snapshots;
-      assert.ok(row, `snapshot at block ${block}`);
-      const price = await chain.readContract({
-        ...staked(),
-        functionName: "convertToAssets",
-        args: [10n ** 18n],
-        blockNumber: block,
-      });
-      const nav = await chain.readContract({ ...staked(), functionName: "totalAssets", blockNumber: block });
-      const { timestamp } = await chain.getBlock({ blockNumber: block });
-      assert.equal(BigInt(row.pricePerShare as string), price, `price at block ${block}`);
-      assert.equal(BigInt(row.totalAssets as string), nav, `NAV at block ${block}`);
-      assert.equal(BigInt(row.timestamp as string), timestamp, `timestamp of block ${block}`);
-    }
-    // The trailing APY of the last snapshot, recomputed from the snapshot a window earlier.
-    const last = snapshots[snapshots.length - 1]!;
-    const windowSeconds = BigInt(last.apyWindowSeconds as number);
-    const base = [...snapshots]
-      .reverse()
-      .find((s) => BigInt(s.timestamp as string) <= BigInt(last.timestamp as string) - windowSeconds);
-    assert.ok(base, "an 18-month story has a snapshot a window before the last one");
-    const growth =
-      Number((BigInt(last.pricePerShare as string) * 10n ** 12n) / BigInt(base.pricePerShare as string)) /
-      1e12;
-    const years =
-      Number(BigInt(last.timestamp as string) - BigInt(base.timestamp as string)) / (365 * 86_400);
-    assert.ok(Math.abs((last.trailingApy as number) - (growth ** (1 / years) - 1)) < 1e-9, "trailing APY");
-  });
+  it(
+    "has sUSDai's price every SUSDAI_SNAPSHOT_INTERVAL blocks, equal to the chain's",
+    CHECK_TIMEOUT,
+    async () => {
+      const first = BigInt(Math.max(...Object.values(deployments.contracts).map((c) => c.startBlock)));
+      const { snapshots } = await get<{ snapshots: Json[] }>(`/susdai/history?limit=1000`);
+      const blocks = snapshots.map((s) => BigInt(s.blockNumber as string));
+      const expected: bigint[] = [];
+      for (let n = first; n <= head && expected.length < 1000; n += BigInt(SNAPSHOT_INTERVAL))
+        expected.push(n);
+      assert.deepEqual(blocks, expected, "one snapshot per interval from the last deploy block");
+      for (let i = 0; i < 8; i++) {
+        const block = blocks[Math.floor(((blocks.length - 1) * i) / 7)]!;
+        const [row] = (
+          await get<{ snapshots: Json[] }>(`/susdai/history?fromBlock=${block}&toBlock=${block}`)
+        ).snapshots;
+        assert.ok(row, `snapshot at block ${block}`);
+        const price = await chain.readContract({
+          ...staked(),
+          functionName: "convertToAssets",
+          args: [10n ** 18n],
+          blockNumber: block,
+        });
+        const nav = await chain.readContract({
+          ...staked(),
+          functionName: "totalAssets",
+          blockNumber: block,
+        });
+        const { timestamp } = await chain.getBlock({ blockNumber: block });
+        assert.equal(BigInt(row.pricePerShare as string), price, `price at block ${block}`);
+        assert.equal(BigInt(row.totalAssets as string), nav, `NAV at block ${block}`);
+        assert.equal(BigInt(row.timestamp as string), timestamp, `timestamp of block ${block}`);
+      }
+      // The trailing APY of the last snapshot, recomputed from the snapshot a window earlier.
+      const last = snapshots[snapshots.length - 1]!;
+      const windowSeconds = BigInt(last.apyWindowSeconds as number);
+      const base = [...snapshots]
+        .reverse()
+        .find((s) => BigInt(s.timestamp as string) <= BigInt(last.timestamp as string) - windowSeconds);
+      assert.ok(base, "an 18-month story has a snapshot a window before the last one");
+      const growth =
+        Number((BigInt(last.pricePerShare as string) * 10n ** 12n) / BigInt(base.pricePerShare as string)) /
+        1e12;
+      const years =
+        Number(BigInt(last.timestamp as string) - BigInt(base.timestamp as string)) / (365 * 86_400);
+      assert.ok(Math.abs((last.trailingApy as number) - (growth ** (1 / years) - 1)) < 1e-9, "trailing APY");
+    },
+  );
 
-  it("has the redemption queue the chain has", async () => {
+  it("has the redemption queue the chain has", CHECK_TIMEOUT, async () => {
     const [queueHead, queueTail] = await chain.readContract({
       ...staked(),
       functionName: "queueBounds",
@@ -350,7 +391,7 @@ describe("indexer against a hardhat node playing the demo story", () => {
     }
   });
 
-  it("answers bad requests with a 4xx and a message, never a 500", async () => {
+  it("answers bad requests with a 4xx and a message, never a 500", CHECK_TIMEOUT, async () => {
     const cases: [string, number, RegExp][] = [
       ["/loans/999999", 404, /loan 999999 does not exist/],
       ["/loans/999999/tape", 404, /does not exist/],
@@ -399,8 +440,8 @@ describe("indexer against a hardhat node playing the demo story", () => {
     assert.equal(unknownField.status, 400);
   });
 
-  it(`serves /loans/:id/tape quickly (${LATENCY_REQUESTS} requests on loopback)`, async () => {
-    const samples = await latencies(`${indexer!.url}/loans/1/tape`, LATENCY_REQUESTS);
+  it(`serves /loans/:id/tape quickly (${LATENCY_REQUESTS} requests on loopback)`, CHECK_TIMEOUT, async () => {
+    const samples = await latencies(`${indexerUrl}/loans/1/tape`, LATENCY_REQUESTS);
     const stats = summarize(samples);
     console.log(
       `# /loans/1/tape over ${samples.length} requests: p50 ${stats.p50.toFixed(1)} ms, p95 ${stats.p95.toFixed(1)} ms`,
@@ -408,15 +449,15 @@ describe("indexer against a hardhat node playing the demo story", () => {
     assert.equal(samples.length, LATENCY_REQUESTS);
   });
 
-  it("drops the rows of blocks a reorg orphans", async () => {
-    const snapshot = await rpc<string>(node!.url, "evm_snapshot");
+  it("drops the rows of blocks a reorg orphans", CHECK_TIMEOUT, async () => {
+    const snapshot = await rpc<string>(nodeUrl, "evm_snapshot");
     const [, tailBefore] = await chain.readContract({ ...staked(), functionName: "queueBounds" });
     // A lender requests a redemption and an operator is approved: two transactions, two blocks, then one empty.
-    const [holder, lender] = await findShareholder(node!.url, chain, deployments);
+    const [holder, lender] = await findShareholder(nodeUrl, chain, deployments);
     const [, minRedeemShares] = await chain.readContract({ ...staked(), functionName: "params" });
     const shares = minRedeemShares > 0n ? minRedeemShares : 1n;
     const redeemTx = await sendTx(
-      node!.url,
+      nodeUrl,
       holder,
       deployments.contracts.StakedUSDai.address,
       StakedUSDaiAbi,
@@ -424,16 +465,19 @@ describe("indexer against a hardhat node playing the demo story", () => {
       [shares, holder, holder],
     );
     const operatorTx = await sendTx(
-      node!.url,
+      nodeUrl,
       lender,
       deployments.contracts.StakedUSDai.address,
       StakedUSDaiAbi,
       "setOperator",
       [holder, true],
     );
-    await rpc(node!.url, "evm_mine");
+    await rpc(nodeUrl, "evm_mine");
     const orphanedHead = await chain.getBlockNumber();
-    await waitForIndexed(indexer!.url, orphanedHead);
+    console.log(
+      `# reorg: blocks ${head + 1n}..${orphanedHead} carry a redemption request and an operator approval`,
+    );
+    await waitForIndexed(indexerUrl, orphanedHead);
     const before = await get<{ queue: Json; requests: Json[] }>("/queue");
     assert.equal(BigInt(before.queue.tail as string), tailBefore + 1n);
     assert.ok(before.requests.some((r) => BigInt(r.id as string) === tailBefore));
@@ -441,12 +485,13 @@ describe("indexer against a hardhat node playing the demo story", () => {
     assert.equal(await countLogs(redeemTx), 2); // the share transfer into custody and RedeemRequest
 
     // Back to before those blocks, an hour later, and a longer branch without them.
-    assert.equal(await rpc<boolean>(node!.url, "evm_revert", [snapshot]), true);
-    await rpc(node!.url, "evm_increaseTime", [3600]);
-    for (let i = 0; i < 5; i++) await rpc(node!.url, "evm_mine");
+    assert.equal(await rpc<boolean>(nodeUrl, "evm_revert", [snapshot]), true);
+    await rpc(nodeUrl, "evm_increaseTime", [3600]);
+    for (let i = 0; i < 5; i++) await rpc(nodeUrl, "evm_mine");
     const newHead = await chain.getBlockNumber();
     assert.ok(newHead > orphanedHead);
-    await waitForIndexed(indexer!.url, newHead);
+    console.log(`# reorg: reverted to block ${head}, mined an empty branch to ${newHead}`);
+    await waitForIndexed(indexerUrl, newHead);
 
     const after = await get<{ queue: Json; requests: Json[] }>("/queue");
     assert.equal(BigInt(after.queue.tail as string), tailBefore);
@@ -467,7 +512,7 @@ describe("indexer against a hardhat node playing the demo story", () => {
         `snapshot of block ${block.number} is the new branch's`,
       );
     }
-    assert.equal(await indexedBlock(indexer!.url), Number(newHead));
+    assert.equal(await indexedBlock(indexerUrl), Number(newHead));
   });
 
   async function countLogs(txHash: string): Promise<number> {
