@@ -38,8 +38,11 @@ function render(): string {
   for (const name of INDEXED_CONTRACTS) {
     const file = findArtifact(ARTIFACTS, name);
     if (!file) throw new Error(`no artifact for ${name} under ${ARTIFACTS}`);
-    const { abi } = JSON.parse(fs.readFileSync(file, "utf8")) as { abi: unknown[] };
-    parts.push(`export const ${name}Abi = ${JSON.stringify(abi)} as const;`, "");
+    const { abi } = JSON.parse(fs.readFileSync(file, "utf8")) as { abi: { type: string }[] };
+    // Events (what is indexed) and functions (what the handlers read, and `submitReport`, decoded from calldata).
+    // Custom errors and the constructor are left out: they do not change what the indexer can do.
+    const used = abi.filter((item) => item.type === "event" || item.type === "function");
+    parts.push(`export const ${name}Abi = ${JSON.stringify(used)} as const;`, "");
   }
   return parts.join("\n");
 }

@@ -22,6 +22,22 @@ export interface Child {
   stop(): Promise<void>;
 }
 
+/**
+ * How long a node's deploy or the indexer's start-up may take (`STACK_STARTUP_TIMEOUT_MS`, default 5 minutes: on a
+ * busy 2-core machine each has been seen to take over two).
+ */
+const STARTUP_TIMEOUT_MS = Number(process.env.STACK_STARTUP_TIMEOUT_MS ?? 300_000);
+
+/** Runs `wait`; if it fails, stops `child` (so a failed start leaves nothing running) and rethrows. */
+async function stopOnFailure<T>(child: Child, wait: () => Promise<T>): Promise<T> {
+  try {
+    return await wait();
+  } catch (err) {
+    await child.stop();
+    throw err;
+  }
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
@@ -123,16 +139,18 @@ export async function startNode(port: number, logDir: string): Promise<Child & {
     path.join(logDir, "hardhat-node.log"),
   );
   const marker = path.join(DEPLOYMENTS, "UtilizationOracle.json");
-  await until(
-    "the hardhat node's deploy",
-    240_000,
-    async () => {
-      if (!fs.existsSync(marker)) return undefined;
-      const { address } = JSON.parse(fs.readFileSync(marker, "utf8")) as { address: string };
-      const code = await rpc<string>(url, "eth_getCode", [address, "latest"]);
-      return code !== "0x" ? true : undefined;
-    },
-    node,
+  await stopOnFailure(node, () =>
+    until(
+      "the hardhat node's deploy",
+      STARTUP_TIMEOUT_MS,
+      async () => {
+        if (!fs.existsSync(marker)) return undefined;
+        const { address } = JSON.parse(fs.readFileSync(marker, "utf8")) as { address: string };
+        const code = await rpc<string>(url, "eth_getCode", [address, "latest"]);
+        return code !== "0x" ? true : undefined;
+      },
+      node,
+    ),
   );
   await rpc(url, "hardhat_setLoggingEnabled", [false]);
   return { ...node, url };
@@ -179,11 +197,13 @@ export async function startIndexer(options: IndexerOptions): Promise<Child & { u
     options.log,
   );
   const url = `http://127.0.0.1:${options.port}`;
-  await until(
-    "the indexer's HTTP server",
-    120_000,
-    async () => ((await fetch(`${url}/health`)).ok ? true : undefined),
-    child,
+  await stopOnFailure(child, () =>
+    until(
+      "the indexer's HTTP server",
+      STARTUP_TIMEOUT_MS,
+      async () => ((await fetch(`${url}/health`)).ok ? true : undefined),
+      child,
+    ),
   );
   return { ...child, url };
 }

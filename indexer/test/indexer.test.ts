@@ -137,7 +137,7 @@ describe("indexer against a hardhat node playing the demo story", () => {
           `(${(eventLogs.totalCount / seconds).toFixed(0)} events/s, start-up included)`,
       );
     },
-    { timeout: 1_200_000 },
+    { timeout: 1_800_000 },
   );
 
   after(
