@@ -18,8 +18,12 @@ async function main(): Promise<void> {
   const stopAll = async () => {
     for (const child of children.reverse()) await child.stop();
   };
+  let stopping = false;
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.on(signal, () => {
+      // npm forwards the terminal's Ctrl-C too: stop once.
+      if (stopping) return;
+      stopping = true;
       console.log("\nstopping the indexer and the node...");
       void stopAll().then(() => process.exit(0));
     });
