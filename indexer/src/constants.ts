@@ -1,0 +1,27 @@
+/** `ILoanVault.LoanStatus`, by its enum index. */
+export const LOAN_STATUSES = [
+  "None",
+  "Approved",
+  "Active",
+  "Repaid",
+  "Defaulted",
+  "Liquidating",
+  "Recovered",
+  "WrittenOff",
+  "Closed",
+  "Cancelled",
+] as const;
+
+/** `IUtilizationOracle.SkipReason`, by its enum index. */
+export const SKIP_REASONS = [
+  "CallFailed",
+  "MalformedResponse",
+  "NonPositiveAnswer",
+  "AboveFullScale",
+  "FutureTimestamp",
+  "Stale",
+  "RoundNotNewer",
+] as const;
+
+/** Lifecycle of a redemption request in the indexer's `redemption` table. */
+export const REDEMPTION_STATUSES = ["pending", "partially_serviced", "serviced", "claimed"] as const;

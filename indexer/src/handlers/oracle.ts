@@ -1,0 +1,108 @@
+/**
+ * UtilizationOracle: the recorded day per loan, each source's reading (from the signed reports of `submitReport`)
+ * and the sources the oracle skipped.
+ */
+import type { Context } from "ponder:registry";
+import { oracleObservation, oracleReading, oracleSourceSkip } from "ponder:schema";
+import { decodeFunctionData, recoverTypedDataAddress, type Hex, type TypedDataDomain } from "viem";
+
+import { UtilizationOracleAbi } from "../../abis/generated";
+import { SKIP_REASONS } from "../constants";
+import { on } from "../registry";
+import { position } from "../util";
+
+/** The EIP-712 `Report` type the reporters sign (UtilizationOracle's REPORT_TYPEHASH). */
+const REPORT_TYPES = {
+  Report: [
+    { name: "loanId", type: "uint256" },
+    { name: "utilizationBps", type: "uint16" },
+    { name: "uptimeBps", type: "uint16" },
+    { name: "day", type: "uint32" },
+    { name: "deadline", type: "uint64" },
+  ],
+} as const;
+
+/** The oracle's EIP-712 domain, read once from its EIP-5267 `eip712Domain()`. */
+let domain: Promise<TypedDataDomain> | undefined;
+
+function oracleDomain(context: Context): Promise<TypedDataDomain> {
+  domain ??= context.client
+    .readContract({
+      abi: UtilizationOracleAbi,
+      address: context.contracts.UtilizationOracle.address,
+      functionName: "eip712Domain",
+    })
+    .then(([, name, version, chainId, verifyingContract]) => ({
+      name,
+      version,
+      chainId: Number(chainId),
+      verifyingContract,
+    }))
+    .catch((err: unknown) => {
+      domain = undefined;
+      throw err;
+    });
+  return domain;
+}
+
+/** Decodes a direct `submitReport` call; anything else (a feed `poke`, a call through another contract) is null. */
+function submittedReports(input: Hex) {
+  try {
+    const call = decodeFunctionData({ abi: UtilizationOracleAbi, data: input });
+    return call.functionName === "submitReport" ? { reports: call.args[0], signatures: call.args[1] } : null;
+  } catch {
+    return null;
+  }
+}
+
+on("UtilizationOracle:ObservationRecorded", async ({ event, context }) => {
+  const { loanId, day, utilizationBps, uptimeBps, readings } = event.args;
+  await context.db.insert(oracleObservation).values({
+    loanId,
+    day,
+    utilizationBps,
+    uptimeBps,
+    readings: Number(readings),
+    ...position(event),
+  });
+
+  const submitted =
+    event.transaction.to?.toLowerCase() === context.contracts.UtilizationOracle.address.toLowerCase()
+      ? submittedReports(event.transaction.input)
+      : null;
+  if (!submitted) return;
+  const typedDomain = await oracleDomain(context);
+  for (const [i, report] of submitted.reports.entries()) {
+    if (report.loanId !== loanId || report.day !== day) continue;
+    const source = await recoverTypedDataAddress({
+      domain: typedDomain,
+      types: REPORT_TYPES,
+      primaryType: "Report",
+      message: report,
+      signature: submitted.signatures[i]!,
+    });
+    await context.db
+      .insert(oracleReading)
+      .values({
+        loanId,
+        day,
+        source,
+        utilizationBps: report.utilizationBps,
+        uptimeBps: report.uptimeBps,
+        blockNumber: event.block.number,
+        transactionHash: event.transaction.hash,
+      })
+      .onConflictDoNothing();
+  }
+});
+
+on("UtilizationOracle:SourceSkipped", async ({ event, context }) => {
+  await context.db.insert(oracleSourceSkip).values({
+    id: event.id,
+    loanId: event.args.loanId,
+    source: event.args.source,
+    reason: SKIP_REASONS[event.args.reason] ?? `Unknown(${event.args.reason})`,
+    blockNumber: event.block.number,
+    timestamp: event.block.timestamp,
+  });
+});
