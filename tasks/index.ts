@@ -7,3 +7,4 @@ import "./loans";
 import "./keeper";
 import "./status";
 import "./deployments";
+import "./time";

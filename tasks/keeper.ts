@@ -42,10 +42,23 @@ async function requireAuction(auction: CollateralAuction, auctionId: bigint) {
   return { record, endsAt: record.startedAt + record.duration };
 }
 
-/** The buyer of a sold auction, from its `AuctionBought` event (the contract keeps it in the log only). */
-async function buyerOf(auction: CollateralAuction, auctionId: bigint): Promise<string | undefined> {
+/**
+ * The sale of a sold auction: buyer and price from its `AuctionBought` event, and how the vault settled the loan from
+ * its `AuctionSettled` event in the same transaction (the contracts keep both in the logs only).
+ */
+async function saleOf(
+  hre: HardhatRuntimeEnvironment,
+  auction: CollateralAuction,
+  auctionId: bigint,
+  loanId: bigint,
+) {
   const [bought] = await auction.queryFilter(auction.filters.AuctionBought(auctionId));
-  return bought?.args.buyer;
+  if (!bought) return undefined;
+  const vault = await loanVaultAt(hre);
+  const settled = (
+    await vault.queryFilter(vault.filters.AuctionSettled(loanId), bought.blockNumber, bought.blockNumber)
+  ).find((e) => e.transactionHash === bought.transactionHash)?.args;
+  return { buyer: bought.args.buyer, price: bought.args.price, settled };
 }
 
 function requireLive(auctionId: bigint, status: bigint, task: string): void {
@@ -79,8 +92,21 @@ async function printAuction(
           ? "ended: expire it (auction:expire)"
           : formatUsd(await auction.price(auctionId)),
     ],
-    ["buyer", await buyerOf(auction, auctionId).then((b) => (b ? labelOf(hre, b) : "-"))],
   ]);
+  const sale = await saleOf(hre, auction, auctionId, record.loanId);
+  if (!sale) return;
+  const rows: [string, string][] = [
+    ["buyer", await labelOf(hre, sale.buyer)],
+    ["sold for", formatUsd(sale.price)],
+  ];
+  if (sale.settled) {
+    rows.push(
+      [`loan #${record.loanId} repaid (with its lockbox cash)`, formatUsd(sale.settled.repaid)],
+      ["surplus to the borrower", formatUsd(sale.settled.surplus)],
+      ["loss to sUSDai", formatUsd(sale.settled.loss)],
+    );
+  }
+  printFields(`Sale of auction #${auctionId}`, rows);
 }
 
 roleTask(

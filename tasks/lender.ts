@@ -4,7 +4,10 @@ import { MaxUint256 } from "ethers";
 import { formatAmount, formatUsd } from "../helpers/format";
 import { roleTask, viewTask } from "./lib/define";
 import { reserveTokenAt, stakedUsdaiAt, usdaiAt } from "./lib/contracts";
+import { isLocalNetwork } from "../config/protocol";
 import {
+  chainNow,
+  formatTimestamp,
   labelOf,
   namedAccounts,
   out,
@@ -202,14 +205,31 @@ roleTask("susdai:service", "Service due redemption requests from idle USDai (per
       out("The redemption queue is empty: nothing to service.");
       return;
     }
-    const [serviced, shares, assets] = await susdai.serviceRedemptions.staticCall(max);
+    const [serviced, shares, assets] = await susdai.serviceRedemptions.staticCall(max, {
+      blockTag: "pending",
+    });
     if (shares === 0n) {
+      // Say which of the two conditions is missing (or both), not both by default.
       const next = await susdai.redemptionRequest(head);
-      throw new TaskError(
-        `nothing can be serviced now: the next request (index ${head}) is serviceable from ` +
-          `${new Date(Number(next.claimableAt) * 1000).toISOString()} and needs idle USDai ` +
-          `(idle now ${formatUsd(await susdai.idleAssets())})`,
-      );
+      const idle = await susdai.idleAssets();
+      const pendingTime = BigInt(await chainNow(hre)) + 1n;
+      const missing: string[] = [];
+      if (next.claimableAt > pendingTime) {
+        missing.push(
+          `the next request (index ${head}) is in its cooldown until ${formatTimestamp(next.claimableAt)}` +
+            (isLocalNetwork(hre.network.name)
+              ? " (on a local node: npx hardhat time:advance --by <duration>)"
+              : ""),
+        );
+      }
+      if (idle === 0n)
+        missing.push("sUSDai holds no idle USDai (all of it is lent out); it needs repayments or deposits");
+      if (missing.length === 0) {
+        missing.push(
+          `the next request (index ${head}) is due and ${formatUsd(idle)} is idle, yet none could be serviced`,
+        );
+      }
+      throw new TaskError(`nothing can be serviced now: ${missing.join("; and ")}`);
     }
     await send("sUSDai.serviceRedemptions", () => susdai.serviceRedemptions(max), susdai.interface);
     printFields("Serviced redemptions", [
