@@ -3,6 +3,8 @@ export const DeployIds = {
   ReserveToken: "ReserveToken",
   TBillVault: "TBillVault",
   ReferenceRateFeed: "ReferenceRateFeed",
+  /** Local networks only: a utilization feed for `oracle:configure --sources feed:UtilizationFeed`. */
+  UtilizationFeed: "UtilizationFeed",
   USDai: "USDai",
   StakedUSDai: "StakedUSDai",
   GpuReceipt: "GpuReceipt",
@@ -15,7 +17,7 @@ export const DeployIds = {
   LoanRecovery: "LoanRecovery",
 } as const;
 
-/** hardhat-deploy tags (DESIGN.md, "Deploy tags"). */
+/** hardhat-deploy tags (docs/architecture.md, "Deployment"). */
 export const Tags = {
   Mocks: "mocks",
   USDai: "usdai",
