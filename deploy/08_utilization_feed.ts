@@ -8,7 +8,7 @@ import { DeployIds, Tags } from "../helpers/deploy-ids";
  * Local networks only: a Chainlink-style utilization feed (MockAggregator, 8 decimals, 1.0 = 100%) publishing 92%, so
  * that a loan's monitoring can name a feed source (`oracle:configure --sources ...,feed:UtilizationFeed`) and
  * `oracle:poke` can be tried on a local node. On a public network the monitoring providers' own feeds are named by
- * address. Numbered after the cores so that their local addresses do not move.
+ * address.
  */
 const func: DeployFunction = async (hre: HardhatRuntimeEnvironment) => {
   const { deployments, getNamedAccounts } = hre;

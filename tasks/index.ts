@@ -8,3 +8,4 @@ import "./keeper";
 import "./status";
 import "./deployments";
 import "./time";
+import "./verify";
