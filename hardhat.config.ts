@@ -37,10 +37,13 @@ if (selectedNetwork() === "sepolia") {
     !env.deployerPrivateKey && "DEPLOYER_PRIVATE_KEY (a funded sepolia key)",
   ].filter(Boolean);
   if (missing.length) {
-    throw new HardhatPluginError(
-      "gpu-credit",
-      `--network sepolia needs ${missing.join(" and ")}: set them in .env (see .env.example). Nothing was sent.`,
-    );
+    const message = `--network sepolia needs ${missing.join(" and ")}: set them in .env (see .env.example). Nothing was sent.`;
+    if (process.argv.includes("--show-stack-traces") || process.argv.includes("--verbose")) {
+      throw new HardhatPluginError("gpu-credit", message);
+    }
+    // One line and a non-zero exit, before any task or deploy script is loaded.
+    console.error(`Error: ${message}`);
+    process.exit(1);
   }
 }
 

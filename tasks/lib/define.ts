@@ -3,7 +3,6 @@ import { HardhatPluginError } from "hardhat/plugins";
 import type { ConfigurableTaskDefinition, HardhatRuntimeEnvironment } from "hardhat/types";
 
 import type { NamedAccount } from "../../config/env";
-import { PLUGIN_NAME } from "./validate";
 
 /** An artifact every task needs; when it is missing the project has not been compiled yet (a fresh clone). */
 const MARKER_ARTIFACT = "UtilizationOracle";
@@ -15,28 +14,27 @@ async function ensureCompiled(hre: HardhatRuntimeEnvironment): Promise<void> {
   await hre.run("compile");
 }
 
-/**
- * An error as the CLI prints it: the message alone. Hardhat prints its own and plugin errors (every task's argument
- * and state errors are plugin errors) as a message; anything else (an RPC failure, an unexpected revert) would come
- * with a stack trace, so it is turned into a one-line plugin error unless `--verbose` or `--show-stack-traces` asks
- * for the trace.
- */
-function forCli(err: unknown, hre: HardhatRuntimeEnvironment): unknown {
+/** `--verbose` or `--show-stack-traces` on the command line: errors keep their stack traces. */
+function wantsTraces(hre: HardhatRuntimeEnvironment): boolean {
   const { verbose, showStackTraces } = hre.hardhatArguments;
-  if (verbose || showStackTraces) return err;
-  if (err instanceof HardhatPluginError) return err;
-  if ((err as { errorDescriptor?: unknown })?.errorDescriptor !== undefined) return err; // a HardhatError
-  const e = err as { shortMessage?: string; message?: string };
-  const message = (e?.shortMessage ?? e?.message ?? String(err)).split("\n")[0];
-  return new HardhatPluginError(
-    PLUGIN_NAME,
-    `${message} (run with --verbose for the stack trace)`,
-    err as Error,
-  );
+  return Boolean(verbose || showStackTraces);
 }
 
-/** Wraps every action set on `definition`: compile on first use, then errors for the CLI (see `forCli`). */
-function cliTask(definition: ConfigurableTaskDefinition): ConfigurableTaskDefinition {
+/** The error's message without Hardhat's decorations or a stack: the first line, or a plugin error's message. */
+function messageOf(err: unknown): string {
+  if (err instanceof HardhatPluginError) return err.message;
+  const e = err as { shortMessage?: string; message?: string };
+  return (e?.shortMessage ?? e?.message ?? String(err)).split("\n")[0];
+}
+
+/**
+ * Wraps every action set on `definition`: compile on first use; then, when the task is the one typed on the command
+ * line, an error is printed as one line (`Error: <message>`) with a non-zero exit, and the stack trace only with
+ * `--verbose` or `--show-stack-traces`. (Hardhat itself prints the trace of every error on a Linux machine without a
+ * display, which it takes for a CI server.) Called from code (`hre.run` in tests and scripts), errors propagate as
+ * they are.
+ */
+function cliTask(name: string, definition: ConfigurableTaskDefinition): ConfigurableTaskDefinition {
   const setAction = definition.setAction.bind(definition);
   definition.setAction = ((action: Parameters<typeof setAction>[0]) =>
     setAction(async (args, hre, runSuper) => {
@@ -44,7 +42,12 @@ function cliTask(definition: ConfigurableTaskDefinition): ConfigurableTaskDefini
       try {
         return await action(args, hre, runSuper);
       } catch (err) {
-        throw forCli(err, hre);
+        const typed = process.argv.slice(2).includes(name);
+        if (!typed || wantsTraces(hre)) throw err;
+        console.error(`Error: ${messageOf(err)}`);
+        console.error("(run with --verbose for the stack trace)");
+        process.exitCode = 1;
+        return undefined;
       }
     })) as typeof definition.setAction;
   return definition;
@@ -59,7 +62,7 @@ export function roleTask(
   description: string,
   defaultAs: NamedAccount,
 ): ConfigurableTaskDefinition {
-  return cliTask(task(name, description)).addOptionalParam(
+  return cliTask(name, task(name, description)).addOptionalParam(
     "as",
     `named account that signs (default ${defaultAs}; see config/env.ts)`,
     defaultAs,
@@ -68,5 +71,5 @@ export function roleTask(
 
 /** A read-only task (no signer). */
 export function viewTask(name: string, description: string): ConfigurableTaskDefinition {
-  return cliTask(task(name, description));
+  return cliTask(name, task(name, description));
 }
