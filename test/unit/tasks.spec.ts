@@ -264,6 +264,32 @@ describe("Tasks on the in-process network", () => {
     await expectRefused("susdai:service", { max: "0" }, /--max must be between 1 and 1000/);
   });
 
+  it("susdai:service names the one missing condition; time:advance moves a local chain's clock", async () => {
+    await capture(() => hre.run("usdai:mint", { amount: "1000", faucet: true }));
+    await capture(() => hre.run("susdai:stake", { amount: "500" }));
+    await capture(() => hre.run("susdai:request-redeem", { shares: "100" }));
+    // Idle USDai is there; only the 7-day cooldown is missing, and only it is named.
+    await expectRefused(
+      "susdai:service",
+      {},
+      /^(?![\s\S]*no idle USDai)[\s\S]*in its cooldown until \d{4}-\d\d-\d\d \d\d:\d\d UTC \(on a local node: npx hardhat time:advance/,
+    );
+
+    await expectRefused("time:advance", {}, /either --by <duration> or --to <date>/);
+    await expectRefused(
+      "time:advance",
+      { by: "1d", to: "2030-01-01" },
+      /either --by <duration> or --to <date>/,
+    );
+    await expectRefused("time:advance", { to: "2020-01-01" }, /is not after the chain's now/);
+    await expectRefused("time:advance", { by: "soon" }, /--by must be a duration like 365d/);
+    const before = (await hre.ethers.provider.getBlock("latest"))!.timestamp;
+    expect(await capture(() => hre.run("time:advance", { by: "7d" }))).to.match(/\(\+7\.00 days\)/);
+    expect((await hre.ethers.provider.getBlock("latest"))!.timestamp).to.equal(before + 7 * 86_400);
+
+    expect(await capture(() => hre.run("susdai:service", {}))).to.match(/requests fully serviced\s+1/);
+  });
+
   it("receipt:tokenize refuses a missing file, bad JSON, bad fields and a tokenized serial", async () => {
     await expectRefused("receipt:tokenize", { file: path.join(tmp, "none.json") }, /no such file/);
     await expectRefused("receipt:tokenize", { file: serverFile("{ nope") }, /not valid JSON/);
