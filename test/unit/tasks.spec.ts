@@ -927,14 +927,29 @@ describe("Loan and keeper tasks on the in-process network", () => {
       );
 
       await run("usdai:mint", { amount: "7000", faucet: true, as: "liquidator" });
+      const pre = await f.loanVault.stateOf(1);
       const bought = await run("auction:buy", { auction: "1", maxPrice: "6000" });
-      // The proceeds repay the debt at default in full; the rest is the borrower's surplus.
+      // The proceeds repay the debt at default in full, then the late fees; the rest is the borrower's surplus.
       const [defaulted] = await f.loanVault.queryFilter(f.loanVault.filters.LoanDefaulted(1));
       const [settled] = await f.loanVault.queryFilter(f.loanVault.filters.AuctionSettled(1));
       expect(settled.args.repaid).to.equal(defaulted.args.debt);
-      expect(bought).to.match(new RegExp(`loan #1 repaid\\s+\\${formatUsd(settled.args.repaid)}`));
+      expect(pre.lateFees).to.be.greaterThan(0n);
+      // The sale reconciles: proceeds + the loan's cash = debt repaid + late fees + surplus.
+      expect(settled.args.proceeds + pre.lockbox + pre.reserve).to.equal(
+        settled.args.repaid + pre.lateFees + settled.args.surplus,
+      );
+      expect(bought).to.match(
+        new RegExp(`debt repaid \\(with its lockbox cash\\)\\s+\\${formatUsd(settled.args.repaid)}`),
+      );
+      expect(bought).to.match(new RegExp(`late fees paid\\s+\\${formatUsd(pre.lateFees)}`));
       expect(bought).to.match(new RegExp(`surplus to the borrower\\s+\\${formatUsd(settled.args.surplus)}`));
       expect(bought).to.match(/loss to sUSDai\s+\$0\.00/);
+      // After the sale, auction:show shows it: buyer, price, and the same split.
+      const shown = await run("auction:show", { auction: "1" });
+      expect(shown).to.match(/status\s+Sold/);
+      expect(shown).to.match(new RegExp(`sold for\\s+\\${formatUsd(settled.args.proceeds)}`));
+      expect(shown).to.match(new RegExp(`late fees paid\\s+\\${formatUsd(pre.lateFees)}`));
+      expect(shown).to.match(/buyer\s+liquidator/);
       expect(await f.receipts.ownerOf(receiptId)).to.equal(addr("liquidator"));
       expect((await f.loanVault.stateOf(1)).status).to.equal(LoanStatus.Recovered);
       await expectRefused(
