@@ -30,7 +30,7 @@ const ROOT = path.join(__dirname, "..", "..");
 const ARTIFACTS = path.join(ROOT, "artifacts");
 const EXPORTS = path.join(ROOT, "exports");
 const TEMPLATE = path.join(ROOT, "package");
-const OUT = path.resolve(process.env.PACKAGE_OUT_DIR ?? path.join(ROOT, "dist", "package"));
+const OUT = path.resolve(process.env.PACKAGE_OUT_DIR?.trim() || path.join(ROOT, "dist", "package"));
 const SRC = path.join(ROOT, "dist", "package-src");
 
 /** Third-party contracts an integrator of the protocol talks to, packed with the protocol's own. */
@@ -89,7 +89,10 @@ function stageArtifacts(files: string[]): string[] {
 
 /** The networks to pack: every exports/<network>.json but `hardhat`, or PACKAGE_NETWORKS. */
 function networks(): string[] {
-  const wanted = process.env.PACKAGE_NETWORKS?.split(",").filter(Boolean);
+  const list = process.env.PACKAGE_NETWORKS?.split(",")
+    .map((n) => n.trim())
+    .filter(Boolean);
+  const wanted = list && list.length > 0 ? list : undefined;
   const present = fs.existsSync(EXPORTS)
     ? fs
         .readdirSync(EXPORTS)
@@ -187,6 +190,9 @@ function tsc(project: string): void {
 
 async function main(): Promise<void> {
   const started = Date.now();
+  // The output directory is emptied first: never the repository or a directory above it.
+  if (!path.relative(OUT, ROOT).startsWith(".."))
+    throw new Error(`PACKAGE_OUT_DIR ${OUT} would contain the repository`);
   fs.rmSync(OUT, { recursive: true, force: true });
   fs.rmSync(SRC, { recursive: true, force: true });
 
