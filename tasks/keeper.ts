@@ -253,7 +253,15 @@ roleTask("auction:buy", "Buy a live auction's receipts at the current price, up 
       ["price paid", formatUsd(bought.price)],
       ["receipts received", record.receiptIds.map((id) => `#${id}`).join(", ")],
       [`loan #${record.loanId} debt repaid (with its lockbox cash)`, formatUsd(settled.repaid)],
-      ["late fees paid", formatUsd(feesOf(settled, before.lockbox + before.reserve))],
+      [
+        "late fees paid",
+        formatUsd(
+          feesOf(
+            { proceeds: settled.proceeds, repaid: settled.repaid, surplus: settled.surplus },
+            before.lockbox + before.reserve,
+          ),
+        ),
+      ],
       ["surplus to the borrower", formatUsd(settled.surplus)],
       ["loss to sUSDai", formatUsd(settled.loss)],
     ]);
