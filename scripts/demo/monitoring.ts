@@ -46,7 +46,7 @@ export async function setupMonitoring(ctx: DemoContext): Promise<void> {
   const { hre, fx, actors, log } = ctx;
   const { oracle } = fx;
   const config = getProtocolConfig(hre.network.name).oracle;
-  log("\n== 5. Monitoring: three sources per loan, one of them faulty ==");
+  log("\n== 3. (cont.) Monitoring set-up: three sources per loan, one of them faulty ==");
 
   for (const feed of FEEDS) {
     const contract = await hre.ethers.deployContract("MockAggregator", [feed.decimals], actors.deployer);
