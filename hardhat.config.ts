@@ -1,6 +1,12 @@
 import "dotenv/config";
+import path from "node:path";
 import { HardhatUserConfig, subtask } from "hardhat/config";
-import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
+import {
+  TASK_COMPILE_SOLIDITY_COMPILE_JOB,
+  TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD,
+  TASK_TEST_GET_TEST_FILES,
+} from "hardhat/builtin-tasks/task-names";
+import { HardhatPluginError } from "hardhat/plugins";
 import "@nomicfoundation/hardhat-ethers";
 import "@nomicfoundation/hardhat-chai-matchers";
 import "@nomicfoundation/hardhat-verify";
@@ -13,14 +19,31 @@ import "@openzeppelin/hardhat-upgrades";
 
 import { env, NAMED_ACCOUNTS } from "./config/env";
 
-// Tasks are loaded only once TypeChain types exist, because they import them. `hardhat typechain`
-// and `hardhat compile` run without the tasks so a fresh clone can bootstrap.
-if (!process.env.HARDHAT_SKIP_TASKS) {
-  try {
-    require.resolve("./typechain-types");
-    require("./tasks");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "MODULE_NOT_FOUND") throw err;
+// The CLI's tasks (tasks/). They import TypeChain types only as types, so they load on a fresh clone before anything
+// is compiled, and each task compiles on first use (tasks/lib/define.ts). HARDHAT_SKIP_TASKS=1 leaves them out.
+if (!process.env.HARDHAT_SKIP_TASKS) require("./tasks");
+
+/** The network named on the command line (`--network x`) or in HARDHAT_NETWORK. */
+function selectedNetwork(): string | undefined {
+  const i = process.argv.indexOf("--network");
+  return i >= 0 ? process.argv[i + 1] : process.env.HARDHAT_NETWORK;
+}
+
+// A live network without its RPC URL or deployer key fails here, before any task or deploy script runs, instead of
+// quietly talking to another endpoint or signing with nothing.
+if (selectedNetwork() === "sepolia") {
+  const missing = [
+    !env.sepoliaRpcUrl && "SEPOLIA_RPC_URL (the JSON-RPC endpoint)",
+    !env.deployerPrivateKey && "DEPLOYER_PRIVATE_KEY (a funded sepolia key)",
+  ].filter(Boolean);
+  if (missing.length) {
+    const message = `--network sepolia needs ${missing.join(" and ")}: set them in .env (see .env.example). Nothing was sent.`;
+    if (process.argv.includes("--show-stack-traces") || process.argv.includes("--verbose")) {
+      throw new HardhatPluginError("gpu-credit", message);
+    }
+    // One line and a non-zero exit, before any task or deploy script is loaded.
+    console.error(`Error: ${message}`);
+    process.exit(1);
   }
 }
 
@@ -40,6 +63,46 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string
     version: args.solcVersion,
     longVersion,
   };
+});
+
+// Progress while compiling: a fresh clone compiles ~120 files through solcjs, which takes minutes on a slow machine.
+subtask(TASK_COMPILE_SOLIDITY_COMPILE_JOB).setAction(
+  async (
+    args: {
+      compilationJob: {
+        getResolvedFiles(): { sourceName: string }[];
+        emitsArtifacts(file: unknown): boolean;
+        getSolcConfig(): { settings?: { optimizer?: { runs?: number }; viaIR?: boolean } };
+      };
+      compilationJobs: unknown[];
+      compilationJobIndex: number;
+      quiet: boolean;
+    },
+    _hre,
+    runSuper,
+  ) => {
+    const { compilationJob: job, compilationJobs, compilationJobIndex, quiet } = args;
+    if (quiet) return runSuper(args);
+    const files = job.getResolvedFiles().filter((f) => job.emitsArtifacts(f));
+    const settings = job.getSolcConfig().settings;
+    const label = `job ${compilationJobIndex + 1}/${compilationJobs.length}`;
+    const what = files.length === 1 ? files[0].sourceName : `${files.length} files`;
+    console.log(
+      `Compiling ${label}: ${what} (optimizer runs ${settings?.optimizer?.runs ?? "off"}${settings?.viaIR ? ", via IR" : ""})...`,
+    );
+    const started = Date.now();
+    const result = await runSuper(args);
+    console.log(`  ${label} done in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+    return result;
+  },
+);
+
+// `hardhat test` without file arguments runs the `*.spec.ts` suites. The end-to-end suite (test/e2e/node.e2e.ts)
+// needs a running node and runs from `npm run e2e` only, instead of showing up as pending tests.
+subtask(TASK_TEST_GET_TEST_FILES).setAction(async (args: { testFiles: string[] }, _hre, runSuper) => {
+  const files: string[] = await runSuper(args);
+  if (args.testFiles.length > 0) return files;
+  return files.filter((file) => file.endsWith(".spec.ts") && !file.split(path.sep).includes("e2e"));
 });
 
 const LOCAL_ACCOUNT_COUNT = 40;
@@ -98,7 +161,8 @@ const config: HardhatUserConfig = {
       timeout: 120_000,
     },
     sepolia: {
-      url: env.sepoliaRpcUrl ?? "http://127.0.0.1:8545",
+      // Never a silent fallback: without SEPOLIA_RPC_URL the check above refuses `--network sepolia`.
+      url: env.sepoliaRpcUrl ?? "http://sepolia-rpc-url-is-not-set.invalid",
       chainId: 11155111,
       accounts: env.deployerPrivateKey ? [env.deployerPrivateKey] : [],
       live: true,

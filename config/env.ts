@@ -43,7 +43,7 @@ export const env = {
 };
 
 /**
- * Named accounts, one per role in DESIGN.md. Locally each role is its own Hardhat account (by
+ * Named accounts, one per role in docs/architecture.md. Locally each role is its own Hardhat account (by
  * index); on sepolia each defaults to the deployer (index 0) unless `<NAME>_ADDRESS` is set, e.g.
  * `GUARDIAN_ADDRESS=0x...`.
  */

@@ -91,7 +91,7 @@ export interface CouponRuleConfig {
 }
 
 export interface OracleConfig {
-  /** Global coupon rules set at deploy (DESIGN.md, "Coupon rules"). */
+  /** Global coupon rules set at deploy (docs/architecture.md, "Coupon"). */
   rules: CouponRuleConfig[];
   /** Default `maxStaleness` for `configureLoan`, in seconds. */
   maxStalenessSeconds: number;
@@ -99,7 +99,7 @@ export interface OracleConfig {
   quorum: number;
 }
 
-/** DESIGN.md defaults: >= 90% for 90 days steps the premium down 200 bps; < 60% for 30 days steps it up 300 bps. */
+/** The default rules (docs/architecture.md): >= 90% for 90 days steps the premium down 200 bps; < 60% for 30 days steps it up 300 bps. */
 const DEFAULT_ORACLE: OracleConfig = {
   rules: [
     {

@@ -15,7 +15,7 @@ const governance: RoleHolder[] = [{ account: "deployer" }];
 const guardian: RoleHolder[] = [{ account: "guardian" }];
 
 /**
- * Every role in DESIGN.md, by contract. `deploy/09_roles.ts` grants them; entries whose contract or holder is not
+ * Every role of docs/architecture.md ("Roles"), by contract. `deploy/09_roles.ts` grants them; entries whose contract or holder is not
  * deployed (yet) are skipped, so partial deploys (`--tags usdai`) work. DEFAULT_ADMIN stays with the deployer locally
  * and moves to a TimelockController on live networks.
  */

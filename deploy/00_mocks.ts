@@ -21,12 +21,22 @@ const func: DeployFunction = async (hre: HardhatRuntimeEnvironment) => {
     await save(DeployIds.ReserveToken, { address: config.external.reserveToken, abi });
     log(`ReserveToken: using ${config.external.reserveToken}`);
   } else {
-    await deploy(DeployIds.ReserveToken, {
+    const mock = await deploy(DeployIds.ReserveToken, {
       contract: "MockERC20",
       from: deployer,
       args: ["USD Coin (mock)", "USDC", config.mocks.reserveDecimals],
       log: true,
     });
+    if (!local) {
+      // On a public network a mock reserve is a choice someone must see: anyone can mint it, so USDai on this
+      // deployment is backed by nothing.
+      const line = "!".repeat(100);
+      console.warn(
+        `\n${line}\n!! MOCK RESERVE TOKEN on ${network.name}: ${mock.address} (MockERC20 "USDC", anyone can mint it).\n` +
+          `!! SEPOLIA_RESERVE_TOKEN is empty, so USDai here is backed by a test token. Lenders get it with\n` +
+          `!! \`npx hardhat usdai:mint --amount <n> --faucet --network ${network.name}\`.\n${line}\n`,
+      );
+    }
   }
 
   if (!local && config.external.tbillVault) {

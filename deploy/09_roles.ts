@@ -5,6 +5,7 @@ import type { BaseContract } from "ethers";
 import { GOVERNANCE_ROLES, TIMELOCK_DEPLOYMENT } from "../config/governance";
 import { ROLE_GRANTS, type RoleHolder } from "../config/roles";
 import { DeployIds, Tags } from "../helpers/deploy-ids";
+import { recordNotDone } from "../helpers/deploy-run";
 import { Roles } from "../helpers/roles";
 
 /**
@@ -48,6 +49,7 @@ const func: DeployFunction = async (hre: HardhatRuntimeEnvironment) => {
       return;
     }
     const data = target.interface.encodeFunctionData(method, args);
+    recordNotDone({ what: `${name}: ${what}`, target: await target.getAddress(), data });
     // Printed whatever the log setting: it is an action item for governance, not progress chatter.
     console.log(
       `${name}: NOT DONE, governance must: ${what}. The deployer no longer holds the admin role ` +

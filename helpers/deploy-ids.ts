@@ -3,6 +3,8 @@ export const DeployIds = {
   ReserveToken: "ReserveToken",
   TBillVault: "TBillVault",
   ReferenceRateFeed: "ReferenceRateFeed",
+  /** Local networks only: a utilization feed for `oracle:configure --sources feed:UtilizationFeed`. */
+  UtilizationFeed: "UtilizationFeed",
   USDai: "USDai",
   StakedUSDai: "StakedUSDai",
   GpuReceipt: "GpuReceipt",
@@ -31,7 +33,7 @@ export const LOAN_VAULT_LIBRARIES = [
 ] as const;
 
 /**
- * The protocol's UUPS cores, by deployment name (DESIGN.md, "Upgrades"): governance hands each of them to the timelock,
+ * The protocol's UUPS cores, by deployment name (docs/architecture.md): governance hands each of them to the timelock,
  * and the upgrade, hijack and access-control tests check each one. A new core joins all of them by being listed here.
  */
 export const Cores = [
@@ -44,7 +46,7 @@ export const Cores = [
 ] as const;
 export type CoreId = (typeof Cores)[number];
 
-/** hardhat-deploy tags (DESIGN.md, "Deploy tags"). */
+/** hardhat-deploy tags (docs/architecture.md, "Deployment"). */
 export const Tags = {
   Mocks: "mocks",
   USDai: "usdai",

@@ -7,3 +7,5 @@ import "./loans";
 import "./keeper";
 import "./status";
 import "./deployments";
+import "./time";
+import "./verify";

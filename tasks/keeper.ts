@@ -42,10 +42,43 @@ async function requireAuction(auction: CollateralAuction, auctionId: bigint) {
   return { record, endsAt: record.startedAt + record.duration };
 }
 
-/** The buyer of a sold auction, from its `AuctionBought` event (the contract keeps it in the log only). */
-async function buyerOf(auction: CollateralAuction, auctionId: bigint): Promise<string | undefined> {
+/**
+ * The sale of a sold auction: buyer and price from its `AuctionBought` event, and how the vault settled the loan from
+ * its `AuctionSettled` event in the same transaction (the contracts keep both in the logs only).
+ */
+async function saleOf(
+  hre: HardhatRuntimeEnvironment,
+  auction: CollateralAuction,
+  auctionId: bigint,
+  loanId: bigint,
+) {
   const [bought] = await auction.queryFilter(auction.filters.AuctionBought(auctionId));
-  return bought?.args.buyer;
+  if (!bought) return undefined;
+  const vault = await loanVaultAt(hre);
+  const settled = (
+    await vault.queryFilter(vault.filters.AuctionSettled(loanId), bought.blockNumber, bought.blockNumber)
+  ).find((e) => e.transactionHash === bought.transactionHash)?.args;
+  // Settlement clears the loan's cash, so the cash it used is read from the block before the sale (a node that keeps
+  // no history for that block leaves the split out).
+  let lateFees: bigint | undefined;
+  if (settled) {
+    try {
+      const before = await vault.stateOf(loanId, { blockTag: bought.blockNumber - 1 });
+      lateFees = feesOf(settled, before.lockbox + before.reserve);
+    } catch {
+      lateFees = undefined;
+    }
+  }
+  return { buyer: bought.args.buyer, price: bought.args.price, settled, lateFees };
+}
+
+/**
+ * The late fees a settlement took: the vault pays the debt, then late fees, then the borrower, out of the proceeds
+ * plus the loan's lockbox and reserve (`held`). `AuctionSettled` reports the proceeds, the debt repaid and the
+ * surplus, so the fees are what is left between them.
+ */
+function feesOf(settled: { proceeds: bigint; repaid: bigint; surplus: bigint }, held: bigint): bigint {
+  return settled.proceeds + held - settled.repaid - settled.surplus;
 }
 
 function requireLive(auctionId: bigint, status: bigint, task: string): void {
@@ -79,8 +112,25 @@ async function printAuction(
           ? "ended: expire it (auction:expire)"
           : formatUsd(await auction.price(auctionId)),
     ],
-    ["buyer", await buyerOf(auction, auctionId).then((b) => (b ? labelOf(hre, b) : "-"))],
   ]);
+  const sale = await saleOf(hre, auction, auctionId, record.loanId);
+  if (!sale) return;
+  const rows: [string, string][] = [
+    ["buyer", await labelOf(hre, sale.buyer)],
+    ["sold for", formatUsd(sale.price)],
+  ];
+  if (sale.settled) {
+    rows.push(
+      [`loan #${record.loanId} debt repaid (with its lockbox cash)`, formatUsd(sale.settled.repaid)],
+      [
+        "late fees paid",
+        sale.lateFees === undefined ? "(needs the pre-sale block)" : formatUsd(sale.lateFees),
+      ],
+      ["surplus to the borrower", formatUsd(sale.settled.surplus)],
+      ["loss to sUSDai", formatUsd(sale.settled.loss)],
+    );
+  }
+  printFields(`Sale of auction #${auctionId}`, rows);
 }
 
 roleTask(
@@ -189,6 +239,8 @@ roleTask("auction:buy", "Buy a live auction's receipts at the current price, up 
     );
     await requireUsdai(hre, signer, args.as, price, `the price ${formatUsd(price)}`);
     await approveUsdai(hre, signer, await auction.getAddress(), price, "CollateralAuction");
+    // The loan's cash that the settlement adds to the proceeds (nothing moves it while the loan is liquidating).
+    const before = await vault.stateOf(record.loanId);
     const { receipt } = await simulateAndSend(
       `CollateralAuction.buy #${auctionId}`,
       auction.buy,
@@ -200,7 +252,16 @@ roleTask("auction:buy", "Buy a live auction's receipts at the current price, up 
     printFields(`Bought auction #${auctionId}`, [
       ["price paid", formatUsd(bought.price)],
       ["receipts received", record.receiptIds.map((id) => `#${id}`).join(", ")],
-      [`loan #${record.loanId} repaid`, formatUsd(settled.repaid)],
+      [`loan #${record.loanId} debt repaid (with its lockbox cash)`, formatUsd(settled.repaid)],
+      [
+        "late fees paid",
+        formatUsd(
+          feesOf(
+            { proceeds: settled.proceeds, repaid: settled.repaid, surplus: settled.surplus },
+            before.lockbox + before.reserve,
+          ),
+        ),
+      ],
       ["surplus to the borrower", formatUsd(settled.surplus)],
       ["loss to sUSDai", formatUsd(settled.loss)],
     ]);

@@ -4,12 +4,15 @@ import { MaxUint256 } from "ethers";
 import { formatAmount, formatUsd } from "../helpers/format";
 import { roleTask, viewTask } from "./lib/define";
 import { reserveTokenAt, stakedUsdaiAt, usdaiAt } from "./lib/contracts";
+import { getProtocolConfig, isLocalNetwork } from "../config/protocol";
+import { DeployIds } from "../helpers/deploy-ids";
 import {
+  chainNow,
+  formatTimestamp,
   labelOf,
   namedAccounts,
   out,
   printFields,
-  requireLocalNetwork,
   send,
   signerOf,
   TaskError,
@@ -27,11 +30,29 @@ async function receiverOf(hre: HardhatRuntimeEnvironment, to: string | undefined
   return to === undefined ? fallback : parseAccount(to, await namedAccounts(hre), "to");
 }
 
+/**
+ * `--faucet` needs the reserve token to be the protocol's own mock, which anyone may mint: always on a local network;
+ * on a testnet when the deploy installed the mock because no reserve token address was configured.
+ */
+async function requireMockReserve(hre: HardhatRuntimeEnvironment): Promise<void> {
+  if (isLocalNetwork(hre.network.name)) return;
+  const deployment = await hre.deployments.getOrNull(DeployIds.ReserveToken);
+  const external = getProtocolConfig(hre.network.name).external.reserveToken;
+  ensure(
+    deployment?.bytecode !== undefined && external === undefined,
+    `--faucet needs the mock reserve token, but on "${hre.network.name}" the reserve token is ` +
+      `${external ?? deployment?.address ?? "not deployed"}, a real token: get it from its issuer's faucet`,
+  );
+}
+
 roleTask("usdai:mint", "Deposit the reserve stablecoin (USDC) and mint USDai 1:1", "lender1")
   .addParam("amount", "reserve token amount, in whole tokens (e.g. 1000 or 250.5)")
   .addOptionalParam("to", "receiver of the USDai: named account or address (default: the signer)")
   .addOptionalParam("minOut", "minimum USDai to mint, in whole tokens (default: the exact 1:1 amount)")
-  .addFlag("faucet", "local networks only: mint the mock USDC to the signer first")
+  .addFlag(
+    "faucet",
+    "mint the mock USDC to the signer first (local networks, or a testnet deployed with the mock)",
+  )
   .setAction(
     async (args: { amount: string; to?: string; minOut?: string; faucet: boolean; as: string }, hre) => {
       const signer = await signerOf(hre, args.as);
@@ -43,7 +64,7 @@ roleTask("usdai:mint", "Deposit the reserve stablecoin (USDC) and mint USDai 1:1
       const scale = await usdai.reserveScale();
       const minOut =
         args.minOut === undefined ? amount * scale : parseAmount(args.minOut, USDAI_DECIMALS, "min-out");
-      if (args.faucet) requireLocalNetwork(hre, "--faucet");
+      if (args.faucet) await requireMockReserve(hre);
 
       const [supply, cap] = await Promise.all([usdai.totalSupply(), usdai.supplyCap()]);
       ensure(
@@ -202,14 +223,31 @@ roleTask("susdai:service", "Service due redemption requests from idle USDai (per
       out("The redemption queue is empty: nothing to service.");
       return;
     }
-    const [serviced, shares, assets] = await susdai.serviceRedemptions.staticCall(max);
+    const [serviced, shares, assets] = await susdai.serviceRedemptions.staticCall(max, {
+      blockTag: "pending",
+    });
     if (shares === 0n) {
+      // Say which of the two conditions is missing (or both), not both by default.
       const next = await susdai.redemptionRequest(head);
-      throw new TaskError(
-        `nothing can be serviced now: the next request (index ${head}) is serviceable from ` +
-          `${new Date(Number(next.claimableAt) * 1000).toISOString()} and needs idle USDai ` +
-          `(idle now ${formatUsd(await susdai.idleAssets())})`,
-      );
+      const idle = await susdai.idleAssets();
+      const pendingTime = BigInt(await chainNow(hre)) + 1n;
+      const missing: string[] = [];
+      if (next.claimableAt > pendingTime) {
+        missing.push(
+          `the next request (index ${head}) is in its cooldown until ${formatTimestamp(next.claimableAt)}` +
+            (isLocalNetwork(hre.network.name)
+              ? " (on a local node: npx hardhat time:advance --by <duration>)"
+              : ""),
+        );
+      }
+      if (idle === 0n)
+        missing.push("sUSDai holds no idle USDai (all of it is lent out); it needs repayments or deposits");
+      if (missing.length === 0) {
+        missing.push(
+          `the next request (index ${head}) is due and ${formatUsd(idle)} is idle, yet none could be serviced`,
+        );
+      }
+      throw new TaskError(`nothing can be serviced now: ${missing.join("; and ")}`);
     }
     await send("sUSDai.serviceRedemptions", () => susdai.serviceRedemptions(max), susdai.interface);
     printFields("Serviced redemptions", [

@@ -61,7 +61,7 @@ roleTask("oracle:configure", "Set a loan's monitoring sources, quorum and stalen
   .addParam("loan", "loan id")
   .addParam(
     "sources",
-    "comma-separated sources: reporter:<account> or feed:<address>, e.g. reporter:reporter1,feed:0x...",
+    "comma-separated sources: reporter:<account> or feed:<address or feed deployment>, e.g. reporter:reporter1,feed:UtilizationFeed",
   )
   .addOptionalParam("quorum", "fresh readings a day needs (default: config, at most the number of sources)")
   .addOptionalParam("maxStaleness", "how old a reading may be (e.g. 2d; default: config)")
@@ -71,7 +71,15 @@ roleTask("oracle:configure", "Set a loan's monitoring sources, quorum and stalen
       hre,
     ) => {
       const loanId = parseId(args.loan, "loan");
-      const sources = parseSources(args.sources, await namedAccounts(hre), MAX_SOURCES);
+      // A feed may be named by its deployment (`feed:UtilizationFeed` on a local node) as well as by address.
+      const feeds = Object.entries(await hre.deployments.all())
+        .filter(([name]) => name.endsWith("Feed"))
+        .map(([name, d]) => [name, d.address]);
+      const sources = parseSources(
+        args.sources,
+        { ...(await namedAccounts(hre)), ...Object.fromEntries(feeds) },
+        MAX_SOURCES,
+      );
       const defaults = getProtocolConfig(hre.network.name).oracle;
       const quorum =
         args.quorum === undefined

@@ -213,11 +213,11 @@ contract CollateralAuction is ICollateralAuction, ProtocolUpgradeable {
     }
 
     /// @dev `floorBps` of the collateral value, i.e. of `startPrice / (1 + startPremium)`, rounded up.
-    function _floorPrice(AuctionSlot memory a) private view returns (uint256) {
+    function _floorPrice(AuctionSlot memory a) private pure returns (uint256) {
         return uint256(a.startPrice).mulDivUp(a.floorBps, BPS + a.startPremiumBps);
     }
 
-    function _requireLive(uint256 auctionId, AuctionSlot memory a) private view {
+    function _requireLive(uint256 auctionId, AuctionSlot memory a) private pure {
         AuctionStatus status = a.status;
         if (status != AuctionStatus.Live) revert AuctionBadStatus(auctionId, status);
     }

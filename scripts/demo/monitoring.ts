@@ -46,7 +46,7 @@ export async function setupMonitoring(ctx: DemoContext): Promise<void> {
   const { hre, fx, actors, log } = ctx;
   const { oracle } = fx;
   const config = getProtocolConfig(hre.network.name).oracle;
-  log("\n== 5. Monitoring: three sources per loan, one of them faulty ==");
+  log("\n== 3. (cont.) Monitoring set-up: three sources per loan, one of them faulty ==");
 
   for (const feed of FEEDS) {
     const contract = await hre.ethers.deployContract("MockAggregator", [feed.decimals], actors.deployer);
@@ -281,21 +281,23 @@ function feedName(ctx: DemoContext, address: string): string {
 
 /** The 120 daily readings of loan A as a table, and the skipped-source events by reason. */
 export function printDailyReadings(ctx: DemoContext): void {
+  // A summary here; every day's row (each source's answer or skip reason, median, streaks, rule) is in the JSON
+  // report under oracle.daily.
   const daily = ctx.report.oracle.daily;
-  const rows = daily.map((r) => [
-    String(r.day),
-    ...r.sources.map((s) => (s.skipped ? `skip:${s.skipped}` : formatBps(s.answerBps!))),
-    formatBps(r.medianBps),
-    String(r.readings),
-    String(r.streakHighDays),
-    String(r.streakLowDays),
-    r.event,
-  ]);
+  const medians = daily.map((r) => r.medianBps);
+  const fired = daily.filter((r) => r.event);
   ctx.log(
     formatTable(
-      ["day", ...ctx.feeds.map((f) => f.name), "median", "n", ">=90% streak", "<60% streak", "rule"],
-      rows,
-      ["right", "right", "right", "right", "right", "right", "right", "right", "left"],
+      ["field", "value"],
+      [
+        ["days read", `${daily.length} (days ${daily[0]?.day ?? "-"} to ${daily.at(-1)?.day ?? "-"})`],
+        ["sources", ctx.feeds.map((f) => f.name).join(", ")],
+        ["median utilization", `${formatBps(Math.min(...medians))} to ${formatBps(Math.max(...medians))}`],
+        ["longest >=90% streak", `${Math.max(...daily.map((r) => r.streakHighDays))} days`],
+        ["longest <60% streak", `${Math.max(...daily.map((r) => r.streakLowDays))} days`],
+        ["rules fired", fired.map((r) => `day ${r.day}: ${r.event}`).join("; ") || "none"],
+      ],
+      ["left", "left"],
     ),
   );
   const byReason = new Map<string, number[]>();
@@ -305,4 +307,5 @@ export function printDailyReadings(ctx: DemoContext): void {
     `  skipped readings (SourceSkipped events): ` +
       [...byReason.entries()].map(([reason, days]) => `${reason} on days ${days.join(", ")}`).join("; "),
   );
+  ctx.log("  every day's readings, median and streaks: reports/demo.json, oracle.daily");
 }

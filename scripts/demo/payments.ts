@@ -188,7 +188,8 @@ function monthUtilization(ctx: DemoContext, loan: DemoLoan, month: number): numb
 /** The month-by-month table. */
 export function printMonths(ctx: DemoContext): void {
   const util = (l?: LoanMonth) => (l?.utilizationBps == null ? "-" : formatBps(l.utilizationBps, 1));
-  const coupon = (l?: LoanMonth) => (l && l.couponBps > 0 ? formatBps(l.couponBps) : (l?.status ?? "-"));
+  // Rates only: a loan that is not performing (defaulted, repaid) shows "-", and its status is in the events.
+  const coupon = (l?: LoanMonth) => (l && l.couponBps > 0 ? formatBps(l.couponBps) : "-");
   const ltv = (l?: LoanMonth) => (l?.ltvBps == null ? "-" : formatBps(l.ltvBps, 1));
   const rows = ctx.report.months.map((m) => [
     String(m.month),
@@ -221,5 +222,10 @@ export function printMonths(ctx: DemoContext): void {
       rows,
       ["right", "right", "right", "right", "right", "right", "right", "right", "right", "right", "left"],
     ),
+  );
+  ctx.log(
+    "  coupon: the loan's annual rate (reference + premium after oracle steps); '-' while it is not performing.\n" +
+      "  sUSDai: the share price in USDai. trailing APY: that price's change over the month, compounded to a year\n" +
+      "  ((price / last month's price) ^ (365 days / days elapsed) - 1), so one month's default or harvest swings it.",
   );
 }

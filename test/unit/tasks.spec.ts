@@ -252,6 +252,32 @@ describe("Tasks on the in-process network", () => {
     await expectRefused("susdai:service", { max: "0" }, /--max must be between 1 and 1000/);
   });
 
+  it("susdai:service names the one missing condition; time:advance moves a local chain's clock", async () => {
+    await capture(() => hre.run("usdai:mint", { amount: "1000", faucet: true }));
+    await capture(() => hre.run("susdai:stake", { amount: "500" }));
+    await capture(() => hre.run("susdai:request-redeem", { shares: "100" }));
+    // Idle USDai is there; only the 7-day cooldown is missing, and only it is named.
+    await expectRefused(
+      "susdai:service",
+      {},
+      /^(?![\s\S]*no idle USDai)[\s\S]*in its cooldown until \d{4}-\d\d-\d\d \d\d:\d\d UTC \(on a local node: npx hardhat time:advance/,
+    );
+
+    await expectRefused("time:advance", {}, /either --by <duration> or --to <date>/);
+    await expectRefused(
+      "time:advance",
+      { by: "1d", to: "2030-01-01" },
+      /either --by <duration> or --to <date>/,
+    );
+    await expectRefused("time:advance", { to: "2020-01-01" }, /is not after the chain's now/);
+    await expectRefused("time:advance", { by: "soon" }, /--by must be a duration like 365d/);
+    const before = (await hre.ethers.provider.getBlock("latest"))!.timestamp;
+    expect(await capture(() => hre.run("time:advance", { by: "7d" }))).to.match(/\(\+7\.00 days\)/);
+    expect((await hre.ethers.provider.getBlock("latest"))!.timestamp).to.equal(before + 7 * 86_400);
+
+    expect(await capture(() => hre.run("susdai:service", {}))).to.match(/requests fully serviced\s+1/);
+  });
+
   it("receipt:tokenize refuses a missing file, bad JSON, bad fields and a tokenized serial", async () => {
     await expectRefused("receipt:tokenize", { file: path.join(tmp, "none.json") }, /no such file/);
     await expectRefused("receipt:tokenize", { file: serverFile("{ nope") }, /not valid JSON/);
@@ -915,14 +941,29 @@ describe("Loan and keeper tasks on the in-process network", () => {
       );
 
       await run("usdai:mint", { amount: "7000", faucet: true, as: "liquidator" });
+      const pre = await f.loanVault.stateOf(1);
       const bought = await run("auction:buy", { auction: "1", maxPrice: "6000" });
-      // The proceeds repay the debt at default in full; the rest is the borrower's surplus.
+      // The proceeds repay the debt at default in full, then the late fees; the rest is the borrower's surplus.
       const [defaulted] = await f.loanVault.queryFilter(f.loanVault.filters.LoanDefaulted(1));
       const [settled] = await f.loanVault.queryFilter(f.loanVault.filters.AuctionSettled(1));
       expect(settled.args.repaid).to.equal(defaulted.args.debt);
-      expect(bought).to.match(new RegExp(`loan #1 repaid\\s+\\${formatUsd(settled.args.repaid)}`));
+      expect(pre.lateFees).to.be.greaterThan(0n);
+      // The sale reconciles: proceeds + the loan's cash = debt repaid + late fees + surplus.
+      expect(settled.args.proceeds + pre.lockbox + pre.reserve).to.equal(
+        settled.args.repaid + pre.lateFees + settled.args.surplus,
+      );
+      expect(bought).to.match(
+        new RegExp(`debt repaid \\(with its lockbox cash\\)\\s+\\${formatUsd(settled.args.repaid)}`),
+      );
+      expect(bought).to.match(new RegExp(`late fees paid\\s+\\${formatUsd(pre.lateFees)}`));
       expect(bought).to.match(new RegExp(`surplus to the borrower\\s+\\${formatUsd(settled.args.surplus)}`));
       expect(bought).to.match(/loss to sUSDai\s+\$0\.00/);
+      // After the sale, auction:show shows it: buyer, price, and the same split.
+      const shown = await run("auction:show", { auction: "1" });
+      expect(shown).to.match(/status\s+Sold/);
+      expect(shown).to.match(new RegExp(`sold for\\s+\\${formatUsd(settled.args.proceeds)}`));
+      expect(shown).to.match(new RegExp(`late fees paid\\s+\\${formatUsd(pre.lateFees)}`));
+      expect(shown).to.match(/buyer\s+liquidator/);
       expect(await f.receipts.ownerOf(receiptId)).to.equal(addr("liquidator"));
       expect((await f.loanVault.stateOf(1)).status).to.equal(LoanStatus.Recovered);
       await expectRefused(
