@@ -127,7 +127,10 @@ library LoanRecovery {
     /// what the recovery does not cover is a realized loss for sUSDai.
     /// @dev The loan's dead state is cleared to zero where a whole slot allows it (the accrual slot and the schedule
     /// slot), and the storage refunds pay for part of the settlement. Status, the receipt list and the oracle's fields
-    /// stay, so the lot and the loan's history can still be read.
+    /// stay, so the lot and the loan's history can still be read. NAV holds the loan at its `impairedValue`: that much
+    /// of the recovery is booked at once; anything above it is a gain and vests, so nobody can buy sUSDai just before a
+    /// good sale and take it. A liquidated loan owes something (a loan owing nothing is Repaid), so
+    /// `repaid + loss = debt > 0` and sUSDai's hook always has an amount to book.
     function executeSettlement(
         IStakedUSDai staked,
         IERC20 usdai,
@@ -151,8 +154,6 @@ library LoanRecovery {
         uint256 fees = (recovered - repaid).min(s.lateFees);
         uint256 surplus = recovered - repaid - fees;
         uint256 loss = debt - repaid;
-        // NAV holds the loan at `impairedValue`: that much of the recovery is booked at once; anything above it is a
-        // gain and vests, so nobody can buy sUSDai just before a good sale and take it.
         uint256 booked = repaid.min(impairedValue);
         uint256 gain = repaid - booked + fees;
 
@@ -176,8 +177,6 @@ library LoanRecovery {
 
         uint256 toStaked = booked + gain;
         if (toStaked != 0) usdai.safeTransfer(address(staked), toStaked);
-        // A liquidated loan owes something (a loan owing nothing is Repaid), so `repaid + loss = debt > 0` and the
-        // hook always has an amount to book.
         uint256 bookedPrincipal = booked.min(principal);
         staked.receiveLoanCashflow(bookedPrincipal, booked - bookedPrincipal, gain, loss);
         if (surplus != 0) usdai.safeTransfer(borrower, surplus);
