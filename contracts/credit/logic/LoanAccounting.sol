@@ -27,7 +27,7 @@ library LoanAccounting {
     /// - `interestDelta`: the interest numerator, in `USD x bps x seconds`;
     /// - `impairedDelta`: the impaired total of defaulted loans;
     /// - `exposureDelta`: the outstanding principal (performing or defaulted) of `borrower` and of `site` (a zero
-    ///   `borrower` or `site` leaves that side alone: a novation moves the borrowers' exposure, not the site's).
+    ///   `site` leaves the sites' exposure alone: a novation moves the borrowers' exposure, not the site's).
     /// `accrued` says the operation accrued a loan: the performing book is then rolled forward to now even if no delta
     /// touches it. The performing book is rolled forward (at the aggregate rate before the change) whenever the change
     /// touches it, so the aggregates always equal the sum over loans; each slot is written at most once; checked
@@ -49,28 +49,26 @@ library LoanAccounting {
         if (accrued || (principalDelta | rateDelta | interestDelta) != 0) {
             LoanStorage.Aggregates storage agg = $.aggregates;
             uint256 rateSum = agg.rateSum;
-            uint256 last = agg.checkpointAt;
-            if (last != block.timestamp || interestDelta != 0) {
-                agg.interestNumerator = toUint216(
-                    _add(agg.interestNumerator + rateSum * (block.timestamp - last), interestDelta)
-                );
-                agg.checkpointAt = uint40(block.timestamp);
-            }
+            // The numerator is below 2^216: 2^128 of principal x 10^4 bps x 2^40 seconds is 2^182.
+            agg.interestNumerator = uint216(
+                _add(agg.interestNumerator + rateSum * (block.timestamp - agg.checkpointAt), interestDelta)
+            );
+            agg.checkpointAt = uint40(block.timestamp);
             if ((principalDelta | rateDelta) != 0) {
                 agg.totalPrincipal = toUint128(_add(agg.totalPrincipal, principalDelta));
                 agg.rateSum = toUint128(_add(rateSum, rateDelta));
             }
         }
         if (impairedDelta != 0) $.impaired = toUint96(_add($.impaired, impairedDelta));
-        // Exposures move by `+=` / `-=` (one mapping-slot hash each); `-=` reverts rather than go negative.
-        // (The decrease first: repayment and settlement, the hot paths, take it.)
+        // Exposures move by `-=` / `+=` (one mapping-slot hash each; `-=` reverts rather than go negative), the decrease
+        // first: repayment and settlement, the hot paths, take it.
         if (exposureDelta < 0) {
             uint256 removed = uint256(-exposureDelta);
-            if (borrower != address(0)) $.borrowerPrincipal[borrower] -= removed;
+            $.borrowerPrincipal[borrower] -= removed;
             if (site != bytes32(0)) $.sitePrincipal[site] -= removed;
         } else if (exposureDelta > 0) {
             uint256 added = uint256(exposureDelta);
-            if (borrower != address(0)) $.borrowerPrincipal[borrower] += added;
+            $.borrowerPrincipal[borrower] += added;
             if (site != bytes32(0)) $.sitePrincipal[site] += added;
         }
     }
@@ -125,11 +123,6 @@ library LoanAccounting {
 
     // ================================================================ checked narrowing
 
-    function toUint216(uint256 value) internal pure returns (uint216) {
-        if (value > type(uint216).max) revert ILoanVault.LoanVaultAmountOverflow(value);
-        return uint216(value);
-    }
-
     function toUint128(uint256 value) internal pure returns (uint128) {
         if (value > type(uint128).max) revert ILoanVault.LoanVaultAmountOverflow(value);
         return uint128(value);
@@ -140,10 +133,8 @@ library LoanAccounting {
         return uint96(value);
     }
 
-    /// @dev `x + delta` for a book value `x` (below 2^216, so it fits an int256); reverts if the result is negative.
+    /// @dev `x + delta`; checked arithmetic reverts if the result would be negative.
     function _add(uint256 x, int256 delta) private pure returns (uint256) {
-        int256 result = int256(x) + delta;
-        if (result < 0) revert ILoanVault.LoanVaultAmountOverflow(x);
-        return uint256(result);
+        return delta < 0 ? x - uint256(-delta) : x + uint256(delta);
     }
 }
