@@ -165,7 +165,7 @@ contract LoanVault is ILoanVault, LoanStorage, ProtocolUpgradeable {
     }
 
     /// @inheritdoc ILoanVault
-    function stepIn(uint256 loanId, address newBorrower) external onlyRole(CREDIT_ADMIN_ROLE) nonReentrant {
+    function stepIn(uint256 loanId, address newBorrower) external nonReentrant onlyRole(CREDIT_ADMIN_ROLE) {
         if (newBorrower == address(0)) revert LoanVaultZeroAddress();
         if (!hasRole(BORROWER_ROLE, newBorrower)) revert LoanVaultNotAllowlisted(newBorrower);
         LoanRecovery.executeStepIn(loanId, newBorrower);

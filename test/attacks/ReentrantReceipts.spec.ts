@@ -153,6 +153,9 @@ describe("Attack: re-entrancy through a receipt's onERC721Received", () => {
       "releaseExcess",
       "topUp",
       "checkCovenants",
+      "borrow",
+      "onAuctionSettled",
+      "stepIn",
     ] as const) {
       it(`a swallowed re-entry of ${fn} fails; close refunds the lockbox exactly once`, async () => {
         const { loanVault, usdai, receipts, actors } = f;
@@ -165,9 +168,13 @@ describe("Attack: re-entrancy through a receipt's onERC721Received", () => {
             ? vault.encodeFunctionData(fn as "repay", [loanId, 1n])
             : fn === "releaseExcess"
               ? vault.encodeFunctionData(fn, [loanId, evil.target as string, refund])
-              : fn === "topUp"
-                ? vault.encodeFunctionData(fn, [loanId, [receiptId]])
-                : vault.encodeFunctionData(fn as "close", [loanId]);
+              : fn === "topUp" || fn === "borrow"
+                ? vault.encodeFunctionData(fn as "topUp", [loanId, [receiptId]])
+                : fn === "onAuctionSettled"
+                  ? vault.encodeFunctionData(fn, [loanId, 0n, evil.target as string])
+                  : fn === "stepIn"
+                    ? vault.encodeFunctionData(fn, [loanId, evil.target as string])
+                    : vault.encodeFunctionData(fn as "close", [loanId]);
         await evil.connect(actors.attacker).arm(loanVault.target, data, true);
         const evilBefore = await usdai.balanceOf(evil.target);
         await expect(as(loanVault, loanVault.interface.encodeFunctionData("close", [loanId])))
