@@ -54,6 +54,13 @@ export interface LoanConfig {
   recoveryHaircutBps: number;
   /** Oldest reference-rate feed answer the vault accepts, in seconds. */
   referenceFeedMaxStalenessSeconds: number;
+  /**
+   * The dust threshold, in USDai units: an installment short by no more than this is settled (the shortfall stays
+   * owed), and a loan owing no more than this overdue cannot be declared in default.
+   */
+  materialityThreshold: bigint;
+  /** After a default, seconds during which only the credit admin may liquidate (so a step-in can come first). */
+  stepInWindowSeconds: number;
   /** The reference-rate feed (AggregatorV3, 1.0 = 100%) terms may name; a mock on local networks. */
   referenceRateFeed?: string;
 }
@@ -75,6 +82,8 @@ const DEFAULT_LOANS: LoanConfig = {
   siteCapBps: 5_000,
   recoveryHaircutBps: 2_000,
   referenceFeedMaxStalenessSeconds: 2 * DAY,
+  materialityThreshold: 10n * 10n ** 18n,
+  stepInWindowSeconds: 2 * DAY,
 };
 
 const DEFAULT_AUCTION: AuctionConfig = { startPremiumBps: 2_000, floorBps: 5_000, durationSeconds: 3 * DAY };

@@ -38,6 +38,8 @@ const func: DeployFunction = async (hre: HardhatRuntimeEnvironment) => {
         siteCapBps: loans.siteCapBps,
         recoveryHaircutBps: loans.recoveryHaircutBps,
         referenceFeedMaxStalenessSeconds: loans.referenceFeedMaxStalenessSeconds,
+        materialityThreshold: loans.materialityThreshold,
+        stepInWindowSeconds: loans.stepInWindowSeconds,
       },
     ]),
   });

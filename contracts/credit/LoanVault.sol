@@ -52,6 +52,7 @@ contract LoanVault is ILoanVault, LoanStorage, ProtocolUpgradeable {
         if (admin == address(0)) revert LoanVaultZeroAddress();
         __ProtocolUpgradeable_init(admin);
         LoanOrigination.executeSetRiskParams(risk);
+        loanStorage().liquidatingPlusOne = 1;
     }
 
     // ================================================================ origination
@@ -146,12 +147,12 @@ contract LoanVault is ILoanVault, LoanStorage, ProtocolUpgradeable {
 
     /// @inheritdoc ILoanVault
     function declareDefault(uint256 loanId) external nonReentrant {
-        LoanRecovery.executeDeclareDefault(RECEIPTS, loanId);
+        LoanRecovery.executeDeclareDefault(STAKED, USDAI, RECEIPTS, loanId);
     }
 
     /// @inheritdoc ILoanVault
     function liquidate(uint256 loanId) external nonReentrant returns (uint256 auctionId) {
-        return LoanRecovery.executeLiquidate(RECEIPTS, loanId);
+        return LoanRecovery.executeLiquidate(RECEIPTS, loanId, hasRole(CREDIT_ADMIN_ROLE, msg.sender));
     }
 
     /// @inheritdoc ILoanVault
@@ -161,14 +162,29 @@ contract LoanVault is ILoanVault, LoanStorage, ProtocolUpgradeable {
         address buyer
     ) external nonReentrant returns (uint256[] memory receiptIds) {
         if (msg.sender != address(loanStorage().auction)) revert LoanVaultNotAuction(msg.sender);
-        return LoanRecovery.executeSettlement(STAKED, USDAI, loanId, proceeds, buyer);
+        return LoanRecovery.executeSettlement(STAKED, USDAI, loanId, proceeds, buyer, LoanStatus.Liquidating);
     }
 
     /// @inheritdoc ILoanVault
     function stepIn(uint256 loanId, address newBorrower) external nonReentrant onlyRole(CREDIT_ADMIN_ROLE) {
         if (newBorrower == address(0)) revert LoanVaultZeroAddress();
         if (!hasRole(BORROWER_ROLE, newBorrower)) revert LoanVaultNotAllowlisted(newBorrower);
-        LoanRecovery.executeStepIn(loanId, newBorrower);
+        LoanRecovery.executeStepIn(STAKED, USDAI, RECEIPTS, loanId, newBorrower);
+    }
+
+    /// @inheritdoc ILoanVault
+    function writeOff(uint256 loanId) external nonReentrant {
+        LoanRecovery.executeWriteOff(STAKED, USDAI, RECEIPTS, loanId);
+    }
+
+    /// @inheritdoc ILoanVault
+    function recordRecovery(uint256 loanId, uint256 amount) external nonReentrant onlyRole(CREDIT_ADMIN_ROLE) {
+        LoanRecovery.executeRecordRecovery(STAKED, USDAI, loanId, amount);
+    }
+
+    /// @inheritdoc ILoanVault
+    function claimSurplus(address to) external nonReentrant returns (uint256 amount) {
+        return LoanRecovery.executeClaimSurplus(USDAI, to);
     }
 
     // ================================================================ governance
@@ -181,6 +197,8 @@ contract LoanVault is ILoanVault, LoanStorage, ProtocolUpgradeable {
     /// @inheritdoc ILoanVault
     function setAuction(address auction_) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (auction_ == address(0)) revert LoanVaultZeroAddress();
+        uint256 live = _liquidatingCount();
+        if (live != 0) revert LoanVaultLotsInAuction(live);
         loanStorage().auction = ICollateralAuction(auction_);
         emit AuctionSet(auction_);
     }
@@ -272,7 +290,7 @@ contract LoanVault is ILoanVault, LoanStorage, ProtocolUpgradeable {
         returns (
             uint256 totalPrincipal,
             uint256 rateSum,
-            uint256 interestNumerator,
+            int256 interestNumerator,
             uint256 checkpointAt,
             uint256 impaired
         )
@@ -307,6 +325,16 @@ contract LoanVault is ILoanVault, LoanStorage, ProtocolUpgradeable {
     }
 
     /// @inheritdoc ILoanVault
+    function liquidatingCount() external view returns (uint256) {
+        return _liquidatingCount();
+    }
+
+    /// @inheritdoc ILoanVault
+    function surplusOf(address borrower) external view returns (uint256) {
+        return loanStorage().surplus[borrower];
+    }
+
+    /// @inheritdoc ILoanVault
     function staked() external view returns (address) {
         return address(STAKED);
     }
@@ -314,5 +342,11 @@ contract LoanVault is ILoanVault, LoanStorage, ProtocolUpgradeable {
     /// @inheritdoc ILoanVault
     function receipts() external view returns (address) {
         return address(RECEIPTS);
+    }
+
+    /// @dev Loans in Liquidating (the stored count is one more, or zero on a vault initialized before it existed).
+    function _liquidatingCount() private view returns (uint256) {
+        uint256 stored = loanStorage().liquidatingPlusOne;
+        return stored == 0 ? 0 : stored - 1;
     }
 }

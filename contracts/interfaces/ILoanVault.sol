@@ -139,13 +139,16 @@ interface ILoanVault is ILoanVaultAssets, ILoanVaultOracleHooks {
     /// everything interest accrual and the schedule's progress change.
     /// @param principal outstanding principal.
     /// @param interest interest accrued up to `accruedAt` and not yet paid.
-    /// @param accruedAt timestamp up to which `interest` is accrued (32 bits: good until 2106).
+    /// @param accruedAt timestamp up to which `interest` is accrued (32 bits: good until 2106). It is later than now when
+    /// the borrower paid interest ahead (up to the next due date). For a Defaulted loan: when it defaulted (interest
+    /// stops accruing into the books then).
     /// @param couponBps current annual coupon: reference rate + premium.
     /// @param nextPaymentIndex the first unsettled payment (1-based); `numPayments + 1` once all are settled.
     /// @param lateFees late fees charged and not yet paid.
     /// @param lateFeeIndex the last payment charged a late fee.
     /// @param status lifecycle stage.
-    /// @param breachFlags vault covenant flags: bit 0 maintenance-LTV breach, bit 1 top-up required.
+    /// @param breachFlags vault flags: bit 0 maintenance-LTV breach, bit 1 top-up required (the covenants, with a cure
+    /// period), bit 2 non-accrual (a payment is past its grace period: the loan's interest is out of NAV).
     /// @param oracleFlags covenant flags pushed by the oracle (bit 0: SLA breach).
     /// @param premiumBps current premium (base premium moved by oracle steps, within [floor, cap]).
     /// @param referenceRateBps reference rate last read (fixed, or the feed's last valid answer).
@@ -191,11 +194,18 @@ interface ILoanVault is ILoanVaultAssets, ILoanVaultOracleHooks {
     /// @param siteCapBps highest outstanding principal against one site's receipts, in bps of sUSDai's NAV.
     /// @param recoveryHaircutBps haircut on collateral value when a defaulted loan is impaired.
     /// @param referenceFeedMaxStalenessSeconds oldest reference-rate answer the vault accepts.
+    /// @param materialityThreshold the dust threshold, in USDai units: an installment short by no more than this (in
+    /// principal above schedule, or interest to its due date) is settled, and a loan owing no more than this overdue
+    /// cannot be declared in default. The shortfall stays owed. The last installment settles only in full.
+    /// @param stepInWindowSeconds after a default, the time during which only the credit admin may liquidate (or step
+    /// in), so the protocol can choose a step-in before a buyer is let in.
     struct RiskParams {
         uint16 borrowerCapBps;
         uint16 siteCapBps;
         uint16 recoveryHaircutBps;
         uint32 referenceFeedMaxStalenessSeconds;
+        uint96 materialityThreshold;
+        uint32 stepInWindowSeconds;
     }
 
     /// @notice How a payment was applied, in waterfall order.
@@ -281,6 +291,18 @@ interface ILoanVault is ILoanVaultAssets, ILoanVaultOracleHooks {
 
     /// @notice The credit admin novated `loanId` from `previousBorrower` to `newBorrower`.
     event SteppedIn(uint256 indexed loanId, address indexed previousBorrower, address indexed newBorrower);
+    /// @notice `loanId` entered (`nonAccrual` true: a payment is past its grace period, its interest left NAV) or left
+    /// (false: no payment is past grace any more, its interest is back in NAV) non-accrual.
+    event NonAccrualSet(uint256 indexed loanId, bool nonAccrual);
+    /// @notice The defaulted `loanId`, whose collateral is worth nothing, was written off and its receipts sent to
+    /// `custodian`. The settlement's figures follow in `AuctionSettled` (proceeds 0), as for an unsold auction.
+    event LoanWrittenOff(uint256 indexed loanId, address indexed custodian);
+    /// @notice `amount` recovered off-chain after `loanId` was written off was paid into sUSDai by `payer`.
+    event RecoveryRecorded(uint256 indexed loanId, address indexed payer, uint256 amount);
+    /// @notice The auction surplus of `loanId` could not be sent to `borrower` and was credited for it to claim.
+    event SurplusCredited(uint256 indexed loanId, address indexed borrower, uint256 amount);
+    /// @notice `borrower` claimed `amount` of credited surplus to `to`.
+    event SurplusClaimed(address indexed borrower, address indexed to, uint256 amount);
 
     /// @notice `loanId` was closed; its receipts and lockbox balance went back to the borrower.
     event LoanClosed(uint256 indexed loanId, address indexed borrower, uint256 refunded);
@@ -361,6 +383,22 @@ interface ILoanVault is ILoanVaultAssets, ILoanVaultOracleHooks {
 
     /// @notice A value does not fit its packed storage field.
     error LoanVaultAmountOverflow(uint256 amount);
+    /// @notice `loanId` owes only `overdue` past its due dates, not above the materiality threshold `threshold`.
+    error LoanVaultOverdueImmaterial(uint256 loanId, uint256 overdue, uint256 threshold);
+    /// @notice The lockbox and reserve of `loanId` (`cash`) settle every overdue installment: sweep it instead.
+    error LoanVaultOverdueCoveredByLockbox(uint256 loanId, uint256 cash);
+    /// @notice Only the credit admin may liquidate `loanId` before `opensAt` (the step-in window).
+    error LoanVaultStepInWindow(uint256 loanId, uint256 opensAt);
+    /// @notice `loanId` cannot be written off: its collateral is still worth `collateralValue` (auction it).
+    error LoanVaultCollateralNotWorthless(uint256 loanId, uint256 collateralValue);
+    /// @notice `account` does not hold RECEIPT_HOLDER on the receipt contract, so it could not take receipts back.
+    error LoanVaultNotReceiptHolder(address account);
+    /// @notice The lockbox and reserve of `loanId` (`cash`) cover its whole debt (`debt`): nothing to novate.
+    error LoanVaultDebtCoveredByCash(uint256 loanId, uint256 cash, uint256 debt);
+    /// @notice The auction cannot be replaced while `liveLots` loans are in auction.
+    error LoanVaultLotsInAuction(uint256 liveLots);
+    /// @notice `account` has no surplus to claim.
+    error LoanVaultNoSurplus(address account);
 
     // ---------------------------------------------------------------- underwriter
 
@@ -407,15 +445,33 @@ interface ILoanVault is ILoanVaultAssets, ILoanVaultOracleHooks {
     // ---------------------------------------------------------------- default and recovery
 
     /// @notice Declares `loanId` in default once a payment is unpaid past grace plus the default window, or a
-    /// required cure has lapsed; impairs it to collateral value after the haircut. Anyone; never paused.
+    /// required cure has lapsed; impairs it to collateral value after the haircut plus its remaining lockbox and reserve,
+    /// at most its value in the books. The lockbox and reserve first run the waterfall: a default they cure is refused
+    /// (`LoanVaultOverdueCoveredByLockbox`), and so is a payment default over no more than the materiality threshold
+    /// (`LoanVaultOverdueImmaterial`). Anyone; never paused.
     function declareDefault(uint256 loanId) external;
 
-    /// @notice Sends the receipts of a defaulted loan to a Dutch auction. Anyone; never paused.
+    /// @notice Sends the receipts of a defaulted loan to a Dutch auction. Anyone once the step-in window after the
+    /// default (`RiskParams.stepInWindowSeconds`) has passed; the credit admin at any time. Never paused.
     function liquidate(uint256 loanId) external returns (uint256 auctionId);
 
-    /// @notice Novates a defaulted loan, its lockbox and receipts to `newBorrower` (BORROWER role) and makes it
-    /// performing again with a fresh schedule over the remaining payments. CREDIT_ADMIN only.
+    /// @notice Novates a defaulted loan to `newBorrower` (BORROWER and RECEIPT_HOLDER, within the borrower cap) and
+    /// makes it performing again with a fresh schedule over the remaining payments. The lockbox and reserve first repay
+    /// the debt (the new operator takes none of the old one's cash); the new operator starts clean: base premium, no
+    /// covenant or oracle flag, no late fee of the old operator. CREDIT_ADMIN only.
     function stepIn(uint256 loanId, address newBorrower) external;
+
+    /// @notice Writes off a defaulted loan whose collateral is worth nothing (an auction cannot sell an empty lot): its
+    /// lockbox and reserve repay what they can, the rest is a realized loss for sUSDai, and the receipts go to the
+    /// auction's recovery custodian. Anyone; never paused.
+    function writeOff(uint256 loanId) external;
+
+    /// @notice Pays `amount` of USDai recovered off-chain after `loanId` was written off (the custodian sold the
+    /// receipts) into sUSDai, where it vests as a gain. CREDIT_ADMIN only.
+    function recordRecovery(uint256 loanId, uint256 amount) external;
+
+    /// @notice Sends the caller's credited auction surplus to `to`. Never paused.
+    function claimSurplus(address to) external returns (uint256 amount);
 
     /// @notice Settles the auction of `loanId` for `proceeds` of USDai already transferred to this vault, sold to
     /// `buyer` (zero for an expired auction). The loan's own borrower may not buy its lot: uncontested, it could
@@ -433,7 +489,7 @@ interface ILoanVault is ILoanVaultAssets, ILoanVaultOracleHooks {
     /// @notice Sets the risk parameters. CREDIT_ADMIN only.
     function setRiskParams(RiskParams calldata params) external;
 
-    /// @notice Sets the auction contract. DEFAULT_ADMIN only.
+    /// @notice Sets the auction contract. DEFAULT_ADMIN only; refused while a loan is in auction.
     function setAuction(address auction) external;
 
     // ---------------------------------------------------------------- views
@@ -474,7 +530,7 @@ interface ILoanVault is ILoanVaultAssets, ILoanVaultOracleHooks {
         returns (
             uint256 totalPrincipal,
             uint256 rateSum,
-            uint256 interestNumerator,
+            int256 interestNumerator,
             uint256 checkpointAt,
             uint256 impaired
         );
@@ -493,6 +549,12 @@ interface ILoanVault is ILoanVaultAssets, ILoanVaultOracleHooks {
 
     /// @notice The auction contract.
     function auction() external view returns (address);
+
+    /// @notice Number of loans in `Liquidating` (in auction).
+    function liquidatingCount() external view returns (uint256);
+
+    /// @notice Auction surplus credited to `borrower` and not yet claimed.
+    function surplusOf(address borrower) external view returns (uint256);
 
     /// @notice The sUSDai vault that funds the loans.
     function staked() external view returns (address);

@@ -69,6 +69,8 @@ export const loansSuite: BenchSuite = {
       siteCapBps: 10_000,
       recoveryHaircutBps: 2_000,
       referenceFeedMaxStalenessSeconds: 2 * DAY,
+      materialityThreshold: 10n * 10n ** 18n,
+      stepInWindowSeconds: 2 * DAY,
     });
     await fund(lender1, 50_000_000, await susdai.getAddress());
     await susdai.connect(lender1)["deposit(uint256,address)"](usd(40_000_000), lender1.address);

@@ -65,6 +65,8 @@ export const scaleSuite: BenchSuite = {
       siteCapBps: 10_000,
       recoveryHaircutBps: 2_000,
       referenceFeedMaxStalenessSeconds: 2 * DAY,
+      materialityThreshold: 10n * 10n ** 18n,
+      stepInWindowSeconds: 2 * DAY,
     });
     for (const [account, amount, spender] of [
       [lender1, 60_000_000, susdai.target],

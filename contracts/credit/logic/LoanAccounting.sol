@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {ILoanVault} from "../../interfaces/ILoanVault.sol";
 import {FixedPointMath} from "../../libraries/FixedPointMath.sol";
 import {INTEREST_DENOMINATOR, LoanSchedule} from "../../libraries/LoanSchedule.sol";
+import {BREACH_NON_ACCRUAL} from "./LoanConstants.sol";
 import {LoanStorage} from "./LoanStorage.sol";
 
 /// @title LoanAccounting
@@ -49,9 +50,9 @@ library LoanAccounting {
         if (accrued || (principalDelta | rateDelta | interestDelta) != 0) {
             LoanStorage.Aggregates storage agg = $.aggregates;
             uint256 rateSum = agg.rateSum;
-            // The numerator is below 2^216: 2^128 of principal x 10^4 bps x 2^40 seconds is 2^182.
-            agg.interestNumerator = uint216(
-                _add(agg.interestNumerator + rateSum * (block.timestamp - agg.checkpointAt), interestDelta)
+            // The numerator is within int216: 2^128 of principal x 10^4 bps x 2^40 seconds is 2^182.
+            agg.interestNumerator = int216(
+                agg.interestNumerator + int256(rateSum * (block.timestamp - agg.checkpointAt)) + interestDelta
             );
             agg.checkpointAt = uint40(block.timestamp);
             if ((principalDelta | rateDelta) != 0) {
@@ -80,7 +81,8 @@ library LoanAccounting {
     /// for the caller's `interestDelta` (with `accrued` set).
     function accrueInterest(ILoanVault.LoanState storage s) internal returns (int256 rounding) {
         uint256 last = s.accruedAt;
-        if (last == block.timestamp) return 0;
+        // Interest paid ahead covers the time up to `accruedAt`.
+        if (last >= block.timestamp) return 0;
         uint256 exact = LoanSchedule.interestNumerator(s.principal, s.couponBps, block.timestamp - last);
         uint256 booked = exact.divUp(INTEREST_DENOMINATOR);
         s.interest = toUint96(uint256(s.interest) + booked);
@@ -99,6 +101,19 @@ library LoanAccounting {
         s.couponBps = uint16(newCouponBps);
     }
 
+    /// @notice The interest numerator a loan paid ahead has not earned yet: `principal x couponBps x (accruedAt - now)`,
+    /// 0 unless `accruedAt` is later than now. A change to a loan's principal, coupon or `accruedAt` moves the aggregate
+    /// numerator by `unearned before - unearned after` (besides the interest booked or paid), so the aggregate stays
+    /// equal to the sum over loans of `interest x DENOMINATOR - unearned`.
+    function unearned(uint256 principal, uint256 couponBps_, uint256 accruedAt) internal view returns (int256) {
+        return accruedAt > block.timestamp ? int256(principal * couponBps_ * (accruedAt - block.timestamp)) : int256(0);
+    }
+
+    /// @notice Whether the loan's interest is in the books (it is not while the loan is in non-accrual).
+    function isAccruing(ILoanVault.LoanState storage s) internal view returns (bool) {
+        return s.breachFlags & BREACH_NON_ACCRUAL == 0;
+    }
+
     /// @notice A loan's annual coupon: reference rate plus premium, in bps.
     function couponBps(uint256 referenceRateBps, uint256 premiumBps) internal pure returns (uint256) {
         return referenceRateBps + premiumBps;
@@ -106,19 +121,26 @@ library LoanAccounting {
 
     /// @notice Interest accrued up to now (booked plus pending, rounded up).
     function interestNow(ILoanVault.LoanState storage s) internal view returns (uint256) {
+        uint256 last = s.accruedAt;
+        if (last >= block.timestamp) return s.interest;
         return
             s.interest +
-            LoanSchedule.interestNumerator(s.principal, s.couponBps, block.timestamp - s.accruedAt).divUp(
+            LoanSchedule.interestNumerator(s.principal, s.couponBps, block.timestamp - last).divUp(
                 INTEREST_DENOMINATOR
             );
     }
 
-    /// @notice Principal plus accrued interest of performing loans, plus the impaired total, at the current block.
+    /// @notice Principal plus accrued interest of performing loans (less interest paid ahead and not yet earned), plus
+    /// the impaired total, at the current block, rounded down.
     function loanAssets(LoanStorage.LoanVaultStorage storage $) internal view returns (uint256) {
         LoanStorage.Aggregates memory agg = $.aggregates;
-        uint256 numerator =
-            agg.interestNumerator + uint256(agg.rateSum) * (block.timestamp - agg.checkpointAt);
-        return agg.totalPrincipal + $.impaired + numerator / INTEREST_DENOMINATOR;
+        int256 numerator =
+            agg.interestNumerator + int256(uint256(agg.rateSum) * (block.timestamp - agg.checkpointAt));
+        int256 interest = numerator >= 0
+            ? numerator / int256(INTEREST_DENOMINATOR)
+            : -int256(uint256(-numerator).divUp(INTEREST_DENOMINATOR));
+        int256 assets = int256(uint256(agg.totalPrincipal) + $.impaired) + interest;
+        return assets > 0 ? uint256(assets) : 0;
     }
 
     // ================================================================ checked narrowing

@@ -13,8 +13,14 @@ uint256 constant COVENANT_SLA_BREACH = 1 << 0;
 /// @dev Vault covenant flag (`LoanState.breachFlags`): debt above the maintenance LTV.
 uint8 constant BREACH_LTV = 1 << 0;
 /// @dev Vault covenant flag (`LoanState.breachFlags`): a collateral top-up is required (an oracle step-up asked for
-/// it); it clears once the LTV is back within the origination LTV.
+/// it); only a top-up or a repayment of principal that brings the LTV back within the origination LTV clears it.
 uint8 constant BREACH_TOP_UP = 1 << 1;
+/// @dev Vault flag (`LoanState.breachFlags`): non-accrual. A payment is past its grace period, so the loan's interest is
+/// out of NAV (its rate left the aggregate and its unpaid interest was reversed); it keeps accruing in `debtOf`. Cleared
+/// when no payment is past its grace period any more.
+uint8 constant BREACH_NON_ACCRUAL = 1 << 2;
+/// @dev The covenant flags, which run a cure period (non-accrual does not: it leads to default by the payment dates).
+uint256 constant COVENANT_FLAGS = BREACH_LTV | BREACH_TOP_UP;
 
 // ---------------------------------------------------------------- pricing
 
@@ -26,6 +32,11 @@ uint256 constant MAX_COUPON_BPS = 10_000;
 uint256 constant MAX_LATE_PENALTY_BPS = 2_500;
 /// @dev Oldest reference-rate answer a risk setting may accept.
 uint256 constant MAX_FEED_STALENESS_SECONDS = 7 days;
+
+// ---------------------------------------------------------------- default and recovery
+
+/// @dev Longest step-in window a risk setting may give the credit admin after a default.
+uint256 constant MAX_STEP_IN_WINDOW_SECONDS = 30 days;
 
 // ---------------------------------------------------------------- schedule
 

@@ -7,7 +7,7 @@ import {IGpuReceipt} from "../../interfaces/IGpuReceipt.sol";
 import {ILoanVault, ILoanVaultOracleHooks} from "../../interfaces/ILoanVault.sol";
 import {BPS} from "../../libraries/Constants.sol";
 import {FixedPointMath} from "../../libraries/FixedPointMath.sol";
-import {BREACH_LTV, BREACH_TOP_UP, MAX_REFERENCE_RATE_BPS} from "./LoanConstants.sol";
+import {BREACH_LTV, BREACH_TOP_UP, COVENANT_FLAGS, MAX_REFERENCE_RATE_BPS} from "./LoanConstants.sol";
 import {LoanAccounting} from "./LoanAccounting.sol";
 import {LoanCollateral} from "./LoanCollateral.sol";
 import {LoanPayments} from "./LoanPayments.sol";
@@ -49,11 +49,7 @@ library LoanCovenants {
         // Interest up to now accrues at the old coupon. Late fees are priced at the contract coupon, which a step does
         // not move, so they need not be charged first.
         int256 rounding = LoanAccounting.accrueInterest(s);
-        int256 rateMove = LoanAccounting.setCoupon(
-            s,
-            LoanAccounting.couponBps(s.referenceRateBps, uint256(next))
-        );
-        LoanAccounting.applyChange($, true, 0, rateMove, rounding, 0, 0, address(0), bytes32(0));
+        _bookCoupon($, s, LoanAccounting.couponBps(s.referenceRateBps, uint256(next)), rounding);
         s.premiumBps = uint16(uint256(next));
         s.lastStepId = uint32(stepId);
         s.breachFlags = uint8(breachFlags);
@@ -89,10 +85,9 @@ library LoanCovenants {
         if (feed == address(0)) revert ILoanVault.LoanVaultInvalidParam("referenceRateFeed", 0);
         uint256 referenceRateBps = readReferenceRate($, feed);
         // Late fees are priced at the reference rate (plus the base premium): charge those due before it moves.
-        int256 rounding = LoanPayments.accrue(loanId, s, t);
+        int256 rounding = LoanPayments.accrue($, loanId, s, t);
         uint256 couponBps = LoanAccounting.couponBps(referenceRateBps, s.premiumBps);
-        int256 rateMove = LoanAccounting.setCoupon(s, couponBps);
-        LoanAccounting.applyChange($, true, 0, rateMove, rounding, 0, 0, address(0), bytes32(0));
+        _bookCoupon($, s, couponBps, rounding);
         s.referenceRateBps = uint16(referenceRateBps);
         emit ILoanVault.ReferenceRateUpdated(loanId, referenceRateBps, couponBps);
     }
@@ -112,7 +107,7 @@ library LoanCovenants {
         LoanCollateral.store($, loanId, count, receiptIds);
         emit ILoanVault.ToppedUp(loanId, receiptIds, added);
         uint256 collateral = LoanCollateral.collateralValue($, receipts, loanId, count) + added;
-        evaluate(loanId, s, t, collateral);
+        evaluate(loanId, s, t, collateral, true);
 
         LoanCollateral.pull(receipts, msg.sender, receiptIds);
     }
@@ -127,11 +122,11 @@ library LoanCovenants {
         requireStatus(loanId, s, ILoanVault.LoanStatus.Active);
         ILoanVault.LoanTerms storage t = $.terms[loanId];
         _accrue($, loanId, s, t);
-        return evaluate(loanId, s, t, LoanCollateral.collateralValue($, receipts, loanId, s.receiptCount));
+        return evaluate(loanId, s, t, LoanCollateral.collateralValue($, receipts, loanId, s.receiptCount), false);
     }
 
     /// @notice Re-tests an accrued loan's LTV covenants against its collateral now (after a repayment lowered the
-    /// debt while a covenant was breached).
+    /// debt while a covenant was breached: a repayment of principal may cure a required top-up).
     function executeReevaluate(IGpuReceipt receipts, uint256 loanId) external {
         LoanStorage.LoanVaultStorage storage $ = loanStorage();
         ILoanVault.LoanState storage s = $.state[loanId];
@@ -139,30 +134,33 @@ library LoanCovenants {
             loanId,
             s,
             $.terms[loanId],
-            LoanCollateral.collateralValue($, receipts, loanId, s.receiptCount)
+            LoanCollateral.collateralValue($, receipts, loanId, s.receiptCount),
+            true
         );
     }
 
     // ================================================================ covenants
 
-    /// @notice Re-tests the LTV flags against `collateral`: the maintenance breach sets or clears on maintenance LTV, a
-    /// required top-up clears once the LTV is back within the origination LTV. A new breach starts the cure period;
-    /// the deadline clears with the last flag. The loan is accrued.
+    /// @notice Re-tests the LTV flags against `collateral`: the maintenance breach sets or clears on maintenance LTV; a
+    /// required top-up clears only on a cure (`cure`: a top-up, or a repayment of principal) that brings the LTV back
+    /// within the origination LTV, never because the collateral was revalued. A new breach starts the cure period;
+    /// the deadline clears with the last covenant flag. The loan is accrued.
     function evaluate(
         uint256 loanId,
         ILoanVault.LoanState storage s,
         ILoanVault.LoanTerms storage t,
-        uint256 collateral
+        uint256 collateral,
+        bool cure
     ) internal returns (uint256 flags) {
         uint256 before = s.breachFlags;
         uint256 debt = uint256(s.principal) + s.interest + s.lateFees;
         flags = before;
         if (debt > collateral.mulDivDown(t.maintenanceLtvBps, BPS)) flags |= BREACH_LTV;
         else flags &= ~uint256(BREACH_LTV);
-        if (debt <= collateral.mulDivDown(t.maxLtvBps, BPS)) flags &= ~uint256(BREACH_TOP_UP);
+        if (cure && debt <= collateral.mulDivDown(t.maxLtvBps, BPS)) flags &= ~uint256(BREACH_TOP_UP);
         if (flags == before) return flags;
         uint256 cureDeadline = s.cureDeadline;
-        if (flags == 0) cureDeadline = 0;
+        if (flags & COVENANT_FLAGS == 0) cureDeadline = 0;
         else if (cureDeadline == 0) cureDeadline = block.timestamp + t.curePeriodSeconds;
         s.breachFlags = uint8(flags);
         s.cureDeadline = uint40(cureDeadline);
@@ -210,7 +208,31 @@ library LoanCovenants {
         ILoanVault.LoanState storage s,
         ILoanVault.LoanTerms storage t
     ) private {
-        int256 rounding = LoanPayments.accrue(loanId, s, t);
+        int256 rounding = LoanPayments.accrue($, loanId, s, t);
         LoanAccounting.applyChange($, true, 0, 0, rounding, 0, 0, address(0), bytes32(0));
+    }
+
+    /// @dev Sets an accrued loan's coupon and books it: the aggregate rate moves (not for a loan in non-accrual, whose rate
+    /// is out of it), and so does the unearned interest of a loan paid ahead (it was paid at the old coupon).
+    function _bookCoupon(
+        LoanStorage.LoanVaultStorage storage $,
+        ILoanVault.LoanState storage s,
+        uint256 newCouponBps,
+        int256 rounding
+    ) private {
+        uint256 oldCouponBps = s.couponBps;
+        int256 rateMove = LoanAccounting.setCoupon(s, newCouponBps);
+        if (!LoanAccounting.isAccruing(s)) {
+            rateMove = 0;
+            rounding = 0;
+        }
+        uint256 accruedAt = s.accruedAt;
+        if (accruedAt > block.timestamp) {
+            uint256 principal = s.principal;
+            rounding +=
+                LoanAccounting.unearned(principal, oldCouponBps, accruedAt) -
+                LoanAccounting.unearned(principal, newCouponBps, accruedAt);
+        }
+        LoanAccounting.applyChange($, true, 0, rateMove, rounding, 0, 0, address(0), bytes32(0));
     }
 }

@@ -9,7 +9,6 @@ import {INTEREST_DENOMINATOR, LoanSchedule} from "../../libraries/LoanSchedule.s
 import {LoanAccounting} from "./LoanAccounting.sol";
 import {LoanCollateral} from "./LoanCollateral.sol";
 import {LoanPayments} from "./LoanPayments.sol";
-import {LoanRecovery} from "./LoanRecovery.sol";
 import {LoanStorage, loanStorage} from "./LoanStorage.sol";
 
 /// @title LoanLens
@@ -44,12 +43,13 @@ library LoanLens {
         // An Active loan always has a next payment: the one that settles the last installment repays the loan.
         if (s.status != ILoanVault.LoanStatus.Active) return (0, 0);
         dueDate = s.scheduleStart + index * t.paymentIntervalSeconds;
+        // Interest up to the later of now and the due date (none for time already paid ahead).
         uint256 until = dueDate.max(block.timestamp);
         uint256 interest =
             s.interest +
-                LoanSchedule.interestNumerator(s.principal, s.couponBps, until - s.accruedAt).divUp(
-                    INTEREST_DENOMINATOR
-                );
+                LoanSchedule
+                    .interestNumerator(s.principal, s.couponBps, until.zeroFloorSub(s.accruedAt))
+                    .divUp(INTEREST_DENOMINATOR);
         uint256 required =
             uint256(s.schedulePrincipal) -
                 LoanSchedule.cumulativePrincipalDue(
@@ -71,7 +71,7 @@ library LoanLens {
         ILoanVault.LoanState storage s = $.state[loanId];
         if (s.status != ILoanVault.LoanStatus.Active) return 0;
         return
-            LoanRecovery.earliestDefault(LoanRecovery.paymentDefaultAt(s, $.terms[loanId]), s.cureDeadline);
+            LoanPayments.earliestDefault(LoanPayments.paymentDefaultAt(s, $.terms[loanId]), s.cureDeadline);
     }
 
     /// @notice See `ILoanVault.collateralValueOf`.

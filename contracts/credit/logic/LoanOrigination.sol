@@ -14,6 +14,7 @@ import {
     MAX_PAYMENT_INTERVAL_SECONDS,
     MAX_PAYMENTS,
     MAX_REFERENCE_RATE_BPS,
+    MAX_STEP_IN_WINDOW_SECONDS,
     MIN_PAYMENT_INTERVAL_SECONDS,
     RECEIPT_SLOT_PLACEHOLDER
 } from "./LoanConstants.sol";
@@ -118,16 +119,26 @@ library LoanOrigination {
         bytes32 site,
         uint256 principal
     ) internal view {
-        uint256 nav = staked.totalAssets();
-        ILoanVault.RiskParams memory risk = $.risk;
+        uint256 nav = checkBorrowerCap($, staked, borrower, principal);
+        uint256 siteExposure = $.sitePrincipal[site] + principal;
+        uint256 siteCap = nav.mulDivDown($.risk.siteCapBps, BPS);
+        if (siteExposure > siteCap) revert ILoanVault.LoanVaultSiteCap(site, siteExposure, siteCap);
+    }
+
+    /// @notice The borrower's concentration cap alone (a step-in moves a loan between borrowers, not between sites).
+    /// Returns sUSDai's NAV, which it read.
+    function checkBorrowerCap(
+        LoanStorage.LoanVaultStorage storage $,
+        IStakedUSDai staked,
+        address borrower,
+        uint256 principal
+    ) internal view returns (uint256 nav) {
+        nav = staked.totalAssets();
         uint256 borrowerExposure = $.borrowerPrincipal[borrower] + principal;
-        uint256 borrowerCap = nav.mulDivDown(risk.borrowerCapBps, BPS);
+        uint256 borrowerCap = nav.mulDivDown($.risk.borrowerCapBps, BPS);
         if (borrowerExposure > borrowerCap) {
             revert ILoanVault.LoanVaultBorrowerCap(borrower, borrowerExposure, borrowerCap);
         }
-        uint256 siteExposure = $.sitePrincipal[site] + principal;
-        uint256 siteCap = nav.mulDivDown(risk.siteCapBps, BPS);
-        if (siteExposure > siteCap) revert ILoanVault.LoanVaultSiteCap(site, siteExposure, siteCap);
     }
 
     /// @notice Reverts with `LoanVaultInvalidTerms(field, value)` on the first term out of range (the vault checks the
@@ -177,6 +188,9 @@ library LoanOrigination {
         uint256 staleness = params.referenceFeedMaxStalenessSeconds;
         if (staleness == 0 || staleness > MAX_FEED_STALENESS_SECONDS) {
             revert ILoanVault.LoanVaultInvalidParam("referenceFeedMaxStaleness", staleness);
+        }
+        if (params.stepInWindowSeconds > MAX_STEP_IN_WINDOW_SECONDS) {
+            revert ILoanVault.LoanVaultInvalidParam("stepInWindowSeconds", params.stepInWindowSeconds);
         }
     }
 

@@ -10,6 +10,7 @@ import {IStakedUSDai} from "../../interfaces/IStakedUSDai.sol";
 import {BPS} from "../../libraries/Constants.sol";
 import {FixedPointMath} from "../../libraries/FixedPointMath.sol";
 import {INTEREST_DENOMINATOR, LoanSchedule} from "../../libraries/LoanSchedule.sol";
+import {BREACH_NON_ACCRUAL, COVENANT_FLAGS} from "./LoanConstants.sol";
 import {LoanAccounting} from "./LoanAccounting.sol";
 import {LoanCollateral} from "./LoanCollateral.sol";
 import {LoanCovenants} from "./LoanCovenants.sol";
@@ -43,17 +44,37 @@ library LoanPayments {
         if (amount == 0) revert ILoanVault.LoanVaultZeroAmount();
         requireStatus(loanId, s, ILoanVault.LoanStatus.Active);
 
-        int256 rounding = accrue(loanId, s, t);
+        int256 rounding = accrue($, loanId, s, t);
         uint256 owed = uint256(s.lateFees) + s.interest + s.principal;
-        if (amount == type(uint256).max) amount = owed;
-        else if (amount > owed) revert ILoanVault.LoanVaultOverpayment(loanId, amount, owed);
-        allocation = allocate(s, t, amount);
-        allocation.prepayment =
-            amount -
-            allocation.lateFees -
-            allocation.interest -
-            allocation.scheduledPrincipal;
-        applyAllocation($, receipts, loanId, s, t, allocation, rounding);
+        Ahead memory ahead;
+        if (amount >= owed) {
+            // A payoff. Up to the interest to the next due date above the debt is accepted as paying as quoted (the
+            // quote of a last installment paid early), and only the debt is taken.
+            if (amount != type(uint256).max && amount > owed) {
+                uint256 tolerance =
+                    interestAhead(s, t, scheduledPrincipalDue(s, t), type(uint256).max).interest;
+                if (amount - owed > tolerance) {
+                    revert ILoanVault.LoanVaultOverpayment(loanId, amount, owed + tolerance);
+                }
+            }
+            amount = owed;
+            allocation = allocate(s, t, owed);
+            allocation.prepayment = s.principal - allocation.scheduledPrincipal;
+        } else {
+            allocation = allocate(s, t, amount);
+            uint256 rest = amount - allocation.lateFees - allocation.interest - allocation.scheduledPrincipal;
+            if (rest != 0) {
+                // Beyond what is due: interest up to the next due date (interest paid early is interest), then that
+                // installment's principal, then prepayment.
+                ahead = interestAhead(s, t, allocation.scheduledPrincipal, rest);
+                rest -= ahead.interest;
+                allocation.interest += ahead.interest;
+                uint256 upcoming = rest.min(ahead.upcomingPrincipal);
+                allocation.scheduledPrincipal += upcoming;
+                allocation.prepayment = rest - upcoming;
+            }
+        }
+        bool interestInBooks = applyAllocation($, receipts, loanId, s, t, allocation, rounding, ahead);
         emit ILoanVault.Repaid(
             loanId,
             msg.sender,
@@ -64,7 +85,7 @@ library LoanPayments {
         );
 
         // The payer's USDai goes straight to sUSDai, which books it.
-        payStaked(staked, usdai, msg.sender, allocation);
+        payStaked(staked, usdai, msg.sender, allocation, interestInBooks);
     }
 
     /// @notice See `ILoanVault.depositRevenue`.
@@ -93,9 +114,10 @@ library LoanPayments {
         LoanStorage.LoanVaultStorage storage $ = loanStorage();
         ILoanVault.LoanState storage s = $.state[loanId];
         requireStatus(loanId, s, ILoanVault.LoanStatus.Active);
-        allocation = runWaterfall($, receipts, loanId, s, $.terms[loanId]);
+        bool interestInBooks;
+        (allocation, interestInBooks) = runWaterfall($, receipts, loanId, s, $.terms[loanId]);
 
-        payStaked(staked, usdai, address(this), allocation);
+        payStaked(staked, usdai, address(this), allocation, interestInBooks);
     }
 
     /// @notice See `ILoanVault.releaseExcess`: runs the waterfall of an active loan first, then releases from what is
@@ -116,15 +138,17 @@ library LoanPayments {
         if (amount == 0) revert ILoanVault.LoanVaultZeroAmount();
         ILoanVault.LoanStatus status = s.status;
         ILoanVault.Allocation memory allocation;
-        if (status == ILoanVault.LoanStatus.Active) allocation = runWaterfall($, receipts, loanId, s, t);
-        else if (status != ILoanVault.LoanStatus.Repaid) revert ILoanVault.LoanVaultBadStatus(loanId, status);
+        bool interestInBooks;
+        if (status == ILoanVault.LoanStatus.Active) {
+            (allocation, interestInBooks) = runWaterfall($, receipts, loanId, s, t);
+        } else if (status != ILoanVault.LoanStatus.Repaid) revert ILoanVault.LoanVaultBadStatus(loanId, status);
         if (!LoanCovenants.isInGoodStanding(s, t)) revert ILoanVault.LoanVaultNotInGoodStanding(loanId);
         uint256 available = s.lockbox;
         if (amount > available) revert ILoanVault.LoanVaultExcessUnavailable(loanId, amount, available);
         s.lockbox = uint128(available - amount);
         emit ILoanVault.ExcessReleased(loanId, to, amount);
 
-        payStaked(staked, usdai, address(this), allocation);
+        payStaked(staked, usdai, address(this), allocation, interestInBooks);
         usdai.safeTransfer(to, amount);
     }
 
@@ -150,18 +174,41 @@ library LoanPayments {
     /// @notice Accrues the loan's interest and charges the late fees that have come due. Returns the interest
     /// numerator's rounding move, for the caller's book change (`LoanAccounting.accrueInterest`).
     function accrue(
+        LoanStorage.LoanVaultStorage storage $,
         uint256 loanId,
         ILoanVault.LoanState storage s,
         ILoanVault.LoanTerms storage t
     ) internal returns (int256 rounding) {
         rounding = LoanAccounting.accrueInterest(s);
+        bool accruing = LoanAccounting.isAccruing(s);
+        // A loan in non-accrual keeps accruing in its own fields, not in the books.
+        if (!accruing) rounding = 0;
         (uint256 charged, uint256 lateBy) = latePayments(s, t);
         if (lateBy <= charged) return rounding;
         uint256 fee = lateFee(s, t, charged, lateBy);
         s.lateFeeIndex = uint16(lateBy);
-        if (fee == 0) return rounding;
-        s.lateFees = LoanAccounting.toUint96(uint256(s.lateFees) + fee);
-        emit ILoanVault.LateFeeCharged(loanId, lateBy, fee);
+        if (fee != 0) {
+            s.lateFees = LoanAccounting.toUint96(uint256(s.lateFees) + fee);
+            emit ILoanVault.LateFeeCharged(loanId, lateBy, fee);
+        }
+        if (!accruing) return 0;
+        // A payment is past its grace period: the loan goes into non-accrual. Its rate leaves the aggregate and its
+        // unpaid interest is reversed out of NAV, so no lender exits at a price that counts interest nobody is paying.
+        // (A loan late on a payment has no interest paid ahead: that would have settled the payment.)
+        s.breachFlags |= BREACH_NON_ACCRUAL;
+        LoanAccounting.applyChange(
+            $,
+            true,
+            0,
+            -int256(uint256(s.principal) * s.couponBps),
+            rounding - int256(uint256(s.interest) * INTEREST_DENOMINATOR),
+            0,
+            0,
+            address(0),
+            bytes32(0)
+        );
+        emit ILoanVault.NonAccrualSet(loanId, true);
+        return 0;
     }
 
     /// @notice The last payment already settled or charged a late fee (`charged`), and the last payment past its grace
@@ -247,9 +294,13 @@ library LoanPayments {
         return principal.zeroFloorSub(allowed);
     }
 
-    /// @notice Advances past every payment that has fallen due and whose scheduled principal is met. Interest and fees
-    /// are paid up to now. Bounded by the number of payments.
+    /// @notice Advances past every installment that is settled: its scheduled principal is met and the interest up to
+    /// its due date is paid (late fees and interest are paid up to now, or ahead). An installment short by no more than
+    /// the materiality threshold is settled too (the shortfall stays owed), except the last, which settles only when
+    /// the loan is repaid. At most one installment not yet due settles (the one interest was paid ahead for). Bounded
+    /// by the number of payments.
     function settlePayments(
+        LoanStorage.LoanVaultStorage storage $,
         uint256 loanId,
         ILoanVault.LoanState storage s,
         ILoanVault.LoanTerms storage t,
@@ -257,26 +308,49 @@ library LoanPayments {
     ) internal {
         uint256 index = s.nextPaymentIndex;
         uint256 payments = s.schedulePayments;
-        uint256 start = s.scheduleStart;
         uint256 interval = t.paymentIntervalSeconds;
-        uint256 schedulePrincipal = s.schedulePrincipal;
         uint256 settled = index;
-        while (
-            settled <= payments &&
-            start + settled * interval <= block.timestamp &&
-            principal <=
-                schedulePrincipal -
-                    LoanSchedule.cumulativePrincipalDue(
-                        schedulePrincipal,
-                        t.amortizationBps,
-                        settled,
-                        payments
-                    )
-        ) ++settled;
+        uint256 paidThrough = uint256(s.accruedAt).max(block.timestamp);
+        while (settled <= payments) {
+            uint256 dueAt = s.scheduleStart + settled * interval;
+            uint256 shortfall;
+            if (dueAt > paidThrough) {
+                // Not due and not paid up to its due date. Only the first unsettled installment, with interest paid ahead
+                // short of its due date (by rounding), can still settle: the gap is a shortfall.
+                if (settled != index || paidThrough == block.timestamp) break;
+                shortfall = LoanSchedule.interestNumerator(principal, s.couponBps, dueAt - paidThrough).divUp(
+                    INTEREST_DENOMINATOR
+                );
+            }
+            shortfall += principalOwedThrough(s, t, principal, settled);
+            if (shortfall != 0 && (settled == payments || shortfall > $.risk.materialityThreshold)) break;
+            ++settled;
+        }
         if (settled != index) {
             s.nextPaymentIndex = uint16(settled);
             emit ILoanVault.PaymentSettled(loanId, settled - 1);
         }
+    }
+
+    // ================================================================ default dates
+
+    /// @notice Timestamp from which the first unsettled payment of an Active loan allows default. An Active loan always
+    /// has one: the payment that settles the last installment repays the loan.
+    function paymentDefaultAt(
+        ILoanVault.LoanState storage s,
+        ILoanVault.LoanTerms storage t
+    ) internal view returns (uint256) {
+        return
+            s.scheduleStart +
+            uint256(s.nextPaymentIndex) * t.paymentIntervalSeconds +
+            t.gracePeriodSeconds +
+            t.defaultWindowSeconds +
+            1;
+    }
+
+    /// @notice The earlier of a payment default date and the second after a cure deadline (0: no cure running).
+    function earliestDefault(uint256 paymentAt, uint256 cureDeadline) internal pure returns (uint256) {
+        return cureDeadline == 0 ? paymentAt : paymentAt.min(cureDeadline + 1);
     }
 
     // ================================================================ allocation and the waterfall
@@ -294,9 +368,53 @@ library LoanPayments {
         a.scheduledPrincipal = cash.min(scheduledPrincipalDue(s, t));
     }
 
-    /// @notice Books an allocation: fees, interest and principal leave the loan and the books (in one change with the
-    /// accrual's `rounding` that preceded it); settled payments advance; a loan with nothing left owed becomes Repaid; a
-    /// breach is re-tested when principal fell.
+    /// @notice Interest paid ahead and the next installment's principal, for a payment beyond what is due.
+    /// @param interest interest from `accruedAt` up to the next due date, on the principal left after the principal due
+    /// (all of it, or the part the payment covers, rounded so it is never more than paid).
+    /// @param upcomingPrincipal principal above the schedule at the next installment, after the principal due.
+    /// @param accruedAt how far the interest is paid (the next due date when paid in full); 0: unchanged.
+    struct Ahead {
+        uint256 interest;
+        uint256 upcomingPrincipal;
+        uint256 accruedAt;
+    }
+
+    /// @notice The interest a payment of `rest` beyond what is due pays ahead, up to the due date of the first unsettled
+    /// installment not yet due. Nothing for a loan in non-accrual (the rest prepays principal) or past its schedule.
+    function interestAhead(
+        ILoanVault.LoanState storage s,
+        ILoanVault.LoanTerms storage t,
+        uint256 scheduledDue,
+        uint256 rest
+    ) internal view returns (Ahead memory a) {
+        if (!LoanAccounting.isAccruing(s)) return a;
+        uint256 payments = s.schedulePayments;
+        uint256 interval = t.paymentIntervalSeconds;
+        uint256 next = uint256(s.nextPaymentIndex).max(
+            LoanSchedule.paymentsDueBy(s.scheduleStart, interval, payments, block.timestamp) + 1
+        );
+        if (next > payments) return a;
+        uint256 principal = s.principal - scheduledDue;
+        a.upcomingPrincipal = principalOwedThrough(s, t, principal, next);
+        uint256 dueAt = s.scheduleStart + next * interval;
+        uint256 from = s.accruedAt;
+        if (dueAt <= from) return a;
+        uint256 rate = principal * s.couponBps;
+        uint256 full = (rate * (dueAt - from)).divUp(INTEREST_DENOMINATOR);
+        if (rest >= full) {
+            a.interest = full;
+            a.accruedAt = dueAt;
+        } else {
+            uint256 secondsPaid = (rest * INTEREST_DENOMINATOR) / rate;
+            a.interest = (rate * secondsPaid).divUp(INTEREST_DENOMINATOR);
+            a.accruedAt = from + secondsPaid;
+        }
+    }
+
+    /// @notice Books an allocation: fees, interest (to now, and `ahead`) and principal leave the loan and the books (in
+    /// one change with the accrual's `rounding` that preceded it); settled payments advance; a loan with nothing left
+    /// owed becomes Repaid; a loan current again leaves non-accrual; a breach is re-tested when principal fell. Returns
+    /// whether the interest paid was in the books (not for a loan in non-accrual: its interest is a gain).
     function applyAllocation(
         LoanStorage.LoanVaultStorage storage $,
         IGpuReceipt receipts,
@@ -304,16 +422,34 @@ library LoanPayments {
         ILoanVault.LoanState storage s,
         ILoanVault.LoanTerms storage t,
         ILoanVault.Allocation memory a,
-        int256 rounding
-    ) internal {
+        int256 rounding,
+        Ahead memory ahead
+    ) internal returns (bool interestInBooks) {
         uint256 lateFees = s.lateFees - a.lateFees;
-        uint256 interest = s.interest - a.interest;
+        uint256 interest = s.interest + ahead.interest - a.interest;
         uint256 paid = a.scheduledPrincipal + a.prepayment;
         uint256 principal = s.principal - paid;
         s.lateFees = uint96(lateFees);
         s.interest = uint96(interest);
+        interestInBooks = LoanAccounting.isAccruing(s);
+        if (interestInBooks) {
+            int256 interestDelta = rounding + int256(ahead.interest * INTEREST_DENOMINATOR) -
+                int256(a.interest * INTEREST_DENOMINATOR);
+            uint256 accruedAt = s.accruedAt;
+            if (accruedAt > block.timestamp || ahead.accruedAt != 0) {
+                // Interest paid ahead: the unearned part moves with the principal and with `accruedAt`.
+                uint256 couponBps = s.couponBps;
+                uint256 accruedAfter = ahead.accruedAt == 0 ? accruedAt : ahead.accruedAt;
+                interestDelta +=
+                    LoanAccounting.unearned(s.principal, couponBps, accruedAt) -
+                    LoanAccounting.unearned(principal, couponBps, accruedAfter);
+                s.accruedAt = uint32(accruedAfter);
+            }
+            _book($, t, paid, int256(paid * s.couponBps), interestDelta);
+        } else {
+            _book($, t, paid, 0, 0);
+        }
         if (paid != 0) s.principal = uint96(principal);
-        _book($, s, t, paid, rounding - int256(a.interest * INTEREST_DENOMINATOR));
 
         if (interest == 0 && lateFees == 0) {
             if (principal == 0) {
@@ -323,66 +459,84 @@ library LoanPayments {
                 s.breachFlags = 0;
                 s.cureDeadline = 0;
                 emit ILoanVault.PaymentSettled(loanId, payments);
-                return;
+                return interestInBooks;
             }
-            settlePayments(loanId, s, t, principal);
+            settlePayments($, loanId, s, t, principal);
         }
-        if (paid != 0 && s.breachFlags != 0) LoanCovenants.executeReevaluate(receipts, loanId);
+        if (!interestInBooks) _resumeAccrual($, loanId, s, t);
+        if (paid != 0 && s.breachFlags & COVENANT_FLAGS != 0) LoanCovenants.executeReevaluate(receipts, loanId);
     }
 
-    /// @dev Books a payment: the accrual's rounding less the interest paid, and the principal `paid` out of the
-    /// performing book and the exposures.
+    /// @dev Books a payment: `interestDelta` (the accrual's rounding less the interest paid, and any unearned move), and
+    /// the principal `paid` out of the performing book (with its rate `rateOut`, zero for a loan in non-accrual) and out
+    /// of the exposures.
     function _book(
         LoanStorage.LoanVaultStorage storage $,
-        ILoanVault.LoanState storage s,
         ILoanVault.LoanTerms storage t,
         uint256 paid,
+        int256 rateOut,
         int256 interestDelta
     ) private {
         if (paid == 0) {
             LoanAccounting.applyChange($, true, 0, 0, interestDelta, 0, 0, address(0), bytes32(0));
         } else {
             int256 repaid = -int256(paid);
-            int256 rateMove = -int256(paid * s.couponBps);
-            LoanAccounting.applyChange(
-                $,
-                true,
-                repaid,
-                rateMove,
-                interestDelta,
-                0,
-                repaid,
-                t.borrower,
-                t.site
-            );
+            LoanAccounting.applyChange($, true, repaid, -rateOut, interestDelta, 0, repaid, t.borrower, t.site);
         }
     }
 
+    /// @dev A loan in non-accrual with no payment past its grace period any more (the payment brought it current)
+    /// returns to the books: its rate joins the aggregate and its unpaid interest is in NAV again.
+    function _resumeAccrual(
+        LoanStorage.LoanVaultStorage storage $,
+        uint256 loanId,
+        ILoanVault.LoanState storage s,
+        ILoanVault.LoanTerms storage t
+    ) private {
+        if (s.status != ILoanVault.LoanStatus.Active) return;
+        (, uint256 lateBy) = latePayments(s, t);
+        if (lateBy >= s.nextPaymentIndex) return;
+        s.breachFlags &= ~BREACH_NON_ACCRUAL;
+        LoanAccounting.applyChange(
+            $,
+            true,
+            0,
+            int256(uint256(s.principal) * s.couponBps),
+            int256(uint256(s.interest) * INTEREST_DENOMINATOR),
+            0,
+            0,
+            address(0),
+            bytes32(0)
+        );
+        emit ILoanVault.NonAccrualSet(loanId, false);
+    }
+
     /// @notice The waterfall: lockbox plus reserve pay late fees, interest and scheduled principal; the rest refills the
-    /// reserve up to its target; the excess prepays principal while a covenant is breached (cash sweep), otherwise it
-    /// stays in the lockbox, releasable.
+    /// reserve up to its target; the excess prepays principal while a covenant is breached or the loan is in non-accrual
+    /// (cash sweep), otherwise it stays in the lockbox, releasable. Under a cash sweep the reserve target is taken on the
+    /// principal left after the prepayment. Returns the allocation and whether its interest was in the books.
     function runWaterfall(
         LoanStorage.LoanVaultStorage storage $,
         IGpuReceipt receipts,
         uint256 loanId,
         ILoanVault.LoanState storage s,
         ILoanVault.LoanTerms storage t
-    ) internal returns (ILoanVault.Allocation memory a) {
-        int256 rounding = accrue(loanId, s, t);
+    ) internal returns (ILoanVault.Allocation memory a, bool interestInBooks) {
+        int256 rounding = accrue($, loanId, s, t);
         uint256 cash = uint256(s.lockbox) + s.reserve;
         a = allocate(s, t, cash);
         cash -= a.lateFees + a.interest + a.scheduledPrincipal;
         uint256 principalLeft = s.principal - a.scheduledPrincipal;
-        uint256 reserve = cash.min(principalLeft.mulDivUp(t.debtServiceReserveBps, BPS));
-        uint256 excess = cash - reserve;
+        uint256 reserveBps = t.debtServiceReserveBps;
         bool cashSweep = s.breachFlags != 0 || s.oracleFlags != 0;
-        if (cashSweep) {
-            a.prepayment = excess.min(principalLeft);
-            excess -= a.prepayment;
-        }
+        if (cashSweep) a.prepayment = sweepPrepayment(cash, principalLeft, reserveBps);
+        cash -= a.prepayment;
+        uint256 reserve = cash.min((principalLeft - a.prepayment).mulDivUp(reserveBps, BPS));
+        uint256 excess = cash - reserve;
         s.lockbox = uint128(excess);
         s.reserve = uint128(reserve);
-        applyAllocation($, receipts, loanId, s, t, a, rounding);
+        Ahead memory none;
+        interestInBooks = applyAllocation($, receipts, loanId, s, t, a, rounding, none);
         emit ILoanVault.Swept(
             loanId,
             a.lateFees + a.interest + a.scheduledPrincipal + a.prepayment,
@@ -392,19 +546,35 @@ library LoanPayments {
         );
     }
 
+    /// @notice Under a cash sweep, the largest prepayment `x` of `cash` such that the reserve target on the principal
+    /// left after it, `ceil((principal - x) x reserveBps / BPS)`, is still funded: `x + target(principal - x) <= cash`.
+    function sweepPrepayment(uint256 cash, uint256 principal, uint256 reserveBps) internal pure returns (uint256) {
+        if (cash >= principal) return principal;
+        if (reserveBps >= BPS) return 0;
+        // x (BPS - bps) <= cash x BPS - principal x bps, rounded down. The target's rounding up can ask for a wei more
+        // than is left; the caller's reserve is the lesser of what is left and the target.
+        uint256 held = principal * reserveBps;
+        uint256 budget = cash * BPS;
+        if (budget <= held) return 0;
+        return (budget - held) / (BPS - reserveBps);
+    }
+
     /// @notice Sends an allocation to sUSDai from `from` (the payer, or this vault for lockbox cash) and books it:
-    /// interest and principal were in NAV (no jump), late fees were not (they vest as a gain).
+    /// interest and principal were in NAV (no jump), late fees were not (they vest as a gain), and neither was the
+    /// interest of a loan in non-accrual (`interestInBooks` false: a gain too).
     function payStaked(
         IStakedUSDai staked,
         IERC20 usdai,
         address from,
-        ILoanVault.Allocation memory a
+        ILoanVault.Allocation memory a,
+        bool interestInBooks
     ) internal {
         uint256 principal = a.scheduledPrincipal + a.prepayment;
         uint256 amount = principal + a.interest + a.lateFees;
         if (amount == 0) return;
         if (from == address(this)) usdai.safeTransfer(address(staked), amount);
         else usdai.safeTransferFrom(from, address(staked), amount);
-        staked.receiveLoanCashflow(principal, a.interest, a.lateFees, 0);
+        if (interestInBooks) staked.receiveLoanCashflow(principal, a.interest, a.lateFees, 0);
+        else staked.receiveLoanCashflow(principal, 0, a.interest + a.lateFees, 0);
     }
 }

@@ -4,16 +4,20 @@ pragma solidity 0.8.28;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+
 import {ICollateralAuction} from "../../interfaces/ICollateralAuction.sol";
 import {IGpuReceipt} from "../../interfaces/IGpuReceipt.sol";
 import {ILoanVault} from "../../interfaces/ILoanVault.sol";
 import {IStakedUSDai} from "../../interfaces/IStakedUSDai.sol";
 import {BPS} from "../../libraries/Constants.sol";
+import {RECEIPT_HOLDER_ROLE} from "../../libraries/Roles.sol";
 import {FixedPointMath} from "../../libraries/FixedPointMath.sol";
 import {INTEREST_DENOMINATOR, LoanSchedule} from "../../libraries/LoanSchedule.sol";
 import {LoanAccounting} from "./LoanAccounting.sol";
 import {LoanCollateral} from "./LoanCollateral.sol";
 import {LoanCovenants} from "./LoanCovenants.sol";
+import {LoanOrigination} from "./LoanOrigination.sol";
 import {LoanPayments} from "./LoanPayments.sol";
 import {LoanStorage, loanStorage, requireStatus} from "./LoanStorage.sol";
 
@@ -30,57 +34,55 @@ library LoanRecovery {
 
     // ================================================================ entry points
 
-    /// @notice See `ILoanVault.declareDefault`.
-    function executeDeclareDefault(IGpuReceipt receipts, uint256 loanId) external {
+    /// @notice See `ILoanVault.declareDefault`. The lockbox and reserve run the waterfall first: the protocol uses the
+    /// money it holds before it takes the collateral.
+    function executeDeclareDefault(
+        IStakedUSDai staked,
+        IERC20 usdai,
+        IGpuReceipt receipts,
+        uint256 loanId
+    ) external {
         LoanStorage.LoanVaultStorage storage $ = loanStorage();
         ILoanVault.LoanTerms storage t = $.terms[loanId];
         ILoanVault.LoanState storage s = $.state[loanId];
         requireStatus(loanId, s, ILoanVault.LoanStatus.Active);
-        int256 rounding = LoanPayments.accrue(loanId, s, t);
+        uint256 cash = uint256(s.lockbox) + s.reserve;
+        bool paymentWasDue = block.timestamp >= LoanPayments.paymentDefaultAt(s, t);
+        int256 rounding;
+        ILoanVault.Allocation memory applied;
+        bool interestInBooks;
+        if (cash != 0) (applied, interestInBooks) = LoanPayments.runWaterfall($, receipts, loanId, s, t);
+        else rounding = LoanPayments.accrue($, loanId, s, t);
         uint256 collateral = LoanCollateral.collateralValue($, receipts, loanId, s.receiptCount);
-        uint256 paymentAt = paymentDefaultAt(s, t);
-        if (block.timestamp < paymentAt) {
-            // A lapsed cure counts only if the breach still stands today.
-            LoanCovenants.evaluate(loanId, s, t, collateral);
-            uint256 cureDeadline = s.cureDeadline;
-            if (cureDeadline == 0 || block.timestamp <= cureDeadline) {
-                revert ILoanVault.LoanVaultNotDefaultable(loanId, earliestDefault(paymentAt, cureDeadline));
-            }
-        }
+        _requireDefaultable($, loanId, s, t, collateral, paymentWasDue ? cash : 0);
 
-        uint256 principal = s.principal;
-        uint256 interest = s.interest;
-        uint256 debt = principal + interest;
-        uint256 recovery =
-            collateral.mulDivDown(BPS - $.risk.recoveryHaircutBps, BPS) + s.lockbox + s.reserve;
-        uint256 impairedValue = recovery.min(debt);
-        // Out of the performing book, into the impaired total: NAV takes the impairment now. The exposures stay.
-        LoanAccounting.applyChange(
-            $,
-            true,
-            -int256(principal),
-            -int256(principal * s.couponBps),
-            rounding - int256(interest * INTEREST_DENOMINATOR),
-            int256(impairedValue),
-            0,
-            address(0),
-            bytes32(0)
-        );
-        s.impairedValue = uint96(impairedValue);
-        s.status = ILoanVault.LoanStatus.Defaulted;
-        emit ILoanVault.LoanDefaulted(loanId, debt, impairedValue);
+        _bookDefault($, s, collateral, rounding);
+        emit ILoanVault.LoanDefaulted(loanId, uint256(s.principal) + s.interest, s.impairedValue);
+
+        LoanPayments.payStaked(staked, usdai, address(this), applied, interestInBooks);
     }
 
-    /// @notice See `ILoanVault.liquidate`.
-    function executeLiquidate(IGpuReceipt receipts, uint256 loanId) external returns (uint256 auctionId) {
+    /// @notice See `ILoanVault.liquidate`. `creditAdmin`: whether the caller holds CREDIT_ADMIN (the vault checked);
+    /// anyone else waits for the step-in window after the default to pass.
+    function executeLiquidate(
+        IGpuReceipt receipts,
+        uint256 loanId,
+        bool creditAdmin
+    ) external returns (uint256 auctionId) {
         LoanStorage.LoanVaultStorage storage $ = loanStorage();
         ILoanVault.LoanState storage s = $.state[loanId];
         requireStatus(loanId, s, ILoanVault.LoanStatus.Defaulted);
         ICollateralAuction auction = $.auction;
         if (address(auction) == address(0)) revert ILoanVault.LoanVaultZeroAddress();
+        if (!creditAdmin) {
+            // A Defaulted loan's `accruedAt` is when it defaulted.
+            uint256 opensAt = uint256(s.accruedAt) + $.risk.stepInWindowSeconds;
+            if (block.timestamp < opensAt) revert ILoanVault.LoanVaultStepInWindow(loanId, opensAt);
+        }
         uint256 count = s.receiptCount;
         uint256 collateral = LoanCollateral.collateralValue($, receipts, loanId, count);
         s.status = ILoanVault.LoanStatus.Liquidating;
+        $.liquidatingPlusOne = $.liquidatingPlusOne.max(1) + 1;
 
         uint256[] memory ids = LoanCollateral.load($, loanId, count);
         LoanCollateral.move(receipts, ids, address(auction));
@@ -88,59 +90,66 @@ library LoanRecovery {
         emit ILoanVault.LoanLiquidated(loanId, auctionId, collateral);
     }
 
-    /// @notice See `ILoanVault.stepIn`; the vault has checked the caller and `newBorrower`. The replacement operator
-    /// takes on the debt on a fresh schedule over the payments that remain (at least one), starting now.
-    function executeStepIn(uint256 loanId, address newBorrower) external {
+    /// @notice See `ILoanVault.stepIn`; the vault has checked the caller and that `newBorrower` holds BORROWER. The
+    /// lockbox and reserve repay the debt first (interest, then principal); the replacement operator takes on the rest on
+    /// a fresh schedule over the payments that remain (at least one), starting now, and starts clean: the base premium,
+    /// no covenant or oracle flag, no late fee, within its borrower cap.
+    function executeStepIn(
+        IStakedUSDai staked,
+        IERC20 usdai,
+        IGpuReceipt receipts,
+        uint256 loanId,
+        address newBorrower
+    ) external {
         LoanStorage.LoanVaultStorage storage $ = loanStorage();
         ILoanVault.LoanTerms storage t = $.terms[loanId];
         ILoanVault.LoanState storage s = $.state[loanId];
         requireStatus(loanId, s, ILoanVault.LoanStatus.Defaulted);
+        if (!IAccessControl(address(receipts)).hasRole(RECEIPT_HOLDER_ROLE, newBorrower)) {
+            revert ILoanVault.LoanVaultNotReceiptHolder(newBorrower);
+        }
+        uint256 cash = uint256(s.lockbox) + s.reserve;
+        uint256 debt = uint256(s.principal) + s.interest;
+        if (cash >= debt) revert ILoanVault.LoanVaultDebtCoveredByCash(loanId, cash, debt);
+        uint256 interestPaid = cash.min(s.interest);
+        uint256 principalPaid = cash - interestPaid;
+        LoanOrigination.checkBorrowerCap($, staked, newBorrower, uint256(s.principal) - principalPaid);
 
         address previous = t.borrower;
-        uint256 principal = s.principal;
-        uint256 elapsed = LoanSchedule.paymentsDueBy(
-            s.scheduleStart,
-            t.paymentIntervalSeconds,
-            s.schedulePayments,
-            block.timestamp
-        );
-        uint256 remaining = uint256(s.schedulePayments) - elapsed;
         t.borrower = newBorrower;
-        s.status = ILoanVault.LoanStatus.Active;
-        s.accruedAt = uint32(block.timestamp);
-        s.nextPaymentIndex = 1;
-        s.lateFeeIndex = 0;
-        s.breachFlags = 0;
-        s.cureDeadline = 0;
-        s.schedulePrincipal = uint96(principal);
-        s.scheduleStart = uint40(block.timestamp);
-        s.schedulePayments = uint16(remaining == 0 ? 1 : remaining);
-        // Back into the performing book at its debt; the exposure moves from the old operator to the new one (a
-        // novation is two changes: one per borrower).
-        _bookNovation($, s, previous, newBorrower);
+        _restartSchedule(s, t, interestPaid, principalPaid);
+        _bookNovation($, s, t.site, previous, newBorrower, principalPaid);
         s.impairedValue = 0;
         emit ILoanVault.SteppedIn(loanId, previous, newBorrower);
+        if (cash != 0) emit ILoanVault.Swept(loanId, cash, 0, 0, true);
+
+        if (cash != 0) {
+            usdai.safeTransfer(address(staked), cash);
+            staked.receiveLoanCashflow(principalPaid, interestPaid, 0, 0);
+        }
     }
 
-    /// @notice See `ILoanVault.onAuctionSettled`; the vault has checked that the caller is its auction. The recovery
-    /// (proceeds plus lockbox and reserve) repays the debt, then the late fees; the rest is the borrower's surplus, and
-    /// what the recovery does not cover is a realized loss for sUSDai.
+    /// @notice See `ILoanVault.onAuctionSettled` (`expected` Liquidating, the vault has checked that the caller is its
+    /// auction) and `ILoanVault.writeOff` (`expected` Defaulted, `proceeds` 0). The recovery (proceeds plus lockbox and
+    /// reserve) repays the debt, then the late fees; the rest is the borrower's surplus (credited to claim if it cannot be
+    /// sent), and what the recovery does not cover is a realized loss for sUSDai.
     /// @dev The loan's dead state is cleared to zero where a whole slot allows it (the accrual slot and the schedule
     /// slot), and the storage refunds pay for part of the settlement. Status, the receipt list and the oracle's fields
     /// stay, so the lot and the loan's history can still be read. NAV holds the loan at its `impairedValue`: that much
     /// of the recovery is booked at once; anything above it is a gain and vests, so nobody can buy sUSDai just before a
-    /// good sale and take it. A liquidated loan owes something (a loan owing nothing is Repaid), so
+    /// good sale and take it. A defaulted loan owes something (a loan owing nothing is Repaid), so
     /// `repaid + loss = debt > 0` and sUSDai's hook always has an amount to book.
     function executeSettlement(
         IStakedUSDai staked,
         IERC20 usdai,
         uint256 loanId,
         uint256 proceeds,
-        address buyer
+        address buyer,
+        ILoanVault.LoanStatus expected
     ) internal returns (uint256[] memory receiptIds) {
         LoanStorage.LoanVaultStorage storage $ = loanStorage();
         ILoanVault.LoanState storage s = $.state[loanId];
-        requireStatus(loanId, s, ILoanVault.LoanStatus.Liquidating);
+        requireStatus(loanId, s, expected);
         ILoanVault.LoanTerms storage t = $.terms[loanId];
         address borrower = t.borrower;
         if (buyer == borrower) revert ILoanVault.LoanVaultBuyerIsBorrower(loanId, buyer);
@@ -168,6 +177,7 @@ library LoanRecovery {
             borrower,
             t.site
         );
+        if (expected == ILoanVault.LoanStatus.Liquidating) --$.liquidatingPlusOne;
         _clearSettled(
             s,
             proceeds == 0 ? ILoanVault.LoanStatus.WrittenOff : ILoanVault.LoanStatus.Recovered,
@@ -179,40 +189,179 @@ library LoanRecovery {
         if (toStaked != 0) usdai.safeTransfer(address(staked), toStaked);
         uint256 bookedPrincipal = booked.min(principal);
         staked.receiveLoanCashflow(bookedPrincipal, booked - bookedPrincipal, gain, loss);
-        if (surplus != 0) usdai.safeTransfer(borrower, surplus);
+        // A borrower who cannot receive (a blacklisted account, a reverting hook) cannot block the sale: the surplus is
+        // credited for it to claim.
+        if (surplus != 0 && !usdai.trySafeTransfer(borrower, surplus)) {
+            $.surplus[borrower] += surplus;
+            emit ILoanVault.SurplusCredited(loanId, borrower, surplus);
+        }
         receiptIds = LoanCollateral.load($, loanId, s.receiptCount);
     }
 
-    // ================================================================ default dates
+    /// @notice See `ILoanVault.writeOff`.
+    function executeWriteOff(
+        IStakedUSDai staked,
+        IERC20 usdai,
+        IGpuReceipt receipts,
+        uint256 loanId
+    ) external {
+        LoanStorage.LoanVaultStorage storage $ = loanStorage();
+        uint256 value = LoanCollateral.collateralValue($, receipts, loanId, $.state[loanId].receiptCount);
+        if (value != 0) revert ILoanVault.LoanVaultCollateralNotWorthless(loanId, value);
+        ICollateralAuction auction = $.auction;
+        if (address(auction) == address(0)) revert ILoanVault.LoanVaultZeroAddress();
+        address custodian = auction.recoveryCustodian();
+        emit ILoanVault.LoanWrittenOff(loanId, custodian);
 
-    /// @notice Timestamp from which the first unsettled payment of an Active loan allows default. An Active loan always
-    /// has one: the payment that settles the last installment repays the loan.
-    function paymentDefaultAt(
-        ILoanVault.LoanState storage s,
-        ILoanVault.LoanTerms storage t
-    ) internal view returns (uint256) {
-        return
-            s.scheduleStart +
-            uint256(s.nextPaymentIndex) * t.paymentIntervalSeconds +
-            t.gracePeriodSeconds +
-            t.defaultWindowSeconds +
-            1;
+        uint256[] memory ids = executeSettlement(
+            staked,
+            usdai,
+            loanId,
+            0,
+            address(0),
+            ILoanVault.LoanStatus.Defaulted
+        );
+        LoanCollateral.move(receipts, ids, custodian);
     }
 
-    /// @notice The earlier of a payment default date and the second after a cure deadline (0: no cure running).
-    function earliestDefault(uint256 paymentAt, uint256 cureDeadline) internal pure returns (uint256) {
-        return cureDeadline == 0 ? paymentAt : paymentAt.min(cureDeadline + 1);
+    /// @notice See `ILoanVault.recordRecovery`; the vault has checked the caller.
+    function executeRecordRecovery(IStakedUSDai staked, IERC20 usdai, uint256 loanId, uint256 amount) external {
+        if (amount == 0) revert ILoanVault.LoanVaultZeroAmount();
+        requireStatus(loanId, loanStorage().state[loanId], ILoanVault.LoanStatus.WrittenOff);
+        emit ILoanVault.RecoveryRecorded(loanId, msg.sender, amount);
+
+        usdai.safeTransferFrom(msg.sender, address(staked), amount);
+        staked.receiveLoanCashflow(0, 0, amount, 0);
+    }
+
+    /// @notice See `ILoanVault.claimSurplus`.
+    function executeClaimSurplus(IERC20 usdai, address to) external returns (uint256 amount) {
+        if (to == address(0)) revert ILoanVault.LoanVaultZeroAddress();
+        LoanStorage.LoanVaultStorage storage $ = loanStorage();
+        amount = $.surplus[msg.sender];
+        if (amount == 0) revert ILoanVault.LoanVaultNoSurplus(msg.sender);
+        $.surplus[msg.sender] = 0;
+        emit ILoanVault.SurplusClaimed(msg.sender, to, amount);
+
+        usdai.safeTransfer(to, amount);
     }
 
     // ================================================================ private
 
-    /// @dev Books a step-in: the loan leaves the impaired total and returns to the performing book at its debt; the
-    /// exposure moves from `previous` to `newBorrower` (a novation is two changes, one per borrower; the site's stays).
+    /// @dev Reverts unless an accrued (and swept) Active loan may default now: a payment default (not over dust), or a
+    /// lapsed cure whose breach still stands. `cashUsed`: the lockbox and reserve the waterfall applied to a loan whose
+    /// payment default date had passed, for the error when that cash cured it.
+    function _requireDefaultable(
+        LoanStorage.LoanVaultStorage storage $,
+        uint256 loanId,
+        ILoanVault.LoanState storage s,
+        ILoanVault.LoanTerms storage t,
+        uint256 collateral,
+        uint256 cashUsed
+    ) private {
+        uint256 paymentAt = LoanPayments.paymentDefaultAt(s, t);
+        if (block.timestamp >= paymentAt) {
+            uint256 overdue = uint256(s.lateFees) + s.interest + LoanPayments.scheduledPrincipalDue(s, t);
+            uint256 threshold = $.risk.materialityThreshold;
+            if (overdue <= threshold) revert ILoanVault.LoanVaultOverdueImmaterial(loanId, overdue, threshold);
+            return;
+        }
+        // A lapsed cure counts only if the breach still stands today.
+        LoanCovenants.evaluate(loanId, s, t, collateral, false);
+        uint256 cureDeadline = s.cureDeadline;
+        if (cureDeadline != 0 && block.timestamp > cureDeadline) return;
+        if (cashUsed != 0) revert ILoanVault.LoanVaultOverdueCoveredByLockbox(loanId, cashUsed);
+        revert ILoanVault.LoanVaultNotDefaultable(loanId, LoanPayments.earliestDefault(paymentAt, cureDeadline));
+    }
+
+    /// @dev Books a default: the loan leaves the performing book (with its interest, if it was still accruing; interest it
+    /// paid ahead is earned now) for the impaired total, at its expected recovery (collateral after the haircut plus
+    /// the lockbox and reserve left), never more than the value the books held for it.
+    function _bookDefault(
+        LoanStorage.LoanVaultStorage storage $,
+        ILoanVault.LoanState storage s,
+        uint256 collateral,
+        int256 rounding
+    ) private {
+        uint256 principal = s.principal;
+        bool accruing = LoanAccounting.isAccruing(s);
+        uint256 carried = accruing ? principal + s.interest : principal;
+        uint256 recovery =
+            collateral.mulDivDown(BPS - $.risk.recoveryHaircutBps, BPS) + s.lockbox + s.reserve;
+        uint256 impairedValue = recovery.min(carried);
+        int256 rateOut;
+        int256 interestOut;
+        if (accruing) {
+            uint256 couponBps = s.couponBps;
+            rateOut = int256(principal * couponBps);
+            interestOut =
+                int256(uint256(s.interest) * INTEREST_DENOMINATOR) -
+                LoanAccounting.unearned(principal, couponBps, s.accruedAt) -
+                rounding;
+        }
+        LoanAccounting.applyChange(
+            $,
+            true,
+            -int256(principal),
+            -rateOut,
+            -interestOut,
+            int256(impairedValue),
+            0,
+            address(0),
+            bytes32(0)
+        );
+        s.impairedValue = uint96(impairedValue);
+        s.accruedAt = uint32(block.timestamp);
+        s.status = ILoanVault.LoanStatus.Defaulted;
+    }
+
+    /// @dev A step-in's new start: the cash applied, a fresh schedule over the payments that remain (at least one), the
+    /// base premium, and none of the old operator's flags, late fees or cure.
+    function _restartSchedule(
+        ILoanVault.LoanState storage s,
+        ILoanVault.LoanTerms storage t,
+        uint256 interestPaid,
+        uint256 principalPaid
+    ) private {
+        uint256 principal = uint256(s.principal) - principalPaid;
+        uint256 elapsed = LoanSchedule.paymentsDueBy(
+            s.scheduleStart,
+            t.paymentIntervalSeconds,
+            s.schedulePayments,
+            block.timestamp
+        );
+        uint256 remaining = uint256(s.schedulePayments) - elapsed;
+        s.principal = uint96(principal);
+        s.interest = uint96(uint256(s.interest) - interestPaid);
+        s.status = ILoanVault.LoanStatus.Active;
+        s.accruedAt = uint32(block.timestamp);
+        s.nextPaymentIndex = 1;
+        s.lateFees = 0;
+        s.lateFeeIndex = 0;
+        s.breachFlags = 0;
+        s.oracleFlags = 0;
+        s.cureDeadline = 0;
+        s.lockbox = 0;
+        s.reserve = 0;
+        uint256 basePremiumBps = t.basePremiumBps;
+        s.premiumBps = uint16(basePremiumBps);
+        // The loan is out of the books: the novation books it at its new coupon (`_bookNovation`).
+        LoanAccounting.setCoupon(s, LoanAccounting.couponBps(s.referenceRateBps, basePremiumBps));
+        s.schedulePrincipal = uint96(principal);
+        s.scheduleStart = uint40(block.timestamp);
+        s.schedulePayments = uint16(remaining == 0 ? 1 : remaining);
+    }
+
+    /// @dev Books a step-in: the loan leaves the impaired total and returns to the performing book at its debt after the
+    /// cash applied; `principalPaid` leaves the old operator's and the site's exposure, and the rest moves from the old
+    /// operator to the new one (a novation is a change per borrower; the site keeps the rest).
     function _bookNovation(
         LoanStorage.LoanVaultStorage storage $,
         ILoanVault.LoanState storage s,
+        bytes32 site,
         address previous,
-        address newBorrower
+        address newBorrower,
+        uint256 principalPaid
     ) private {
         uint256 principal = s.principal;
         int256 moved = int256(principal);
@@ -223,10 +372,11 @@ library LoanRecovery {
             int256(principal * s.couponBps),
             int256(uint256(s.interest) * INTEREST_DENOMINATOR),
             -int256(uint256(s.impairedValue)),
-            -moved,
+            -int256(principalPaid),
             previous,
-            bytes32(0)
+            site
         );
+        LoanAccounting.applyChange($, false, 0, 0, 0, 0, -moved, previous, bytes32(0));
         LoanAccounting.applyChange($, false, 0, 0, 0, 0, moved, newBorrower, bytes32(0));
     }
 

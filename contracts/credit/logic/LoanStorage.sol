@@ -18,10 +18,13 @@ abstract contract LoanStorage {
     /// @dev The NAV aggregates over performing loans, in two slots. The interest numerator is exact, in
     /// `USD x bps x seconds` (`LoanSchedule.INTEREST_DENOMINATOR` per USD of interest), and runs forward from
     /// `checkpointAt` at `rateSum = sum(principal x couponBps)` per second.
+    /// The numerator is signed: interest a borrower paid ahead of time (up to its next due date) is unearned until then,
+    /// and a loan paid ahead adds `-principal x couponBps x (accruedAt - now)` to it.
     struct Aggregates {
         uint128 totalPrincipal;
         uint128 rateSum;
-        uint216 interestNumerator;
+        /// @custom:oz-retyped-from uint216
+        int216 interestNumerator;
         uint40 checkpointAt;
     }
 
@@ -39,6 +42,11 @@ abstract contract LoanStorage {
         mapping(uint256 loanId => mapping(uint256 slot => uint256)) receiptSlots;
         mapping(address borrower => uint256) borrowerPrincipal;
         mapping(bytes32 site => uint256) sitePrincipal;
+        // One plus the number of loans in `Liquidating` (zero on a vault initialized before the count existed, read as
+        // none), so that the count moves between non-zero values on the liquidation and sale paths.
+        uint256 liquidatingPlusOne;
+        // Auction surplus a borrower could not be paid (its transfer reverted), to claim.
+        mapping(address borrower => uint256) surplus;
     }
 }
 

@@ -161,6 +161,8 @@ describe("LoanVault recovery: default, liquidation, settlement, step-in", () => 
         siteCapBps: 5_000,
         recoveryHaircutBps: 0,
         referenceFeedMaxStalenessSeconds: DAY,
+        materialityThreshold: 10n * 10n ** 18n,
+        stepInWindowSeconds: 2 * DAY,
       };
       const fresh = await deployLoanVaultProxy(f, actors.deployer.address, risk);
       await susdai.connect(actors.deployer).grantRole(Roles.LOAN_VAULT, await fresh.getAddress());

@@ -41,6 +41,8 @@ describe("LoanVault administration: initialize, risk parameters, auction, pause"
         siteCapBps: 1,
         recoveryHaircutBps: 0,
         referenceFeedMaxStalenessSeconds: 1,
+        materialityThreshold: 10n * 10n ** 18n,
+        stepInWindowSeconds: 2 * DAY,
       };
       await expectRevert(0n, () => f.loanVault.initialize(attacker.address, risk), "InvalidInitialization");
     });
@@ -51,6 +53,8 @@ describe("LoanVault administration: initialize, risk parameters, auction, pause"
         siteCapBps: 5_000,
         recoveryHaircutBps: 0,
         referenceFeedMaxStalenessSeconds: DAY,
+        materialityThreshold: 10n * 10n ** 18n,
+        stepInWindowSeconds: 2 * DAY,
       };
       await expect(deployLoanVaultProxy(f, ZeroAddress, risk)).to.be.revertedWithCustomError(
         f.loanVault,
@@ -72,6 +76,8 @@ describe("LoanVault administration: initialize, risk parameters, auction, pause"
         siteCapBps: 1,
         recoveryHaircutBps: 0,
         referenceFeedMaxStalenessSeconds: 1,
+        materialityThreshold: 10n * 10n ** 18n,
+        stepInWindowSeconds: 2 * DAY,
       };
       await expect(impl.initialize(b1.address, risk)).to.be.revertedWithCustomError(
         impl,
@@ -88,6 +94,8 @@ describe("LoanVault administration: initialize, risk parameters, auction, pause"
       siteCapBps: 4_000,
       recoveryHaircutBps: 3_000,
       referenceFeedMaxStalenessSeconds: 7 * DAY,
+      materialityThreshold: 10n * 10n ** 18n,
+      stepInWindowSeconds: 2 * DAY,
     };
 
     it("sets the parameters and emits RiskParamsSet", async () => {

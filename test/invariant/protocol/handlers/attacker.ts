@@ -27,6 +27,8 @@ export async function attack(w: World, p: Params, t: bigint) {
           siteCapBps: 10_000,
           recoveryHaircutBps: 0,
           referenceFeedMaxStalenessSeconds: 1,
+          materialityThreshold: 10n * 10n ** 18n,
+          stepInWindowSeconds: 0,
         },
       ]),
       () => unauthorized("loanVault", C, Roles.CREDIT_ADMIN),
