@@ -152,7 +152,7 @@ contract LoanVault is ILoanVault, LoanStorage, ProtocolUpgradeable {
 
     /// @inheritdoc ILoanVault
     function liquidate(uint256 loanId) external nonReentrant returns (uint256 auctionId) {
-        return LoanRecovery.executeLiquidate(RECEIPTS, loanId, hasRole(CREDIT_ADMIN_ROLE, msg.sender));
+        return LoanRecovery.executeLiquidate(RECEIPTS, loanId);
     }
 
     /// @inheritdoc ILoanVault

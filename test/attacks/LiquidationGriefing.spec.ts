@@ -126,7 +126,7 @@ describe("Attack: liquidation griefing", () => {
         .to.be.revertedWithCustomError(loanVault, "LoanVaultBadStatus")
         .withArgs(loanId, LoanStatus.Defaulted);
       await loanVault.connect(actors.attacker).depositRevenue(loanId, 1n);
-      await expect(loanVault.connect(actors.keeper).liquidate(loanId)).to.emit(loanVault, "LoanLiquidated");
+      await expect(loanVault.connect(actors.creditAdmin).liquidate(loanId)).to.emit(loanVault, "LoanLiquidated");
       expect((await loanVault.stateOf(loanId)).status).to.equal(LoanStatus.Liquidating);
     });
 
@@ -134,7 +134,7 @@ describe("Attack: liquidation griefing", () => {
       const f = await fixture();
       const { loanVault, auction, usdai, actors, loanId } = f;
       await declareDefaultAt(f, loanId);
-      await loanVault.connect(actors.keeper).liquidate(loanId);
+      await loanVault.connect(actors.creditAdmin).liquidate(loanId);
       const auctionId = await auction.auctionOfLoan(loanId);
       const evil = await deployAttackerContract<RevertingReceiver>(f, "RevertingReceiver", {
         borrower: false,
@@ -192,7 +192,7 @@ describe("Attack: liquidation griefing", () => {
 
       for (const loanId of [sold, expired]) {
         await declareDefaultAt(f, loanId);
-        await loanVault.connect(actors.keeper).liquidate(loanId);
+        await loanVault.connect(actors.creditAdmin).liquidate(loanId);
       }
       // bought at once, well above the 20,000 debt: the surplus goes to the hostile borrower
       const auctionId = await auction.auctionOfLoan(sold);

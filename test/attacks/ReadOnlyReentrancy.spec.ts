@@ -149,7 +149,7 @@ describe("Attack: read-only re-entrancy of the views from a receipt callback", (
     const { loanId } = await openLoan(f, actors.borrower1, usd(60_000), 100_000);
     await openLoan(f, actors.borrower2, usd(30_000), 100_000);
     await declareDefaultAt(f, loanId);
-    await loanVault.connect(actors.keeper).liquidate(loanId);
+    await loanVault.connect(actors.creditAdmin).liquidate(loanId);
     const auctionId = await auction.auctionOfLoan(loanId);
     await as(usdai, "approve", [auction.target, MaxUint256]);
     const views = protocolViews(f, loanId);

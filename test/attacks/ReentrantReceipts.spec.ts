@@ -201,7 +201,7 @@ describe("Attack: re-entrancy through a receipt's onERC721Received", () => {
       const { loanVault, auction, usdai, actors } = f;
       const { loanId, receiptIds } = await openLoan(f, actors.borrower1, usd(60_000), 100_000);
       await declareDefaultAt(f, loanId);
-      await loanVault.connect(actors.keeper).liquidate(loanId);
+      await loanVault.connect(actors.creditAdmin).liquidate(loanId);
       const auctionId = await auction.auctionOfLoan(loanId);
       await as(usdai, usdai.interface.encodeFunctionData("approve", [auction.target as string, MaxUint256]));
       return { loanId, receiptId: receiptIds[0], auctionId };

@@ -51,7 +51,7 @@ export async function liquidateAt(
   at?: bigint,
 ): Promise<{ auctionId: bigint; startedAt: bigint }> {
   if (at !== undefined) await time.setNextBlockTimestamp(at);
-  await fx.loanVault.connect(fx.actors.keeper).liquidate(loanId);
+  await fx.loanVault.connect(fx.actors.creditAdmin).liquidate(loanId);
   const auctionId = await fx.auction.auctionOfLoan(loanId);
   const startedAt = (await fx.auction.auctionOf(auctionId)).startedAt;
   return { auctionId, startedAt: BigInt(startedAt) };

@@ -119,7 +119,7 @@ describe("Recovery lifecycles (deploy scripts, bigint model)", () => {
 
     const liquidateAt = defaultAt + 100n;
     await time.setNextBlockTimestamp(liquidateAt);
-    await loanVault.connect(actors.keeper).liquidate(loanId);
+    await loanVault.connect(actors.creditAdmin).liquidate(loanId);
     const auctionId = await auction.auctionOfLoan(loanId);
     const curve = curveFor(reappraised, PREMIUM, FLOOR, DURATION);
     expect((await auction.auctionOf(auctionId)).startPrice).to.equal(curve.startPrice);
@@ -192,7 +192,7 @@ describe("Recovery lifecycles (deploy scripts, bigint model)", () => {
     expect(await time.latest()).to.equal(Number(defaultAt));
     expect(await susdai.totalAssets()).to.equal(idle0 + impaired);
 
-    await loanVault.connect(actors.keeper).liquidate(loanId);
+    await loanVault.connect(actors.creditAdmin).liquidate(loanId);
     const auctionId = await auction.auctionOfLoan(loanId);
     const a = await auction.auctionOf(auctionId);
     const curve = curveFor(reappraised, PREMIUM, FLOOR, DURATION);
@@ -244,7 +244,7 @@ describe("Recovery lifecycles (deploy scripts, bigint model)", () => {
     expect(await susdai.totalAssets()).to.equal(navBefore);
     expect(navBefore).to.equal(idle0 + owed);
 
-    await loanVault.connect(actors.attacker).liquidate(loanId);
+    await loanVault.connect(actors.creditAdmin).liquidate(loanId);
     const auctionId = await auction.auctionOfLoan(loanId);
     const endsAt = BigInt((await auction.auctionOf(auctionId)).startedAt) + DURATION;
     await time.setNextBlockTimestamp(endsAt + 1n);

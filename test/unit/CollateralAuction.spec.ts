@@ -336,7 +336,7 @@ describe("CollateralAuction", () => {
       await time.setNextBlockTimestamp(at);
       const c = curveFor(COLLATERAL, PREMIUM, FLOOR, DURATION);
       expect(c).to.deep.equal(curveFor(COLLATERAL, PREMIUM, FLOOR, DURATION));
-      await expect(fx.loanVault.connect(fx.actors.attacker).liquidate(fx.loanId))
+      await expect(fx.loanVault.connect(fx.actors.creditAdmin).liquidate(fx.loanId))
         .to.emit(fx.auction, "AuctionStarted")
         .withArgs(fx.loanId, fx.loanId, c.startPrice, c.floorPrice, at + DURATION, fx.receiptIds)
         .and.to.emit(fx.loanVault, "LoanLiquidated")

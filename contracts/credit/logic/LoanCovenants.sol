@@ -85,7 +85,7 @@ library LoanCovenants {
         if (feed == address(0)) revert ILoanVault.LoanVaultInvalidParam("referenceRateFeed", 0);
         uint256 referenceRateBps = readReferenceRate($, feed);
         // Late fees are priced at the reference rate (plus the base premium): charge those due before it moves.
-        int256 rounding = LoanPayments.accrue($, loanId, s, t);
+        int256 rounding = LoanPayments.accrue($, loanId, s, t, false);
         uint256 couponBps = LoanAccounting.couponBps(referenceRateBps, s.premiumBps);
         _bookCoupon($, s, couponBps, rounding);
         s.referenceRateBps = uint16(referenceRateBps);
@@ -208,7 +208,7 @@ library LoanCovenants {
         ILoanVault.LoanState storage s,
         ILoanVault.LoanTerms storage t
     ) private {
-        int256 rounding = LoanPayments.accrue($, loanId, s, t);
+        int256 rounding = LoanPayments.accrue($, loanId, s, t, false);
         LoanAccounting.applyChange($, true, 0, 0, rounding, 0, 0, address(0), bytes32(0));
     }
 

@@ -44,7 +44,7 @@ library LoanPayments {
         if (amount == 0) revert ILoanVault.LoanVaultZeroAmount();
         requireStatus(loanId, s, ILoanVault.LoanStatus.Active);
 
-        int256 rounding = accrue($, loanId, s, t);
+        int256 rounding = accrue($, loanId, s, t, true);
         uint256 owed = uint256(s.lateFees) + s.interest + s.principal;
         Ahead memory ahead;
         if (amount >= owed) {
@@ -173,11 +173,14 @@ library LoanPayments {
 
     /// @notice Accrues the loan's interest and charges the late fees that have come due. Returns the interest
     /// numerator's rounding move, for the caller's book change (`LoanAccounting.accrueInterest`).
+    /// A loan with a payment past its grace period goes into non-accrual here, unless `payment` (a repayment or the
+    /// waterfall, which decide once the money is applied: `syncAccrual`).
     function accrue(
         LoanStorage.LoanVaultStorage storage $,
         uint256 loanId,
         ILoanVault.LoanState storage s,
-        ILoanVault.LoanTerms storage t
+        ILoanVault.LoanTerms storage t,
+        bool payment
     ) internal returns (int256 rounding) {
         rounding = LoanAccounting.accrueInterest(s);
         bool accruing = LoanAccounting.isAccruing(s);
@@ -191,24 +194,19 @@ library LoanPayments {
             s.lateFees = LoanAccounting.toUint96(uint256(s.lateFees) + fee);
             emit ILoanVault.LateFeeCharged(loanId, lateBy, fee);
         }
-        if (!accruing) return 0;
-        // A payment is past its grace period: the loan goes into non-accrual. Its rate leaves the aggregate and its
-        // unpaid interest is reversed out of NAV, so no lender exits at a price that counts interest nobody is paying.
-        // (A loan late on a payment has no interest paid ahead: that would have settled the payment.)
-        s.breachFlags |= BREACH_NON_ACCRUAL;
-        LoanAccounting.applyChange(
-            $,
-            true,
-            0,
-            -int256(uint256(s.principal) * s.couponBps),
-            rounding - int256(uint256(s.interest) * INTEREST_DENOMINATOR),
-            0,
-            0,
-            address(0),
-            bytes32(0)
-        );
-        emit ILoanVault.NonAccrualSet(loanId, true);
+        if (!accruing || payment) return rounding;
+        _enterNonAccrual($, loanId, s, rounding);
         return 0;
+    }
+
+    /// @notice After money was applied: a loan with a payment past its grace period and not settled goes into
+    /// non-accrual, and a loan in non-accrual with none any more (the payment brought it current) returns to the books.
+    /// `lateFeeIndex` is the last payment past grace (the accrual just charged it), so the test reads one slot.
+    function syncAccrual(LoanStorage.LoanVaultStorage storage $, uint256 loanId, ILoanVault.LoanState storage s) internal {
+        bool late = s.lateFeeIndex >= s.nextPaymentIndex;
+        bool accruing = LoanAccounting.isAccruing(s);
+        if (accruing && late) _enterNonAccrual($, loanId, s, 0);
+        else if (!accruing && !late) _resumeAccrual($, loanId, s);
     }
 
     /// @notice The last payment already settled or charged a late fee (`charged`), and the last payment past its grace
@@ -379,8 +377,9 @@ library LoanPayments {
         uint256 accruedAt;
     }
 
-    /// @notice The interest a payment of `rest` beyond what is due pays ahead, up to the due date of the first unsettled
-    /// installment not yet due. Nothing for a loan in non-accrual (the rest prepays principal) or past its schedule.
+    /// @notice The interest a payment of `rest` beyond what is due pays ahead, when the first unsettled installment is
+    /// not yet due: up to its due date. Nothing for a loan in non-accrual (the rest prepays principal), for a due
+    /// installment, or past the schedule.
     function interestAhead(
         ILoanVault.LoanState storage s,
         ILoanVault.LoanTerms storage t,
@@ -388,15 +387,13 @@ library LoanPayments {
         uint256 rest
     ) internal view returns (Ahead memory a) {
         if (!LoanAccounting.isAccruing(s)) return a;
-        uint256 payments = s.schedulePayments;
-        uint256 interval = t.paymentIntervalSeconds;
-        uint256 next = uint256(s.nextPaymentIndex).max(
-            LoanSchedule.paymentsDueBy(s.scheduleStart, interval, payments, block.timestamp) + 1
-        );
-        if (next > payments) return a;
+        uint256 next = s.nextPaymentIndex;
+        if (next > s.schedulePayments) return a;
+        uint256 dueAt = s.scheduleStart + next * t.paymentIntervalSeconds;
+        // A payment on or after the due date pays that installment; what it pays beyond is a prepayment.
+        if (dueAt <= block.timestamp) return a;
         uint256 principal = s.principal - scheduledDue;
         a.upcomingPrincipal = principalOwedThrough(s, t, principal, next);
-        uint256 dueAt = s.scheduleStart + next * interval;
         uint256 from = s.accruedAt;
         if (dueAt <= from) return a;
         uint256 rate = principal * s.couponBps;
@@ -463,7 +460,7 @@ library LoanPayments {
             }
             settlePayments($, loanId, s, t, principal);
         }
-        if (!interestInBooks) _resumeAccrual($, loanId, s, t);
+        syncAccrual($, loanId, s);
         if (paid != 0 && s.breachFlags & COVENANT_FLAGS != 0) LoanCovenants.executeReevaluate(receipts, loanId);
     }
 
@@ -485,17 +482,32 @@ library LoanPayments {
         }
     }
 
-    /// @dev A loan in non-accrual with no payment past its grace period any more (the payment brought it current)
-    /// returns to the books: its rate joins the aggregate and its unpaid interest is in NAV again.
-    function _resumeAccrual(
+    /// @dev The loan goes into non-accrual: its rate leaves the aggregate and its unpaid interest is reversed out of NAV
+    /// (with the accrual's pending `rounding`), so no lender exits at a price that counts interest nobody is paying. A
+    /// loan late on a payment has no interest paid ahead (that would have settled the payment).
+    function _enterNonAccrual(
         LoanStorage.LoanVaultStorage storage $,
         uint256 loanId,
         ILoanVault.LoanState storage s,
-        ILoanVault.LoanTerms storage t
+        int256 rounding
     ) private {
-        if (s.status != ILoanVault.LoanStatus.Active) return;
-        (, uint256 lateBy) = latePayments(s, t);
-        if (lateBy >= s.nextPaymentIndex) return;
+        s.breachFlags |= BREACH_NON_ACCRUAL;
+        LoanAccounting.applyChange(
+            $,
+            true,
+            0,
+            -int256(uint256(s.principal) * s.couponBps),
+            rounding - int256(uint256(s.interest) * INTEREST_DENOMINATOR),
+            0,
+            0,
+            address(0),
+            bytes32(0)
+        );
+        emit ILoanVault.NonAccrualSet(loanId, true);
+    }
+
+    /// @dev The loan leaves non-accrual: its rate joins the aggregate and its unpaid interest is in NAV again.
+    function _resumeAccrual(LoanStorage.LoanVaultStorage storage $, uint256 loanId, ILoanVault.LoanState storage s) private {
         s.breachFlags &= ~BREACH_NON_ACCRUAL;
         LoanAccounting.applyChange(
             $,
@@ -522,7 +534,7 @@ library LoanPayments {
         ILoanVault.LoanState storage s,
         ILoanVault.LoanTerms storage t
     ) internal returns (ILoanVault.Allocation memory a, bool interestInBooks) {
-        int256 rounding = accrue($, loanId, s, t);
+        int256 rounding = accrue($, loanId, s, t, true);
         uint256 cash = uint256(s.lockbox) + s.reserve;
         a = allocate(s, t, cash);
         cash -= a.lateFees + a.interest + a.scheduledPrincipal;

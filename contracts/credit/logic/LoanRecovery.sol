@@ -11,7 +11,7 @@ import {IGpuReceipt} from "../../interfaces/IGpuReceipt.sol";
 import {ILoanVault} from "../../interfaces/ILoanVault.sol";
 import {IStakedUSDai} from "../../interfaces/IStakedUSDai.sol";
 import {BPS} from "../../libraries/Constants.sol";
-import {RECEIPT_HOLDER_ROLE} from "../../libraries/Roles.sol";
+import {CREDIT_ADMIN_ROLE, RECEIPT_HOLDER_ROLE} from "../../libraries/Roles.sol";
 import {FixedPointMath} from "../../libraries/FixedPointMath.sol";
 import {INTEREST_DENOMINATOR, LoanSchedule} from "../../libraries/LoanSchedule.sol";
 import {LoanAccounting} from "./LoanAccounting.sol";
@@ -52,7 +52,7 @@ library LoanRecovery {
         ILoanVault.Allocation memory applied;
         bool interestInBooks;
         if (cash != 0) (applied, interestInBooks) = LoanPayments.runWaterfall($, receipts, loanId, s, t);
-        else rounding = LoanPayments.accrue($, loanId, s, t);
+        else rounding = LoanPayments.accrue($, loanId, s, t, false);
         uint256 collateral = LoanCollateral.collateralValue($, receipts, loanId, s.receiptCount);
         _requireDefaultable($, loanId, s, t, collateral, paymentWasDue ? cash : 0);
 
@@ -62,22 +62,18 @@ library LoanRecovery {
         LoanPayments.payStaked(staked, usdai, address(this), applied, interestInBooks);
     }
 
-    /// @notice See `ILoanVault.liquidate`. `creditAdmin`: whether the caller holds CREDIT_ADMIN (the vault checked);
-    /// anyone else waits for the step-in window after the default to pass.
-    function executeLiquidate(
-        IGpuReceipt receipts,
-        uint256 loanId,
-        bool creditAdmin
-    ) external returns (uint256 auctionId) {
+    /// @notice See `ILoanVault.liquidate`. Within the step-in window after the default only the credit admin may
+    /// liquidate (the role is read from the vault, which this runs in, only then).
+    function executeLiquidate(IGpuReceipt receipts, uint256 loanId) external returns (uint256 auctionId) {
         LoanStorage.LoanVaultStorage storage $ = loanStorage();
         ILoanVault.LoanState storage s = $.state[loanId];
         requireStatus(loanId, s, ILoanVault.LoanStatus.Defaulted);
         ICollateralAuction auction = $.auction;
         if (address(auction) == address(0)) revert ILoanVault.LoanVaultZeroAddress();
-        if (!creditAdmin) {
-            // A Defaulted loan's `accruedAt` is when it defaulted.
-            uint256 opensAt = uint256(s.accruedAt) + $.risk.stepInWindowSeconds;
-            if (block.timestamp < opensAt) revert ILoanVault.LoanVaultStepInWindow(loanId, opensAt);
+        // A Defaulted loan's `accruedAt` is when it defaulted.
+        uint256 opensAt = uint256(s.accruedAt) + $.risk.stepInWindowSeconds;
+        if (block.timestamp < opensAt && !IAccessControl(address(this)).hasRole(CREDIT_ADMIN_ROLE, msg.sender)) {
+            revert ILoanVault.LoanVaultStepInWindow(loanId, opensAt);
         }
         uint256 count = s.receiptCount;
         uint256 collateral = LoanCollateral.collateralValue($, receipts, loanId, count);

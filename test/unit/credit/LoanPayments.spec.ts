@@ -5,7 +5,7 @@ import { MaxUint256, ZeroAddress } from "ethers";
 
 import type { ProtocolFixture } from "../../fixtures/protocol";
 import { approve } from "../../helpers/loans";
-import { BPS, ceilDiv, interestOf, mulDivUp } from "../../helpers/math";
+import { BPS, ceilDiv, INTEREST_DENOMINATOR, interestOf, min, mulDivUp } from "../../helpers/math";
 import { DAY, LoanStatus } from "../../../helpers/loans";
 import { Roles } from "../../../helpers/roles";
 import { usd } from "../../../helpers/units";
@@ -77,14 +77,22 @@ describe("LoanVault payments: repay, revenue lockbox, waterfall, release, close"
       expect(s.nextPaymentIndex).to.equal(1n);
     });
 
-    it("before the due date, principal is a prepayment", async () => {
+    it("before the due date, money beyond the interest pays interest ahead towards the due date (#16.1)", async () => {
       const { loanId, t0 } = await houseLoan();
       const elapsed = 10n * BigInt(DAY);
       const interest = interestOf(P, COUPON, elapsed);
       await at(t0 + elapsed);
+      // $5 buys floor(5 x DENOMINATOR / (P x coupon)) whole seconds of interest; the rest of a second's worth goes to
+      // the installment's principal
+      const seconds = (usd(5) * INTEREST_DENOMINATOR) / (P * COUPON);
+      const ahead = interestOf(P, COUPON, seconds);
       await expect(f.loanVault.connect(payer).repay(loanId, interest + usd(5)))
         .to.emit(f.loanVault, "Repaid")
-        .withArgs(loanId, payer.address, 0n, interest, 0n, usd(5));
+        .withArgs(loanId, payer.address, 0n, interest + ahead, usd(5) - ahead, 0n);
+      const s = await f.loanVault.stateOf(loanId);
+      expect(s.accruedAt).to.equal(t0 + elapsed + seconds);
+      expect(s.interest).to.equal(0n);
+      expect(s.principal).to.equal(P - (usd(5) - ahead));
     });
 
     it("charges a late fee once past grace and takes it first", async () => {
@@ -190,17 +198,29 @@ describe("LoanVault payments: repay, revenue lockbox, waterfall, release, close"
       ]);
     });
 
-    it("reverts on an overpayment with the exact amount owed", async () => {
+    it("reverts on an overpayment beyond the debt plus the interest to the next due date, with that amount", async () => {
+      const { loanId, t0 } = await houseLoan();
+      const elapsed = BigInt(DAY);
+      const owed = P + interestOf(P, COUPON, elapsed);
+      const tolerance = interestOf(P, COUPON, INTERVAL - elapsed);
+      await at(t0 + elapsed);
+      await expectRevert(
+        loanId,
+        () => f.loanVault.connect(payer).repay(loanId, owed + tolerance + 1n),
+        "LoanVaultOverpayment",
+        [loanId, owed + tolerance + 1n, owed + tolerance],
+      );
+    });
+
+    it("a payment above the debt within that tolerance is a payoff and takes only the debt", async () => {
       const { loanId, t0 } = await houseLoan();
       const elapsed = BigInt(DAY);
       const owed = P + interestOf(P, COUPON, elapsed);
       await at(t0 + elapsed);
-      await expectRevert(
-        loanId,
-        () => f.loanVault.connect(payer).repay(loanId, owed + 1n),
-        "LoanVaultOverpayment",
-        [loanId, owed + 1n, owed],
-      );
+      const before = await f.usdai.balanceOf(payer.address);
+      await f.loanVault.connect(payer).repay(loanId, owed + usd(1));
+      expect(before - (await f.usdai.balanceOf(payer.address))).to.equal(owed);
+      expect((await f.loanVault.stateOf(loanId)).status).to.equal(LoanStatus.Repaid);
     });
 
     it("re-tests a breach when principal falls, curing it", async () => {
@@ -281,7 +301,7 @@ describe("LoanVault payments: repay, revenue lockbox, waterfall, release, close"
       );
       const { loanId, t0 } = await houseLoan();
       await defaultHouseLoan(loanId, t0);
-      await f.loanVault.liquidate(loanId);
+      await f.loanVault.connect(f.actors.creditAdmin).liquidate(loanId);
       await expectRevert(
         loanId,
         () => f.loanVault.connect(payer).depositRevenue(loanId, 1n),
@@ -351,8 +371,10 @@ describe("LoanVault payments: repay, revenue lockbox, waterfall, release, close"
       const interest = interestOf(P, COUPON, INTERVAL);
       const scheduled = mulDivUp(P, 200n, BPS);
       const principalLeft = P - scheduled;
-      const reserve = ceilDiv(principalLeft * 300n, BPS);
-      const prepayment = revenue - interest - scheduled - reserve;
+      // the largest prepayment whose reserve target, on the principal left after it, is still funded (#16.12b)
+      const cash = revenue - interest - scheduled;
+      const prepayment = (cash * BPS - principalLeft * 300n) / (BPS - 300n);
+      const reserve = min(cash - prepayment, ceilDiv((principalLeft - prepayment) * 300n, BPS));
       await at(t0 + INTERVAL);
       await expect(loanVault.sweep(loanId))
         .to.emit(loanVault, "Swept")
@@ -371,9 +393,9 @@ describe("LoanVault payments: repay, revenue lockbox, waterfall, release, close"
       const elapsed = BigInt(DAY);
       const interest = interestOf(P, COUPON, elapsed);
       await at(t0 + elapsed);
-      // nothing scheduled yet: reserve target on the full principal, then the cash sweep repays it all
-      const reserve = ceilDiv(P * 300n, BPS);
-      const excess = revenue - interest - reserve - P;
+      // nothing scheduled yet: the cash sweep repays it all, and a repaid loan needs no reserve (#16.12b)
+      const reserve = 0n;
+      const excess = revenue - interest - P;
       await expect(loanVault.sweep(loanId))
         .to.emit(loanVault, "Swept")
         .withArgs(loanId, interest + P, reserve, excess, true)

@@ -26,6 +26,7 @@ import {
   type Signer,
   SITE,
   SITE_KEY,
+  STEP_IN_WINDOW,
   WINDOW,
 } from "./suite";
 
@@ -41,10 +42,9 @@ describe("LoanVault recovery: default, liquidation, settlement, step-in", () => 
   // ================================================================ default and recovery
 
   describe("declareDefault", () => {
-    it("defaults at exactly due + grace + window + 1, impairs to min(debt, collateral after haircut + lockbox + reserve)", async () => {
+    it("defaults at exactly due + grace + window + 1, impairs to min(value in the books, collateral after haircut)", async () => {
       const { loanVault, susdai } = f;
       const { loanId, t0 } = await houseLoan();
-      await loanVault.connect(payer).depositRevenue(loanId, usd(10)); // lockbox counts in the recovery
       const when = t0 + INTERVAL + GRACE + WINDOW + 1n;
       expect(await loanVault.defaultableAt(loanId)).to.equal(when);
       await at(when - 1n);
@@ -56,8 +56,9 @@ describe("LoanVault recovery: default, liquidation, settlement, step-in", () => 
       const elapsed = when - t0;
       const interest = interestOf(P, COUPON, elapsed);
       const debt = P + interest;
-      const recovery = mulDivDown(COLLATERAL, BPS - HAIRCUT, BPS) + usd(10);
-      const impaired = min(debt, recovery);
+      const recovery = mulDivDown(COLLATERAL, BPS - HAIRCUT, BPS);
+      // The late installment put the loan in non-accrual (its interest left NAV): the books held it at its principal.
+      const impaired = min(P, recovery);
       const navBefore = idle + P + (P * COUPON * elapsed) / INTEREST_DENOMINATOR; // aggregate at `when`, pre-default
       // one installment is late (the first; the second has fallen due but is within its grace period)
       const fee = houseLateFee(1n);
@@ -66,7 +67,9 @@ describe("LoanVault recovery: default, liquidation, settlement, step-in", () => 
         .to.emit(loanVault, "LoanDefaulted")
         .withArgs(loanId, debt, impaired)
         .and.to.emit(loanVault, "LateFeeCharged")
-        .withArgs(loanId, 1n, fee);
+        .withArgs(loanId, 1n, fee)
+        .and.to.emit(loanVault, "NonAccrualSet")
+        .withArgs(loanId, true);
       const s = await loanVault.stateOf(loanId);
       expect(s.status).to.equal(LoanStatus.Defaulted);
       expect(s.impairedValue).to.equal(impaired);
@@ -90,14 +93,14 @@ describe("LoanVault recovery: default, liquidation, settlement, step-in", () => 
       expect(await loanVault.debtOf(loanId)).to.equal(debt + fee);
     });
 
-    it("impairs to the debt when the recovery exceeds it", async () => {
+    it("impairs to the value the books held (the principal, in non-accrual) when the recovery exceeds it", async () => {
       const { loanId, t0 } = await houseLoan({ principal: usd(100_000) });
       const when = t0 + INTERVAL + GRACE + WINDOW + 1n;
       const debt = usd(100_000) + interestOf(usd(100_000), COUPON, when - t0);
       await at(when);
       await expect(f.loanVault.declareDefault(loanId))
         .to.emit(f.loanVault, "LoanDefaulted")
-        .withArgs(loanId, debt, debt);
+        .withArgs(loanId, debt, usd(100_000));
     });
 
     it("reverts for a loan that is not Active", async () => {
@@ -136,7 +139,8 @@ describe("LoanVault recovery: default, liquidation, settlement, step-in", () => 
     it("moves the receipts to a Dutch auction", async () => {
       const { loanVault, auction } = f;
       const { loanId, t0, receiptIds } = await houseLoan({ receipts: 2 });
-      await defaultHouseLoan(loanId, t0);
+      const defaultedAt = await defaultHouseLoan(loanId, t0);
+      await at(defaultedAt + STEP_IN_WINDOW); // anyone, once the step-in window has passed
       await expect(loanVault.connect(attacker).liquidate(loanId))
         .to.emit(loanVault, "LoanLiquidated")
         .withArgs(loanId, 1n, COLLATERAL);
@@ -184,7 +188,10 @@ describe("LoanVault recovery: default, liquidation, settlement, step-in", () => 
       const { loanId, t0 } = await houseLoan();
       await defaultHouseLoan(loanId, t0);
       await f.loanVault.connect(f.actors.guardian).pause();
-      await expect(f.loanVault.liquidate(loanId)).to.emit(f.loanVault, "LoanLiquidated");
+      await expect(f.loanVault.connect(f.actors.creditAdmin).liquidate(loanId)).to.emit(
+        f.loanVault,
+        "LoanLiquidated",
+      );
     });
   });
 
@@ -192,7 +199,7 @@ describe("LoanVault recovery: default, liquidation, settlement, step-in", () => 
     async function liquidated(principal = P): Promise<{ loanId: bigint; when: bigint; t0: bigint }> {
       const { loanId, t0 } = await houseLoan({ principal });
       const when = await defaultHouseLoan(loanId, t0);
-      await f.loanVault.liquidate(loanId);
+      await f.loanVault.connect(f.actors.creditAdmin).liquidate(loanId);
       return { loanId, when, t0 };
     }
 

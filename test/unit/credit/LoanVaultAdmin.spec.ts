@@ -101,8 +101,15 @@ describe("LoanVault administration: initialize, risk parameters, auction, pause"
     it("sets the parameters and emits RiskParamsSet", async () => {
       await expect(f.loanVault.connect(f.actors.creditAdmin).setRiskParams(good))
         .to.emit(f.loanVault, "RiskParamsSet")
-        .withArgs([2_000n, 4_000n, 3_000n, BigInt(7 * DAY)]);
-      expect(await f.loanVault.riskParams()).to.deep.equal([2_000n, 4_000n, 3_000n, BigInt(7 * DAY)]);
+        .withArgs([2_000n, 4_000n, 3_000n, BigInt(7 * DAY), usd(10), BigInt(2 * DAY)]);
+      expect(await f.loanVault.riskParams()).to.deep.equal([
+        2_000n,
+        4_000n,
+        3_000n,
+        BigInt(7 * DAY),
+        usd(10),
+        BigInt(2 * DAY),
+      ]);
     });
 
     it("reverts for a caller without CREDIT_ADMIN", async () => {
@@ -122,6 +129,7 @@ describe("LoanVault administration: initialize, risk parameters, auction, pause"
       [{ recoveryHaircutBps: 10_001 }, "recoveryHaircutBps", 10_001n],
       [{ referenceFeedMaxStalenessSeconds: 0 }, "referenceFeedMaxStaleness", 0n],
       [{ referenceFeedMaxStalenessSeconds: 7 * DAY + 1 }, "referenceFeedMaxStaleness", BigInt(7 * DAY + 1)],
+      [{ stepInWindowSeconds: 30 * DAY + 1 }, "stepInWindowSeconds", BigInt(30 * DAY + 1)],
     ];
     for (const [override, name, value] of bad) {
       it(`reverts with LoanVaultInvalidParam(${name}, ${value})`, async () => {
@@ -194,7 +202,7 @@ describe("LoanVault administration: initialize, risk parameters, auction, pause"
       await loanVault.connect(actors.creditAdmin).stepIn(other.loanId, b2.address);
       await time.increase(INTERVAL * 3n);
       await loanVault.declareDefault(other.loanId);
-      await loanVault.liquidate(other.loanId);
+      await loanVault.connect(f.actors.creditAdmin).liquidate(other.loanId);
       await loanVault.connect(payer).repay(loanId, MaxUint256);
       await loanVault.close(loanId);
       expect((await loanVault.stateOf(loanId)).status).to.equal(LoanStatus.Closed);

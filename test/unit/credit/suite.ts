@@ -29,6 +29,10 @@ export const WINDOW = BigInt(25 * DAY);
 export const CURE = BigInt(14 * DAY);
 export const NAV = 10_000_000; // staked by lender1
 export const HAIRCUT = 2_000n;
+/** After a default, the time only the credit admin may liquidate (the local deployment's step-in window). */
+export const STEP_IN_WINDOW = BigInt(2 * DAY);
+/** The local deployment's materiality (dust) threshold. */
+export const MATERIALITY = usd(10);
 export const MAX_RECEIPTS = 64n;
 /** The house late fee on `late` installments charged at once: 5% of each one's 2% principal + one interval's interest. */
 export const houseLateFee = (late: bigint, principal = P, coupon = COUPON) =>
