@@ -27,6 +27,13 @@ export { INTEREST_DENOMINATOR as D } from "./math";
 export const Status = LoanStatus;
 export const BREACH_LTV = BreachFlags.Ltv;
 export const BREACH_TOP_UP = BreachFlags.TopUp;
+/** Non-accrual: a payment is past its grace period; the loan's interest is out of the books. */
+export const BREACH_NON_ACCRUAL = 4n;
+/** The covenant flags (with a cure period). */
+export const COVENANT_FLAGS = BREACH_LTV | BREACH_TOP_UP;
+/** The local deployment's risk parameters that the state machine reads (`ILoanVault.RiskParams`). */
+export const LOCAL_MATERIALITY = 10n * 10n ** 18n;
+export const LOCAL_STEP_IN_WINDOW = 2n * 86_400n;
 
 /** The terms the model needs (all bigints). */
 export interface ModelTerms {
@@ -122,6 +129,8 @@ export interface Allocation {
   interest: bigint;
   scheduledPrincipal: bigint;
   prepayment: bigint;
+  /** Whether the interest paid was in the books (false for a loan in non-accrual: it is a gain). */
+  interestInBooks?: boolean;
 }
 
 export const emptyAllocation = (): Allocation => ({
@@ -172,6 +181,8 @@ export function depreciated(
 /** One loan. `collateral(now)` is the depreciated value of its receipts. */
 export class LoanModel {
   s: ModelState;
+  /** `RiskParams.materialityThreshold` (USDai units). */
+  materiality = LOCAL_MATERIALITY;
 
   constructor(
     public readonly id: bigint,
@@ -214,12 +225,18 @@ export class LoanModel {
     return this.s.status === Status.Active;
   }
 
+  /** Whether the loan's interest is in the books (not in non-accrual). */
+  get accruing(): boolean {
+    return (this.s.breachFlags & BREACH_NON_ACCRUAL) === 0n;
+  }
+
   /** Exact interest numerator of the loan at `now` (booked x D + pending exact). */
   numeratorAt(now: bigint): bigint {
     return this.s.interest * D + this.s.principal * this.s.couponBps * (now - this.s.accruedAt);
   }
 
   interestNow(now: bigint): bigint {
+    if (this.s.accruedAt >= now) return this.s.interest;
     return this.s.interest + ceilDiv(this.s.principal * this.s.couponBps * (now - this.s.accruedAt), D);
   }
 
@@ -289,7 +306,7 @@ export class LoanModel {
     if (!this.active || s.nextPaymentIndex > s.schedulePayments) return [0n, 0n];
     const due = this.dueDate(s.nextPaymentIndex);
     const until = max(due, now);
-    const interest = s.interest + ceilDiv(s.principal * s.couponBps * (until - s.accruedAt), D);
+    const interest = s.interest + ceilDiv(s.principal * s.couponBps * subFloor(until, s.accruedAt), D);
     const required =
       s.schedulePrincipal -
       cumulativeDue(s.schedulePrincipal, this.t.amortizationBps, s.nextPaymentIndex, s.schedulePayments);
@@ -324,23 +341,36 @@ export class LoanModel {
 
   checkpoint(now: bigint): void {
     const s = this.s;
-    if (s.accruedAt === now) return;
+    if (s.accruedAt >= now) return; // interest paid ahead covers the time up to accruedAt
     s.interest += ceilDiv(s.principal * s.couponBps * (now - s.accruedAt), D);
     s.accruedAt = now;
   }
 
-  /** Checkpoint, then charge the late fees that came due. Returns the fee charged. */
-  accrue(now: bigint): bigint {
+  /**
+   * Checkpoint, then charge the late fees that came due; a newly late loan goes into non-accrual unless `payment` (a
+   * repayment or the waterfall decide after the money is applied, `syncAccrual`). Returns the fee charged.
+   */
+  accrue(now: bigint, payment = false): bigint {
     this.checkpoint(now);
     const [charged, lateBy] = this.latePayments(now);
     if (lateBy <= charged) return 0n;
     const fee = this.lateFee(charged, lateBy);
     this.s.lateFeeIndex = lateBy;
     this.s.lateFees += fee;
+    if (!payment) this.s.breachFlags |= BREACH_NON_ACCRUAL;
     return fee;
   }
 
-  evaluateCovenants(now: bigint): bigint {
+  /** After money was applied: into non-accrual if a payment past grace is unsettled, out of it once none is. */
+  syncAccrual(): void {
+    const s = this.s;
+    const late = s.lateFeeIndex >= s.nextPaymentIndex;
+    if (this.accruing && late) s.breachFlags |= BREACH_NON_ACCRUAL;
+    else if (!this.accruing && !late) s.breachFlags &= ~BREACH_NON_ACCRUAL;
+  }
+
+  /** The LTV covenants; a required top-up clears only on a `cure` (a top-up, or a repayment of principal). */
+  evaluateCovenants(now: bigint, cure = false): bigint {
     const s = this.s;
     const collateral = this.collateral(now);
     const before = s.breachFlags;
@@ -348,13 +378,13 @@ export class LoanModel {
     let flags = before;
     if (debt > (collateral * this.t.maintenanceLtvBps) / BPS) flags |= BREACH_LTV;
     else flags &= ~BREACH_LTV;
-    if (debt <= (collateral * this.t.maxLtvBps) / BPS) flags &= ~BREACH_TOP_UP;
+    if (cure && debt <= (collateral * this.t.maxLtvBps) / BPS) flags &= ~BREACH_TOP_UP;
     if (flags === before) return flags;
-    let cure = s.cureDeadline;
-    if (flags === 0n) cure = 0n;
-    else if (cure === 0n) cure = now + this.t.curePeriodSeconds;
+    let deadline = s.cureDeadline;
+    if ((flags & COVENANT_FLAGS) === 0n) deadline = 0n;
+    else if (deadline === 0n) deadline = now + this.t.curePeriodSeconds;
     s.breachFlags = flags;
-    s.cureDeadline = cure;
+    s.cureDeadline = deadline;
     return flags;
   }
 
@@ -368,10 +398,13 @@ export class LoanModel {
     return a;
   }
 
-  applyAllocation(now: bigint, a: Allocation): void {
+  /** Books an allocation (with interest paid `ahead`, if any); sets `a.interestInBooks`. */
+  applyAllocation(now: bigint, a: Allocation, ahead?: Ahead): void {
     const s = this.s;
+    a.interestInBooks = this.accruing;
     s.lateFees -= a.lateFees;
-    s.interest -= a.interest;
+    s.interest = s.interest + (ahead?.interest ?? 0n) - a.interest;
+    if (ahead && ahead.accruedAt !== 0n) s.accruedAt = ahead.accruedAt;
     const paid = a.scheduledPrincipal + a.prepayment;
     s.principal -= paid;
     if (s.interest === 0n && s.lateFees === 0n) {
@@ -384,21 +417,61 @@ export class LoanModel {
       }
       this.settlePayments(now);
     }
-    if (paid !== 0n && s.breachFlags !== 0n) this.evaluateCovenants(now);
+    this.syncAccrual();
+    if (paid !== 0n && (s.breachFlags & COVENANT_FLAGS) !== 0n) this.evaluateCovenants(now, true);
   }
 
+  /**
+   * Advances past settled installments: scheduled principal met and interest paid to the due date; a shortfall up to
+   * the materiality threshold settles too, except on the last installment; at most one installment not yet due (the
+   * one interest was paid ahead for) settles.
+   */
   settlePayments(now: bigint): void {
     const s = this.s;
-    let k = s.nextPaymentIndex;
-    while (
-      k <= s.schedulePayments &&
-      this.dueDate(k) <= now &&
-      s.principal <=
-        s.schedulePrincipal -
-          cumulativeDue(s.schedulePrincipal, this.t.amortizationBps, k, s.schedulePayments)
-    )
+    const index = s.nextPaymentIndex;
+    const paidThrough = max(s.accruedAt, now);
+    let k = index;
+    while (k <= s.schedulePayments) {
+      const dueAt = this.dueDate(k);
+      let shortfall = 0n;
+      if (dueAt > paidThrough) {
+        if (k !== index || paidThrough === now) break;
+        shortfall = ceilDiv(s.principal * s.couponBps * (dueAt - paidThrough), D);
+      }
+      shortfall += this.principalOwedThrough(k);
+      if (shortfall !== 0n && (k === s.schedulePayments || shortfall > this.materiality)) break;
       k++;
+    }
     s.nextPaymentIndex = k;
+  }
+
+  /** Interest a payment of `rest` beyond what is due pays ahead (the first unsettled installment, not yet due). */
+  interestAhead(now: bigint, scheduledDue: bigint, rest: bigint): Ahead {
+    const s = this.s;
+    const a: Ahead = { interest: 0n, upcomingPrincipal: 0n, accruedAt: 0n };
+    if (!this.accruing) return a;
+    const next = s.nextPaymentIndex;
+    if (next > s.schedulePayments) return a;
+    const dueAt = this.dueDate(next);
+    if (dueAt <= now) return a;
+    const principal = s.principal - scheduledDue;
+    const allowed =
+      s.schedulePrincipal -
+      cumulativeDue(s.schedulePrincipal, this.t.amortizationBps, next, s.schedulePayments);
+    a.upcomingPrincipal = subFloor(principal, allowed);
+    const from = s.accruedAt;
+    if (dueAt <= from) return a;
+    const rate = principal * s.couponBps;
+    const full = ceilDiv(rate * (dueAt - from), D);
+    if (rest >= full) {
+      a.interest = full;
+      a.accruedAt = dueAt;
+    } else {
+      const secondsPaid = (rest * D) / rate;
+      a.interest = ceilDiv(rate * secondsPaid, D);
+      a.accruedAt = from + secondsPaid;
+    }
+    return a;
   }
 
   // ------------------------------------------------------------ entry points
@@ -424,17 +497,34 @@ export class LoanModel {
     if (amount === 0n) throw new ModelRevert("LoanVaultZeroAmount", []);
     if (!this.active) throw new ModelRevert("LoanVaultBadStatus", [this.id, this.s.status]);
     const before = { ...this.s };
-    this.accrue(now);
+    this.accrue(now, true);
     const s = this.s;
     const owed = s.lateFees + s.interest + s.principal;
-    const amt = amount === "max" ? owed : amount;
-    if (amt > owed) {
-      this.s = before;
-      throw new ModelRevert("LoanVaultOverpayment", [this.id, amt, owed]);
+    if (amount === "max" || amount >= owed) {
+      if (amount !== "max" && amount > owed) {
+        const tolerance = this.interestAhead(now, this.scheduledPrincipalDue(now), 2n ** 255n).interest;
+        if (amount - owed > tolerance) {
+          this.s = before;
+          throw new ModelRevert("LoanVaultOverpayment", [this.id, amount, owed + tolerance]);
+        }
+      }
+      const a = this.allocate(now, owed);
+      a.prepayment = s.principal - a.scheduledPrincipal;
+      this.applyAllocation(now, a);
+      return a;
     }
-    const a = this.allocate(now, amt);
-    a.prepayment = amt - a.lateFees - a.interest - a.scheduledPrincipal;
-    this.applyAllocation(now, a);
+    const a = this.allocate(now, amount);
+    let rest = amount - a.lateFees - a.interest - a.scheduledPrincipal;
+    let ahead: Ahead | undefined;
+    if (rest !== 0n) {
+      ahead = this.interestAhead(now, a.scheduledPrincipal, rest);
+      rest -= ahead.interest;
+      a.interest += ahead.interest;
+      const upcoming = min(rest, ahead.upcomingPrincipal);
+      a.scheduledPrincipal += upcoming;
+      a.prepayment = rest - upcoming;
+    }
+    this.applyAllocation(now, a, ahead);
     return a;
   }
 
@@ -448,19 +538,18 @@ export class LoanModel {
   /** The waterfall; returns the allocation (prepayment = cash sweep) and whether the cash sweep was on. */
   sweep(now: bigint): { a: Allocation; cashSweep: boolean; excess: bigint } {
     if (!this.active) throw new ModelRevert("LoanVaultBadStatus", [this.id, this.s.status]);
-    this.accrue(now);
+    this.accrue(now, true);
     const s = this.s;
     let cash = s.lockbox + s.reserve;
     const a = this.allocate(now, cash);
     cash -= a.lateFees + a.interest + a.scheduledPrincipal;
     const principalLeft = s.principal - a.scheduledPrincipal;
-    const reserve = min(cash, ceilDiv(principalLeft * this.t.debtServiceReserveBps, BPS));
-    let excess = cash - reserve;
+    const bps = this.t.debtServiceReserveBps;
     const cashSweep = s.breachFlags !== 0n || s.oracleFlags !== 0n;
-    if (cashSweep) {
-      a.prepayment = min(excess, principalLeft);
-      excess -= a.prepayment;
-    }
+    if (cashSweep) a.prepayment = sweepPrepayment(cash, principalLeft, bps);
+    cash -= a.prepayment;
+    const reserve = min(cash, ceilDiv((principalLeft - a.prepayment) * bps, BPS));
+    const excess = cash - reserve;
     s.lockbox = excess;
     s.reserve = reserve;
     this.applyAllocation(now, a);
@@ -490,10 +579,10 @@ export class LoanModel {
     return this.evaluateCovenants(now);
   }
 
-  /** `topUp`: the collateral function must already include the new receipts. */
+  /** `topUp`: the collateral function must already include the new receipts. A top-up may cure a required top-up. */
   topUp(now: bigint): void {
     this.accrue(now);
-    this.evaluateCovenants(now);
+    this.evaluateCovenants(now, true);
   }
 
   applyCouponStep(now: bigint, stepId: bigint, deltaBps: bigint, topUpRequired: boolean): void {
@@ -518,41 +607,84 @@ export class LoanModel {
     this.s.oracleFlags = flags;
   }
 
-  declareDefault(now: bigint, haircutBps: bigint): void {
+  /**
+   * `declareDefault`: the lockbox and reserve run the waterfall first (returned: the allocation sUSDai receives); a
+   * payment default over no more than the materiality threshold, or one the cash cured, is refused.
+   */
+  declareDefault(now: bigint, haircutBps: bigint): Allocation {
     if (!this.active) throw new ModelRevert("LoanVaultBadStatus", [this.id, this.s.status]);
     const before = { ...this.s };
-    this.accrue(now);
+    const cash = this.s.lockbox + this.s.reserve;
+    const paymentWasDue = this.paymentDefaultAt() !== 0n && now >= this.paymentDefaultAt();
+    let applied = emptyAllocation();
+    if (cash !== 0n) applied = this.sweep(now).a;
+    else this.accrue(now);
     const s = this.s;
     const paymentAt = this.paymentDefaultAt();
-    if (paymentAt === 0n || now < paymentAt) {
+    if (paymentAt !== 0n && now >= paymentAt) {
+      const overdue = s.lateFees + s.interest + this.scheduledPrincipalDue(now);
+      if (overdue <= this.materiality) {
+        this.s = before;
+        throw new ModelRevert("LoanVaultOverdueImmaterial", [this.id, overdue, this.materiality]);
+      }
+    } else {
       this.evaluateCovenants(now);
       if (s.cureDeadline === 0n || now <= s.cureDeadline) {
         const at = LoanModel.earliestDefault(paymentAt, s.cureDeadline);
         this.s = before;
+        if (paymentWasDue && cash !== 0n)
+          throw new ModelRevert("LoanVaultOverdueCoveredByLockbox", [this.id, cash]);
         throw new ModelRevert("LoanVaultNotDefaultable", [this.id, at]);
       }
     }
-    const debt = s.principal + s.interest;
+    const carried = this.accruing ? s.principal + s.interest : s.principal;
     const recovery = (this.collateral(now) * (BPS - haircutBps)) / BPS + s.lockbox + s.reserve;
-    s.impairedValue = min(recovery, debt);
+    s.impairedValue = min(recovery, carried);
+    s.accruedAt = now; // a defaulted loan's accruedAt is when it defaulted
     s.status = Status.Defaulted;
+    return applied;
   }
 
-  stepIn(now: bigint): void {
+  /** When the step-in window after this (Defaulted) loan's default closes. */
+  liquidationOpensAt(stepInWindow = LOCAL_STEP_IN_WINDOW): bigint {
+    return this.s.accruedAt + stepInWindow;
+  }
+
+  /**
+   * `stepIn`: the lockbox and reserve repay the debt (interest, then principal; returned for sUSDai), then the loan
+   * starts clean on a fresh schedule under the new operator.
+   */
+  stepIn(now: bigint): Allocation {
     const s = this.s;
     if (s.status !== Status.Defaulted) throw new ModelRevert("LoanVaultBadStatus", [this.id, s.status]);
+    const cash = s.lockbox + s.reserve;
+    const debt = s.principal + s.interest;
+    if (cash >= debt) throw new ModelRevert("LoanVaultDebtCoveredByCash", [this.id, cash, debt]);
+    const a = emptyAllocation();
+    a.interest = min(cash, s.interest);
+    a.prepayment = cash - a.interest;
+    a.interestInBooks = true;
+    s.interest -= a.interest;
+    s.principal -= a.prepayment;
     const elapsed = paymentsDueBy(s.scheduleStart, this.t.paymentIntervalSeconds, s.schedulePayments, now);
     const remaining = s.schedulePayments - elapsed;
     s.status = Status.Active;
     s.accruedAt = now;
     s.nextPaymentIndex = 1n;
+    s.lateFees = 0n;
     s.lateFeeIndex = 0n;
     s.breachFlags = 0n;
+    s.oracleFlags = 0n;
     s.cureDeadline = 0n;
+    s.lockbox = 0n;
+    s.reserve = 0n;
+    s.premiumBps = this.t.basePremiumBps;
+    s.couponBps = s.referenceRateBps + this.t.basePremiumBps;
     s.schedulePrincipal = s.principal;
     s.scheduleStart = now;
     s.schedulePayments = remaining === 0n ? 1n : remaining;
     s.impairedValue = 0n;
+    return a;
   }
 
   close(): bigint {
@@ -575,8 +707,11 @@ export function aggregateOf(loans: LoanModel[], now: bigint) {
   for (const l of loans) {
     if (l.active) {
       totalPrincipal += l.s.principal;
-      rateSum += l.s.principal * l.s.couponBps;
-      numerator += l.numeratorAt(now);
+      // a loan in non-accrual is in the books at its principal alone
+      if (l.accruing) {
+        rateSum += l.s.principal * l.s.couponBps;
+        numerator += l.numeratorAt(now);
+      }
     }
     if (l.s.status === Status.Defaulted || l.s.status === Status.Liquidating) impaired += l.s.impairedValue;
   }
@@ -585,8 +720,30 @@ export function aggregateOf(loans: LoanModel[], now: bigint) {
     rateSum,
     numerator,
     impaired,
-    loanAssets: totalPrincipal + impaired + numerator / D,
+    // interest paid ahead makes the numerator negative; NAV rounds down
+    loanAssets: max(
+      0n,
+      totalPrincipal + impaired + (numerator >= 0n ? numerator / D : -ceilDiv(-numerator, D)),
+    ),
   };
+}
+
+/** Interest a payment pays ahead, and the next installment's principal (`LoanPayments.Ahead`). */
+export interface Ahead {
+  interest: bigint;
+  upcomingPrincipal: bigint;
+  /** How far the interest is paid; 0: unchanged. */
+  accruedAt: bigint;
+}
+
+/** The cash sweep's prepayment: the largest whose reserve target on the principal left after it is still funded. */
+export function sweepPrepayment(cash: bigint, principal: bigint, reserveBps: bigint): bigint {
+  if (cash >= principal) return principal;
+  if (reserveBps >= BPS) return 0n;
+  const held = principal * reserveBps;
+  const budget = cash * BPS;
+  if (budget <= held) return 0n;
+  return (budget - held) / (BPS - reserveBps);
 }
 
 /**
@@ -612,12 +769,14 @@ export class StakedModel {
     this.idle -= amount;
   }
 
-  /** `payStaked`: principal and interest into idle, late fees as a gain that vests. */
+  /** `payStaked`: principal and interest into idle, late fees (and a non-accrual loan's interest) as a vesting gain. */
   receive(now: bigint, a: Allocation): void {
-    this.idle += a.interest + a.scheduledPrincipal + a.prepayment;
-    if (a.lateFees !== 0n) {
-      const unvested = this.unvested(now) + a.lateFees;
-      this.idle += a.lateFees;
+    const gain = a.lateFees + (a.interestInBooks === false ? a.interest : 0n);
+    this.idle +=
+      a.interest + a.scheduledPrincipal + a.prepayment - (a.interestInBooks === false ? a.interest : 0n);
+    if (gain !== 0n) {
+      const unvested = this.unvested(now) + gain;
+      this.idle += gain;
       this.vestingAmount = unvested;
       this.vestingStart = now;
       this.vestingEnd = now + this.vestingPeriod;

@@ -87,10 +87,7 @@ describe("Recovery lifecycles (deploy scripts, bigint model)", () => {
 
   it("(5) default, auction sold with a surplus: impaired value booked at once, the rest vests, surplus to the borrower", async () => {
     const { loanVault, auction, susdai, usdai, receipts, actors, loanId, t0 } = f;
-    // Revenue sits unswept in the lockbox; then the hardware is re-appraised down, so recovery < debt.
-    const lockbox = usd(1_000);
-    await usdai.connect(actors.borrower1).approve(loanVault.target, lockbox);
-    await loanVault.connect(actors.borrower1).depositRevenue(loanId, lockbox);
+    // The hardware is re-appraised down, so recovery < debt. (Cash in the lockbox at default: StateMachine.spec.ts.)
     const reappraised = usd(70_000);
     await receipts.connect(actors.appraiser).appraise(f.receiptIds[0], reappraised, 0n, 10_000n);
 
@@ -98,8 +95,9 @@ describe("Recovery lifecycles (deploy scripts, bigint model)", () => {
     expect(await loanVault.defaultableAt(loanId)).to.equal(defaultAt);
     const debt = debtAtDefault(t0, defaultAt);
     const owed = debt.principal + debt.interest;
-    const impaired = impairedValueFor(owed, reappraised, HAIRCUT, lockbox);
-    expect(impaired).to.equal(usd(57_000)); // 70,000 x 80% + 1,000 < debt
+    // the late installment put the loan in non-accrual: the books carry its principal, and the recovery is below it
+    const impaired = impairedValueFor(PRINCIPAL, reappraised, HAIRCUT);
+    expect(impaired).to.equal(usd(56_000)); // 70,000 x 80% < principal
     expect(await navPendingAt(defaultAt)).to.equal(performingNav(defaultAt));
 
     await expect(declareDefault(defaultAt))
@@ -126,7 +124,7 @@ describe("Recovery lifecycles (deploy scripts, bigint model)", () => {
 
     const buyAt = liquidateAt + 3_600n;
     const price = priceAt(curve, 3_600n);
-    const m = settle(price, debt, impaired, lockbox);
+    const m = settle(price, debt, impaired);
     expect(m.surplus > 0n && m.loss === 0n && m.booked === impaired).to.equal(true);
     expect(m.gain).to.equal(owed - impaired + debt.lateFees);
     const borrowerBefore = await usdai.balanceOf(actors.borrower1.address);
@@ -167,7 +165,7 @@ describe("Recovery lifecycles (deploy scripts, bigint model)", () => {
 
     await time.increaseTo(buyAt + VESTING);
     expect(await susdai.unvestedGains()).to.equal(0n);
-    // fully vested: stakers got principal, interest at default and the late fee; the lockbox and surplus were not theirs
+    // fully vested: stakers got principal, interest at default and the late fee; the surplus was not theirs
     expect(await susdai.totalAssets()).to.equal(usd(STAKE) + debt.interest + debt.lateFees);
   });
 
@@ -237,11 +235,13 @@ describe("Recovery lifecycles (deploy scripts, bigint model)", () => {
     const debt = debtAtDefault(t0, defaultAt);
     const owed = debt.principal + debt.interest;
     const collateral = usd(COLLATERAL_USD);
-    const impaired = impairedValueFor(owed, collateral, HAIRCUT);
-    expect(impaired).to.equal(owed); // 84,096 after haircut covers the debt: no drop at default
+    // 84,096 after haircut covers the debt, but the loan went into non-accrual at its late installment: NAV carries
+    // its principal alone, so the default takes the unpaid interest out of NAV and impairs to the principal
+    const impaired = impairedValueFor(PRINCIPAL, collateral, HAIRCUT);
+    expect(impaired).to.equal(PRINCIPAL);
     const navBefore = await navPendingAt(defaultAt);
     await loanVault.connect(actors.keeper).declareDefault(loanId);
-    expect(await susdai.totalAssets()).to.equal(navBefore);
+    expect(await susdai.totalAssets()).to.equal(navBefore - debt.interest);
     expect(navBefore).to.equal(idle0 + owed);
 
     await loanVault.connect(actors.creditAdmin).liquidate(loanId);
@@ -297,7 +297,7 @@ describe("Recovery lifecycles (deploy scripts, bigint model)", () => {
     expect(s.status).to.equal(LoanStatus.Active);
     expect(s.principal).to.equal(PRINCIPAL);
     expect(s.interest).to.equal(debt.interest);
-    expect(s.lateFees).to.equal(debt.lateFees);
+    expect(s.lateFees).to.equal(0n); // the old operator's late fee does not carry over
     expect(s.impairedValue).to.equal(0n);
     expect(s.schedulePayments).to.equal(remaining);
     expect(s.scheduleStart).to.equal(stepAt);
@@ -323,13 +323,13 @@ describe("Recovery lifecycles (deploy scripts, bigint model)", () => {
     const due1 = stepAt + INTERVAL;
     const interest1 = interestOf(PRINCIPAL, COUPON, INTERVAL);
     const scheduled1 = cumulativeDue(PRINCIPAL, AMORTIZATION, 1n, remaining);
-    const amount1 = debt.lateFees + debt.interest + interest1 + scheduled1;
+    const amount1 = debt.interest + interest1 + scheduled1;
     await time.setNextBlockTimestamp(due1);
     const next = await loanVault.nextPayment(loanId);
     expect(next.dueDate).to.equal(due1);
     await expect(loanVault.connect(borrower2).repay(loanId, amount1))
       .to.emit(loanVault, "Repaid")
-      .withArgs(loanId, borrower2.address, debt.lateFees, debt.interest + interest1, scheduled1, 0)
+      .withArgs(loanId, borrower2.address, 0, debt.interest + interest1, scheduled1, 0)
       .and.to.emit(loanVault, "PaymentSettled")
       .withArgs(loanId, 1);
     const principal1 = PRINCIPAL - scheduled1;
@@ -350,11 +350,9 @@ describe("Recovery lifecycles (deploy scripts, bigint model)", () => {
     expect((await loanVault.exposureOf(borrower2.address, site)).borrowerPrincipal).to.equal(0n);
     expect(await usdai.balanceOf(loanVault.target)).to.equal(0n);
 
-    // stakers: principal back, all interest, and the late fee once vested; no loss
+    // stakers: principal back and all interest; no loss (the old operator's late fee was not novated)
     await time.increase(DAY);
     expect(await susdai.cumulativeLosses()).to.equal(0n);
-    expect(await susdai.totalAssets()).to.equal(
-      usd(STAKE) + debt.interest + interest1 + interest2 + debt.lateFees,
-    );
+    expect(await susdai.totalAssets()).to.equal(usd(STAKE) + debt.interest + interest1 + interest2);
   });
 });

@@ -1,0 +1,350 @@
+import { expect } from "chai";
+import hre from "hardhat";
+import { time } from "@nomicfoundation/hardhat-network-helpers";
+
+import type { ProtocolFixture } from "../../fixtures/protocol";
+import { approve, fundUsdai, mintReceipts, openLoan } from "../../helpers/loans";
+import { fundBuyer } from "../../helpers/recovery";
+import { BPS, ceilDiv, interestOf, mulDivUp } from "../../helpers/math";
+import { DAY, LoanStatus } from "../../../helpers/loans";
+import { Roles } from "../../../helpers/roles";
+import { usd } from "../../../helpers/units";
+import {
+  at,
+  COLLATERAL_USD,
+  COUPON,
+  GRACE,
+  INTERVAL,
+  loadLoanVault,
+  loanVaultHelpers,
+  P,
+  type Signer,
+  WINDOW,
+} from "./suite";
+
+/**
+ * The credit state machine (issue #16): one test per finding of the review, named after it. Each reproduces what a
+ * GPU operator or a lender would lose over on the code before the fix, and checks the fixed behaviour. The local
+ * deployment's parameters apply: a 10 USDai materiality threshold and a 2-day step-in window.
+ */
+const MATERIALITY = usd(10);
+const STEP_IN_WINDOW = BigInt(2 * DAY);
+
+describe("LoanVault credit state machine (#16)", () => {
+  let f: ProtocolFixture, b1: Signer, b2: Signer, oracle: Signer, attacker: Signer, payer: Signer;
+  beforeEach(async () => ({ f, b1, b2, oracle, attacker, payer } = await loadLoanVault()));
+  const { houseLoan } = loanVaultHelpers(() => f);
+
+  /** The latest block's timestamp. */
+  const latest = async () => BigInt(await time.latest());
+  /** The quote `nextPayment` gives in a block mined at `t`. */
+  async function quoteAt(loanId: bigint, t: bigint): Promise<bigint> {
+    await time.increaseTo(t);
+    return (await f.loanVault.nextPayment(loanId)).amountDue;
+  }
+
+  describe("#16.1 paying the quoted amount settles the installment", () => {
+    it("quoted in the grace period and paid a block later: settled, and the loan is never defaultable for it", async () => {
+      const { loanId, t0 } = await houseLoan();
+      const quote = await quoteAt(loanId, t0 + INTERVAL + BigInt(DAY)); // a day into the grace period
+      await at((await latest()) + 12n); // paid one block later: 12 seconds more interest than quoted
+      await f.loanVault.connect(b1).repay(loanId, quote);
+      const s = await f.loanVault.stateOf(loanId);
+      expect(s.nextPaymentIndex).to.equal(2n);
+      expect(s.lateFees).to.equal(0n);
+      // past the first installment's grace and default window, nothing is late or defaultable
+      await at(t0 + INTERVAL + GRACE + WINDOW + 1n);
+      await expect(f.loanVault.declareDefault(loanId)).to.be.revertedWithCustomError(
+        f.loanVault,
+        "LoanVaultNotDefaultable",
+      );
+      expect((await f.loanVault.stateOf(loanId)).lateFees).to.equal(0n);
+    });
+
+    it("paid five days early: settled at once, and the interest up to the due date is not owed again", async () => {
+      const { loanId, t0 } = await houseLoan();
+      const due = t0 + INTERVAL;
+      const quote = await quoteAt(loanId, due - 5n * BigInt(DAY));
+      await at((await latest()) + 1n);
+      await f.loanVault.connect(b1).repay(loanId, quote);
+      const s = await f.loanVault.stateOf(loanId);
+      expect(s.nextPaymentIndex).to.equal(2n);
+      expect(s.accruedAt).to.equal(due); // interest is paid up to the due date: interest, not a prepayment
+      const installment = mulDivUp(P, 200n, BPS);
+      expect(s.principal).to.be.closeTo(P - installment, 1n); // (the quote's rounding: at most a wei)
+      // at the due date the next quote is the second installment alone: one interval of interest, no more
+      await time.increaseTo(due);
+      const next = await f.loanVault.nextPayment(loanId);
+      expect(next.dueDate).to.equal(due + INTERVAL);
+      expect(next.amountDue).to.equal(
+        interestOf(s.principal, COUPON, INTERVAL) + s.principal - (P - 2n * installment),
+      );
+      // and no late fee ever comes for the first installment
+      await at(due + GRACE + 1n);
+      await expect(f.loanVault.checkCovenants(loanId)).to.not.emit(f.loanVault, "LateFeeCharged");
+    });
+  });
+
+  describe("#16.2 no default over dust", () => {
+    it("a bullet paid a block after its quote leaves cents overdue: the default is refused as immaterial", async () => {
+      const { loanId, t0 } = await houseLoan({ overrides: { numPayments: 1 } });
+      const quote = await quoteAt(loanId, t0 + INTERVAL);
+      await at((await latest()) + 12n);
+      await f.loanVault.connect(b1).repay(loanId, quote);
+      const s = await f.loanVault.stateOf(loanId);
+      expect(s.status).to.equal(LoanStatus.Active); // the last installment settles only in full
+      expect(s.principal).to.be.greaterThan(0n).and.lessThan(usd(1));
+      await at(t0 + INTERVAL + GRACE + WINDOW + 1n);
+      const tx = f.loanVault.connect(attacker).declareDefault(loanId);
+      await expect(tx).to.be.revertedWithCustomError(f.loanVault, "LoanVaultOverdueImmaterial");
+      expect((await f.loanVault.stateOf(loanId)).status).to.equal(LoanStatus.Active);
+    });
+  });
+
+  describe("#16.3 default uses the money the protocol already holds", () => {
+    it("three installments of revenue sit in the lockbox, unswept: the default is refused", async () => {
+      const { loanId, t0 } = await houseLoan();
+      const cash = usd(100_000);
+      await f.loanVault.connect(payer).depositRevenue(loanId, cash);
+      await at(t0 + INTERVAL + GRACE + WINDOW + 1n);
+      await expect(f.loanVault.connect(attacker).declareDefault(loanId))
+        .to.be.revertedWithCustomError(f.loanVault, "LoanVaultOverdueCoveredByLockbox")
+        .withArgs(loanId, cash);
+      expect((await f.loanVault.stateOf(loanId)).status).to.equal(LoanStatus.Active);
+      // a sweep settles what is due, and the loan is current
+      await f.loanVault.sweep(loanId);
+      expect((await f.loanVault.stateOf(loanId)).nextPaymentIndex).to.equal(3n);
+    });
+  });
+
+  /** A loan against receipts that depreciate fully in a quarter, defaulted once they are worth nothing. */
+  async function worthlessDefaulted(): Promise<{ loanId: bigint; receiptIds: bigint[] }> {
+    const receiptIds = await mintReceipts(f, b1, 1, COLLATERAL_USD, "DAL-1", 10_000n, 0n);
+    const loanId = await approve(f, b1, P);
+    await f.loanVault.connect(b1).borrow(loanId, receiptIds);
+    await at((await f.loanVault.stateOf(loanId)).scheduleStart + 4n * INTERVAL);
+    await f.loanVault.declareDefault(loanId);
+    expect(await f.loanVault.collateralValueOf(loanId)).to.equal(0n);
+    return { loanId, receiptIds };
+  }
+
+  describe("#16.4 worthless collateral can still be written off", () => {
+    it("the auction refuses an empty lot; writeOff books the loss, pays the cash to sUSDai, sends the receipts to the custodian", async () => {
+      const { loanId, receiptIds } = await worthlessDefaulted();
+      await at((await latest()) + STEP_IN_WINDOW);
+      await expect(f.loanVault.liquidate(loanId)).to.be.revertedWithCustomError(f.auction, "AuctionEmptyLot");
+      const losses = await f.susdai.cumulativeLosses();
+      await expect(f.loanVault.connect(attacker).writeOff(loanId))
+        .to.emit(f.loanVault, "LoanWrittenOff")
+        .withArgs(loanId, await f.auction.recoveryCustodian())
+        .and.to.emit(f.loanVault, "AuctionSettled");
+      const s = await f.loanVault.stateOf(loanId);
+      expect(s.status).to.equal(LoanStatus.WrittenOff);
+      expect(await f.susdai.cumulativeLosses()).to.be.greaterThan(losses);
+      expect(await f.receipts.ownerOf(receiptIds[0])).to.equal(await f.auction.recoveryCustodian());
+      const [exposure] = await f.loanVault.exposureOf(b1.address, hre.ethers.ZeroHash);
+      expect(exposure).to.equal(0n);
+      expect((await f.loanVault.accrualState()).impaired).to.equal(0n);
+    });
+
+    it("refuses a loan whose collateral still has value", async () => {
+      const { loanId, t0 } = await houseLoan();
+      await at(t0 + INTERVAL + GRACE + WINDOW + 1n);
+      await f.loanVault.declareDefault(loanId);
+      await expect(f.loanVault.writeOff(loanId))
+        .to.be.revertedWithCustomError(f.loanVault, "LoanVaultCollateralNotWorthless")
+        .withArgs(loanId, await f.loanVault.collateralValueOf(loanId));
+    });
+  });
+
+  describe("#16.5 a step-in window", () => {
+    it("after a default only the credit admin may liquidate until the window closes", async () => {
+      const { loanId, t0 } = await houseLoan();
+      const defaultedAt = t0 + INTERVAL + GRACE + WINDOW + 1n;
+      await at(defaultedAt);
+      await f.loanVault.declareDefault(loanId);
+      await expect(f.loanVault.connect(attacker).liquidate(loanId))
+        .to.be.revertedWithCustomError(f.loanVault, "LoanVaultStepInWindow")
+        .withArgs(loanId, defaultedAt + STEP_IN_WINDOW);
+      // the credit admin may step in (or liquidate) within it
+      await expect(f.loanVault.connect(f.actors.creditAdmin).stepIn(loanId, b2.address)).to.emit(
+        f.loanVault,
+        "SteppedIn",
+      );
+    });
+
+    it("anyone may liquidate once it has passed", async () => {
+      const { loanId, t0 } = await houseLoan();
+      const defaultedAt = t0 + INTERVAL + GRACE + WINDOW + 1n;
+      await at(defaultedAt);
+      await f.loanVault.declareDefault(loanId);
+      await at(defaultedAt + STEP_IN_WINDOW);
+      await expect(f.loanVault.connect(attacker).liquidate(loanId)).to.emit(f.loanVault, "LoanLiquidated");
+    });
+  });
+
+  describe("#16.6 step-in starts clean", () => {
+    it("no stepped-up premium, oracle flag, late fee or lockbox cash of the old operator reaches the new one", async () => {
+      const { loanId, t0 } = await houseLoan();
+      await f.loanVault.connect(oracle).applyCouponStep(loanId, 1n, 300n, false);
+      await f.loanVault.connect(oracle).setCovenantBreach(loanId, 1n);
+      await f.loanVault.connect(payer).depositRevenue(loanId, usd(1_000));
+      await at(t0 + INTERVAL + GRACE + WINDOW + 1n);
+      await f.loanVault.declareDefault(loanId); // the waterfall applies the cash to part of the late fee
+      const defaulted = await f.loanVault.stateOf(loanId);
+      expect(defaulted.lateFees).to.be.greaterThan(0n);
+      await f.loanVault.connect(b2).depositRevenue(loanId, usd(1_000)); // cash arriving after the default
+      const terms = await f.loanVault.termsOf(loanId);
+      await f.loanVault.connect(f.actors.creditAdmin).stepIn(loanId, b2.address);
+      const s = await f.loanVault.stateOf(loanId);
+      expect(s.premiumBps).to.equal(terms.basePremiumBps);
+      expect(s.couponBps).to.equal(BigInt(terms.referenceRateBps) + BigInt(terms.basePremiumBps));
+      expect(s.oracleFlags).to.equal(0n);
+      expect(s.breachFlags).to.equal(0n);
+      expect(s.lateFees).to.equal(0n);
+      expect(s.lockbox).to.equal(0n);
+      expect(s.reserve).to.equal(0n);
+      // the cash held repaid the debt (interest first): the new operator owes less than the old one did
+      expect(s.principal + s.interest).to.equal(defaulted.principal + defaulted.interest - usd(1_000));
+    });
+
+    it("refuses a new operator without RECEIPT_HOLDER, or one over its borrower cap", async () => {
+      const { loanId, t0 } = await houseLoan();
+      await at(t0 + INTERVAL + GRACE + WINDOW + 1n);
+      await f.loanVault.declareDefault(loanId);
+      await f.loanVault.connect(f.actors.deployer).grantRole(Roles.BORROWER, attacker.address);
+      await expect(f.loanVault.connect(f.actors.creditAdmin).stepIn(loanId, attacker.address))
+        .to.be.revertedWithCustomError(f.loanVault, "LoanVaultNotReceiptHolder")
+        .withArgs(attacker.address);
+      // borrower2 already owes 2.5M; the cap is 30% of a ~10M NAV
+      await openLoan(f, b2, usd(2_500_000), 5_000_000);
+      await expect(
+        f.loanVault.connect(f.actors.creditAdmin).stepIn(loanId, b2.address),
+      ).to.be.revertedWithCustomError(f.loanVault, "LoanVaultBorrowerCap");
+    });
+  });
+
+  describe("#16.7 recoveries after a write-off", () => {
+    it("the credit admin pays money recovered off-chain into sUSDai, booked as a recovery with an event", async () => {
+      const { loanId } = await worthlessDefaulted();
+      await f.loanVault.writeOff(loanId);
+      const admin = f.actors.creditAdmin;
+      await fundUsdai(f, admin, 50_000);
+      const idle = await f.susdai.idleAssets();
+      await expect(f.loanVault.connect(admin).recordRecovery(loanId, usd(50_000)))
+        .to.emit(f.loanVault, "RecoveryRecorded")
+        .withArgs(loanId, admin.address, usd(50_000));
+      expect(await f.susdai.idleAssets()).to.equal(idle + usd(50_000));
+      await expect(f.loanVault.connect(attacker).recordRecovery(loanId, 1n))
+        .to.be.revertedWithCustomError(f.loanVault, "AccessControlUnauthorizedAccount")
+        .withArgs(attacker.address, Roles.CREDIT_ADMIN);
+    });
+  });
+
+  describe("#16.8 the auction cannot be swapped under a live lot", () => {
+    it("setAuction is refused while a loan is Liquidating, and allowed once the lot is settled", async () => {
+      const { loanId, t0 } = await houseLoan();
+      await at(t0 + INTERVAL + GRACE + WINDOW + 1n);
+      await f.loanVault.declareDefault(loanId);
+      await f.loanVault.connect(f.actors.creditAdmin).liquidate(loanId);
+      expect(await f.loanVault.liquidatingCount()).to.equal(1n);
+      await expect(f.loanVault.connect(f.actors.deployer).setAuction(attacker.address))
+        .to.be.revertedWithCustomError(f.loanVault, "LoanVaultLotsInAuction")
+        .withArgs(1n);
+      const lot = await f.auction.auctionOf(loanId);
+      await at(BigInt(lot.startedAt) + BigInt(lot.duration) + 1n);
+      await f.auction.expire(loanId);
+      expect(await f.loanVault.liquidatingCount()).to.equal(0n);
+      await expect(f.loanVault.connect(f.actors.deployer).setAuction(attacker.address)).to.emit(
+        f.loanVault,
+        "AuctionSet",
+      );
+    });
+  });
+
+  describe("#16.9 a reverting surplus transfer cannot block a sale", () => {
+    it("a borrower the token refuses to pay: the sale settles and the surplus is credited to claim", async () => {
+      const { loanId, t0 } = await houseLoan({ principal: usd(100_000) });
+      await at(t0 + INTERVAL + GRACE + WINDOW + 1n);
+      await f.loanVault.declareDefault(loanId);
+      await f.loanVault.connect(f.actors.creditAdmin).liquidate(loanId);
+      // USDai upgraded to a build that refuses transfers to borrower1 (as a blacklist would)
+      const freezable = await hre.ethers.deployContract("USDaiFreezableMock");
+      await f.usdai.connect(f.actors.deployer).upgradeToAndCall(await freezable.getAddress(), "0x");
+      const usdai = await hre.ethers.getContractAt("USDaiFreezableMock", await f.usdai.getAddress());
+      await usdai.freeze(b1.address);
+      const buyer = f.actors.liquidator;
+      await fundBuyer(f, buyer.address, usd(3_000_000));
+      const price = await f.auction.price(loanId);
+      await expect(f.auction.connect(buyer).buy(loanId, price)).to.emit(f.loanVault, "SurplusCredited");
+      const surplus = await f.loanVault.surplusOf(b1.address);
+      expect(surplus).to.be.greaterThan(0n);
+      expect((await f.loanVault.stateOf(loanId)).status).to.equal(LoanStatus.Recovered);
+      await usdai.freeze(hre.ethers.ZeroAddress);
+      await expect(f.loanVault.connect(b1).claimSurplus(b1.address))
+        .to.emit(f.loanVault, "SurplusClaimed")
+        .withArgs(b1.address, b1.address, surplus);
+      expect(await f.loanVault.surplusOf(b1.address)).to.equal(0n);
+      await expect(f.loanVault.connect(b1).claimSurplus(b1.address))
+        .to.be.revertedWithCustomError(f.loanVault, "LoanVaultNoSurplus")
+        .withArgs(b1.address);
+    });
+  });
+
+  describe("#16.10 non-accrual", () => {
+    it("a loan past its grace period stops accruing into loanAssets() and keeps accruing in debtOf", async () => {
+      const { loanId, t0 } = await houseLoan();
+      const late = t0 + INTERVAL + GRACE + 1n;
+      await at(late);
+      await expect(f.loanVault.checkCovenants(loanId))
+        .to.emit(f.loanVault, "NonAccrualSet")
+        .withArgs(loanId, true);
+      expect(await f.loanVault.loanAssets()).to.equal(P); // the interest nobody is paying is out of NAV
+      const debt = await f.loanVault.debtOf(loanId);
+      expect(debt).to.be.greaterThan(P);
+      await time.increase(10n * BigInt(DAY));
+      expect(await f.loanVault.loanAssets()).to.equal(P);
+      expect(await f.loanVault.debtOf(loanId)).to.be.greaterThan(debt);
+      // paying what is due brings it current: back in the books, and its interest paid was a gain
+      await f.loanVault.connect(b1).repay(loanId, (await f.loanVault.nextPayment(loanId)).amountDue);
+      const s = await f.loanVault.stateOf(loanId);
+      expect(s.breachFlags).to.equal(0n);
+      expect((await f.loanVault.accrualState()).rateSum).to.equal(s.principal * BigInt(s.couponBps));
+    });
+  });
+
+  describe("#16.12 earlier findings", () => {
+    it("12a: a required top-up is not cleared by a collateral revaluation, only by a top-up", async () => {
+      const { loanId } = await houseLoan(); // 50% LTV, within the origination LTV
+      await f.loanVault.connect(oracle).applyCouponStep(loanId, 1n, 300n, true);
+      expect((await f.loanVault.stateOf(loanId)).breachFlags).to.equal(2n);
+      await f.loanVault.checkCovenants(loanId);
+      expect((await f.loanVault.stateOf(loanId)).breachFlags).to.equal(2n);
+      const [extra] = await mintReceipts(f, b1, 1, 100_000);
+      await f.loanVault.connect(b1).topUp(loanId, [extra]);
+      const s = await f.loanVault.stateOf(loanId);
+      expect(s.breachFlags).to.equal(0n);
+      expect(s.cureDeadline).to.equal(0n);
+    });
+
+    it("12b: under a cash sweep the reserve target is taken on the principal left after the prepayment", async () => {
+      const { loanId, t0 } = await houseLoan();
+      await f.loanVault.connect(oracle).setCovenantBreach(loanId, 1n);
+      await f.loanVault.connect(payer).depositRevenue(loanId, usd(200_000));
+      await at(t0 + INTERVAL);
+      await f.loanVault.sweep(loanId);
+      const s = await f.loanVault.stateOf(loanId);
+      const terms = await f.loanVault.termsOf(loanId);
+      const target = ceilDiv(s.principal * BigInt(terms.debtServiceReserveBps), BPS);
+      expect(s.reserve).to.be.lessThanOrEqual(target);
+      expect(target - s.reserve).to.be.lessThanOrEqual(1n);
+      expect(s.lockbox).to.equal(0n);
+    });
+  });
+
+  it("the fixture's parameters are the ones these tests assume", async () => {
+    const risk = await f.loanVault.riskParams();
+    expect(risk.materialityThreshold).to.equal(MATERIALITY);
+    expect(risk.stepInWindowSeconds).to.equal(STEP_IN_WINDOW);
+  });
+});
