@@ -199,6 +199,15 @@ roleTask("keeper:liquidate", "Send a defaulted loan's receipts to a Dutch auctio
       (await vault.auction()) !== hre.ethers.ZeroAddress,
       "LoanVault has no auction contract yet (governance sets it with setAuction)",
     );
+    // A Defaulted loan's accruedAt is when it defaulted; the credit admin may liquidate within the step-in window.
+    const opensAt = BigInt(state.accruedAt) + BigInt((await vault.riskParams()).stepInWindowSeconds);
+    const now = BigInt((await hre.ethers.provider.getBlock("latest"))!.timestamp);
+    const creditAdmin = await vault.hasRole(Roles.CREDIT_ADMIN, await signer.getAddress());
+    ensure(
+      now + 1n >= opensAt || creditAdmin,
+      `loan ${loanId} is in its step-in window until ${formatTimestamp(opensAt)}: ` +
+        "only the credit admin may liquidate it before then (or step in: loan:step-in)",
+    );
     const { receipt } = await simulateAndSend(
       `LoanVault.liquidate #${loanId}`,
       vault.liquidate,

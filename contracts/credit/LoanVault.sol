@@ -297,7 +297,13 @@ contract LoanVault is ILoanVault, LoanStorage, ProtocolUpgradeable {
     {
         LoanVaultStorage storage $ = loanStorage();
         Aggregates memory agg = $.aggregates;
-        return (agg.totalPrincipal, agg.rateSum, agg.interestNumerator, agg.checkpointAt, $.impaired);
+        return (
+            agg.totalPrincipal,
+            agg.rateSum,
+            int256(int216(agg.interestNumerator)),
+            agg.checkpointAt,
+            $.impaired
+        );
     }
 
     /// @inheritdoc ILoanVault
@@ -316,7 +322,17 @@ contract LoanVault is ILoanVault, LoanStorage, ProtocolUpgradeable {
 
     /// @inheritdoc ILoanVault
     function riskParams() external view returns (RiskParams memory) {
-        return loanStorage().risk;
+        LoanVaultStorage storage $ = loanStorage();
+        StoredRiskParams memory stored = $.risk;
+        return
+            RiskParams({
+                borrowerCapBps: stored.borrowerCapBps,
+                siteCapBps: stored.siteCapBps,
+                recoveryHaircutBps: stored.recoveryHaircutBps,
+                referenceFeedMaxStalenessSeconds: stored.referenceFeedMaxStalenessSeconds,
+                materialityThreshold: $.materialityThreshold,
+                stepInWindowSeconds: $.stepInWindowSeconds
+            });
     }
 
     /// @inheritdoc ILoanVault

@@ -323,14 +323,17 @@ describe("Attack: every privileged function from an account without the role", (
           {
             privileged: {
               ...base,
-              ...initialize("initialize(address,(uint16,uint16,uint16,uint32))"),
+              ...initialize("initialize(address,(uint16,uint16,uint16,uint32,uint96,uint32))"),
               "approveLoan((address,uint32,uint16,uint16,uint32,address,uint16,uint16,uint16,uint16,uint32,uint96,uint16,uint16,uint32,uint16,uint40,uint16,uint16,bytes32))":
                 { expect: { role: "UNDERWRITER" } },
               "cancelApproval(uint256)": { expect: { role: "UNDERWRITER" } },
               "applyCouponStep(uint256,uint256,int256,bool)": { expect: { role: "ORACLE" } },
               "setCovenantBreach(uint256,uint256)": { expect: { role: "ORACLE" } },
               "stepIn(uint256,address)": { expect: { role: "CREDIT_ADMIN" } },
-              "setRiskParams((uint16,uint16,uint16,uint32))": { expect: { role: "CREDIT_ADMIN" } },
+              "setRiskParams((uint16,uint16,uint16,uint32,uint96,uint32))": {
+                expect: { role: "CREDIT_ADMIN" },
+              },
+              "recordRecovery(uint256,uint256)": { expect: { role: "CREDIT_ADMIN" } },
               "setAuction(address)": { expect: { role: "DEFAULT_ADMIN" } },
               "onAuctionSettled(uint256,uint256,address)": {
                 expect: { error: "LoanVaultNotAuction", args: [attacker.address] },
@@ -350,13 +353,18 @@ describe("Attack: every privileged function from an account without the role", (
             },
             permissionless: [
               "checkCovenants(uint256)",
+              // a borrower claims its own surplus: nobody else's
+              "claimSurplus(address)",
               "close(uint256)",
               "declareDefault(uint256)",
               "depositRevenue(uint256,uint256)",
+              // anyone after the step-in window; within it, the credit admin (StateMachine.spec.ts, #16.5)
               "liquidate(uint256)",
               "refreshReferenceRate(uint256)",
               "repay(uint256,uint256)",
               "sweep(uint256)",
+              // only a defaulted loan whose collateral is worth nothing (StateMachine.spec.ts, #16.4)
+              "writeOff(uint256)",
             ],
           },
         ],

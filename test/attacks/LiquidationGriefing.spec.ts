@@ -126,7 +126,10 @@ describe("Attack: liquidation griefing", () => {
         .to.be.revertedWithCustomError(loanVault, "LoanVaultBadStatus")
         .withArgs(loanId, LoanStatus.Defaulted);
       await loanVault.connect(actors.attacker).depositRevenue(loanId, 1n);
-      await expect(loanVault.connect(actors.creditAdmin).liquidate(loanId)).to.emit(loanVault, "LoanLiquidated");
+      await expect(loanVault.connect(actors.creditAdmin).liquidate(loanId)).to.emit(
+        loanVault,
+        "LoanLiquidated",
+      );
       expect((await loanVault.stateOf(loanId)).status).to.equal(LoanStatus.Liquidating);
     });
 

@@ -175,7 +175,7 @@ describe("Upgrades", () => {
       await usdai.connect(actors.liquidator).approve(auction.target, MaxUint256);
       const lot = await auction.auctionOfLoan(auctioned.loanId);
       await auction.connect(actors.liquidator).buy(lot, await auction.price(lot));
-      await loanVault.liquidate(defaulted.loanId);
+      await loanVault.connect(actors.creditAdmin).liquidate(defaulted.loanId);
       const statuses = await Promise.all(ids.map(async (id) => (await loanVault.stateOf(id)).status));
       expect(statuses).to.deep.equal([8n, 5n, 6n]); // Closed, Liquidating, Recovered
       const agg = await loanVault.accrualState();

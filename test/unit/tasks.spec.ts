@@ -901,7 +901,13 @@ describe("Loan and keeper tasks on the in-process network", () => {
         { loan: "1" },
         exactly("loan 1 is Active; keeper:liquidate needs it Defaulted"),
       );
-      await declareDefaultAt(f, loanId);
+      const defaultedAt = await declareDefaultAt(f, loanId);
+      await expectRefused(
+        "keeper:liquidate",
+        { loan: "1" },
+        /loan 1 is in its step-in window until .* UTC: only the credit admin may liquidate it before then/,
+      );
+      await time.increaseTo(defaultedAt + 2n * 86_400n); // the local step-in window (2 days)
       const liquidated = await run("keeper:liquidate", { loan: "1" });
       expect(liquidated).to.include("Loan #1 is at auction #1");
       expect(liquidated).to.match(/start price\s+\$6,000\.00/); // 120% of $5,000
@@ -975,7 +981,8 @@ describe("Loan and keeper tasks on the in-process network", () => {
 
     it("auction:expire refuses a running auction with its end date, then writes the loan off", async () => {
       const { loanId, receiptId } = await activeLoan();
-      await declareDefaultAt(f, loanId);
+      const defaultedAt = await declareDefaultAt(f, loanId);
+      await time.increaseTo(defaultedAt + 2n * 86_400n); // the local step-in window (2 days)
       await run("keeper:liquidate", { loan: "1" });
       const record = await f.auction.auctionOf(1);
       const endsAt = record.startedAt + record.duration;

@@ -51,8 +51,12 @@ library LoanAccounting {
             LoanStorage.Aggregates storage agg = $.aggregates;
             uint256 rateSum = agg.rateSum;
             // The numerator is within int216: 2^128 of principal x 10^4 bps x 2^40 seconds is 2^182.
-            agg.interestNumerator = int216(
-                agg.interestNumerator + int256(rateSum * (block.timestamp - agg.checkpointAt)) + interestDelta
+            agg.interestNumerator = uint216(
+                int216(
+                    int256(int216(agg.interestNumerator)) +
+                        int256(rateSum * (block.timestamp - agg.checkpointAt)) +
+                        interestDelta
+                )
             );
             agg.checkpointAt = uint40(block.timestamp);
             if ((principalDelta | rateDelta) != 0) {
@@ -134,8 +138,8 @@ library LoanAccounting {
     /// the impaired total, at the current block, rounded down.
     function loanAssets(LoanStorage.LoanVaultStorage storage $) internal view returns (uint256) {
         LoanStorage.Aggregates memory agg = $.aggregates;
-        int256 numerator =
-            agg.interestNumerator + int256(uint256(agg.rateSum) * (block.timestamp - agg.checkpointAt));
+        int256 numerator = int256(int216(agg.interestNumerator)) +
+            int256(uint256(agg.rateSum) * (block.timestamp - agg.checkpointAt));
         int256 interest = numerator >= 0
             ? numerator / int256(INTEREST_DENOMINATOR)
             : -int256(uint256(-numerator).divUp(INTEREST_DENOMINATOR));

@@ -104,7 +104,15 @@ library LoanOrigination {
     /// @notice See `ILoanVault.setRiskParams` (and the vault's initializer).
     function executeSetRiskParams(ILoanVault.RiskParams calldata params) external {
         validateRiskParams(params);
-        loanStorage().risk = params;
+        LoanStorage.LoanVaultStorage storage $ = loanStorage();
+        $.risk = LoanStorage.StoredRiskParams({
+            borrowerCapBps: params.borrowerCapBps,
+            siteCapBps: params.siteCapBps,
+            recoveryHaircutBps: params.recoveryHaircutBps,
+            referenceFeedMaxStalenessSeconds: params.referenceFeedMaxStalenessSeconds
+        });
+        $.materialityThreshold = params.materialityThreshold;
+        $.stepInWindowSeconds = params.stepInWindowSeconds;
         emit ILoanVault.RiskParamsSet(params);
     }
 

@@ -321,7 +321,7 @@ library LoanPayments {
                 );
             }
             shortfall += principalOwedThrough(s, t, principal, settled);
-            if (shortfall != 0 && (settled == payments || shortfall > $.risk.materialityThreshold)) break;
+            if (shortfall != 0 && (settled == payments || shortfall > $.materialityThreshold)) break;
             ++settled;
         }
         if (settled != index) {

@@ -71,14 +71,14 @@ library LoanRecovery {
         ICollateralAuction auction = $.auction;
         if (address(auction) == address(0)) revert ILoanVault.LoanVaultZeroAddress();
         // A Defaulted loan's `accruedAt` is when it defaulted.
-        uint256 opensAt = uint256(s.accruedAt) + $.risk.stepInWindowSeconds;
+        uint256 opensAt = uint256(s.accruedAt) + $.stepInWindowSeconds;
         if (block.timestamp < opensAt && !IAccessControl(address(this)).hasRole(CREDIT_ADMIN_ROLE, msg.sender)) {
             revert ILoanVault.LoanVaultStepInWindow(loanId, opensAt);
         }
         uint256 count = s.receiptCount;
         uint256 collateral = LoanCollateral.collateralValue($, receipts, loanId, count);
         s.status = ILoanVault.LoanStatus.Liquidating;
-        $.liquidatingPlusOne = $.liquidatingPlusOne.max(1) + 1;
+        $.liquidatingPlusOne = uint64(uint256($.liquidatingPlusOne).max(1) + 1);
 
         uint256[] memory ids = LoanCollateral.load($, loanId, count);
         LoanCollateral.move(receipts, ids, address(auction));
@@ -258,7 +258,7 @@ library LoanRecovery {
         uint256 paymentAt = LoanPayments.paymentDefaultAt(s, t);
         if (block.timestamp >= paymentAt) {
             uint256 overdue = uint256(s.lateFees) + s.interest + LoanPayments.scheduledPrincipalDue(s, t);
-            uint256 threshold = $.risk.materialityThreshold;
+            uint256 threshold = $.materialityThreshold;
             if (overdue <= threshold) revert ILoanVault.LoanVaultOverdueImmaterial(loanId, overdue, threshold);
             return;
         }

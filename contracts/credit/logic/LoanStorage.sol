@@ -19,13 +19,23 @@ abstract contract LoanStorage {
     /// `USD x bps x seconds` (`LoanSchedule.INTEREST_DENOMINATOR` per USD of interest), and runs forward from
     /// `checkpointAt` at `rateSum = sum(principal x couponBps)` per second.
     /// The numerator is signed: interest a borrower paid ahead of time (up to its next due date) is unearned until then,
-    /// and a loan paid ahead adds `-principal x couponBps x (accruedAt - now)` to it.
+    /// and a loan paid ahead adds `-principal x couponBps x (accruedAt - now)` to it. It is stored as the bits of an
+    /// `int216` in the field's original `uint216` (`LoanAccounting.numerator` reads it), which keeps the layout of
+    /// vaults deployed before it could be negative: their (non-negative) value reads the same.
     struct Aggregates {
         uint128 totalPrincipal;
         uint128 rateSum;
-        /// @custom:oz-retyped-from uint216
-        int216 interestNumerator;
+        uint216 interestNumerator;
         uint40 checkpointAt;
+    }
+
+    /// @dev The risk parameters as first laid out (`ILoanVault.RiskParams` adds the state machine's two, stored at the
+    /// end of the namespace so the layout of deployed vaults does not move).
+    struct StoredRiskParams {
+        uint16 borrowerCapBps;
+        uint16 siteCapBps;
+        uint16 recoveryHaircutBps;
+        uint32 referenceFeedMaxStalenessSeconds;
     }
 
     /// @custom:storage-location erc7201:gpucredit.storage.LoanVault
@@ -36,15 +46,19 @@ abstract contract LoanStorage {
         ICollateralAuction auction;
         uint96 impaired;
         uint256 loanCount;
-        ILoanVault.RiskParams risk;
+        StoredRiskParams risk;
         mapping(uint256 loanId => ILoanVault.LoanTerms) terms;
         mapping(uint256 loanId => ILoanVault.LoanState) state;
         mapping(uint256 loanId => mapping(uint256 slot => uint256)) receiptSlots;
         mapping(address borrower => uint256) borrowerPrincipal;
         mapping(bytes32 site => uint256) sitePrincipal;
-        // One plus the number of loans in `Liquidating` (zero on a vault initialized before the count existed, read as
-        // none), so that the count moves between non-zero values on the liquidation and sale paths.
-        uint256 liquidatingPlusOne;
+        // One slot, read by liquidation (the window) and written by it and by the sale (the count):
+        // `RiskParams.materialityThreshold` and `RiskParams.stepInWindowSeconds`, and one plus the number of loans in
+        // `Liquidating` (zero on a vault initialized before the count existed, read as none), so the count moves
+        // between non-zero values.
+        uint96 materialityThreshold;
+        uint32 stepInWindowSeconds;
+        uint64 liquidatingPlusOne;
         // Auction surplus a borrower could not be paid (its transfer reverted), to claim.
         mapping(address borrower => uint256) surplus;
     }
