@@ -12,6 +12,7 @@ import { expectLoanState, latest } from "../helpers/loan-check";
 import { ceilDiv, INTEREST_DENOMINATOR as D } from "../helpers/math";
 import {
   aggregateOf,
+  BREACH_NON_ACCRUAL,
   LoanModel,
   ModelRevert,
   modelTerms,
@@ -309,10 +310,15 @@ describe("LoanVault aggregate invariant (seeded model-based fuzz)", function () 
               if (st.status === Status.Active) {
                 active++;
                 principal += st.principal;
-                rateSum += st.principal * st.couponBps;
-                const pending = st.principal * st.couponBps * (now - st.accruedAt);
-                numerator += st.interest * D + pending;
-                debt += st.principal + st.interest + ceilDiv(pending, D);
+                debt += st.principal;
+                // a loan in non-accrual is in the books at its principal alone (#16.10)
+                if ((st.breachFlags & BREACH_NON_ACCRUAL) === 0n) {
+                  rateSum += st.principal * st.couponBps;
+                  // negative while interest is paid ahead (accruedAt later than now): unearned (#16.1)
+                  const pending = st.principal * st.couponBps * (now - st.accruedAt);
+                  numerator += st.interest * D + pending;
+                  debt += st.interest + (pending >= 0n ? ceilDiv(pending, D) : -(-pending / D));
+                }
               }
               if (st.status === Status.Defaulted || st.status === Status.Liquidating)
                 impaired += st.impairedValue;

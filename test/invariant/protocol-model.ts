@@ -195,10 +195,14 @@ export class ShareModel extends StakedModel {
     return true;
   }
 
-  /** `payStaked`: principal and interest into idle, late fees as a vesting gain. Returns whether the gain counted. */
+  /**
+   * `payStaked`: principal and interest into idle; late fees, and the interest of a loan in non-accrual (not in the
+   * books), as a vesting gain.
+   */
   override receive(now: bigint, a: Allocation): void {
-    this.idle += a.interest + a.scheduledPrincipal + a.prepayment;
-    if (a.lateFees !== 0n) this.gain(now, a.lateFees);
+    const gain = a.lateFees + (a.interestInBooks === false ? a.interest : 0n);
+    this.idle += a.interest + a.scheduledPrincipal + a.prepayment + a.lateFees - gain;
+    if (gain !== 0n) this.gain(now, gain);
   }
 
   /** FIFO service at NAV `ta`; returns the entries touched (fully or partly), the shares burned and assets moved. */

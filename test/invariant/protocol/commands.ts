@@ -174,7 +174,7 @@ export const commands = [
     rec({ loan: nat(7), aim: fc.constantFrom(true, true, true, false) }),
     6,
   ),
-  op("loanVault.liquidate", liquidate, rec({ loan: nat(7) }), 4),
+  op("loanVault.liquidate", liquidate, rec({ loan: nat(7), admin: fc.boolean() }), 4),
   op(
     "loanVault.stepIn",
     stepIn,

@@ -35,6 +35,8 @@ export class World {
   ghost = { inflow: 0n, funded: 0n, principalBack: 0n };
   now: bigint;
   lastPrice: [bigint, bigint] = [0n, 0n];
+  /** Loans in non-accrual when the price was last checked. */
+  nonAccrual = new Set<bigint>();
   /** Loans the commands touched since the last full check (whose views that check compares). */
   touched = new Set<bigint>();
   /** Commands run in this sequence (the opening's included). */
@@ -105,14 +107,22 @@ export class World {
 
   payStaked(
     now: bigint,
-    a: { interest: bigint; scheduledPrincipal: bigint; prepayment: bigint; lateFees: bigint },
+    a: {
+      interest: bigint;
+      scheduledPrincipal: bigint;
+      prepayment: bigint;
+      lateFees: bigint;
+      interestInBooks?: boolean;
+    },
   ) {
     const total = a.interest + a.scheduledPrincipal + a.prepayment + a.lateFees;
     if (total === 0n) return;
     this.usdai.move(this.s.addr.loanVault, this.s.addr.susdai, total);
     this.ghost.inflow += total;
     this.ghost.principalBack += a.scheduledPrincipal + a.prepayment;
-    if (a.lateFees !== 0n && this.staked.supply < 10n ** 18n) this.untracked += a.lateFees;
+    // late fees and a non-accrual loan's interest are gains, untracked below the minimum supply
+    const gain = a.lateFees + (a.interestInBooks === false ? a.interest : 0n);
+    if (gain !== 0n && this.staked.supply < 10n ** 18n) this.untracked += gain;
     this.staked.receive(now, a);
   }
 }

@@ -96,10 +96,17 @@ export async function stepIn(w: World, p: Params, t: bigint) {
       if (p.to === 3) fail("loanVault", "LoanVaultNotAllowlisted", target);
       if (!rec) fail("loanVault", "LoanVaultBadStatus", loanId, Status.None);
       const probe = rec!.m.clone();
-      lv(() => probe.stepIn(t));
+      // the lockbox and reserve repay the debt first; the rest must fit the new operator's cap (#16.6)
+      const applied = lv(() => probe.stepIn(t));
+      const nav = w.nav(t);
+      const borrowerExposure = exposure(w.loans, (l) => l.borrower === target) + probe.s.principal;
+      const borrowerCap = (nav * w.s.borrowerCapBps) / BPS;
+      if (borrowerExposure > borrowerCap)
+        fail("loanVault", "LoanVaultBorrowerCap", target, borrowerExposure, borrowerCap);
       return () => {
         rec!.m.s = probe.s;
         rec!.borrower = target;
+        w.payStaked(t, applied);
         w.touched.add(loanId);
       };
     },

@@ -128,7 +128,8 @@ export async function repay(w: World, p: Params, t: bigint) {
   else if (mode === "zero") amount = 0n;
   else if (!m || !m.active) amount = 1n;
   else if (mode === "quote") amount = m.nextPayment(t)[1] || 1n;
-  else if (mode === "over") amount = m.owed(t) + 1n;
+  // above the debt: within the interest to the next due date it is a payoff taking only the debt; far above, refused
+  else if (mode === "over") amount = (p.bps as number) % 2 === 1 ? m.owed(t) + 1n : 2n * m.owed(t) + 1n;
   else amount = ceilDiv(m.owed(t) * BigInt(p.bps as number), 10_000n);
   await act(
     w,
@@ -140,7 +141,7 @@ export async function repay(w: World, p: Params, t: bigint) {
       const probe = m!.clone();
       const owedBefore = m!.active ? m!.owed(t) : 0n;
       const a = lv(() => probe.repay(t, amount === MaxUint256 ? "max" : amount));
-      const paid = amount === MaxUint256 ? owedBefore : amount;
+      const paid = amount === MaxUint256 || amount >= owedBefore ? owedBefore : amount;
       w.usdai.require(payer.address, paid);
       return () => {
         m!.s = probe.s;

@@ -121,11 +121,13 @@ export async function declareDefault(w: World, p: Params, t: bigint) {
     () => {
       if (!rec) fail("loanVault", "LoanVaultBadStatus", loanId, Status.None);
       const probe = rec!.m.clone();
-      lv(() => probe.declareDefault(t, w.s.haircutBps));
+      // the lockbox and reserve run the waterfall first: what they pay goes to sUSDai (#16.3)
+      const applied = lv(() => probe.declareDefault(t, w.s.haircutBps));
       // (8) a loan in good standing never defaults, so never loses its collateral.
       expect(rec!.m.inGoodStanding(t), `loan ${loanId} in good standing at default`).to.equal(false);
       return () => {
         rec!.m.s = probe.s;
+        w.payStaked(t, applied);
         w.touched.add(loanId);
       };
     },
@@ -145,6 +147,9 @@ export async function liquidate(w: World, p: Params, t: bigint) {
       if (!rec) fail("loanVault", "LoanVaultBadStatus", loanId, Status.None);
       if (rec!.m.s.status !== Status.Defaulted)
         fail("loanVault", "LoanVaultBadStatus", loanId, rec!.m.s.status);
+      // within the step-in window after the default only the credit admin may liquidate (#16.5)
+      const opensAt = rec!.m.liquidationOpensAt();
+      if (!p.admin && t < opensAt) fail("loanVault", "LoanVaultStepInWindow", loanId, opensAt);
       const collateral = w.collateral(rec!.receipts, t);
       if (collateral === 0n) fail("auction", "AuctionEmptyLot", loanId);
       const ap = w.s.auctionParams;
@@ -161,6 +166,7 @@ export async function liquidate(w: World, p: Params, t: bigint) {
         w.touched.add(loanId);
       };
     },
-    () => w.s.fx.loanVault.connect(w.s.fx.actors.keeper).liquidate(loanId),
+    () =>
+      w.s.fx.loanVault.connect(p.admin ? w.s.fx.actors.creditAdmin : w.s.fx.actors.keeper).liquidate(loanId),
   );
 }
