@@ -414,12 +414,29 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
     // ================================================================ ERC-4626 views
 
     /// @inheritdoc IERC4626
-    /// @dev idle + loan assets - unvested gains, floored at zero. O(1).
+    /// @dev idle + loan assets - unvested gains, floored at zero. O(1). Exits and conversions use it.
     function totalAssets() public view override(ERC4626Upgradeable, IERC4626) returns (uint256) {
         StakedUSDaiStorage storage $ = _getStorage();
-        ILoanVaultAssets vault = $.loanVault;
-        uint256 loanAssets = address(vault) == address(0) ? 0 : vault.loanAssets();
-        return (uint256($.idleAssets) + loanAssets).zeroFloorSub(_unvested($));
+        return _grossAssets($).zeroFloorSub(_unvested($));
+    }
+
+    /// @inheritdoc IERC4626
+    /// @dev Entry is priced at NAV *with* unvested gains (idle + loan assets): a deposit pays for every gain booked
+    /// before it, so it cannot take a share of one as it vests. Exits are priced without them (`totalAssets`), so
+    /// the gain stays with the holders who were there when it was booked; the entrant's extra cost comes back to it
+    /// as the gain vests. Rounds down.
+    function previewDeposit(
+        uint256 assets
+    ) public view override(ERC4626Upgradeable, IERC4626) returns (uint256) {
+        return assets.mulDivDown(totalSupply() + 1, _grossAssets(_getStorage()) + 1);
+    }
+
+    /// @inheritdoc IERC4626
+    /// @dev Priced like `previewDeposit` (NAV with unvested gains); rounds up.
+    function previewMint(
+        uint256 shares
+    ) public view override(ERC4626Upgradeable, IERC4626) returns (uint256) {
+        return shares.mulDivUp(_grossAssets(_getStorage()) + 1, totalSupply() + 1);
     }
 
     /// @inheritdoc IERC4626
@@ -434,7 +451,7 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
 
     /// @inheritdoc IERC4626
     function maxMint(address receiver) public view override(ERC4626Upgradeable, IERC4626) returns (uint256) {
-        return _convertToShares(maxDeposit(receiver), Math.Rounding.Floor);
+        return previewDeposit(maxDeposit(receiver));
     }
 
     /// @inheritdoc IERC4626
@@ -687,6 +704,13 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
         $.vestingAmount = _toUint128(amount);
         $.vestingStart = uint40(start);
         $.vestingEnd = uint40(end);
+    }
+
+    /// @dev Idle USDai plus the loan vault's `loanAssets()`: NAV before unvested gains are held back.
+    function _grossAssets(StakedUSDaiStorage storage $) private view returns (uint256) {
+        ILoanVaultAssets vault = $.loanVault;
+        uint256 loanAssets = address(vault) == address(0) ? 0 : vault.loanAssets();
+        return uint256($.idleAssets) + loanAssets;
     }
 
     /// @dev The stream's unvested part plus the waiting bucket's, each linear over its window and rounded up so NAV

@@ -1309,6 +1309,37 @@ describe("StakedUSDai", () => {
     });
   });
 
+  describe("entry price while gains vest", () => {
+    it("deposit and mint are priced at NAV with unvested gains; conversions and exits without", async () => {
+      const { susdai, usdai, loans } = f;
+      await susdai.connect(lender1)["deposit(uint256,address)"](usd(1_000), lender1.address);
+      await usdai.connect(lender3).transfer(loans.target, usd(100));
+      await loans.gain(usd(100));
+      const supply = await susdai.totalSupply();
+      const gross = (await susdai.totalAssets()) + (await susdai.unvestedGains());
+      expect(gross).to.equal(usd(1_100));
+      const preview = await susdai.previewDeposit(usd(110));
+      expect(preview).to.equal((usd(110) * (supply + 1n)) / (gross + 1n));
+      expect(preview).to.be.lessThan(await susdai.convertToShares(usd(110)));
+      await expect(susdai.connect(lender2)["deposit(uint256,address)"](usd(110), lender2.address))
+        .to.emit(susdai, "Deposit")
+        .withArgs(lender2.address, lender2.address, usd(110), preview);
+      const cost = await susdai.previewMint(usd(50));
+      expect(cost).to.equal(ceilDiv(usd(50) * (usd(1_210) + 1n), supply + preview + 1n));
+      await expect(susdai.connect(lender2)["mint(uint256,address)"](usd(50), lender2.address))
+        .to.emit(susdai, "Deposit")
+        .withArgs(lender2.address, lender2.address, cost, usd(50));
+      // Once the gain has vested, the entrant's shares are worth what it paid (less rounding), the first lender's
+      // are worth its deposit and the whole gain.
+      await time.increase(2 * DAY);
+      expect(await susdai.convertToAssets(preview + usd(50))).to.be.closeTo(usd(110) + cost, 10n ** 6n);
+      expect(await susdai.convertToAssets(usd(1_000))).to.be.closeTo(usd(1_100), 10n ** 6n);
+      expect(await susdai.maxMint(lender2.address)).to.equal(
+        await susdai.previewDeposit(await susdai.maxDeposit(lender2.address)),
+      );
+    });
+  });
+
   describe("request minimum in USDai", () => {
     beforeEach(async () => {
       await f.susdai.connect(lender1)["deposit(uint256,address)"](usd(1_000), lender1.address);
