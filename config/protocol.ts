@@ -26,8 +26,8 @@ export interface ProtocolConfig {
     cooldownSeconds: number;
     /** Seconds over which a lump gain (harvest, fees) vests. */
     vestingPeriodSeconds: number;
-    /** Minimum size of a redemption request, in sUSDai shares (18 decimals). */
-    minRedeemShares: bigint;
+    /** Minimum value of a redemption request, in USDai (18 decimals) at the share price when it is made. */
+    minRedeemAssets: bigint;
     /** Cap on a controller's active redemption requests. */
     maxActiveRequests: number;
   };
@@ -138,7 +138,7 @@ const LOCAL: ProtocolConfig = {
   susdai: {
     cooldownSeconds: 7 * DAY,
     vestingPeriodSeconds: DAY,
-    minRedeemShares: parseUnits("10", 18),
+    minRedeemAssets: parseUnits("10", 18),
     maxActiveRequests: 10,
   },
   receipts: { attestationThreshold: 2 },
@@ -166,7 +166,7 @@ const SEPOLIA: ProtocolConfig = {
   susdai: {
     cooldownSeconds: 7 * DAY,
     vestingPeriodSeconds: DAY,
-    minRedeemShares: parseUnits("100", 18),
+    minRedeemAssets: parseUnits("100", 18),
     maxActiveRequests: 10,
   },
   receipts: { attestationThreshold: 2 },

@@ -27,7 +27,7 @@ const func: DeployFunction = async (hre: HardhatRuntimeEnvironment) => {
       loanVault?.address ?? ZeroAddress,
       susdai.cooldownSeconds,
       susdai.vestingPeriodSeconds,
-      susdai.minRedeemShares,
+      susdai.minRedeemAssets,
       susdai.maxActiveRequests,
     ]),
   });

@@ -52,9 +52,14 @@ interface IERC7540Redeem {
 /// @notice sUSDai: the protocol's yield share. An ERC-4626 vault over USDai with synchronous deposits and ERC-7540
 /// asynchronous redemptions through a FIFO queue. Its price rises with loan interest and vested T-bill yield, and
 /// falls only on realized loan losses and impairments.
-/// @dev NAV: `totalAssets() = idle + loanVault.loanAssets() - unvested`, O(1). `idle` is USDai tracked internally, so
-/// a donation to the contract does not move the price. Lump gains vest linearly over `vestingPeriod`, so a harvest
-/// cannot be sandwiched. Requests carry `requestId = 0`: ERC-7540 then aggregates state per controller, which is
+/// @dev NAV: `totalAssets() = idle + loanVault.loanAssets() - unvested`, O(1); exits and conversions use it. Deposits
+/// and mints are priced at NAV with unvested gains (`previewDeposit`, `previewMint`), so a deposit pays for the gains
+/// booked before it and cannot capture them as they vest. `idle` is USDai tracked internally, so
+/// a donation to the contract does not move the price (governance may later vest it into NAV with `vestSurplus`). Lump
+/// gains vest linearly over at least `vestingPeriod` from their arrival, so a harvest cannot be sandwiched, and a new
+/// gain never delays one already vesting: a gain that arrives while another vests waits for it to finish, then vests
+/// over a full period. Deposits and mints stop while paused; redemption requests have their own guardian switch, and
+/// service and claims never stop. Requests carry `requestId = 0`: ERC-7540 then aggregates state per controller, which is
 /// what `pendingRedeemRequest` and `claimableRedeemRequest` report exactly. Serviced requests are priced at service
 /// time; a controller's claims are paid pro rata over everything serviced for it, rounding down.
 interface IStakedUSDai is IERC4626, IERC7540Operator, IERC7540Redeem {
@@ -92,8 +97,16 @@ interface IStakedUSDai is IERC4626, IERC7540Operator, IERC7540Redeem {
         uint256 assets
     );
 
-    /// @notice A lump gain of `amount` USDai started vesting; `unvested` is the total now vesting until `vestingEnd`.
+    /// @notice A lump gain of `amount` USDai was booked to vest; it is fully vested at `vestingEnd`, and `unvested` is
+    /// the total of all gains not yet vested, this one included.
     event GainVesting(uint256 amount, uint256 unvested, uint256 vestingEnd);
+
+    /// @notice Governance (`caller`) booked `amount` of USDai held beyond idle and claimable assets (donations, gains
+    /// that arrived before `MIN_SUPPLY_FOR_GAINS` shares existed) as a vesting gain.
+    event SurplusVested(address indexed caller, uint256 amount);
+
+    /// @notice Redemption requests were paused (`paused = true`) or resumed by `account`.
+    event RedemptionRequestsPauseSet(address indexed account, bool paused);
 
     /// @notice The loan vault funded a loan: `amount` USDai sent to `borrower`.
     event LoanFunded(address indexed borrower, uint256 amount);
@@ -110,8 +123,8 @@ interface IStakedUSDai is IERC4626, IERC7540Operator, IERC7540Redeem {
     /// @notice NAV now reads loan assets from `loanVault`.
     event LoanVaultSet(address indexed loanVault);
 
-    /// @notice Redemption parameters changed.
-    event RedemptionParamsSet(uint256 cooldown, uint256 minRedeemShares, uint256 maxActiveRequests);
+    /// @notice Redemption parameters changed; `minRedeemAssets` is in USDai.
+    event RedemptionParamsSet(uint256 cooldown, uint256 minRedeemAssets, uint256 maxActiveRequests);
 
     /// @notice The vesting period of lump gains is now `vestingPeriod` seconds.
     event VestingPeriodSet(uint256 vestingPeriod);
@@ -136,8 +149,17 @@ interface IStakedUSDai is IERC4626, IERC7540Operator, IERC7540Redeem {
     /// @notice `caller` is neither `controller` nor an operator of it.
     error StakedUSDaiNotOperator(address caller, address controller);
 
-    /// @notice A request of `shares` is below the minimum `minShares`.
-    error StakedUSDaiRequestTooSmall(uint256 shares, uint256 minShares);
+    /// @notice A request of `shares`, worth `assets` USDai at the current price, is below the minimum `minAssets`.
+    error StakedUSDaiRequestTooSmall(uint256 shares, uint256 assets, uint256 minAssets);
+
+    /// @notice Redemption requests are paused by the guardian.
+    error StakedUSDaiRedemptionRequestsPaused();
+
+    /// @notice Only `supply` shares exist, fewer than `minimum`: a gain would accrue to dust and the virtual share.
+    error StakedUSDaiSupplyBelowGainMinimum(uint256 supply, uint256 minimum);
+
+    /// @notice The vault holds no USDai beyond idle and claimable assets.
+    error StakedUSDaiNoSurplus();
 
     /// @notice `controller` already has `active` requests, the maximum.
     error StakedUSDaiTooManyRequests(address controller, uint256 active);
@@ -203,16 +225,32 @@ interface IStakedUSDai is IERC4626, IERC7540Operator, IERC7540Redeem {
     /// @notice Sets the loan vault NAV reads from (DEFAULT_ADMIN); the current one must report no loan assets.
     function setLoanVault(address loanVault) external;
 
-    /// @notice Sets the cooldown, the minimum request size in shares and the cap on active requests per controller
-    /// (DEFAULT_ADMIN). The minimum is in shares so a request needs no NAV read.
+    /// @notice Sets the cooldown, the minimum value of a request in USDai and the cap on active requests per
+    /// controller (DEFAULT_ADMIN). The minimum is priced when a request is made, so the share price cannot push it out
+    /// of reach (or below dust); zero disables it.
     function setRedemptionParams(
         uint256 cooldown,
-        uint256 minRedeemShares,
+        uint256 minRedeemAssets,
         uint256 maxActiveRequests
     ) external;
 
-    /// @notice Sets the vesting period of lump gains (DEFAULT_ADMIN). The current vesting schedule is kept.
+    /// @notice Sets the vesting period of lump gains (DEFAULT_ADMIN). What is scheduled keeps its schedule; gains
+    /// that join a waiting bucket later vest over the longer of its period and the new one.
     function setVestingPeriod(uint256 vestingPeriod) external;
+
+    /// @notice Books the USDai this vault holds beyond idle and claimable assets (donations, gains that arrived while
+    /// fewer than `MIN_SUPPLY_FOR_GAINS` shares existed) as a gain that vests like any other (DEFAULT_ADMIN). It only
+    /// adds to NAV: no USDai leaves the vault. Reverts with `StakedUSDaiSupplyBelowGainMinimum` below the share
+    /// minimum and with `StakedUSDaiNoSurplus` when there is nothing to book.
+    /// @return surplus The USDai booked.
+    function vestSurplus() external returns (uint256 surplus);
+
+    /// @notice Stops new redemption requests (PAUSER, the guardian). Servicing and claims go on. Unlike `pause`,
+    /// which stops new money in, this stops exits, so it is a separate switch.
+    function pauseRedemptionRequests() external;
+
+    /// @notice Lets redemption requests resume (DEFAULT_ADMIN).
+    function unpauseRedemptionRequests() external;
 
     /// @notice Adds or removes `account` from the blacklist (BLACKLIST). Blacklisted accounts cannot send, receive,
     /// deposit, request or claim.
@@ -250,11 +288,14 @@ interface IStakedUSDai is IERC4626, IERC7540Operator, IERC7540Redeem {
     /// @notice The loan vault NAV reads from.
     function loanVault() external view returns (address);
 
-    /// @notice Cooldown, minimum request size in shares, cap on active requests per controller, vesting period.
+    /// @notice Cooldown, minimum request value in USDai, cap on active requests per controller, vesting period.
     function params()
         external
         view
-        returns (uint256 cooldown, uint256 minRedeemShares, uint256 maxActiveRequests, uint256 vestingPeriod);
+        returns (uint256 cooldown, uint256 minRedeemAssets, uint256 maxActiveRequests, uint256 vestingPeriod);
+
+    /// @notice Whether the guardian has paused redemption requests.
+    function redemptionRequestsPaused() external view returns (bool);
 
     /// @notice Whether `account` is blacklisted.
     function isBlacklisted(address account) external view returns (bool);

@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {ERC4626Upgradeable} from "@openzeppelin/contracts-upgradeable/token/ERC20/extensions/ERC4626Upgradeable.sol";
+import {ERC20Upgradeable} from "@openzeppelin/contracts-upgradeable/token/ERC20/ERC20Upgradeable.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {IERC4626} from "@openzeppelin/contracts/interfaces/IERC4626.sol";
@@ -12,7 +13,7 @@ import {IStakedUSDai, IERC7540Operator, IERC7540Redeem} from "../interfaces/ISta
 import {IUSDaiYieldReceiver} from "../interfaces/IUSDai.sol";
 import {ILoanVaultAssets} from "../interfaces/ILoanVault.sol";
 import {ProtocolUpgradeable} from "../access/ProtocolUpgradeable.sol";
-import {BLACKLIST_ROLE, LOAN_VAULT_ROLE} from "../libraries/Roles.sol";
+import {BLACKLIST_ROLE, LOAN_VAULT_ROLE, PAUSER_ROLE} from "../libraries/Roles.sol";
 import {FixedPointMath} from "../libraries/FixedPointMath.sol";
 
 /// @title StakedUSDai (sUSDai)
@@ -22,6 +23,16 @@ import {FixedPointMath} from "../libraries/FixedPointMath.sol";
 /// share and asset of 1 keep an empty vault's price sane, because `idle` is tracked internally a donation cannot
 /// move the price, and a lump gain (a permissionless harvest) is not credited while fewer than
 /// `MIN_SUPPLY_FOR_GAINS` shares exist, which together close the first-depositor inflation attack at its root.
+/// Such uncredited USDai (and any donation) reaches NAV only through governance's `vestSurplus`, as a vesting gain.
+///
+/// Vesting keeps two O(1) buckets. The *stream* vests `vestingAmount` linearly over [`vestingStart`, `vestingEnd`).
+/// A gain that arrives while nothing streams starts a new stream over one vesting period. A gain that arrives while
+/// the stream runs joins the *waiting* bucket, which vests linearly over [`vestingEnd`, `vestingEnd` +
+/// `waitingPeriod`) and becomes the stream once that window opens. So a new gain never touches the schedule of what
+/// is already vesting (the stream is not restarted, and the waiting bucket only grows), and every gain vests over at
+/// least one full vesting period from its arrival: it is fully unvested until its window opens, and its window is at
+/// least one period long. A burst of gains waits for at most one period, so everything booked by a time `t` has
+/// vested by `t` plus two periods. Storage is one extra slot, touched only when gains overlap.
 contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, ERC4626Upgradeable {
     using SafeERC20 for IERC20;
     using FixedPointMath for uint256;
@@ -33,7 +44,7 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
     uint256 internal constant MAX_ACTIVE_REQUESTS_CAP = 100;
     /// @dev Fewest shares outstanding for a lump gain to be credited. Below it a gain would accrue to OpenZeppelin's
     /// virtual share and a dust position and blow the share price up (a harvest is permissionless), so later deposits
-    /// would round away and share-denominated request minimums would move out of reach.
+    /// would round away.
     uint256 internal constant MIN_SUPPLY_FOR_GAINS = 1e18;
 
     /// @custom:storage-location erc7201:gpucredit.storage.StakedUSDai
@@ -41,26 +52,32 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
         // slot 0: NAV hot path
         uint128 idleAssets;
         uint128 vestingAmount;
-        // slot 1: NAV hot path
+        // slot 1: NAV hot path; `gainWaiting` says whether slot 9 must be read
         ILoanVaultAssets loanVault;
         uint40 vestingStart;
         uint40 vestingEnd;
+        bool gainWaiting;
         // slot 2: queue
         uint64 queueHead;
         uint64 queueTail;
         uint32 cooldown;
         uint32 vestingPeriod;
         uint16 maxActiveRequests;
+        bool redemptionRequestsPaused;
         // slot 3
         uint128 totalPendingShares;
         uint128 totalClaimableAssets;
         // slot 4
-        uint128 minRedeemShares;
+        uint128 minRedeemAssets;
         uint128 cumulativeLosses;
         mapping(uint256 index => RedemptionRequest) requests;
         mapping(address controller => ControllerState) controllers;
         mapping(address controller => mapping(address operator => bool)) operators;
         mapping(address account => bool) blacklisted;
+        // slot 9: gains waiting for the stream to end, valid while `gainWaiting` (appended; the slot is not cleared,
+        // so it is never written from zero again)
+        uint128 waitingGain;
+        uint32 waitingPeriod;
     }
 
     // keccak256(abi.encode(uint256(keccak256("gpucredit.storage.StakedUSDai")) - 1)) & ~bytes32(uint256(0xff))
@@ -79,27 +96,29 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
     /// @param loanVault_ The loan vault NAV reads from, or zero until it is deployed.
     /// @param cooldown Seconds between a request and its earliest service.
     /// @param vestingPeriod_ Seconds over which a lump gain vests.
-    /// @param minRedeemShares Minimum size of a request, in shares.
+    /// @param minRedeemAssets Minimum value of a request, in USDai at the price when it is made.
     /// @param maxActiveRequests Cap on a controller's active requests.
+    /// @dev ERC20Upgradeable's initializer is not called: `name` and `symbol` are constants of this contract, which
+    /// keeps the string-storage code out of a bytecode that sits near EIP-170's limit. Its storage stays empty.
+    /// @custom:oz-upgrades-unsafe-allow missing-initializer-call
     function initialize(
         address admin,
         IERC20 usdai,
         address loanVault_,
         uint256 cooldown,
         uint256 vestingPeriod_,
-        uint256 minRedeemShares,
+        uint256 minRedeemAssets,
         uint256 maxActiveRequests
     ) external initializer {
         if (admin == address(0) || address(usdai) == address(0)) revert StakedUSDaiZeroAddress();
         // Parent initializers in linearized order.
-        __ERC20_init("Staked USDai", "sUSDai");
         __ProtocolUpgradeable_init(admin);
         __ERC4626_init(usdai);
 
         StakedUSDaiStorage storage $ = _getStorage();
         $.loanVault = ILoanVaultAssets(loanVault_);
         emit LoanVaultSet(loanVault_);
-        _setRedemptionParams($, cooldown, minRedeemShares, maxActiveRequests);
+        _setRedemptionParams($, cooldown, minRedeemAssets, maxActiveRequests);
         _setVestingPeriod($, vestingPeriod_);
     }
 
@@ -145,19 +164,23 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
     // ================================================================ ERC-7540 requests
 
     /// @inheritdoc IERC7540Redeem
+    /// @dev Not stopped by the pause (which stops new money in): only by the guardian's separate
+    /// `pauseRedemptionRequests` switch, so exits stay open unless that is thrown on purpose.
     function requestRedeem(
         uint256 shares,
         address controller,
         address owner
-    ) external whenNotPaused nonReentrant returns (uint256 requestId) {
+    ) external nonReentrant returns (uint256 requestId) {
         if (shares == 0) revert StakedUSDaiZeroAmount();
         if (controller == address(0)) revert StakedUSDaiZeroAddress();
         StakedUSDaiStorage storage $ = _getStorage();
+        if ($.redemptionRequestsPaused) revert StakedUSDaiRedemptionRequestsPaused();
         _requireNotBlacklisted($, msg.sender);
         _requireNotBlacklisted($, controller);
         if (msg.sender != owner && !$.operators[owner][msg.sender])
             _spendAllowance(owner, msg.sender, shares);
-        if (shares < $.minRedeemShares) revert StakedUSDaiRequestTooSmall(shares, $.minRedeemShares);
+        uint256 minAssets = $.minRedeemAssets;
+        if (minAssets != 0) _requireRequestValue($, shares, minAssets);
         ControllerState storage state = $.controllers[controller];
         if (state.activeRequests >= $.maxActiveRequests) {
             revert StakedUSDaiTooManyRequests(controller, state.activeRequests);
@@ -288,6 +311,20 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
         _addGain(_getStorage(), amount);
     }
 
+    /// @inheritdoc IStakedUSDai
+    /// @dev No reentrancy guard: the one external call is a view of USDai, this contract's own asset.
+    function vestSurplus() external onlyRole(DEFAULT_ADMIN_ROLE) returns (uint256 surplus) {
+        StakedUSDaiStorage storage $ = _getStorage();
+        // Everything the vault holds beyond what NAV counts (idle) and what serviced redemptions are owed.
+        surplus = IERC20(asset()).balanceOf(address(this)).zeroFloorSub(
+            uint256($.idleAssets) + $.totalClaimableAssets
+        );
+        if (surplus == 0) revert StakedUSDaiNoSurplus();
+        if (!_addGain($, surplus))
+            revert StakedUSDaiSupplyBelowGainMinimum(totalSupply(), MIN_SUPPLY_FOR_GAINS);
+        emit SurplusVested(msg.sender, surplus);
+    }
+
     // ================================================================ loan vault hooks
 
     /// @inheritdoc IStakedUSDai
@@ -346,10 +383,20 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
     /// @inheritdoc IStakedUSDai
     function setRedemptionParams(
         uint256 cooldown,
-        uint256 minRedeemShares,
+        uint256 minRedeemAssets,
         uint256 maxActiveRequests
     ) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _setRedemptionParams(_getStorage(), cooldown, minRedeemShares, maxActiveRequests);
+        _setRedemptionParams(_getStorage(), cooldown, minRedeemAssets, maxActiveRequests);
+    }
+
+    /// @inheritdoc IStakedUSDai
+    function pauseRedemptionRequests() external {
+        _setRedemptionRequestsPaused(PAUSER_ROLE, true);
+    }
+
+    /// @inheritdoc IStakedUSDai
+    function unpauseRedemptionRequests() external {
+        _setRedemptionRequestsPaused(DEFAULT_ADMIN_ROLE, false);
     }
 
     /// @inheritdoc IStakedUSDai
@@ -367,12 +414,29 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
     // ================================================================ ERC-4626 views
 
     /// @inheritdoc IERC4626
-    /// @dev idle + loan assets - unvested gains, floored at zero. O(1).
+    /// @dev idle + loan assets - unvested gains, floored at zero. O(1). Exits and conversions use it.
     function totalAssets() public view override(ERC4626Upgradeable, IERC4626) returns (uint256) {
         StakedUSDaiStorage storage $ = _getStorage();
-        ILoanVaultAssets vault = $.loanVault;
-        uint256 loanAssets = address(vault) == address(0) ? 0 : vault.loanAssets();
-        return (uint256($.idleAssets) + loanAssets).zeroFloorSub(_unvested($));
+        return _grossAssets($).zeroFloorSub(_unvested($));
+    }
+
+    /// @inheritdoc IERC4626
+    /// @dev Entry is priced at NAV *with* unvested gains (idle + loan assets): a deposit pays for every gain booked
+    /// before it, so it cannot take a share of one as it vests. Exits are priced without them (`totalAssets`), so
+    /// the gain stays with the holders who were there when it was booked; the entrant's extra cost comes back to it
+    /// as the gain vests. Rounds down.
+    function previewDeposit(
+        uint256 assets
+    ) public view override(ERC4626Upgradeable, IERC4626) returns (uint256) {
+        return assets.mulDivDown(totalSupply() + 1, _grossAssets(_getStorage()) + 1);
+    }
+
+    /// @inheritdoc IERC4626
+    /// @dev Priced like `previewDeposit` (NAV with unvested gains); rounds up.
+    function previewMint(
+        uint256 shares
+    ) public view override(ERC4626Upgradeable, IERC4626) returns (uint256) {
+        return shares.mulDivUp(_grossAssets(_getStorage()) + 1, totalSupply() + 1);
     }
 
     /// @inheritdoc IERC4626
@@ -387,7 +451,7 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
 
     /// @inheritdoc IERC4626
     function maxMint(address receiver) public view override(ERC4626Upgradeable, IERC4626) returns (uint256) {
-        return _convertToShares(maxDeposit(receiver), Math.Rounding.Floor);
+        return previewDeposit(maxDeposit(receiver));
     }
 
     /// @inheritdoc IERC4626
@@ -505,15 +569,30 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
     function params()
         external
         view
-        returns (uint256 cooldown, uint256 minRedeemShares, uint256 maxActiveRequests, uint256 vestingPeriod)
+        returns (uint256 cooldown, uint256 minRedeemAssets, uint256 maxActiveRequests, uint256 vestingPeriod)
     {
         StakedUSDaiStorage storage $ = _getStorage();
-        return ($.cooldown, $.minRedeemShares, $.maxActiveRequests, $.vestingPeriod);
+        return ($.cooldown, $.minRedeemAssets, $.maxActiveRequests, $.vestingPeriod);
+    }
+
+    /// @inheritdoc IStakedUSDai
+    function redemptionRequestsPaused() external view returns (bool) {
+        return _getStorage().redemptionRequestsPaused;
     }
 
     /// @inheritdoc IStakedUSDai
     function isBlacklisted(address account) external view returns (bool) {
         return _getStorage().blacklisted[account];
+    }
+
+    /// @inheritdoc IERC20Metadata
+    function name() public pure override(ERC20Upgradeable, IERC20Metadata) returns (string memory) {
+        return "Staked USDai";
+    }
+
+    /// @inheritdoc IERC20Metadata
+    function symbol() public pure override(ERC20Upgradeable, IERC20Metadata) returns (string memory) {
+        return "sUSDai";
     }
 
     /// @inheritdoc IERC20Metadata
@@ -566,35 +645,109 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
     }
 
     /// @dev Credits `amount` to idle assets and starts vesting it (see `_startVesting`).
-    function _addGain(StakedUSDaiStorage storage $, uint256 amount) private {
-        if (_startVesting($, amount)) $.idleAssets = _toUint128(uint256($.idleAssets) + amount);
+    function _addGain(StakedUSDaiStorage storage $, uint256 amount) private returns (bool credited) {
+        credited = _startVesting($, amount);
+        if (credited) $.idleAssets = _toUint128(uint256($.idleAssets) + amount);
     }
 
-    /// @dev Starts vesting `amount` on top of what is still unvested, so the price does not jump; the caller credits it
-    /// to idle assets when this returns true. Into a vault with fewer than `MIN_SUPPLY_FOR_GAINS` shares the gain is
-    /// not credited (returns false): it stays an untracked balance, like a donation.
+    /// @dev Schedules `amount` to vest (see the contract's notes on the two buckets); the caller credits it to idle
+    /// assets when this returns true. Into a vault with fewer than `MIN_SUPPLY_FOR_GAINS` shares the gain is not
+    /// credited (returns false): it stays an untracked balance, like a donation, until governance's `vestSurplus`.
+    /// With a vesting period of zero the gain is in NAV at once and the buckets are left as they are.
     function _startVesting(StakedUSDaiStorage storage $, uint256 amount) private returns (bool) {
         if (totalSupply() < MIN_SUPPLY_FOR_GAINS) return false;
-        uint256 unvested = _unvested($) + amount;
-        uint256 end = block.timestamp + $.vestingPeriod;
-        $.vestingAmount = _toUint128(unvested);
-        $.vestingStart = uint40(block.timestamp);
-        $.vestingEnd = uint40(end);
-        emit GainVesting(amount, unvested, end);
+        uint256 period = $.vestingPeriod;
+        uint256 streamEnd = $.vestingEnd;
+        bool waiting = $.gainWaiting;
+        uint256 waitingPeriod;
+        if (waiting) {
+            waitingPeriod = $.waitingPeriod;
+            if (block.timestamp >= streamEnd) {
+                // The waiting bucket's window has opened: it becomes the stream, from the old stream's end.
+                uint256 start = streamEnd;
+                streamEnd += waitingPeriod;
+                _setStream($, $.waitingGain, start, streamEnd);
+                $.gainWaiting = waiting = false;
+            }
+        }
+        uint256 gainEnd = block.timestamp;
+        uint256 unvested;
+        if (period == 0) {
+            // Vests at once; whatever is scheduled keeps its schedule.
+            unvested = _unvested($);
+        } else if (block.timestamp >= streamEnd) {
+            // Nothing streams (everything earlier has vested): a new stream over one period from now.
+            gainEnd += period;
+            _setStream($, amount, block.timestamp, gainEnd);
+            unvested = amount;
+        } else {
+            // The stream runs: wait for it to end, then vest over at least one period (the longest period in force
+            // while the bucket filled, so a gain never vests faster than the period when it arrived).
+            uint256 waitingGain = amount;
+            if (waiting) {
+                waitingGain += $.waitingGain;
+                waitingPeriod = Math.max(waitingPeriod, period);
+            } else {
+                waitingPeriod = period;
+                $.gainWaiting = true;
+            }
+            $.waitingGain = _toUint128(waitingGain);
+            $.waitingPeriod = uint32(waitingPeriod);
+            gainEnd = streamEnd + waitingPeriod;
+            unvested = _unvested($);
+        }
+        emit GainVesting(amount, unvested, gainEnd);
         return true;
     }
 
-    /// @dev Linear vesting, rounded up so NAV rounds down.
-    function _unvested(StakedUSDaiStorage storage $) private view returns (uint256) {
+    function _setStream(StakedUSDaiStorage storage $, uint256 amount, uint256 start, uint256 end) private {
+        $.vestingAmount = _toUint128(amount);
+        $.vestingStart = uint40(start);
+        $.vestingEnd = uint40(end);
+    }
+
+    /// @dev Idle USDai plus the loan vault's `loanAssets()`: NAV before unvested gains are held back.
+    function _grossAssets(StakedUSDaiStorage storage $) private view returns (uint256) {
+        ILoanVaultAssets vault = $.loanVault;
+        uint256 loanAssets = address(vault) == address(0) ? 0 : vault.loanAssets();
+        return uint256($.idleAssets) + loanAssets;
+    }
+
+    /// @dev The stream's unvested part plus the waiting bucket's, each linear over its window and rounded up so NAV
+    /// rounds down. The bucket's slot is read only when it holds something.
+    function _unvested(StakedUSDaiStorage storage $) private view returns (uint256 unvested) {
         uint256 end = $.vestingEnd;
-        if (block.timestamp >= end) return 0;
-        return uint256($.vestingAmount).mulDivUp(end - block.timestamp, end - $.vestingStart);
+        if (block.timestamp < end) {
+            unvested = uint256($.vestingAmount).mulDivUp(end - block.timestamp, end - $.vestingStart);
+        }
+        if ($.gainWaiting) {
+            uint256 waitingEnd = end + $.waitingPeriod;
+            if (block.timestamp < end) unvested += $.waitingGain;
+            else if (block.timestamp < waitingEnd) {
+                unvested += uint256($.waitingGain).mulDivUp(waitingEnd - block.timestamp, waitingEnd - end);
+            }
+        }
+    }
+
+    /// @dev Reverts unless `shares` are worth at least `minAssets` at the current price (rounding down). The price
+    /// needs the loan vault's `loanAssets()`; a floor on it from idle USDai alone (`idle - unvested`, loans at zero)
+    /// settles every request that is not close to the minimum without that external call.
+    function _requireRequestValue(
+        StakedUSDaiStorage storage $,
+        uint256 shares,
+        uint256 minAssets
+    ) private view {
+        uint256 supply = totalSupply() + 1;
+        uint256 floorAssets = uint256($.idleAssets).zeroFloorSub(_unvested($)) + 1;
+        if (shares.mulDivDown(floorAssets, supply) >= minAssets) return;
+        uint256 assets = _convertToAssets(shares, Math.Rounding.Floor);
+        if (assets < minAssets) revert StakedUSDaiRequestTooSmall(shares, assets, minAssets);
     }
 
     function _setRedemptionParams(
         StakedUSDaiStorage storage $,
         uint256 cooldown,
-        uint256 minRedeemShares,
+        uint256 minRedeemAssets,
         uint256 maxActiveRequests
     ) private {
         if (cooldown > MAX_COOLDOWN_SECONDS)
@@ -603,9 +756,17 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
             revert StakedUSDaiParamOutOfRange(maxActiveRequests, MAX_ACTIVE_REQUESTS_CAP);
         }
         $.cooldown = uint32(cooldown);
-        $.minRedeemShares = _toUint128(minRedeemShares);
+        $.minRedeemAssets = _toUint128(minRedeemAssets);
         $.maxActiveRequests = uint16(maxActiveRequests);
-        emit RedemptionParamsSet(cooldown, minRedeemShares, maxActiveRequests);
+        emit RedemptionParamsSet(cooldown, minRedeemAssets, maxActiveRequests);
+    }
+
+    /// @dev One role check for both switches (the guardian pauses, governance resumes), kept out of line for size.
+    function _setRedemptionRequestsPaused(bytes32 role, bool paused) private {
+        _checkRole(role);
+        StakedUSDaiStorage storage $ = _getStorage();
+        $.redemptionRequestsPaused = paused;
+        emit RedemptionRequestsPauseSet(msg.sender, paused);
     }
 
     function _setVestingPeriod(StakedUSDaiStorage storage $, uint256 vestingPeriod_) private {

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import hre from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
+import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import { MaxUint256, ZeroAddress, type ContractTransactionResponse } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 
@@ -226,7 +227,7 @@ describe("StakedUSDai", () => {
       ).to.be.revertedWithCustomError(susdai, "StakedUSDaiZeroAddress");
       await expect(susdai.connect(lender1).requestRedeem(usd(9), lender1.address, lender1.address))
         .to.be.revertedWithCustomError(susdai, "StakedUSDaiRequestTooSmall")
-        .withArgs(usd(9), usd(10));
+        .withArgs(usd(9), usd(9), usd(10));
       await expect(susdai.connect(lender1).requestRedeem(usd(1_001), lender1.address, lender1.address))
         .to.be.revertedWithCustomError(susdai, "ERC20InsufficientBalance")
         .withArgs(lender1.address, usd(1_000), usd(1_001));
@@ -234,10 +235,10 @@ describe("StakedUSDai", () => {
       await expect(susdai.connect(lender1).requestRedeem(usd(10), lender2.address, lender1.address))
         .to.be.revertedWithCustomError(susdai, "StakedUSDaiBlacklisted")
         .withArgs(lender2.address);
-      await susdai.connect(actors.guardian).pause();
+      await susdai.connect(actors.guardian).pauseRedemptionRequests();
       await expect(
         susdai.connect(lender1).requestRedeem(usd(10), lender1.address, lender1.address),
-      ).to.be.revertedWithCustomError(susdai, "EnforcedPause");
+      ).to.be.revertedWithCustomError(susdai, "StakedUSDaiRedemptionRequestsPaused");
       await expectUnchanged(before, reads());
     });
 
@@ -557,14 +558,20 @@ describe("StakedUSDai", () => {
         vaultUsdai: before.vaultUsdai + usd(50),
         loansUsdai: before.loansUsdai - usd(50),
       });
-      // a quarter in, 37.5 of the first gain is unvested; a second gain restarts the period over both
+      // a quarter in, 37.5 of the first gain is unvested; a second gain waits for the first to finish (its schedule is
+      // untouched), then vests over a full period
       const t1 = t0 + BigInt(DAY / 4);
       await time.setNextBlockTimestamp(t1);
       await expect(loans.gain(usd(30)))
         .to.emit(susdai, "GainVesting")
-        .withArgs(usd(30), usd(67.5), t1 + BigInt(DAY));
+        .withArgs(usd(30), usd(67.5), t0 + BigInt(2 * DAY));
       expect(await susdai.totalAssets()).to.equal(before.totalAssets + usd(12.5));
-      await time.increaseTo(t1 + BigInt(DAY));
+      await time.increaseTo(t0 + BigInt(DAY));
+      expect(await susdai.unvestedGains()).to.equal(usd(30));
+      expect(await susdai.totalAssets()).to.equal(before.totalAssets + usd(50));
+      await time.increaseTo(t0 + BigInt(DAY + DAY / 2));
+      expect(await susdai.unvestedGains()).to.equal(usd(15));
+      await time.increaseTo(t0 + BigInt(2 * DAY));
       expect(await susdai.unvestedGains()).to.equal(0n);
       expect(await susdai.totalAssets()).to.equal(before.totalAssets + usd(80));
       expect(await susdai.idleAssets()).to.equal(before.idle + usd(80));
@@ -854,20 +861,22 @@ describe("StakedUSDai", () => {
         expect(await susdai.idleAssets()).to.equal(UINT128_MAX);
       });
 
-      it("receiveLoanCashflow refuses a gain that fits idle but not the vesting amount", async () => {
-        // Idle lent out while a gain still vests: a new gain can fit idle yet push the vesting amount past 128 bits.
+      it("receiveLoanCashflow refuses a gain that fits idle but not the waiting bucket", async () => {
+        // Idle lent out while gains vest and wait: a new gain can fit idle yet push the waiting bucket past 128 bits.
         const { susdai, usdai, loans, actors } = f;
         await susdai.connect(lender1)["deposit(uint256,address)"](usd(1_000), lender1.address);
-        await usdai.connect(lender2).transfer(loans.target, usd(100));
+        await usdai.connect(lender2).transfer(loans.target, usd(150));
         const t0 = BigInt((await time.latest()) + 10);
         await time.setNextBlockTimestamp(t0);
         await loans.gain(usd(100));
         await time.setNextBlockTimestamp(t0 + 1n);
-        await loans.fund(actors.borrower1.address, usd(1_100)); // idle to zero; 100 still vesting
+        await loans.gain(usd(50)); // waits for the first
+        await time.setNextBlockTimestamp(t0 + 2n);
+        await loans.fund(actors.borrower1.address, usd(1_150)); // idle to zero; 100 vesting, 50 waiting
         expect(await susdai.idleAssets()).to.equal(0n);
         const t = t0 + 10n;
-        const unvested = ceilDiv(usd(100) * (BigInt(DAY) - 10n), BigInt(DAY));
-        const amount = UINT128_MAX - unvested + 1n; // idle 0 + amount fits; unvested + amount is 2^128
+        const unvested = ceilDiv(usd(100) * (BigInt(DAY) - 10n), BigInt(DAY)) + usd(50);
+        const amount = UINT128_MAX - usd(50) + 1n; // idle 0 + amount fits; waiting 50 + amount is 2^128
         const { unvested: _u, totalAssets: _t, ...timeless } = fullReads();
         const before = await snapshot(timeless);
         await time.setNextBlockTimestamp(t);
@@ -893,6 +902,8 @@ describe("StakedUSDai", () => {
         await susdai.connect(lender1)["deposit(uint256,address)"](usd(100), lender1.address);
         await loans.fund(actors.borrower1.address, usd(100));
         await loans.writeOff(usd(100) - 1n); // NAV 1 wei over 100e18 shares
+        // Such shares are worth dust, far below the 10 USDai minimum: lift it to reach the packing check.
+        await susdai.connect(actors.deployer).setRedemptionParams(COOLDOWN, 0, 10);
         await susdai.connect(lender2)["deposit(uint256,address)"](usd(10), lender2.address);
         const shares = await susdai.balanceOf(lender2.address);
         expect(shares).to.equal((usd(10) * (usd(100) + 1n)) / 2n);
@@ -1221,6 +1232,256 @@ describe("StakedUSDai", () => {
       const { susdai } = f;
       expect(await susdai.maxWithdraw(lender3.address)).to.equal(0n);
       expect(await susdai.maxRedeem(lender3.address)).to.equal(0n);
+    });
+  });
+
+  describe("vesting: a stream and a waiting bucket", () => {
+    /** The loan-vault double pushes `amount` as a lump gain. */
+    const gainAt = async (at: bigint, amount: bigint): Promise<ContractTransactionResponse> => {
+      await time.setNextBlockTimestamp(at);
+      return f.loans.gain(amount);
+    };
+    const unvestedAt = async (at: bigint): Promise<bigint> => {
+      if (at > BigInt(await time.latest())) await time.increaseTo(at);
+      return f.susdai.unvestedGains();
+    };
+
+    beforeEach(async () => {
+      await f.susdai.connect(lender1)["deposit(uint256,address)"](usd(1_000), lender1.address);
+      await f.usdai.connect(lender3).transfer(f.loans.target, usd(1_000));
+    });
+
+    it("gains during a stream pile into one bucket; the bucket becomes the stream when its window opens", async () => {
+      const t0 = BigInt(await time.latest()) + 10n;
+      const D = BigInt(DAY);
+      await gainAt(t0, usd(240)); // stream [t0, t0+D)
+      await gainAt(t0 + D / 4n, usd(40)); // waits: [t0+D, t0+2D)
+      await gainAt(t0 + D / 2n, usd(60)); // joins the bucket
+      expect(await f.susdai.unvestedGains()).to.equal(usd(120) + usd(100));
+      expect(await unvestedAt(t0 + D)).to.equal(usd(100));
+      expect(await unvestedAt(t0 + D + D / 4n)).to.equal(usd(75));
+      // A gain while the bucket streams waits for it: the bucket rolls into the stream, the gain opens a new bucket.
+      await expect(gainAt(t0 + D + D / 2n, usd(10)))
+        .to.emit(f.susdai, "GainVesting")
+        .withArgs(usd(10), usd(50) + usd(10), t0 + 3n * D);
+      expect(await unvestedAt(t0 + 2n * D)).to.equal(usd(10));
+      expect(await unvestedAt(t0 + 2n * D + D / 2n)).to.equal(usd(5));
+      expect(await unvestedAt(t0 + 3n * D)).to.equal(0n);
+      // After everything has vested a gain starts a fresh stream from now.
+      await expect(gainAt(t0 + 4n * D, usd(8)))
+        .to.emit(f.susdai, "GainVesting")
+        .withArgs(usd(8), usd(8), t0 + 5n * D);
+      expect(await f.susdai.totalAssets()).to.equal(usd(1_000) + usd(350));
+    });
+
+    it("a bucket whose window has passed entirely is replaced by a fresh stream", async () => {
+      const t0 = BigInt(await time.latest()) + 10n;
+      const D = BigInt(DAY);
+      await gainAt(t0, usd(10));
+      await gainAt(t0 + 1n, usd(20));
+      await expect(gainAt(t0 + 5n * D, usd(30)))
+        .to.emit(f.susdai, "GainVesting")
+        .withArgs(usd(30), usd(30), t0 + 6n * D);
+      expect(await unvestedAt(t0 + 6n * D)).to.equal(0n);
+      expect(await f.susdai.totalAssets()).to.equal(usd(1_060));
+    });
+
+    it("a longer vesting period set while a bucket waits applies to the gains that join it", async () => {
+      const t0 = BigInt(await time.latest()) + 10n;
+      const D = BigInt(DAY);
+      await gainAt(t0, usd(10));
+      await gainAt(t0 + 1n, usd(20)); // bucket window [t0+D, t0+2D)
+      await f.susdai.connect(f.actors.deployer).setVestingPeriod(2 * DAY);
+      await expect(gainAt(t0 + 3n, usd(40)))
+        .to.emit(f.susdai, "GainVesting")
+        .withArgs(usd(40), anyValue, t0 + 3n * D);
+      expect(await unvestedAt(t0 + 2n * D)).to.equal(usd(30));
+    });
+
+    it("with a vesting period of zero a gain is in NAV at once and what vests keeps its schedule", async () => {
+      const t0 = BigInt(await time.latest()) + 10n;
+      await gainAt(t0, usd(100));
+      await f.susdai.connect(f.actors.deployer).setVestingPeriod(0);
+      await expect(gainAt(t0 + BigInt(DAY / 2), usd(10)))
+        .to.emit(f.susdai, "GainVesting")
+        .withArgs(usd(10), usd(50), t0 + BigInt(DAY / 2));
+      expect(await f.susdai.totalAssets()).to.equal(usd(1_060));
+    });
+  });
+
+  describe("entry price while gains vest", () => {
+    it("deposit and mint are priced at NAV with unvested gains; conversions and exits without", async () => {
+      const { susdai, usdai, loans } = f;
+      await susdai.connect(lender1)["deposit(uint256,address)"](usd(1_000), lender1.address);
+      await usdai.connect(lender3).transfer(loans.target, usd(100));
+      await loans.gain(usd(100));
+      const supply = await susdai.totalSupply();
+      const gross = (await susdai.totalAssets()) + (await susdai.unvestedGains());
+      expect(gross).to.equal(usd(1_100));
+      const preview = await susdai.previewDeposit(usd(110));
+      expect(preview).to.equal((usd(110) * (supply + 1n)) / (gross + 1n));
+      expect(preview).to.be.lessThan(await susdai.convertToShares(usd(110)));
+      await expect(susdai.connect(lender2)["deposit(uint256,address)"](usd(110), lender2.address))
+        .to.emit(susdai, "Deposit")
+        .withArgs(lender2.address, lender2.address, usd(110), preview);
+      const cost = await susdai.previewMint(usd(50));
+      expect(cost).to.equal(ceilDiv(usd(50) * (usd(1_210) + 1n), supply + preview + 1n));
+      await expect(susdai.connect(lender2)["mint(uint256,address)"](usd(50), lender2.address))
+        .to.emit(susdai, "Deposit")
+        .withArgs(lender2.address, lender2.address, cost, usd(50));
+      // Once the gain has vested, the entrant's shares are worth what it paid (less rounding), the first lender's
+      // are worth its deposit and the whole gain.
+      await time.increase(2 * DAY);
+      expect(await susdai.convertToAssets(preview + usd(50))).to.be.closeTo(usd(110) + cost, 10n ** 6n);
+      expect(await susdai.convertToAssets(usd(1_000))).to.be.closeTo(usd(1_100), 10n ** 6n);
+      expect(await susdai.maxMint(lender2.address)).to.equal(
+        await susdai.previewDeposit(await susdai.maxDeposit(lender2.address)),
+      );
+    });
+  });
+
+  describe("request minimum in USDai", () => {
+    beforeEach(async () => {
+      await f.susdai.connect(lender1)["deposit(uint256,address)"](usd(1_000), lender1.address);
+    });
+
+    it("is priced with the loan book when idle USDai alone cannot show the request is large enough", async () => {
+      const { susdai, loans, actors } = f;
+      await loans.fund(actors.borrower1.address, usd(995)); // idle 5: the floor from idle alone is far below 10
+      await loans.accrue(usd(1_000)); // NAV 2,000: a share is worth 2 USDai
+      await susdai.connect(lender1).requestRedeem(usd(5.1), lender1.address, lender1.address);
+      const value = await susdai.convertToAssets(usd(4.9));
+      expect(value).to.be.lessThan(usd(10));
+      const before = await snapshot(reads());
+      await expect(susdai.connect(lender1).requestRedeem(usd(4.9), lender1.address, lender1.address))
+        .to.be.revertedWithCustomError(susdai, "StakedUSDaiRequestTooSmall")
+        .withArgs(usd(4.9), value, usd(10));
+      await expectUnchanged(before, reads());
+    });
+
+    it("exactly the minimum is accepted; zero disables it", async () => {
+      const { susdai, actors } = f;
+      await susdai.connect(lender1).requestRedeem(usd(10), lender1.address, lender1.address);
+      await susdai.connect(actors.deployer).setRedemptionParams(COOLDOWN, 0, 10);
+      await susdai.connect(lender1).requestRedeem(1n, lender1.address, lender1.address);
+      expect(await susdai.pendingRedeemRequest(0n, lender1.address)).to.equal(usd(10) + 1n);
+    });
+  });
+
+  describe("vestSurplus", () => {
+    const surplusReads = (): Reads => ({
+      ...reads(),
+      unvested: () => f.susdai.unvestedGains(),
+      totalAssets: () => f.susdai.totalAssets(),
+      vaultUsdai: () => f.usdai.balanceOf(f.susdai.target),
+    });
+
+    it("books a donation as a vesting gain; nothing leaves the vault", async () => {
+      const { susdai, usdai, actors } = f;
+      await susdai.connect(lender1)["deposit(uint256,address)"](usd(1_000), lender1.address);
+      await usdai.connect(lender2).transfer(susdai.target, usd(40));
+      const t = BigInt(await time.latest()) + 10n;
+      await time.setNextBlockTimestamp(t);
+      await expect(susdai.connect(actors.deployer).vestSurplus())
+        .to.emit(susdai, "GainVesting")
+        .withArgs(usd(40), usd(40), t + BigInt(DAY))
+        .and.to.emit(susdai, "SurplusVested")
+        .withArgs(actors.deployer.address, usd(40));
+      expect(await susdai.idleAssets()).to.equal(usd(1_040));
+      expect(await usdai.balanceOf(susdai.target)).to.equal(usd(1_040));
+      expect(await susdai.totalAssets()).to.equal(usd(1_000));
+    });
+
+    it("does not count what serviced redemptions are owed", async () => {
+      const { susdai, usdai, actors } = f;
+      await susdai.connect(lender1)["deposit(uint256,address)"](usd(1_000), lender1.address);
+      await susdai.connect(lender1).requestRedeem(usd(100), lender1.address, lender1.address);
+      await time.increase(COOLDOWN);
+      await susdai.serviceRedemptions(1n);
+      expect(await susdai.totalClaimableAssets()).to.equal(usd(100));
+      const before = await snapshot(surplusReads());
+      await expect(susdai.connect(actors.deployer).vestSurplus()).to.be.revertedWithCustomError(
+        susdai,
+        "StakedUSDaiNoSurplus",
+      );
+      await expectUnchanged(before, surplusReads());
+      await usdai.connect(lender2).transfer(susdai.target, 7n);
+      await expect(susdai.connect(actors.deployer).vestSurplus())
+        .to.emit(susdai, "SurplusVested")
+        .withArgs(actors.deployer.address, 7n);
+    });
+
+    it("is governance-only", async () => {
+      const { susdai, usdai, actors } = f;
+      await susdai.connect(lender1)["deposit(uint256,address)"](usd(1_000), lender1.address);
+      await usdai.connect(lender2).transfer(susdai.target, usd(1));
+      const before = await snapshot(surplusReads());
+      for (const account of [actors.attacker, actors.guardian]) {
+        await expect(susdai.connect(account).vestSurplus())
+          .to.be.revertedWithCustomError(susdai, "AccessControlUnauthorizedAccount")
+          .withArgs(account.address, Roles.DEFAULT_ADMIN);
+      }
+      await expectUnchanged(before, surplusReads());
+    });
+
+    it("refuses while fewer than 1e18 shares exist, changing nothing", async () => {
+      const { susdai, usdai, actors } = f;
+      await susdai.connect(lender1)["deposit(uint256,address)"](usd(1) - 1n, lender1.address);
+      await usdai.connect(lender2).transfer(susdai.target, usd(5));
+      const before = await snapshot(surplusReads());
+      await expect(susdai.connect(actors.deployer).vestSurplus())
+        .to.be.revertedWithCustomError(susdai, "StakedUSDaiSupplyBelowGainMinimum")
+        .withArgs(usd(1) - 1n, usd(1));
+      await expectUnchanged(before, surplusReads());
+    });
+
+    it("refuses when there is nothing beyond idle and claimable assets", async () => {
+      const { susdai, actors } = f;
+      await susdai.connect(lender1)["deposit(uint256,address)"](usd(1_000), lender1.address);
+      const before = await snapshot(surplusReads());
+      await expect(susdai.connect(actors.deployer).vestSurplus()).to.be.revertedWithCustomError(
+        susdai,
+        "StakedUSDaiNoSurplus",
+      );
+      await expectUnchanged(before, surplusReads());
+    });
+  });
+
+  describe("redemption-request pause", () => {
+    beforeEach(async () => {
+      await f.susdai.connect(lender1)["deposit(uint256,address)"](usd(1_000), lender1.address);
+    });
+
+    it("the guardian pauses, governance resumes; service, claims and deposits go on meanwhile", async () => {
+      const { susdai, actors } = f;
+      await susdai.connect(lender1).requestRedeem(usd(100), lender1.address, lender1.address);
+      expect(await susdai.redemptionRequestsPaused()).to.equal(false);
+      await susdai.connect(actors.guardian).pauseRedemptionRequests();
+      expect(await susdai.redemptionRequestsPaused()).to.equal(true);
+      await susdai.connect(lender1)["deposit(uint256,address)"](usd(10), lender1.address);
+      await time.increase(COOLDOWN);
+      await susdai.serviceRedemptions(1n);
+      await susdai.connect(lender1).redeem(usd(100), lender1.address, lender1.address);
+      await expect(susdai.connect(actors.deployer).unpauseRedemptionRequests())
+        .to.emit(susdai, "RedemptionRequestsPauseSet")
+        .withArgs(actors.deployer.address, false);
+      expect(await susdai.redemptionRequestsPaused()).to.equal(false);
+      await susdai.connect(lender1).requestRedeem(usd(10), lender1.address, lender1.address);
+    });
+
+    it("pausing needs PAUSER and resuming needs DEFAULT_ADMIN, changing nothing otherwise", async () => {
+      const { susdai, actors } = f;
+      await expect(susdai.connect(actors.attacker).pauseRedemptionRequests())
+        .to.be.revertedWithCustomError(susdai, "AccessControlUnauthorizedAccount")
+        .withArgs(actors.attacker.address, Roles.PAUSER);
+      expect(await susdai.redemptionRequestsPaused()).to.equal(false);
+      await susdai.connect(actors.guardian).pauseRedemptionRequests();
+      for (const account of [actors.attacker, actors.guardian]) {
+        await expect(susdai.connect(account).unpauseRedemptionRequests())
+          .to.be.revertedWithCustomError(susdai, "AccessControlUnauthorizedAccount")
+          .withArgs(account.address, Roles.DEFAULT_ADMIN);
+      }
+      expect(await susdai.redemptionRequestsPaused()).to.equal(true);
     });
   });
 
