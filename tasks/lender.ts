@@ -186,10 +186,11 @@ roleTask("susdai:request-redeem", "Queue sUSDai shares for redemption (ERC-7540)
       balance >= shares,
       `--as ${args.as} holds ${formatAmount(balance, USDAI_DECIMALS, 6)} sUSDai, less than --shares ${args.shares}`,
     );
-    const [cooldown, minRedeemShares, maxActive] = await susdai.params();
+    const [cooldown, minRedeemAssets, maxActive] = await susdai.params();
+    const value = await susdai.convertToAssets(shares);
     ensure(
-      shares >= minRedeemShares,
-      `a request must be at least ${formatAmount(minRedeemShares, USDAI_DECIMALS)} sUSDai shares`,
+      value >= minRedeemAssets,
+      `a request must be worth at least ${formatAmount(minRedeemAssets, USDAI_DECIMALS)} USDai; --shares ${args.shares} is worth ${formatAmount(value, USDAI_DECIMALS, 6)}`,
     );
     const state = await susdai.controllerState(controller);
     ensure(

@@ -236,6 +236,9 @@ describe("Attack: every privileged function from an account without the role", (
               "setLoanVault(address)": { expect: { role: "DEFAULT_ADMIN" } },
               "setRedemptionParams(uint256,uint256,uint256)": { expect: { role: "DEFAULT_ADMIN" } },
               "setVestingPeriod(uint256)": { expect: { role: "DEFAULT_ADMIN" } },
+              "vestSurplus()": { expect: { role: "DEFAULT_ADMIN" } },
+              "pauseRedemptionRequests()": { expect: { role: "PAUSER" } },
+              "unpauseRedemptionRequests()": { expect: { role: "DEFAULT_ADMIN" } },
               "onUSDaiHarvest(uint256)": {
                 expect: { error: "StakedUSDaiNotUSDai", args: [attacker.address] },
               },

@@ -751,9 +751,14 @@ export function sweepPrepayment(cash: bigint, principal: bigint, reserveBps: big
  * plus `loanAssets()` minus unvested gains.
  */
 export class StakedModel {
+  /** The stream: `vestingAmount` linear over [vestingStart, vestingEnd). */
   vestingAmount = 0n;
   vestingStart = 0n;
   vestingEnd = 0n;
+  /** The waiting bucket: `waitingGain` linear over [vestingEnd, vestingEnd + waitingPeriod), while `gainWaiting`. */
+  gainWaiting = false;
+  waitingGain = 0n;
+  waitingPeriod = 0n;
 
   constructor(
     public idle: bigint,
@@ -761,8 +766,40 @@ export class StakedModel {
   ) {}
 
   unvested(now: bigint): bigint {
-    if (now >= this.vestingEnd) return 0n;
-    return ceilDiv(this.vestingAmount * (this.vestingEnd - now), this.vestingEnd - this.vestingStart);
+    const end = this.vestingEnd;
+    let unvested = 0n;
+    if (now < end) unvested = ceilDiv(this.vestingAmount * (end - now), end - this.vestingStart);
+    if (this.gainWaiting) {
+      const waitingEnd = end + this.waitingPeriod;
+      if (now < end) unvested += this.waitingGain;
+      else if (now < waitingEnd) unvested += ceilDiv(this.waitingGain * (waitingEnd - now), waitingEnd - end);
+    }
+    return unvested;
+  }
+
+  /** `_startVesting` (supply minimum met): a new stream if nothing streams, else the waiting bucket. */
+  vest(now: bigint, amount: bigint): void {
+    let streamEnd = this.vestingEnd;
+    if (this.gainWaiting && now >= streamEnd) {
+      this.vestingAmount = this.waitingGain;
+      this.vestingStart = streamEnd;
+      streamEnd += this.waitingPeriod;
+      this.vestingEnd = streamEnd;
+      this.gainWaiting = false;
+    }
+    if (this.vestingPeriod === 0n) return;
+    if (now >= streamEnd) {
+      this.vestingAmount = amount;
+      this.vestingStart = now;
+      this.vestingEnd = now + this.vestingPeriod;
+    } else if (this.gainWaiting) {
+      this.waitingGain += amount;
+      if (this.vestingPeriod > this.waitingPeriod) this.waitingPeriod = this.vestingPeriod;
+    } else {
+      this.gainWaiting = true;
+      this.waitingGain = amount;
+      this.waitingPeriod = this.vestingPeriod;
+    }
   }
 
   fund(amount: bigint): void {
@@ -775,11 +812,8 @@ export class StakedModel {
     this.idle +=
       a.interest + a.scheduledPrincipal + a.prepayment - (a.interestInBooks === false ? a.interest : 0n);
     if (gain !== 0n) {
-      const unvested = this.unvested(now) + gain;
       this.idle += gain;
-      this.vestingAmount = unvested;
-      this.vestingStart = now;
-      this.vestingEnd = now + this.vestingPeriod;
+      this.vest(now, gain);
     }
   }
 

@@ -126,7 +126,7 @@ export class ShareModel extends StakedModel {
     vestingPeriod: bigint,
     readonly self: string,
     readonly cooldown: bigint,
-    readonly minRedeemShares: bigint,
+    readonly minRedeemAssets: bigint,
     readonly maxActiveRequests: bigint,
     shares: Ledger,
   ) {
@@ -140,7 +140,7 @@ export class ShareModel extends StakedModel {
       this.vestingPeriod,
       this.self,
       this.cooldown,
-      this.minRedeemShares,
+      this.minRedeemAssets,
       this.maxActiveRequests,
       this.shares.clone(),
     );
@@ -148,6 +148,9 @@ export class ShareModel extends StakedModel {
       vestingAmount: this.vestingAmount,
       vestingStart: this.vestingStart,
       vestingEnd: this.vestingEnd,
+      gainWaiting: this.gainWaiting,
+      waitingGain: this.waitingGain,
+      waitingPeriod: this.waitingPeriod,
       queue: this.queue.map((q) => ({ ...q })),
       head: this.head,
       totalPending: this.totalPending,
@@ -171,12 +174,13 @@ export class ShareModel extends StakedModel {
     return c;
   }
 
-  previewDeposit(ta: bigint, assets: bigint): bigint {
-    return mulDivDown(assets, this.supply + 1n, ta + 1n);
+  /** Entry at NAV with unvested gains: `gross` is idle + loan assets. */
+  previewDeposit(gross: bigint, assets: bigint): bigint {
+    return mulDivDown(assets, this.supply + 1n, gross + 1n);
   }
 
-  previewMint(ta: bigint, shares: bigint): bigint {
-    return mulDivUp(shares, ta + 1n, this.supply + 1n);
+  previewMint(gross: bigint, shares: bigint): bigint {
+    return mulDivUp(shares, gross + 1n, this.supply + 1n);
   }
 
   /** Idle USDai not owed to the queue, valued at NAV `ta` and rounded up (what `fundLoan` may send). */
@@ -187,11 +191,8 @@ export class ShareModel extends StakedModel {
   /** `_addGain`: vests on top of what is unvested; below the minimum supply the USDai stays an untracked balance. */
   gain(now: bigint, amount: bigint): boolean {
     if (this.supply < MIN_SUPPLY_FOR_GAINS) return false;
-    const unvested = this.unvested(now) + amount;
     this.idle += amount;
-    this.vestingAmount = unvested;
-    this.vestingStart = now;
-    this.vestingEnd = now + this.vestingPeriod;
+    this.vest(now, amount);
     return true;
   }
 

@@ -82,6 +82,11 @@ export class World {
     ).loanAssets;
   }
 
+  /** NAV with unvested gains: what deposits and mints are priced at. */
+  entryNav(now: bigint): bigint {
+    return this.staked.idle + this.loanAssets(now);
+  }
+
   nav(now: bigint): bigint {
     return this.staked.totalAssets(now, this.loanAssets(now));
   }

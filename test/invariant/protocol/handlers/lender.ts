@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { usd, usdc } from "../../../../helpers/units";
 import { ceilDiv, fail } from "../../protocol-model";
+import { mulDivDown } from "../../../helpers/math";
 import { World, lenderOf, bps } from "../world";
 import { act, eventArgs, type Params } from "../execution";
 
@@ -91,8 +92,7 @@ export async function deposit(w: World, p: Params, t: bigint) {
   const variant = p.variant as string;
   const assets =
     variant === "zero" ? 0n : variant === "over" ? w.usdai.of(lender.address) + 1n : usd(p.usd as number);
-  const ta = w.nav(t);
-  const shares = w.staked.previewDeposit(ta, assets);
+  const shares = w.staked.previewDeposit(w.entryNav(t), assets);
   const minShares = variant === "slippage" ? shares + 1n : shares;
   const { susdai } = w.s.fx;
   await time.setNextBlockTimestamp(t);
@@ -131,8 +131,7 @@ export async function mint(w: World, p: Params, t: bigint) {
   const lender = lenderOf(w, p.lender as number);
   const variant = p.variant as string;
   const shares = variant === "zero" ? 0n : usd(p.usd as number);
-  const ta = w.nav(t);
-  const assets = w.staked.previewMint(ta, shares);
+  const assets = w.staked.previewMint(w.entryNav(t), shares);
   const maxAssets = variant === "slippage" ? assets - 1n : assets;
   const { susdai } = w.s.fx;
   await time.setNextBlockTimestamp(t);
@@ -171,7 +170,7 @@ export async function requestRedeem(w: World, p: Params, t: bigint) {
     variant === "zero"
       ? 0n
       : variant === "tooSmall"
-        ? m.minRedeemShares - 1n
+        ? mulDivDown(m.minRedeemAssets, m.supply + 1n, w.nav(t) + 1n) / 2n
         : variant === "over"
           ? balance + 1n
           : bps(balance, p.bps as number);
@@ -181,7 +180,9 @@ export async function requestRedeem(w: World, p: Params, t: bigint) {
     t,
     () => {
       if (shares === 0n) fail("susdai", "StakedUSDaiZeroAmount");
-      if (shares < m.minRedeemShares) fail("susdai", "StakedUSDaiRequestTooSmall", shares, m.minRedeemShares);
+      const value = mulDivDown(shares, w.nav(t) + 1n, m.supply + 1n);
+      if (value < m.minRedeemAssets)
+        fail("susdai", "StakedUSDaiRequestTooSmall", shares, value, m.minRedeemAssets);
       const c = m.controller(controller);
       if (c.active >= m.maxActiveRequests) fail("susdai", "StakedUSDaiTooManyRequests", controller, c.active);
       m.shares.require(owner.address, shares);
