@@ -13,6 +13,7 @@ import { erc20Abi, parseUnits, type Address } from "viem";
 
 import { formatAmount, formatUsd } from "../src/lib/format";
 import {
+  clickWhenReady,
   openApp,
   pageErrors,
   screenshot,
@@ -81,7 +82,7 @@ describe("web app in Chromium against a local node, the indexer and the deploy s
 
     // Faucet: 10,000 test USDC (local networks only).
     const usdc0 = await read<bigint>(reserve, erc20Abi, "balanceOf", [lender]);
-    await page.click('[data-testid="action-faucet"]');
+    await clickWhenReady(page, "action-faucet");
     await waitMined(page, '[data-testid="actionwrap-faucet"]');
     const usdc1 = await read<bigint>(reserve, erc20Abi, "balanceOf", [lender]);
     assert.equal(usdc1 - usdc0, 10_000n * 10n ** 6n, "the faucet minted 10,000 USDC");
@@ -126,7 +127,7 @@ describe("web app in Chromium against a local node, the indexer and the deploy s
     await world.chain.request({ method: "evm_mine", params: [] } as never);
     await useAccount(page, "keeper", keeper);
     const keeperNonce = await nonce(keeper);
-    await page.click('[data-testid="action-service"]');
+    await clickWhenReady(page, "action-service");
     await waitMined(page, '[data-testid="actionwrap-service"]');
     assert.equal(await nonce(keeper), keeperNonce + 1, "the keeper sent the service transaction");
     const claimable = await read<bigint>(c.susdai, gen.StakedUSDaiAbi, "claimableRedeemRequest", [0n, lender]);
@@ -135,7 +136,7 @@ describe("web app in Chromium against a local node, the indexer and the deploy s
 
     // The lender claims from the page.
     await useAccount(page, "lender3", lender);
-    const [, , , claimableAssets] = await read<readonly [bigint, number, bigint, bigint]>(
+    const { claimableAssets } = await read<{ claimableAssets: bigint }>(
       c.susdai,
       gen.StakedUSDaiAbi,
       "controllerState",
@@ -143,7 +144,7 @@ describe("web app in Chromium against a local node, the indexer and the deploy s
     );
     await waitText(page, "action-claim", formatUsd(claimableAssets));
     const beforeClaim = await read<bigint>(c.usdai, gen.USDaiAbi, "balanceOf", [lender]);
-    await page.click('[data-testid="action-claim"]');
+    await clickWhenReady(page, "action-claim");
     await waitMined(page, '[data-testid="actionwrap-claim"]');
     const afterClaim = await read<bigint>(c.usdai, gen.USDaiAbi, "balanceOf", [lender]);
     assert.equal(afterClaim - beforeClaim, claimableAssets, "the claim paid the serviced assets");
@@ -154,7 +155,7 @@ describe("web app in Chromium against a local node, the indexer and the deploy s
     await page.close();
   });
 
-  it("borrower: repays exactly the installment nextPayment quotes, and it settles", async () => {
+  it("borrower: repays exactly the installment nextPayment quotes when it falls due, and it settles", async () => {
     const borrower = world.accounts.borrower2!;
     const count = await read<bigint>(c.loans, gen.LoanVaultAbi, "loanCount");
     let loanId = 0n;
@@ -163,22 +164,48 @@ describe("web app in Chromium against a local node, the indexer and the deploy s
       if (terms.borrower.toLowerCase() === borrower.toLowerCase()) loanId = id;
     }
     assert.ok(loanId > 0n, "borrower2 has a loan in the story");
+    const [due] = await read<readonly [bigint, bigint]>(c.loans, gen.LoanVaultAbi, "nextPayment", [loanId]);
+    // An hour before the installment falls due; the quote then covers interest up to the due date.
+    await world.chain.request({ method: "evm_setNextBlockTimestamp", params: [Number(due) - 3_600] } as never);
+    await world.chain.request({ method: "evm_mine", params: [] } as never);
+    const before = await read<{ nextPaymentIndex: number }>(c.loans, gen.LoanVaultAbi, "stateOf", [loanId]);
+    const [, quoted] = await read<readonly [bigint, bigint]>(c.loans, gen.LoanVaultAbi, "nextPayment", [loanId]);
+    assert.ok(quoted > 0n, "an installment is due");
+
     const page = await openApp(world, `borrower?loan=${loanId}`);
     await useAccount(page, "borrower2", borrower);
-    await page.waitForSelector('[data-testid="next-amount-wei"]');
-    // The quote the page shows is the contract's (same block or a later one, never stale by an installment).
-    const before = await read<{ nextPaymentIndex: number }>(c.loans, gen.LoanVaultAbi, "stateOf", [loanId]);
-    const [due, quoted] = await read<readonly [bigint, bigint]>(c.loans, gen.LoanVaultAbi, "nextPayment", [loanId]);
-    assert.ok(quoted > 0n, "an installment is due");
+    // The page shows the contract's quote to the wei.
     await waitText(page, "next-amount-wei", quoted.toString());
     await page.waitForSelector('[data-testid="payments-table"]');
     const paymentsBefore = await page.$$eval('[data-testid="payments-table"] tbody tr', (rows) => rows.length);
-
-    await page.click('[data-testid="quote-repay"]');
+    await clickWhenReady(page, "quote-repay");
     const typed = await page.$eval('[data-testid="input-repay"]', (el) => (el as HTMLInputElement).value);
     assert.equal(parseUnits(typed, 18), quoted, "the quote button fills in the exact quote");
+
+    // Blocks are mined by hand so the page's progress can be seen and the payment lands at the due date, as a
+    // borrower paying on time would: the approval first, then the repayment in the block at the due date.
     const usdaiBefore = await read<bigint>(c.usdai, gen.USDaiAbi, "balanceOf", [borrower]);
-    await page.click('[data-testid="submit-repay"]');
+    await world.chain.request({ method: "evm_setAutomine", params: [false] } as never);
+    try {
+      await page.click('[data-testid="submit-repay"]');
+      const pendingStep = async (label: string) =>
+        page.waitForFunction(
+          (l) => {
+            const el = document.querySelector('[data-testid="form-repay"] [data-testid="tx-status"]');
+            return el?.getAttribute("data-phase") === "pending" && el.getAttribute("data-step") === l;
+          },
+          {},
+          label,
+        );
+      await pendingStep("Approve USDai");
+      await world.chain.request({ method: "evm_setNextBlockTimestamp", params: [Number(due) - 60] } as never);
+      await world.chain.request({ method: "evm_mine", params: [] } as never);
+      await pendingStep("Repay");
+      await world.chain.request({ method: "evm_setNextBlockTimestamp", params: [Number(due)] } as never);
+      await world.chain.request({ method: "evm_mine", params: [] } as never);
+    } finally {
+      await world.chain.request({ method: "evm_setAutomine", params: [true] } as never);
+    }
     await waitMined(page, '[data-testid="form-repay"]');
 
     const after = await read<{ nextPaymentIndex: number }>(c.loans, gen.LoanVaultAbi, "stateOf", [loanId]);
@@ -186,12 +213,13 @@ describe("web app in Chromium against a local node, the indexer and the deploy s
     assert.equal(usdaiBefore - (await read<bigint>(c.usdai, gen.USDaiAbi, "balanceOf", [borrower])), quoted);
     const [nextDue] = await read<readonly [bigint, bigint]>(c.loans, gen.LoanVaultAbi, "nextPayment", [loanId]);
     assert.ok(nextDue > due, "the next due date moved on");
-    // The indexer's history shows the payment.
+    // The indexer's history shows the payment, and the page the next quote.
     await page.waitForFunction(
       (n) => document.querySelectorAll('[data-testid="payments-table"] tbody tr').length === n + 1,
       {},
       paymentsBefore,
     );
+    await waitText(page, "next-due", new Date(Number(nextDue) * 1000).toISOString().slice(0, 10));
     await screenshot(world, page, "borrower");
     assert.deepEqual(pageErrors(page), []);
     await page.close();
@@ -285,25 +313,28 @@ describe("web app in Chromium against a local node, the indexer and the deploy s
     const account = world.accounts.lender2!;
     const page = await openApp(world, "lender", async (p) => {
       // A browser wallet (EIP-1193, as MetaMask injects it) connected to Ethereum mainnet; it records what it is asked.
-      await p.evaluateOnNewDocument((address: string) => {
-        const calls: string[] = [];
-        (window as unknown as { __walletCalls: string[] }).__walletCalls = calls;
-        (window as unknown as { ethereum: unknown }).ethereum = {
-          isMetaMask: true,
-          request: async ({ method }: { method: string }) => {
-            calls.push(method);
-            if (method === "eth_requestAccounts" || method === "eth_accounts") return [address];
-            if (method === "eth_chainId") return "0x1";
-            if (method === "wallet_requestPermissions" || method === "wallet_getPermissions")
-              return [{ parentCapability: "eth_accounts" }];
-            throw Object.assign(new Error(`unsupported ${method}`), { code: 4200 });
-          },
-          on: () => undefined,
-          removeListener: () => undefined,
-        };
-      }, account);
+      // Passed as source text: functions compiled by tsx carry helpers that do not exist in the page.
+      await p.evaluateOnNewDocument(`
+        (() => {
+          const calls = [];
+          window.__walletCalls = calls;
+          window.ethereum = {
+            isMetaMask: true,
+            request: async ({ method }) => {
+              calls.push(method);
+              if (method === "eth_requestAccounts" || method === "eth_accounts") return [${JSON.stringify(account)}];
+              if (method === "eth_chainId") return "0x1";
+              if (method === "wallet_requestPermissions" || method === "wallet_getPermissions")
+                return [{ parentCapability: "eth_accounts" }];
+              throw Object.assign(new Error("unsupported " + method), { code: 4200 });
+            },
+            on: () => undefined,
+            removeListener: () => undefined,
+          };
+        })();
+      `);
     });
-    await page.click('[data-testid="connect-injected"]');
+    await clickWhenReady(page, "connect-injected");
     await waitText(page, "network", /wrong network \(chain 1\)/);
     await submitAmount(page, "mint", "1");
     await page.waitForSelector('[data-testid="problem-mint"]');

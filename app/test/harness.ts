@@ -5,7 +5,8 @@
  * driven by puppeteer-core. Everything runs in its own process group and is stopped at the end.
  *
  * Environment: APP_TEST_CHROMIUM (default /usr/bin/chromium), APP_TEST_KEEP_LOGS=1 keeps the logs directory,
- * APP_STORY_DAYS (the story's length, default 35), APP_TEST_SCREENSHOTS (default reports/app).
+ * APP_TEST_STORY_DAYS (the story's length, default 5: the first installment falls due during the tests; longer
+ * stories index for longer), APP_TEST_SCREENSHOTS (default reports/app).
  */
 import { execFile, spawn } from "node:child_process";
 import fs from "node:fs";
@@ -95,25 +96,30 @@ export async function startWorld(started: number): Promise<World> {
     const node = await startNode(await freePort(), logDir);
     children.push(node);
     step(`hardhat node up at ${node.url}, protocol deployed by the deploy scripts`, started);
-    await runHardhatScript("scripts/app/story.ts", node.url, path.join(logDir, "story.log"));
-    step("app story played (lenders, fleet, two loans, readings, first payments)", started);
-
-    // Addresses and ABIs from this deployment, then the production build the tests load.
+    // The story's child process inherits the environment.
+    process.env.APP_STORY_DAYS = process.env.APP_TEST_STORY_DAYS || "5";
+    // The story, the indexer (following the chain as the story plays) and the production build (which needs only
+    // the addresses, known once the node has deployed) run side by side.
     await run(process.execPath, ["--import", "tsx", "scripts/contracts.ts"], { cwd: APP_DIR });
     const indexerPort = await freePort();
-    const indexerPromise = startIndexer({
-      rpcUrl: node.url,
-      port: indexerPort,
-      pgliteDir: path.join(logDir, "pglite"),
-      log: path.join(logDir, "indexer.log"),
-    });
-    await run(path.join(APP_DIR, "node_modules", ".bin", "vite"), ["build", "--logLevel", "warn"], {
-      cwd: APP_DIR,
-      env: { ...process.env, VITE_NETWORK: "localhost", VITE_POLL_MS: "500" },
-    });
-    step("app built (vite build) against deployments/localhost", started);
-    const indexer = await indexerPromise;
-    children.push(indexer);
+    const [indexer] = await Promise.all([
+      startIndexer({
+        rpcUrl: node.url,
+        port: indexerPort,
+        pgliteDir: path.join(logDir, "pglite"),
+        log: path.join(logDir, "indexer.log"),
+      }).then((child) => {
+        children.push(child);
+        return child;
+      }),
+      runHardhatScript("scripts/app/story.ts", node.url, path.join(logDir, "story.log")).then(() =>
+        step("app story played (lenders, fleet, two loans, readings, first payments)", started),
+      ),
+      run(path.join(APP_DIR, "node_modules", ".bin", "vite"), ["build", "--logLevel", "warn"], {
+        cwd: APP_DIR,
+        env: { ...process.env, VITE_NETWORK: "localhost", VITE_POLL_MS: "500" },
+      }).then(() => step("app built (vite build) against deployments/localhost", started)),
+    ]);
     const head = await waitForHead(indexer.url, node.url, indexer);
     step(`indexer caught up with the chain (block ${head})`, started);
 
@@ -145,7 +151,10 @@ export async function startWorld(started: number): Promise<World> {
 
 /** A fresh tab with the app open at `hash`, failing the test on any uncaught page error. */
 export async function openApp(world: World, hash: string, before?: (page: Page) => Promise<void>): Promise<Page> {
-  const page = await world.browser.newPage();
+  // Each page in its own browser context: no wallet choice or cache carries over from another test.
+  const context = await world.browser.createBrowserContext();
+  const page = await context.newPage();
+  page.once("close", () => void context.close().catch(() => undefined));
   await page.setViewport({ width: 1400, height: 1000 });
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push((e as Error).message));
@@ -170,6 +179,13 @@ export async function useAccount(page: Page, name: string, address: Address): Pr
     {},
     address.toLowerCase(),
   );
+}
+
+/** Clicks an element once it is on the page (pages render after their first reads). */
+export async function clickWhenReady(page: Page, testId: string): Promise<void> {
+  const sel = `[data-testid="${testId}"]`;
+  await page.waitForSelector(`${sel}:not([disabled])`);
+  await page.click(sel);
 }
 
 /** Types an amount into a form and submits it. */

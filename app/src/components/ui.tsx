@@ -49,7 +49,13 @@ export function Table({
   testId?: string;
   empty?: string;
 }) {
-  if (rows.length === 0) return <p className="muted">{empty}</p>;
+  if (rows.length === 0) {
+    return (
+      <p className="muted" data-testid={testId} data-empty="true">
+        {empty}
+      </p>
+    );
+  }
   return (
     <div className="table-wrap">
       <table data-testid={testId}>

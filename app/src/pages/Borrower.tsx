@@ -10,6 +10,7 @@ import { zeroAddress, type Address } from "viem";
 import { LineChart } from "../components/LineChart";
 import { ActionButton, AmountForm, Card, ErrorNote, Facts, Loading, Table } from "../components/ui";
 import { config } from "../config";
+import { useChainNow } from "../lib/chainTime";
 import { contracts, flagNames, LOAN_STATUSES, ORACLE_FLAGS, VAULT_FLAGS } from "../lib/contracts";
 import {
   bytes32ToText,
@@ -22,6 +23,9 @@ import {
 } from "../lib/format";
 import { big, useLoanHistory, useLoans, useReceipts, useTape } from "../lib/indexer";
 import type { ContractCall } from "../lib/tx";
+
+/** Scheduled payments shown after the next one. */
+const SCHEDULE_AHEAD = 5;
 
 function loanFromHash(): bigint | undefined {
   const m = /[?&]loan=(\d+)/.exec(window.location.hash);
@@ -93,6 +97,7 @@ function LoanView({ loanId, account }: { loanId: bigint; account?: Address }) {
     ],
     query: { refetchInterval: config.pollMs },
   });
+  const now = useChainNow();
   if (reads.error) return <ErrorNote error={reads.error} />;
   if (!reads.data) return <Loading what={`loan ${loanId}`} />;
   const [terms, state, [dueDate, amountDue], debt, ltv, coupon, collateral, receiptIds, defaultableAt, usdai, allowance, approvedAll] =
@@ -101,7 +106,6 @@ function LoanView({ loanId, account }: { loanId: bigint; account?: Address }) {
   const status = LOAN_STATUSES[state.status] ?? `#${state.status}`;
   const isBorrower = account !== undefined && terms.borrower.toLowerCase() === account.toLowerCase();
   const flags = [...flagNames(state.breachFlags, VAULT_FLAGS), ...flagNames(state.oracleFlags, ORACLE_FLAGS)];
-  const now = Math.floor(Date.now() / 1000);
 
   const payWithUsdai = (label: string, functionName: "repay" | "depositRevenue", amount: bigint): ContractCall[] => [
     ...(allowance >= amount
@@ -110,6 +114,7 @@ function LoanView({ loanId, account }: { loanId: bigint; account?: Address }) {
     { label, ...c.loans, functionName, args: [loanId, amount] },
   ];
 
+  // Payment k (1-based) is due at scheduleStart + k * interval; `nextPaymentIndex` is the first unsettled one.
   const schedule = Array.from({ length: state.schedulePayments }, (_, i) => ({
     index: i,
     due: Number(state.scheduleStart) + (i + 1) * terms.paymentIntervalSeconds,
@@ -200,7 +205,6 @@ function LoanView({ loanId, account }: { loanId: bigint; account?: Address }) {
           symbol="USDai"
           decimals={18}
           action="Release excess"
-          limit={{ max: BigInt(state.lockbox), label: "the lockbox" }}
           calls={(amount) => [
             { label: "Release excess", ...c.loans, functionName: "releaseExcess", args: [loanId, me, amount] },
           ]}
@@ -212,16 +216,23 @@ function LoanView({ loanId, account }: { loanId: bigint; account?: Address }) {
       <TopUp loanId={loanId} account={account} approvedAll={approvedAll} onDone={refetch} />
 
       <Card title="Schedule" testId="schedule">
+        <p className="small muted">
+          {state.schedulePayments} payments every {formatDuration(terms.paymentIntervalSeconds)}; showing the settled
+          ones' count, the next and the {SCHEDULE_AHEAD} after it.
+        </p>
         <Table
+          testId="schedule-table"
           head={["#", "due", "state"]}
-          rows={schedule.map((p) => ({
+          rows={schedule
+            .filter((p) => p.index + 1 >= state.nextPaymentIndex - 1 && p.index + 1 <= state.nextPaymentIndex + SCHEDULE_AHEAD)
+            .map((p) => ({
             key: String(p.index),
             cells: [
               p.index + 1,
               formatDate(p.due),
-              p.index < state.nextPaymentIndex
+              p.index + 1 < state.nextPaymentIndex
                 ? "settled"
-                : p.index === state.nextPaymentIndex
+                : p.index + 1 === state.nextPaymentIndex
                   ? `next: ${formatUsd(amountDue)} quoted`
                   : "scheduled",
             ],

@@ -9,6 +9,7 @@ import { erc20Abi, zeroAddress, type Address } from "viem";
 import { LineChart } from "../components/LineChart";
 import { ActionButton, AmountForm, Card, ErrorNote, Facts, Loading, Table } from "../components/ui";
 import { config } from "../config";
+import { useChainNow } from "../lib/chainTime";
 import { contracts, faucetAbi } from "../lib/contracts";
 import { formatAmount, formatBps, formatDate, formatDuration, formatTime, formatUsd, shortAddress } from "../lib/format";
 import { big, useQueue, useSusdaiHistory, type Redemption } from "../lib/indexer";
@@ -319,12 +320,12 @@ function PriceChart() {
  */
 function QueuePosition({ account, idle, price }: { account?: Address; idle: bigint; price: bigint }) {
   const queue = useQueue(undefined);
+  const now = useChainNow();
   if (!account) return null;
   if (queue.error) return <ErrorNote error={queue.error} />;
   if (!queue.data) return <Loading what="the redemption queue" />;
   const open = queue.data.requests.filter((r) => r.status === "pending" || r.status === "partially_serviced");
   const remaining = (r: Redemption) => big(r.shares) - big(r.servicedShares);
-  const now = Math.floor(Date.now() / 1000);
   let ahead = 0n;
   const rows = [];
   for (const [i, r] of open.entries()) {

@@ -6,6 +6,7 @@ import { useReadContracts } from "wagmi";
 
 import { Card, ErrorNote, Facts, Loading } from "../components/ui";
 import { config } from "../config";
+import { useChainNow } from "../lib/chainTime";
 import { contracts } from "../lib/contracts";
 import { formatBps, formatDate, formatUsd, shortAddress } from "../lib/format";
 import { big, useReceipts, type IndexedReceipt } from "../lib/indexer";
@@ -59,11 +60,11 @@ function ReceiptCard({ receipt: r }: { receipt: IndexedReceipt }) {
     ],
     query: { refetchInterval: config.pollMs * 5 },
   });
+  const now = useChainNow();
   if (reads.error) return <ErrorNote error={reads.error} />;
   if (!reads.data) return <Loading what={`receipt ${r.id}`} />;
   const [uri, value, owner] = reads.data;
   const meta = uri.status === "success" ? parseTokenUri(uri.result) : undefined;
-  const now = Math.floor(Date.now() / 1000);
   const insured = r.insuredValue !== null && big(r.insuredValue) > 0n;
   const coverActive = insured && Number(r.insuranceExpiry) > now;
   return (

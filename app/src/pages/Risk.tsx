@@ -8,6 +8,7 @@ import { useReadContracts } from "wagmi";
 
 import { Card, ErrorNote, Facts, Loading, Table } from "../components/ui";
 import { config } from "../config";
+import { useChainNow } from "../lib/chainTime";
 import { contracts, flagNames, LOAN_STATUSES, ORACLE_FLAGS, VAULT_FLAGS } from "../lib/contracts";
 import { bytes32ToText, formatBps, formatDuration, formatTime, formatUsd, shortAddress } from "../lib/format";
 import { big, graphql, useAuctions, useLoans, type IndexedLoan } from "../lib/indexer";
@@ -74,11 +75,11 @@ function LoanBook({ loans }: { loans: IndexedLoan[] }) {
     query: { refetchInterval: config.pollMs },
   });
   const dscr = useDscr();
+  const now = useChainNow();
   if (global.error) return <ErrorNote error={global.error} />;
   if (perLoan.error) return <ErrorNote error={perLoan.error} />;
   if (!global.data || !perLoan.data) return <Loading what="on-chain loan state" />;
   const [loanCount, loanAssets, risk, nav] = global.data;
-  const now = Math.floor(Date.now() / 1000);
 
   type Row = {
     id: bigint;
