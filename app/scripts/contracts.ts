@@ -101,7 +101,8 @@ function render(): string {
     for (const name of [...CONTRACTS, ...EXTRA_DEPLOYMENTS]) {
       const file = path.join(dir, `${name}.json`);
       if (!fs.existsSync(file)) {
-        if ((CONTRACTS as readonly string[]).includes(name)) throw new Error(`${file} is missing: deploy first`);
+        if ((CONTRACTS as readonly string[]).includes(name))
+          throw new Error(`${file} is missing: deploy first`);
         continue;
       }
       const { address } = JSON.parse(fs.readFileSync(file, "utf8")) as { address: string };
@@ -128,5 +129,7 @@ function render(): string {
 
 fs.mkdirSync(path.dirname(OUT), { recursive: true });
 fs.writeFileSync(OUT, render());
-const nets = fs.existsSync(DEPLOYMENTS) ? NETWORKS.filter((n) => fs.existsSync(path.join(DEPLOYMENTS, n, ".chainId"))) : [];
+const nets = fs.existsSync(DEPLOYMENTS)
+  ? NETWORKS.filter((n) => fs.existsSync(path.join(DEPLOYMENTS, n, ".chainId")))
+  : [];
 console.log(`wrote ${path.relative(ROOT, OUT)} (networks: ${nets.join(", ") || "none deployed"})`);

@@ -62,7 +62,9 @@ async function main(): Promise<void> {
       console.log(`protocol deployed (${elapsed()}); playing the "${story}" story (${script})...`);
       await runHardhatScript(script, node.url, path.join(LOG_DIR, "story.log"));
     }
-    await promisify(execFile)(process.execPath, ["--import", "tsx", "scripts/contracts.ts"], { cwd: APP_DIR });
+    await promisify(execFile)(process.execPath, ["--import", "tsx", "scripts/contracts.ts"], {
+      cwd: APP_DIR,
+    });
     console.log(`story played (${elapsed()}); starting the indexer...`);
     const indexer = await startIndexer({
       rpcUrl: node.url,

@@ -47,14 +47,14 @@ export function App({ devAccounts }: { devAccounts: DevAccount[] }) {
           <Page />
         ) : (
           <p className="error">
-            Nothing is deployed on "{config.network}" in this build: deploy the protocol, then run `npm run contracts` in
-            app/ and reload.
+            Nothing is deployed on "{config.network}" in this build: deploy the protocol, then run `npm run
+            contracts` in app/ and reload.
           </p>
         )}
       </main>
       <footer className="muted small">
-        {config.chain.name} (chain {config.chain.id}) · history from the indexer at {config.indexerUrl} · current state
-        from the chain
+        {config.chain.name} (chain {config.chain.id}) · history from the indexer at {config.indexerUrl} ·
+        current state from the chain
       </footer>
     </div>
   );

@@ -52,7 +52,12 @@ const LOAN_STATUSES = [
   "Cancelled",
 ];
 
-async function read<T>(address: Address, abi: readonly unknown[], functionName: string, args: unknown[] = []) {
+async function read<T>(
+  address: Address,
+  abi: readonly unknown[],
+  functionName: string,
+  args: unknown[] = [],
+) {
   return (await world.chain.readContract({ address, abi: abi as never, functionName, args } as never)) as T;
 }
 
@@ -104,7 +109,10 @@ describe("web app in Chromium against a local node, the indexer and the deploy s
     const shares1 = await read<bigint>(c.susdai, gen.StakedUSDaiAbi, "balanceOf", [lender]);
     const staked = shares1 - shares0;
     assert.ok(staked > 0n, "sUSDai minted");
-    assert.equal(usdai1 - (await read<bigint>(c.usdai, gen.USDaiAbi, "balanceOf", [lender])), 2_000n * 10n ** 18n);
+    assert.equal(
+      usdai1 - (await read<bigint>(c.usdai, gen.USDaiAbi, "balanceOf", [lender])),
+      2_000n * 10n ** 18n,
+    );
     // The vault priced the shares at its NAV (>= 1 USDai each after the story's interest): fewer shares than USDai.
     const price = await read<bigint>(c.susdai, gen.StakedUSDaiAbi, "convertToAssets", [10n ** 18n]);
     assert.ok(price >= 10n ** 18n && staked <= 2_000n * 10n ** 18n, `shares ${staked} at price ${price}`);
@@ -116,13 +124,20 @@ describe("web app in Chromium against a local node, the indexer and the deploy s
     assert.equal(pending, staked, "the whole stake is pending in the queue");
     // The indexer reports the request; the page places it in the FIFO queue with an estimate.
     await page.waitForSelector('[data-testid="queue"] tr[data-testid^="queue-row-"]');
-    const row = await page.$eval('[data-testid="queue"] tr[data-testid^="queue-row-"]', (el) => el.textContent ?? "");
+    const row = await page.$eval(
+      '[data-testid="queue"] tr[data-testid^="queue-row-"]',
+      (el) => el.textContent ?? "",
+    );
     assert.match(row, /pending/);
     assert.match(row, /cooldown/, `the estimate names the cooldown: ${row}`);
     await screenshot(world, page, "lender");
 
     // Time passes beyond the cooldown (the node's clock); a keeper services the queue from the page.
-    const [cooldown] = await read<readonly [bigint, bigint, bigint, bigint]>(c.susdai, gen.StakedUSDaiAbi, "params");
+    const [cooldown] = await read<readonly [bigint, bigint, bigint, bigint]>(
+      c.susdai,
+      gen.StakedUSDaiAbi,
+      "params",
+    );
     await world.chain.request({ method: "evm_increaseTime", params: [Number(cooldown) + 60] } as never);
     await world.chain.request({ method: "evm_mine", params: [] } as never);
     await useAccount(page, "keeper", keeper);
@@ -130,7 +145,10 @@ describe("web app in Chromium against a local node, the indexer and the deploy s
     await clickWhenReady(page, "action-service");
     await waitMined(page, '[data-testid="actionwrap-service"]');
     assert.equal(await nonce(keeper), keeperNonce + 1, "the keeper sent the service transaction");
-    const claimable = await read<bigint>(c.susdai, gen.StakedUSDaiAbi, "claimableRedeemRequest", [0n, lender]);
+    const claimable = await read<bigint>(c.susdai, gen.StakedUSDaiAbi, "claimableRedeemRequest", [
+      0n,
+      lender,
+    ]);
     assert.equal(claimable, staked, "the request is claimable in full");
     assert.equal(await read<bigint>(c.susdai, gen.StakedUSDaiAbi, "pendingRedeemRequest", [0n, lender]), 0n);
 
@@ -149,7 +167,10 @@ describe("web app in Chromium against a local node, the indexer and the deploy s
     const afterClaim = await read<bigint>(c.usdai, gen.USDaiAbi, "balanceOf", [lender]);
     assert.equal(afterClaim - beforeClaim, claimableAssets, "the claim paid the serviced assets");
     assert.ok(claimableAssets >= 2_000n * 10n ** 18n - 10n ** 15n, "about what was staked came back");
-    assert.equal(await read<bigint>(c.susdai, gen.StakedUSDaiAbi, "claimableRedeemRequest", [0n, lender]), 0n);
+    assert.equal(
+      await read<bigint>(c.susdai, gen.StakedUSDaiAbi, "claimableRedeemRequest", [0n, lender]),
+      0n,
+    );
     await waitText(page, "balance-usdai", formatAmount(afterClaim, 18));
     assert.deepEqual(pageErrors(page), []);
     await page.close();
@@ -166,10 +187,15 @@ describe("web app in Chromium against a local node, the indexer and the deploy s
     assert.ok(loanId > 0n, "borrower2 has a loan in the story");
     const [due] = await read<readonly [bigint, bigint]>(c.loans, gen.LoanVaultAbi, "nextPayment", [loanId]);
     // An hour before the installment falls due; the quote then covers interest up to the due date.
-    await world.chain.request({ method: "evm_setNextBlockTimestamp", params: [Number(due) - 3_600] } as never);
+    await world.chain.request({
+      method: "evm_setNextBlockTimestamp",
+      params: [Number(due) - 3_600],
+    } as never);
     await world.chain.request({ method: "evm_mine", params: [] } as never);
     const before = await read<{ nextPaymentIndex: number }>(c.loans, gen.LoanVaultAbi, "stateOf", [loanId]);
-    const [, quoted] = await read<readonly [bigint, bigint]>(c.loans, gen.LoanVaultAbi, "nextPayment", [loanId]);
+    const [, quoted] = await read<readonly [bigint, bigint]>(c.loans, gen.LoanVaultAbi, "nextPayment", [
+      loanId,
+    ]);
     assert.ok(quoted > 0n, "an installment is due");
 
     const page = await openApp(world, `borrower?loan=${loanId}`);
@@ -177,7 +203,10 @@ describe("web app in Chromium against a local node, the indexer and the deploy s
     // The page shows the contract's quote to the wei.
     await waitText(page, "next-amount-wei", quoted.toString());
     await page.waitForSelector('[data-testid="payments-table"]');
-    const paymentsBefore = await page.$$eval('[data-testid="payments-table"] tbody tr', (rows) => rows.length);
+    const paymentsBefore = await page.$$eval(
+      '[data-testid="payments-table"] tbody tr',
+      (rows) => rows.length,
+    );
     await clickWhenReady(page, "quote-repay");
     const typed = await page.$eval('[data-testid="input-repay"]', (el) => (el as HTMLInputElement).value);
     assert.equal(parseUnits(typed, 18), quoted, "the quote button fills in the exact quote");
@@ -211,7 +240,9 @@ describe("web app in Chromium against a local node, the indexer and the deploy s
     const after = await read<{ nextPaymentIndex: number }>(c.loans, gen.LoanVaultAbi, "stateOf", [loanId]);
     assert.equal(after.nextPaymentIndex, before.nextPaymentIndex + 1, "the installment is settled");
     assert.equal(usdaiBefore - (await read<bigint>(c.usdai, gen.USDaiAbi, "balanceOf", [borrower])), quoted);
-    const [nextDue] = await read<readonly [bigint, bigint]>(c.loans, gen.LoanVaultAbi, "nextPayment", [loanId]);
+    const [nextDue] = await read<readonly [bigint, bigint]>(c.loans, gen.LoanVaultAbi, "nextPayment", [
+      loanId,
+    ]);
     assert.ok(nextDue > due, "the next due date moved on");
     // The indexer's history shows the payment, and the page the next quote.
     await page.waitForFunction(
@@ -259,7 +290,10 @@ describe("web app in Chromium against a local node, the indexer and the deploy s
       assert.ok(diff <= 2n * 10n ** 18n, `loan ${id}: page ${shown}, chain ${debt}`);
     }
     await page.waitForSelector('[data-testid="oracle-table"] tbody tr');
-    assert.match(await page.$eval('[data-testid="oracle-table"]', (el) => el.textContent ?? ""), /fresh|stale/);
+    assert.match(
+      await page.$eval('[data-testid="oracle-table"]', (el) => el.textContent ?? ""),
+      /fresh|stale/,
+    );
     await screenshot(world, page, "risk");
     assert.deepEqual(pageErrors(page), []);
     await page.close();
@@ -303,7 +337,11 @@ describe("web app in Chromium against a local node, the indexer and the deploy s
       await submitAmount(page, "mint", input);
       await page.waitForSelector('[data-testid="problem-mint"]');
       assert.match(await text(page, "problem-mint"), reason, `input "${input}"`);
-      assert.equal(await page.$('[data-testid="form-mint"] [data-testid="tx-status"]'), null, "no transaction");
+      assert.equal(
+        await page.$('[data-testid="form-mint"] [data-testid="tx-status"]'),
+        null,
+        "no transaction",
+      );
     }
     assert.equal(await nonce(lender), n, "nothing was sent");
     await page.close();

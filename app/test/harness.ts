@@ -150,7 +150,11 @@ export async function startWorld(started: number): Promise<World> {
 }
 
 /** A fresh tab with the app open at `hash`, failing the test on any uncaught page error. */
-export async function openApp(world: World, hash: string, before?: (page: Page) => Promise<void>): Promise<Page> {
+export async function openApp(
+  world: World,
+  hash: string,
+  before?: (page: Page) => Promise<void>,
+): Promise<Page> {
   // Each page in its own browser context: no wallet choice or cache carries over from another test.
   const context = await world.browser.createBrowserContext();
   const page = await context.newPage();
@@ -175,7 +179,8 @@ export async function useAccount(page: Page, name: string, address: Address): Pr
   await page.waitForSelector('[data-testid="dev-account"]');
   await page.select('[data-testid="dev-account"]', name);
   await page.waitForFunction(
-    (a) => document.querySelector('[data-testid="account"]')?.getAttribute("data-address")?.toLowerCase() === a,
+    (a) =>
+      document.querySelector('[data-testid="account"]')?.getAttribute("data-address")?.toLowerCase() === a,
     {},
     address.toLowerCase(),
   );
@@ -204,12 +209,16 @@ export async function waitMined(page: Page, scope: string): Promise<void> {
   await page.waitForFunction(
     (s) => {
       const el = document.querySelector(s);
-      return el && (el.getAttribute("data-complete") === "true" || el.getAttribute("data-phase") === "failed");
+      return (
+        el && (el.getAttribute("data-complete") === "true" || el.getAttribute("data-phase") === "failed")
+      );
     },
     { timeout: 60_000 },
     sel,
   );
-  const failed = await page.$eval(sel, (el) => (el.getAttribute("data-phase") === "failed" ? el.textContent : null));
+  const failed = await page.$eval(sel, (el) =>
+    el.getAttribute("data-phase") === "failed" ? el.textContent : null,
+  );
   if (failed) throw new Error(`the transaction failed in the page: ${failed}`);
 }
 

@@ -59,7 +59,11 @@ export function LineChart({ title, left, right, formatX, testId }: Props) {
   const sx = (x: number) => PAD.left + ((x - x0) / (x1 - x0)) * (W - PAD.left - PAD.right);
   const axis = (s: Series) => {
     const [y0, y1] = extent(s.points.map((p) => p.y));
-    return { y0, y1, sy: (y: number) => H - PAD.bottom - ((y - y0) / (y1 - y0)) * (H - PAD.top - PAD.bottom) };
+    return {
+      y0,
+      y1,
+      sy: (y: number) => H - PAD.bottom - ((y - y0) / (y1 - y0)) * (H - PAD.top - PAD.bottom),
+    };
   };
   const l = axis(left);
   const r = right && right.points.length > 0 ? axis(right) : undefined;

@@ -49,7 +49,12 @@ export function Wallet({ devAccounts }: { devAccounts: DevAccount[] }) {
         </label>
       )}
       {!isConnected && injected && (
-        <button type="button" data-testid="connect-injected" disabled={isPending} onClick={() => connect({ connector: injected })}>
+        <button
+          type="button"
+          data-testid="connect-injected"
+          disabled={isPending}
+          onClick={() => connect({ connector: injected })}
+        >
           Connect browser wallet
         </button>
       )}

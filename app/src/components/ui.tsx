@@ -149,7 +149,13 @@ export function AmountForm(props: AmountFormProps) {
           <button
             type="button"
             className="link"
-            onClick={() => setInput(formatAmount(limit.max, decimals, decimals).replace(/,/g, "").replace(/\.?0+$/, ""))}
+            onClick={() =>
+              setInput(
+                formatAmount(limit.max, decimals, decimals)
+                  .replace(/,/g, "")
+                  .replace(/\.?0+$/, ""),
+              )
+            }
           >
             max
           </button>
@@ -159,7 +165,13 @@ export function AmountForm(props: AmountFormProps) {
             type="button"
             className="link"
             data-testid={`quote-${id}`}
-            onClick={() => setInput(formatAmount(quote.value, decimals, decimals).replace(/,/g, "").replace(/\.?0+$/, ""))}
+            onClick={() =>
+              setInput(
+                formatAmount(quote.value, decimals, decimals)
+                  .replace(/,/g, "")
+                  .replace(/\.?0+$/, ""),
+              )
+            }
           >
             {quote.label}
           </button>

@@ -16,7 +16,12 @@ export interface AmountLimit {
   label: string;
 }
 
-export function checkAmount(input: string, decimals: number, symbol: string, limit?: AmountLimit): AmountCheck {
+export function checkAmount(
+  input: string,
+  decimals: number,
+  symbol: string,
+  limit?: AmountLimit,
+): AmountCheck {
   const text = input.trim().replace(/,/g, "");
   if (text === "") return { ok: false, reason: "Enter an amount." };
   if (text.startsWith("-")) return { ok: false, reason: "The amount must be positive." };

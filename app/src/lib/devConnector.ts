@@ -81,7 +81,10 @@ export function devAccounts(parameters: { accounts: DevAccount[]; rpcUrl: string
         case "eth_sendTransaction": {
           // The node signs for the account named in `from`; only the selected one is ever sent.
           const [tx] = (args.params ?? []) as [{ from?: string }];
-          return forward({ method: "eth_sendTransaction", params: [{ ...tx, from: current.address }] } as never);
+          return forward({
+            method: "eth_sendTransaction",
+            params: [{ ...tx, from: current.address }],
+          } as never);
         }
         default:
           return forward(args as never);
@@ -96,7 +99,11 @@ export function devAccounts(parameters: { accounts: DevAccount[]; rpcUrl: string
     name: "Local node accounts",
     type: "devAccounts",
     async connect<withCapabilities extends boolean = false>(
-      _parameters: { chainId?: number; isReconnecting?: boolean; withCapabilities?: withCapabilities | boolean } = {},
+      _parameters: {
+        chainId?: number;
+        isReconnecting?: boolean;
+        withCapabilities?: withCapabilities | boolean;
+      } = {},
     ) {
       connected = true;
       window.localStorage.setItem(STORAGE_KEY, current.name);

@@ -62,7 +62,8 @@ export function bytes32ToText(value: string): string {
   if (hex.length !== 64) return value;
   const bytes = hex.match(/../g)!.map((b) => parseInt(b, 16));
   const last = bytes[31]!;
-  const length = last > 0 && last < 32 && bytes.slice(last, 31).every((b) => b === 0) ? last : bytes.indexOf(0);
+  const length =
+    last > 0 && last < 32 && bytes.slice(last, 31).every((b) => b === 0) ? last : bytes.indexOf(0);
   const text = bytes.slice(0, length === -1 ? 32 : length);
   if (text.length === 0 || text.some((b) => b < 0x20 || b > 0x7e)) return value;
   return String.fromCharCode(...text);

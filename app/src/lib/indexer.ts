@@ -28,7 +28,8 @@ export async function graphql<T>(query: string, variables: Record<string, unknow
     body: JSON.stringify({ query, variables }),
   });
   const body = (await res.json()) as { data?: T; errors?: { message: string }[] };
-  if (!body.data) throw new Error(`indexer GraphQL: ${body.errors?.map((e) => e.message).join("; ") ?? res.status}`);
+  if (!body.data)
+    throw new Error(`indexer GraphQL: ${body.errors?.map((e) => e.message).join("; ") ?? res.status}`);
   return body.data;
 }
 
@@ -239,17 +240,41 @@ export function useLoanHistory(loanId: bigint | undefined) {
         oracleObservations: { items: Observation[] };
         revenue: { items: { args: { amount?: string }; timestamp: Big }[] };
       }>(
-        `query ($loanId: BigInt!) {
-          sweeps(where: { loanId: $loanId }, orderBy: "blockNumber", orderDirection: "asc", limit: 1000) {
-            items { id applied reserve excess cashSweep timestamp transactionHash }
+        `
+          query ($loanId: BigInt!) {
+            sweeps(where: { loanId: $loanId }, orderBy: "blockNumber", orderDirection: "asc", limit: 1000) {
+              items {
+                id
+                applied
+                reserve
+                excess
+                cashSweep
+                timestamp
+                transactionHash
+              }
+            }
+            oracleObservations(
+              where: { loanId: $loanId }
+              orderBy: "day"
+              orderDirection: "asc"
+              limit: 1000
+            ) {
+              items {
+                day
+                utilizationBps
+                uptimeBps
+                readings
+                timestamp
+              }
+            }
+            revenue: loanEvents(where: { loanId: $loanId, kind: "RevenueDeposited" }, limit: 1000) {
+              items {
+                args
+                timestamp
+              }
+            }
           }
-          oracleObservations(where: { loanId: $loanId }, orderBy: "day", orderDirection: "asc", limit: 1000) {
-            items { day utilizationBps uptimeBps readings timestamp }
-          }
-          revenue: loanEvents(where: { loanId: $loanId, kind: "RevenueDeposited" }, limit: 1000) {
-            items { args timestamp }
-          }
-        }`,
+        `,
         { loanId: loanId?.toString() },
       ),
   });
@@ -260,12 +285,32 @@ export function useReceipts() {
     queryKey: ["indexer", "receipts"],
     refetchInterval,
     queryFn: () =>
-      graphql<{ receipts: { items: IndexedReceipt[] } }>(
-        `{ receipts(orderBy: "id", orderDirection: "asc", limit: 1000) {
-            items { id owner custodian model gpuCount site serialsCount status appraisedValue appraisedAt
-              markdownBpsPerQuarter residualFloorBps insuredValue insuranceExpiry insurer policyHash loanId mintedAt }
-        } }`,
-      ),
+      graphql<{ receipts: { items: IndexedReceipt[] } }>(`
+        {
+          receipts(orderBy: "id", orderDirection: "asc", limit: 1000) {
+            items {
+              id
+              owner
+              custodian
+              model
+              gpuCount
+              site
+              serialsCount
+              status
+              appraisedValue
+              appraisedAt
+              markdownBpsPerQuarter
+              residualFloorBps
+              insuredValue
+              insuranceExpiry
+              insurer
+              policyHash
+              loanId
+              mintedAt
+            }
+          }
+        }
+      `),
   });
 }
 
@@ -274,10 +319,26 @@ export function useAuctions() {
     queryKey: ["indexer", "auctions"],
     refetchInterval,
     queryFn: () =>
-      graphql<{ auctions: { items: IndexedAuction[] } }>(
-        `{ auctions(orderBy: "id", orderDirection: "asc", limit: 1000) {
-            items { id loanId startPrice floorPrice endsAt status buyer price proceeds repaid surplus loss startedAt }
-        } }`,
-      ),
+      graphql<{ auctions: { items: IndexedAuction[] } }>(`
+        {
+          auctions(orderBy: "id", orderDirection: "asc", limit: 1000) {
+            items {
+              id
+              loanId
+              startPrice
+              floorPrice
+              endsAt
+              status
+              buyer
+              price
+              proceeds
+              repaid
+              surplus
+              loss
+              startedAt
+            }
+          }
+        }
+      `),
   });
 }

@@ -36,7 +36,9 @@ export function BorrowerPage() {
   const { address } = useAccount();
   const loans = useLoans();
   const [selected, setSelected] = useState<bigint | undefined>(loanFromHash);
-  const mine = (loans.data?.loans ?? []).filter((l) => address && l.borrower.toLowerCase() === address.toLowerCase());
+  const mine = (loans.data?.loans ?? []).filter(
+    (l) => address && l.borrower.toLowerCase() === address.toLowerCase(),
+  );
 
   useEffect(() => {
     // Default to the connected borrower's first loan; keep an explicit choice.
@@ -47,7 +49,7 @@ export function BorrowerPage() {
   if (!loans.data) return <Loading what="loans" />;
   return (
     <div className="grid">
-      <Card title="Loan" testId="loan-picker">
+      <Card title="Loan" wide testId="loan-picker">
         <label>
           Loan{" "}
           <select
@@ -68,7 +70,9 @@ export function BorrowerPage() {
           </select>
         </label>
         {address && mine.length === 0 && (
-          <p className="muted">The connected account borrows nothing; any loan can be viewed (and repaid: anyone may).</p>
+          <p className="muted">
+            The connected account borrows nothing; any loan can be viewed (and repaid: anyone may).
+          </p>
         )}
       </Card>
       {selected !== undefined && <LoanView loanId={selected} account={address} />}
@@ -100,17 +104,40 @@ function LoanView({ loanId, account }: { loanId: bigint; account?: Address }) {
   const now = useChainNow();
   if (reads.error) return <ErrorNote error={reads.error} />;
   if (!reads.data) return <Loading what={`loan ${loanId}`} />;
-  const [terms, state, [dueDate, amountDue], debt, ltv, coupon, collateral, receiptIds, defaultableAt, usdai, allowance, approvedAll] =
-    reads.data;
+  const [
+    terms,
+    state,
+    [dueDate, amountDue],
+    debt,
+    ltv,
+    coupon,
+    collateral,
+    receiptIds,
+    defaultableAt,
+    usdai,
+    allowance,
+    approvedAll,
+  ] = reads.data;
   const refetch = () => void reads.refetch();
   const status = LOAN_STATUSES[state.status] ?? `#${state.status}`;
   const isBorrower = account !== undefined && terms.borrower.toLowerCase() === account.toLowerCase();
   const flags = [...flagNames(state.breachFlags, VAULT_FLAGS), ...flagNames(state.oracleFlags, ORACLE_FLAGS)];
 
-  const payWithUsdai = (label: string, functionName: "repay" | "depositRevenue", amount: bigint): ContractCall[] => [
+  const payWithUsdai = (
+    label: string,
+    functionName: "repay" | "depositRevenue",
+    amount: bigint,
+  ): ContractCall[] => [
     ...(allowance >= amount
       ? []
-      : [{ label: "Approve USDai", ...c.usdai, functionName: "approve", args: [c.loans.address, amount] } as ContractCall]),
+      : [
+          {
+            label: "Approve USDai",
+            ...c.usdai,
+            functionName: "approve",
+            args: [c.loans.address, amount],
+          } as ContractCall,
+        ]),
     { label, ...c.loans, functionName, args: [loanId, amount] },
   ];
 
@@ -135,7 +162,11 @@ function LoanView({ loanId, account }: { loanId: bigint; account?: Address }) {
               `${formatBps(state.referenceRateBps)} reference + ${formatBps(state.premiumBps)} premium (floor ${formatBps(terms.premiumFloorBps)}, cap ${formatBps(terms.premiumCapBps)})`,
             ],
             ["Collateral value (depreciated, insured floor)", formatUsd(collateral)],
-            ["LTV", `${formatBps(ltv)} (max ${formatBps(terms.maxLtvBps)}, maintenance ${formatBps(terms.maintenanceLtvBps)})`, "loan-ltv"],
+            [
+              "LTV",
+              `${formatBps(ltv)} (max ${formatBps(terms.maxLtvBps)}, maintenance ${formatBps(terms.maintenanceLtvBps)})`,
+              "loan-ltv",
+            ],
             ["Receipts pledged", receiptIds.map((id) => `#${id}`).join(", ") || "none"],
             [
               "Covenants",
@@ -149,7 +180,9 @@ function LoanView({ loanId, account }: { loanId: bigint; account?: Address }) {
             ],
             [
               "Cure deadline",
-              state.cureDeadline === 0 ? "-" : `${formatTime(state.cureDeadline)} (${state.cureDeadline > now ? `in ${formatDuration(state.cureDeadline - now)}` : "passed"})`,
+              state.cureDeadline === 0
+                ? "-"
+                : `${formatTime(state.cureDeadline)} (${state.cureDeadline > now ? `in ${formatDuration(state.cureDeadline - now)}` : "passed"})`,
               "loan-cure",
             ],
             ["Defaultable from", defaultableAt === 0n ? "-" : formatTime(defaultableAt)],
@@ -174,7 +207,10 @@ function LoanView({ loanId, account }: { loanId: bigint; account?: Address }) {
           symbol="USDai"
           decimals={18}
           action="Repay"
-          limit={{ max: usdai < debt ? usdai : debt, label: usdai < debt ? "your USDai balance" : "the loan's debt" }}
+          limit={{
+            max: usdai < debt ? usdai : debt,
+            label: usdai < debt ? "your USDai balance" : "the loan's debt",
+          }}
           quote={amountDue > 0n ? { label: "pay the quoted amount", value: amountDue } : undefined}
           calls={(amount) => payWithUsdai("Repay", "repay", amount)}
           onDone={refetch}
@@ -206,7 +242,12 @@ function LoanView({ loanId, account }: { loanId: bigint; account?: Address }) {
           decimals={18}
           action="Release excess"
           calls={(amount) => [
-            { label: "Release excess", ...c.loans, functionName: "releaseExcess", args: [loanId, me, amount] },
+            {
+              label: "Release excess",
+              ...c.loans,
+              functionName: "releaseExcess",
+              args: [loanId, me, amount],
+            },
           ]}
           onDone={refetch}
         />
@@ -217,26 +258,30 @@ function LoanView({ loanId, account }: { loanId: bigint; account?: Address }) {
 
       <Card title="Schedule" testId="schedule">
         <p className="small muted">
-          {state.schedulePayments} payments every {formatDuration(terms.paymentIntervalSeconds)}; showing the settled
-          ones' count, the next and the {SCHEDULE_AHEAD} after it.
+          {state.schedulePayments} payments every {formatDuration(terms.paymentIntervalSeconds)}; showing the
+          settled ones' count, the next and the {SCHEDULE_AHEAD} after it.
         </p>
         <Table
           testId="schedule-table"
           head={["#", "due", "state"]}
           rows={schedule
-            .filter((p) => p.index + 1 >= state.nextPaymentIndex - 1 && p.index + 1 <= state.nextPaymentIndex + SCHEDULE_AHEAD)
+            .filter(
+              (p) =>
+                p.index + 1 >= state.nextPaymentIndex - 1 &&
+                p.index + 1 <= state.nextPaymentIndex + SCHEDULE_AHEAD,
+            )
             .map((p) => ({
-            key: String(p.index),
-            cells: [
-              p.index + 1,
-              formatDate(p.due),
-              p.index + 1 < state.nextPaymentIndex
-                ? "settled"
-                : p.index + 1 === state.nextPaymentIndex
-                  ? `next: ${formatUsd(amountDue)} quoted`
-                  : "scheduled",
-            ],
-          }))}
+              key: String(p.index),
+              cells: [
+                p.index + 1,
+                formatDate(p.due),
+                p.index + 1 < state.nextPaymentIndex
+                  ? "settled"
+                  : p.index + 1 === state.nextPaymentIndex
+                    ? `next: ${formatUsd(amountDue)} quoted`
+                    : "scheduled",
+              ],
+            }))}
         />
       </Card>
 
@@ -260,7 +305,11 @@ function TopUp({
   const receipts = useReceipts();
   const [chosen, setChosen] = useState<string[]>([]);
   const free = (receipts.data?.receipts.items ?? []).filter(
-    (r) => account && r.owner.toLowerCase() === account.toLowerCase() && r.loanId === null && r.status === "Active",
+    (r) =>
+      account &&
+      r.owner.toLowerCase() === account.toLowerCase() &&
+      r.loanId === null &&
+      r.status === "Active",
   );
   return (
     <Card title="Top up collateral" testId="topup">
@@ -273,7 +322,9 @@ function TopUp({
               <input
                 type="checkbox"
                 checked={chosen.includes(r.id)}
-                onChange={(e) => setChosen(e.target.checked ? [...chosen, r.id] : chosen.filter((x) => x !== r.id))}
+                onChange={(e) =>
+                  setChosen(e.target.checked ? [...chosen, r.id] : chosen.filter((x) => x !== r.id))
+                }
               />{" "}
               #{r.id} {r.model} × {r.gpuCount} at {r.site} (appraised {formatUsd(big(r.appraisedValue))})
             </label>
@@ -293,7 +344,12 @@ function TopUp({
                       args: [c.loans.address, true],
                     } as ContractCall,
                   ]),
-              { label: "Top up", ...c.loans, functionName: "topUp", args: [loanId, chosen.map((id) => BigInt(id))] },
+              {
+                label: "Top up",
+                ...c.loans,
+                functionName: "topUp",
+                args: [loanId, chosen.map((id) => BigInt(id))],
+              },
             ]}
             onDone={() => {
               setChosen([]);
@@ -315,7 +371,10 @@ function LoanHistory({ loanId }: { loanId: bigint }) {
   const { payments, couponSteps, covenantFlags, events } = tape.data;
   const sweeps = history.data.sweeps.items;
   const observations = history.data.oracleObservations.items;
-  const revenue = history.data.revenue.items.reduce((sum, e) => sum + BigInt(String(e.args.amount ?? "0")), 0n);
+  const revenue = history.data.revenue.items.reduce(
+    (sum, e) => sum + BigInt(String(e.args.amount ?? "0")),
+    0n,
+  );
   return (
     <>
       <Card title="Utilization and coupon" wide testId="coupon-chart">
@@ -360,7 +419,13 @@ function LoanHistory({ loanId }: { loanId: bigint }) {
           head={["when", "applied to the loan", "to reserve", "excess", "cash sweep"]}
           rows={sweeps.map((s) => ({
             key: s.id,
-            cells: [formatDate(big(s.timestamp)), formatUsd(big(s.applied)), formatUsd(big(s.reserve)), formatUsd(big(s.excess)), s.cashSweep ? "on" : "off"],
+            cells: [
+              formatDate(big(s.timestamp)),
+              formatUsd(big(s.applied)),
+              formatUsd(big(s.reserve)),
+              formatUsd(big(s.excess)),
+              s.cashSweep ? "on" : "off",
+            ],
           }))}
           empty="No sweeps yet."
         />
@@ -392,7 +457,8 @@ function LoanHistory({ loanId }: { loanId: bigint }) {
             cells: [
               formatTime(big(f.timestamp)),
               f.source,
-              [...flagNames(f.flags, f.source === "oracle" ? ORACLE_FLAGS : VAULT_FLAGS)].join(", ") || "cleared",
+              [...flagNames(f.flags, f.source === "oracle" ? ORACLE_FLAGS : VAULT_FLAGS)].join(", ") ||
+                "cleared",
               f.cureDeadline ? formatTime(big(f.cureDeadline)) : "-",
             ],
           }))}
@@ -402,4 +468,3 @@ function LoanHistory({ loanId }: { loanId: bigint }) {
     </>
   );
 }
-

@@ -11,7 +11,15 @@ import { ActionButton, AmountForm, Card, ErrorNote, Facts, Loading, Table } from
 import { config } from "../config";
 import { useChainNow } from "../lib/chainTime";
 import { contracts, faucetAbi } from "../lib/contracts";
-import { formatAmount, formatBps, formatDate, formatDuration, formatTime, formatUsd, shortAddress } from "../lib/format";
+import {
+  formatAmount,
+  formatBps,
+  formatDate,
+  formatDuration,
+  formatTime,
+  formatUsd,
+  shortAddress,
+} from "../lib/format";
 import { big, useQueue, useSusdaiHistory, type Redemption } from "../lib/indexer";
 import type { ContractCall } from "../lib/tx";
 
@@ -48,7 +56,12 @@ function useLenderState(account: Address | undefined) {
     allowFailure: false,
     contracts: [
       { address: reserveToken ?? zeroAddress, abi: erc20Abi, functionName: "balanceOf", args: [me] },
-      { address: reserveToken ?? zeroAddress, abi: erc20Abi, functionName: "allowance", args: [me, c.usdai.address] },
+      {
+        address: reserveToken ?? zeroAddress,
+        abi: erc20Abi,
+        functionName: "allowance",
+        args: [me, c.usdai.address],
+      },
       { address: reserveToken ?? zeroAddress, abi: erc20Abi, functionName: "decimals" },
       { address: reserveToken ?? zeroAddress, abi: erc20Abi, functionName: "symbol" },
     ],
@@ -88,7 +101,13 @@ export function LenderPage() {
   const [cooldown, minRedeemShares] = params;
   const value = (shares * price) / WAD;
 
-  const approve = (token: Address, spender: Address, label: string, allowance: bigint, amount: bigint): ContractCall[] =>
+  const approve = (
+    token: Address,
+    spender: Address,
+    label: string,
+    allowance: bigint,
+    amount: bigint,
+  ): ContractCall[] =>
     allowance >= amount
       ? []
       : [{ label, address: token, abi: erc20Abi, functionName: "approve", args: [spender, amount] }];
@@ -172,8 +191,8 @@ export function LenderPage() {
           limit={{ max: usdaiBalance, label: "your USDai balance" }}
           preview={(amount) => (
             <>
-              You receive {formatAmount(amount / reserveScale, usdcDecimals, usdcDecimals)} {usdcSymbol} (amounts
-              below 1 {usdcSymbol} unit stay as USDai).
+              You receive {formatAmount(amount / reserveScale, usdcDecimals, usdcDecimals)} {usdcSymbol}{" "}
+              (amounts below 1 {usdcSymbol} unit stay as USDai).
             </>
           )}
           calls={(amount) => [
@@ -201,9 +220,10 @@ export function LenderPage() {
           }}
           preview={(amount) => (
             <>
-              About {formatAmount((amount * WAD) / price, 18, 4)} sUSDai at {formatAmount(price, 18, 6)} USDai each (at
-              least {formatAmount(((amount * WAD) / price) * (10_000n - STAKE_SLIPPAGE_BPS) / 10_000n, 18, 4)}, or the
-              stake reverts).
+              About {formatAmount((amount * WAD) / price, 18, 4)} sUSDai at {formatAmount(price, 18, 6)} USDai
+              each (at least{" "}
+              {formatAmount((((amount * WAD) / price) * (10_000n - STAKE_SLIPPAGE_BPS)) / 10_000n, 18, 4)}, or
+              the stake reverts).
             </>
           )}
           calls={(amount) => [
@@ -212,7 +232,11 @@ export function LenderPage() {
               label: "Stake USDai",
               ...c.susdai,
               functionName: "deposit",
-              args: [amount, address ?? zeroAddress, (((amount * WAD) / price) * (10_000n - STAKE_SLIPPAGE_BPS)) / 10_000n],
+              args: [
+                amount,
+                address ?? zeroAddress,
+                (((amount * WAD) / price) * (10_000n - STAKE_SLIPPAGE_BPS)) / 10_000n,
+              ],
             },
           ]}
           onDone={refetch}
@@ -232,7 +256,10 @@ export function LenderPage() {
               Worth {formatUsd((amount * price) / WAD)} at today's price; priced when serviced, after a{" "}
               {formatDuration(cooldown)} cooldown.
               {amount < minRedeemShares && (
-                <span className="error"> Below the minimum request of {formatAmount(minRedeemShares, 18, 4)} shares.</span>
+                <span className="error">
+                  {" "}
+                  Below the minimum request of {formatAmount(minRedeemShares, 18, 4)} shares.
+                </span>
               )}
             </>
           )}
@@ -250,7 +277,9 @@ export function LenderPage() {
         <ActionButton
           id="service"
           label="Service the queue (up to 10 requests)"
-          calls={() => [{ label: "Service redemptions", ...c.susdai, functionName: "serviceRedemptions", args: [10n] }]}
+          calls={() => [
+            { label: "Service redemptions", ...c.susdai, functionName: "serviceRedemptions", args: [10n] },
+          ]}
           onDone={refetch}
         />
         <ActionButton
@@ -271,8 +300,8 @@ export function LenderPage() {
 
       <Card title="Junior tranche (jUSDai)" testId="junior">
         <p className="muted">
-          First-loss capital for the loan book. Not deployed on this network yet: nothing to show or do here until it
-          is.
+          First-loss capital for the loan book. Not deployed on this network yet: nothing to show or do here
+          until it is.
         </p>
       </Card>
       <p className="muted small">Approvals are for the exact amount of each action, never unlimited.</p>
@@ -302,12 +331,17 @@ function PriceChart() {
           name: "trailing APY",
           color: "#16a34a",
           format: (y) => `${(y * 100).toFixed(2)}%`,
-          points: snaps.filter((s) => s.trailingApy !== null).map((s) => ({ x: Number(s.timestamp), y: s.trailingApy! })),
+          points: snaps
+            .filter((s) => s.trailingApy !== null)
+            .map((s) => ({ x: Number(s.timestamp), y: s.trailingApy! })),
         }}
       />
       <p className="small" data-testid="trailing-apy">
-        Trailing APY: {latestApy === undefined || latestApy === null ? "not enough history yet" : formatBps(Math.round(latestApy * 10_000))}
-        {" "}({snaps.length} snapshots from the indexer)
+        Trailing APY:{" "}
+        {latestApy === undefined || latestApy === null
+          ? "not enough history yet"
+          : formatBps(Math.round(latestApy * 10_000))}{" "}
+        ({snaps.length} snapshots from the indexer)
       </p>
     </>
   );

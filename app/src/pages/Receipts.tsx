@@ -23,7 +23,9 @@ export function parseTokenUri(uri: string): Metadata | undefined {
   try {
     const m = /^data:application\/json(;base64)?,(.*)$/s.exec(uri);
     if (!m) return undefined;
-    const text = m[1] ? new TextDecoder().decode(Uint8Array.from(atob(m[2]!), (ch) => ch.charCodeAt(0))) : decodeURIComponent(m[2]!);
+    const text = m[1]
+      ? new TextDecoder().decode(Uint8Array.from(atob(m[2]!), (ch) => ch.charCodeAt(0)))
+      : decodeURIComponent(m[2]!);
     return JSON.parse(text) as Metadata;
   } catch {
     return undefined;
@@ -38,8 +40,8 @@ export function ReceiptsPage() {
   return (
     <div className="grid receipts" data-testid="receipts">
       <p className="muted">
-        {live.length} live receipt(s) of {receipts.data.receipts.items.length} minted. Each is one server (or batch)
-        held by a custodian under bailment; the image and metadata are rendered by the contract.
+        {live.length} live receipt(s) of {receipts.data.receipts.items.length} minted. Each is one server (or
+        batch) held by a custodian under bailment; the image and metadata are rendered by the contract.
       </p>
       {live.map((r) => (
         <ReceiptCard key={r.id} receipt={r} />
@@ -71,7 +73,12 @@ function ReceiptCard({ receipt: r }: { receipt: IndexedReceipt }) {
     <Card title={meta?.name ?? `Receipt #${r.id}`} testId={`receipt-${r.id}`}>
       <div className="receipt">
         {meta?.image ? (
-          <img src={meta.image} alt={meta.name ?? `receipt ${r.id}`} width={220} data-testid={`receipt-image-${r.id}`} />
+          <img
+            src={meta.image}
+            alt={meta.name ?? `receipt ${r.id}`}
+            width={220}
+            data-testid={`receipt-image-${r.id}`}
+          />
         ) : (
           <p className="muted small no-image" data-testid={`receipt-noimage-${r.id}`}>
             {meta ? "The contract's metadata carries no image." : "The token URI could not be decoded."}
@@ -87,10 +94,15 @@ function ReceiptCard({ receipt: r }: { receipt: IndexedReceipt }) {
                 "Owner",
                 owner.status === "success" ? <span className="mono">{shortAddress(owner.result)}</span> : "-",
               ],
-              ["Pledged to", r.loanId ? <a href={`#/borrower?loan=${r.loanId}`}>loan #{r.loanId}</a> : "not pledged"],
+              [
+                "Pledged to",
+                r.loanId ? <a href={`#/borrower?loan=${r.loanId}`}>loan #{r.loanId}</a> : "not pledged",
+              ],
               [
                 "Appraisal",
-                r.appraisedValue ? `${formatUsd(big(r.appraisedValue), 0)} on ${formatDate(big(r.appraisedAt))}` : "none",
+                r.appraisedValue
+                  ? `${formatUsd(big(r.appraisedValue), 0)} on ${formatDate(big(r.appraisedAt))}`
+                  : "none",
               ],
               [
                 "Depreciation",

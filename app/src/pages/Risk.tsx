@@ -28,10 +28,23 @@ function useDscr() {
       graphql<{
         revenue: { items: { loanId: string; args: { amount?: string } }[] };
         payments: { items: { loanId: string; interest: string; scheduledPrincipal: string }[] };
-      }>(`{
-        revenue: loanEvents(where: { kind: "RevenueDeposited" }, limit: 1000) { items { loanId args } }
-        payments(limit: 1000) { items { loanId interest scheduledPrincipal } }
-      }`),
+      }>(`
+        {
+          revenue: loanEvents(where: { kind: "RevenueDeposited" }, limit: 1000) {
+            items {
+              loanId
+              args
+            }
+          }
+          payments(limit: 1000) {
+            items {
+              loanId
+              interest
+              scheduledPrincipal
+            }
+          }
+        }
+      `),
   });
 }
 
@@ -83,7 +96,13 @@ function LoanBook({ loans }: { loans: IndexedLoan[] }) {
 
   type Row = {
     id: bigint;
-    state: { status: number; principal: bigint; breachFlags: number; oracleFlags: number; cureDeadline: number };
+    state: {
+      status: number;
+      principal: bigint;
+      breachFlags: number;
+      oracleFlags: number;
+      cureDeadline: number;
+    };
     debt: bigint;
     ltv: bigint;
     coupon: bigint;
@@ -113,7 +132,10 @@ function LoanBook({ loans }: { loans: IndexedLoan[] }) {
     revenueBy.set(e.loanId, (revenueBy.get(e.loanId) ?? 0n) + BigInt(String(e.args.amount ?? "0")));
   }
   for (const p of dscr.data?.payments.items ?? []) {
-    serviceBy.set(p.loanId, (serviceBy.get(p.loanId) ?? 0n) + BigInt(p.interest) + BigInt(p.scheduledPrincipal));
+    serviceBy.set(
+      p.loanId,
+      (serviceBy.get(p.loanId) ?? 0n) + BigInt(p.interest) + BigInt(p.scheduledPrincipal),
+    );
   }
   const dscrOf = (id: bigint) => {
     const service = serviceBy.get(id.toString()) ?? 0n;
@@ -145,15 +167,32 @@ function LoanBook({ loans }: { loans: IndexedLoan[] }) {
             ["Loans", loanCount.toString(), "loan-count"],
             ["Loan assets (in sUSDai's NAV)", formatUsd(loanAssets)],
             ["sUSDai NAV", formatUsd(nav)],
-            ["Caps", `${formatBps(risk.borrowerCapBps)} of NAV per borrower, ${formatBps(risk.siteCapBps)} per site`],
+            [
+              "Caps",
+              `${formatBps(risk.borrowerCapBps)} of NAV per borrower, ${formatBps(risk.siteCapBps)} per site`,
+            ],
           ]}
         />
         <Table
           testId="loan-book-table"
-          head={["loan", "borrower", "site", "status", "principal", "debt", "LTV", "coupon", "DSCR", "covenants"]}
+          head={[
+            "loan",
+            "borrower",
+            "site",
+            "status",
+            "principal",
+            "debt",
+            "LTV",
+            "coupon",
+            "DSCR",
+            "covenants",
+          ]}
           rows={rows.map((r) => {
             const status = LOAN_STATUSES[r.state.status] ?? String(r.state.status);
-            const flags = [...flagNames(r.state.breachFlags, VAULT_FLAGS), ...flagNames(r.state.oracleFlags, ORACLE_FLAGS)];
+            const flags = [
+              ...flagNames(r.state.breachFlags, VAULT_FLAGS),
+              ...flagNames(r.state.oracleFlags, ORACLE_FLAGS),
+            ];
             return {
               key: r.id.toString(),
               testId: `loan-row-${r.id}`,
@@ -166,7 +205,9 @@ function LoanBook({ loans }: { loans: IndexedLoan[] }) {
                 </span>,
                 formatUsd(BigInt(r.state.principal), 0),
                 <span data-testid={`loan-debt-${r.id}`}>{formatUsd(r.debt, 0)}</span>,
-                <span className={r.ltv > BigInt(r.terms.maintenanceLtvBps) ? "error" : ""}>{formatBps(r.ltv)}</span>,
+                <span className={r.ltv > BigInt(r.terms.maintenanceLtvBps) ? "error" : ""}>
+                  {formatBps(r.ltv)}
+                </span>,
                 formatBps(r.coupon),
                 dscrOf(r.id),
                 flags.length === 0
@@ -177,8 +218,8 @@ function LoanBook({ loans }: { loans: IndexedLoan[] }) {
           })}
         />
         <p className="muted small">
-          DSCR: revenue deposited into the loan's lockbox over the interest and scheduled principal it has paid, since
-          drawdown (indexer history).
+          DSCR: revenue deposited into the loan's lockbox over the interest and scheduled principal it has
+          paid, since drawdown (indexer history).
         </p>
       </Card>
 
@@ -187,7 +228,12 @@ function LoanBook({ loans }: { loans: IndexedLoan[] }) {
           head={["borrower", "principal", "share of NAV", `cap ${formatBps(risk.borrowerCapBps)}`]}
           rows={[...byBorrower].map(([b, v]) => ({
             key: b,
-            cells: [<span className="mono">{shortAddress(b)}</span>, formatUsd(v, 0), share(v), capCell(v, borrowerCap)],
+            cells: [
+              <span className="mono">{shortAddress(b)}</span>,
+              formatUsd(v, 0),
+              share(v),
+              capCell(v, borrowerCap),
+            ],
           }))}
           empty="No live loans."
         />
@@ -204,7 +250,15 @@ function LoanBook({ loans }: { loans: IndexedLoan[] }) {
       <Card title="Utilization vs coupon, and oracle sources" wide testId="oracle">
         <Table
           testId="oracle-table"
-          head={["loan", "utilization", "uptime", "coupon", "sources (quorum)", "latest reading", "freshness"]}
+          head={[
+            "loan",
+            "utilization",
+            "uptime",
+            "coupon",
+            "sources (quorum)",
+            "latest reading",
+            "freshness",
+          ]}
           rows={rows.map((r) => {
             const [utilizationBps, uptimeBps, , updatedAt] = r.util;
             const [configured, quorum, maxStaleness] = r.oracleConfig;
@@ -214,7 +268,11 @@ function LoanBook({ loans }: { loans: IndexedLoan[] }) {
               cells: [
                 `#${r.id}`,
                 updatedAt === 0n ? "-" : formatBps(utilizationBps),
-                updatedAt === 0n ? "-" : uptimeBps === UPTIME_UNKNOWN ? "not reported (feeds)" : formatBps(uptimeBps),
+                updatedAt === 0n
+                  ? "-"
+                  : uptimeBps === UPTIME_UNKNOWN
+                    ? "not reported (feeds)"
+                    : formatBps(uptimeBps),
                 formatBps(r.coupon),
                 configured
                   ? `${r.sources.map((s) => `${SOURCE_KINDS[s.kind] ?? s.kind} ${shortAddress(s.account)}`).join(", ")} (${quorum})`
@@ -224,7 +282,8 @@ function LoanBook({ loans }: { loans: IndexedLoan[] }) {
                   "-"
                 ) : (
                   <span className={age > maxStaleness ? "badge bad" : "badge good"}>
-                    {formatDuration(age)} old; {age > maxStaleness ? "stale" : "fresh"} (max {formatDuration(maxStaleness)})
+                    {formatDuration(age)} old; {age > maxStaleness ? "stale" : "fresh"} (max{" "}
+                    {formatDuration(maxStaleness)})
                   </span>
                 ),
               ],
@@ -252,7 +311,18 @@ function Auctions() {
     <Card title="Defaults and auctions" wide testId="auctions">
       <Table
         testId="auctions-table"
-        head={["auction", "loan", "status", "start", "floor", "now / sold at", "repaid", "surplus", "loss", "ends"]}
+        head={[
+          "auction",
+          "loan",
+          "status",
+          "start",
+          "floor",
+          "now / sold at",
+          "repaid",
+          "surplus",
+          "loss",
+          "ends",
+        ]}
         rows={items.map((a) => {
           const live = running.findIndex((x) => x.id === a.id);
           const price = live >= 0 ? prices.data?.[live]?.result : undefined;
@@ -264,7 +334,11 @@ function Auctions() {
               a.status,
               formatUsd(big(a.startPrice), 0),
               formatUsd(big(a.floorPrice), 0),
-              price !== undefined ? `${formatUsd(price as bigint, 0)} now` : a.price ? formatUsd(big(a.price), 0) : "-",
+              price !== undefined
+                ? `${formatUsd(price as bigint, 0)} now`
+                : a.price
+                  ? formatUsd(big(a.price), 0)
+                  : "-",
               a.repaid ? formatUsd(big(a.repaid), 0) : "-",
               a.surplus ? formatUsd(big(a.surplus), 0) : "-",
               a.loss ? formatUsd(big(a.loss), 0) : "-",
