@@ -1,8 +1,9 @@
 /**
  * Writes src/generated/contracts.ts (not committed; `npm run contracts`, run by `dev`, `build`, `typecheck` and the
  * browser tests) from the repository's own outputs, so nothing about a contract is written by hand in the app:
- *   - each core's ABI from the compiled artifacts (`npx hardhat compile`), typed `as const` for viem and wagmi, with
- *     every custom error of the protocol merged in so that a revert from any contract a call passes through decodes;
+ *   - each core's ABI from the compiled artifacts (`npx hardhat compile`), typed `as const` for viem and wagmi, and
+ *     every custom error of the protocol in one list, so that a revert from any contract a call passes through
+ *     decodes (src/lib/tx.tsx adds it to each call's ABI);
  *   - each network's addresses and chain id from hardhat-deploy's `deployments/<network>/` (those that exist);
  *   - the named accounts' names, in the order the Hardhat config gives them indices on local networks.
  */
@@ -84,13 +85,16 @@ function render(): string {
     const file = findArtifact(ARTIFACTS, name);
     if (!file) throw new Error(`no artifact for ${name} under ${ARTIFACTS}`);
     const { abi } = JSON.parse(fs.readFileSync(file, "utf8")) as { abi: AbiItem[] };
-    const own = new Set(abi.filter((i) => i.type === "error").map(signature));
-    const merged = [
-      ...abi.filter((i) => i.type !== "constructor"),
-      ...[...errors.values()].filter((e) => !own.has(signature(e))),
-    ];
-    parts.push(`export const ${name}Abi = ${JSON.stringify(merged)} as const;`, "");
+    parts.push(
+      `export const ${name}Abi = ${JSON.stringify(abi.filter((i) => i.type !== "constructor"))} as const;`,
+      "",
+    );
   }
+  parts.push(
+    "/** Every custom error of the protocol (and OpenZeppelin's), once each: a revert from any contract decodes. */",
+    `export const ProtocolErrorsAbi = ${JSON.stringify([...errors.values()])} as const;`,
+    "",
+  );
 
   const networks: Record<string, { chainId: number; contracts: Record<string, string> }> = {};
   for (const net of NETWORKS) {

@@ -1,6 +1,6 @@
 /**
  * Turns a failed call into a sentence a person can act on. A contract's custom error is decoded with the protocol's
- * ABIs (every contract's ABI carries every protocol error, see scripts/contracts.ts) and shown as its name in words
+ * ABIs (every call's ABI is given every protocol error, see src/lib/tx.tsx) and shown as its name in words
  * with its arguments; a wallet rejection, a wrong network and an unreachable node each get their own message.
  */
 import {
@@ -13,7 +13,7 @@ import {
   isHex,
 } from "viem";
 
-import { LoanVaultAbi } from "../generated/contracts";
+import { ProtocolErrorsAbi } from "../generated/contracts";
 
 /** Well-known errors whose name alone does not say what to do. */
 const HINTS: Record<string, string> = {
@@ -59,7 +59,7 @@ export interface DecodedError {
   message: string;
 }
 
-export function describeError(err: unknown, abi: Abi = LoanVaultAbi as Abi): DecodedError {
+export function describeError(err: unknown, abi: Abi = ProtocolErrorsAbi as Abi): DecodedError {
   if (err instanceof BaseError) {
     const rejected = err.walk((e) => e instanceof UserRejectedRequestError);
     if (rejected) return { message: "You rejected the request in your wallet." };

@@ -9,7 +9,13 @@ import { simulateContract, waitForTransactionReceipt, writeContract } from "wagm
 import type { Abi, Address, Hash } from "viem";
 
 import { config } from "../config";
+import { ProtocolErrorsAbi } from "../generated/contracts";
 import { describeError } from "./errors";
+
+/** A call's ABI with every protocol error, so that a revert deep in a call (a library, a hook) still decodes. */
+function withErrors(abi: Abi): Abi {
+  return [...abi, ...(ProtocolErrorsAbi as Abi)];
+}
 
 export type TxPhase = "idle" | "checking" | "signing" | "pending" | "mined" | "failed";
 
@@ -62,7 +68,7 @@ export function useTx(onMined?: () => void) {
           setState({ ...base, phase: "checking" });
           const { request } = await simulateContract(wagmi, {
             address: call.address,
-            abi: call.abi,
+            abi: withErrors(call.abi),
             functionName: call.functionName,
             args: call.args,
             account: address,
@@ -78,7 +84,7 @@ export function useTx(onMined?: () => void) {
           }
           setState({ ...base, phase: "mined", hash, blockNumber: receipt.blockNumber });
         } catch (err) {
-          const decoded = describeError(err, call.abi);
+          const decoded = describeError(err, withErrors(call.abi));
           setState({ ...base, phase: "failed", error: decoded.message, errorName: decoded.name });
           return false;
         }
