@@ -65,7 +65,7 @@ async function main(): Promise<void> {
     await promisify(execFile)(process.execPath, ["--import", "tsx", "scripts/contracts.ts"], {
       cwd: APP_DIR,
     });
-    console.log(`story played (${elapsed()}); starting the indexer...`);
+    console.log(`${script ? "story played" : "protocol deployed"} (${elapsed()}); starting the indexer...`);
     const indexer = await startIndexer({
       rpcUrl: node.url,
       port: indexerPort,

@@ -39,9 +39,9 @@ export function ReceiptsPage() {
   const live = receipts.data.receipts.items.filter((r) => r.status !== "Redeemed");
   return (
     <div className="grid receipts" data-testid="receipts">
-      <p className="muted">
+      <p className="muted wide">
         {live.length} live receipt(s) of {receipts.data.receipts.items.length} minted. Each is one server (or
-        batch) held by a custodian under bailment; the image and metadata are rendered by the contract.
+        batch) held by a custodian under bailment; its metadata is rendered by the contract (`tokenURI`).
       </p>
       {live.map((r) => (
         <ReceiptCard key={r.id} receipt={r} />

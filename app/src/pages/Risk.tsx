@@ -17,6 +17,16 @@ import { useQuery } from "@tanstack/react-query";
 const SOURCE_KINDS = ["feed", "signed reporter"];
 /** `IUtilizationOracle.UPTIME_UNKNOWN`: a day recorded from feeds, which report utilization only. */
 const UPTIME_UNKNOWN = 0xffff;
+/** "3 feeds" or "3 signed reporters": the kinds of a loan's sources (their addresses on hover). */
+function sourceSummary(kinds: number[]): string {
+  const counts = new Map<string, number>();
+  for (const k of kinds) {
+    const name = SOURCE_KINDS[k] ?? `kind ${k}`;
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+  return [...counts].map(([kind, n]) => `${n} ${kind}${n === 1 ? "" : "s"}`).join(", ");
+}
+
 const LIVE = new Set(["Active", "Defaulted", "Liquidating"]);
 
 function useDscr() {
@@ -250,15 +260,7 @@ function LoanBook({ loans }: { loans: IndexedLoan[] }) {
       <Card title="Utilization vs coupon, and oracle sources" wide testId="oracle">
         <Table
           testId="oracle-table"
-          head={[
-            "loan",
-            "utilization",
-            "uptime",
-            "coupon",
-            "sources (quorum)",
-            "latest reading",
-            "freshness",
-          ]}
+          head={["loan", "utilization", "uptime", "coupon", "sources", "latest reading", "freshness"]}
           rows={rows.map((r) => {
             const [utilizationBps, uptimeBps, , updatedAt] = r.util;
             const [configured, quorum, maxStaleness] = r.oracleConfig;
@@ -274,9 +276,15 @@ function LoanBook({ loans }: { loans: IndexedLoan[] }) {
                     ? "not reported (feeds)"
                     : formatBps(uptimeBps),
                 formatBps(r.coupon),
-                configured
-                  ? `${r.sources.map((s) => `${SOURCE_KINDS[s.kind] ?? s.kind} ${shortAddress(s.account)}`).join(", ")} (${quorum})`
-                  : "not configured",
+                configured ? (
+                  <span
+                    title={r.sources.map((s) => `${SOURCE_KINDS[s.kind] ?? s.kind} ${s.account}`).join("\n")}
+                  >
+                    {sourceSummary(r.sources.map((s) => s.kind))}, quorum {quorum}
+                  </span>
+                ) : (
+                  "not configured"
+                ),
                 updatedAt === 0n ? "never" : formatTime(updatedAt),
                 age === undefined ? (
                   "-"
