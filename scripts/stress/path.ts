@@ -126,9 +126,16 @@ export async function runPath(
     queue.sort((a, b) => a.at - b.at || a.seq - b.seq);
   };
 
+  let clock = await latestTimestamp(chain);
+  const at = async (timestamp: number) => {
+    clock = Math.max(timestamp, clock + 1);
+    await setNextTimestamp(chain, clock);
+  };
+
   /** Sends a call at the next block; returns the tx hash, or null (counted) if the contract refused it. */
   const call = async (from: string, to: string, fn: string, args: unknown[]): Promise<string | null> => {
     transactions += 1;
+    await at(clock); // every transaction gets its own block one second after the last: timestamps never depend on the wall clock
     try {
       return await send(chain, from, to, iface.encodeFunctionData(fn, args));
     } catch (err) {
@@ -153,12 +160,6 @@ export async function runPath(
     }
     return out;
   };
-  let clock = await latestTimestamp(chain);
-  const at = async (timestamp: number) => {
-    clock = Math.max(timestamp, clock + 1);
-    await setNextTimestamp(chain, clock);
-  };
-
   if (!couponRules) {
     await at(chain.t0 + 1);
     await call(chain.oracleAdmin, addresses.oracle, "setRules", [[]]);
@@ -353,12 +354,10 @@ export async function runPath(
         reports.push(s.report);
         signatures.push(s.signature);
       }
-      await at(clock);
       await call(chain.keeper, addresses.oracle, "submitReport", [reports, signatures]);
     }
     const [needed, performData] = await fx.oracle.checkUpkeep("0x");
     if (needed) {
-      await at(clock);
       const hash = await call(chain.keeper, addresses.oracle, "performUpkeep", [performData]);
       if (hash) {
         for (const log of await logsOf(hash)) {
@@ -388,11 +387,9 @@ export async function runPath(
         const model = config.book.models[o.model];
         const value = usd(appraisedServerUsd(config, path, o.model, month));
         for (const id of [...loan.chain.receiptIds, ...loan.spares]) {
-          await at(clock);
           await call(chain.appraiser, addresses.receipts, "appraise", [id, value, model.markdownBpsPerQuarter, model.residualFloorBps]);
         }
         if (loan.status === "active") {
-          await at(clock);
           await call(chain.keeper, addresses.loanVault, "checkCovenants", [loan.chain.loanId]);
           await tryTopUp(loan);
         }
@@ -415,16 +412,13 @@ export async function runPath(
           loan.operating = false;
           operatorFailures += 1;
         } else if (revenue > 0n) {
-          await at(clock);
           await call(chain.customers, addresses.loanVault, "depositRevenue", [id, revenue]);
         }
       }
-      await at(clock);
       await call(chain.keeper, addresses.loanVault, "sweep", [id]);
       if (loan.operating) {
         const state = await fx.loanVault.stateOf(id);
         if (state.status === LoanStatus.Active && state.lockbox > WAD && (await fx.loanVault.inGoodStanding(id))) {
-          await at(clock);
           await call(loan.borrower, addresses.loanVault, "releaseExcess", [id, loan.borrower, state.lockbox - WAD]);
         }
         await tryTopUp(loan);
@@ -434,7 +428,6 @@ export async function runPath(
       await scheduleDefaultCheck(loan);
     }
     if (month % 3 === 0) {
-      await at(clock);
       await call(chain.keeper, addresses.usdai, "harvest", []);
     }
   };
@@ -453,7 +446,6 @@ export async function runPath(
       if (Math.floor((lender * path.run.days) / runLenders) !== k) continue;
       const address = chain.lenders[lender];
       const shares = await fx.susdai.balanceOf(address);
-      await at(clock);
       if (await call(address, addresses.susdai, "requestRedeem", [shares, address, address])) {
         const wait: RedemptionWait = { lender, requestedAt: clock, sharesRequested: shares.toString(), waitSeconds: null, servedShare: 0 };
         requests.push({ lender, requestedAt: clock, shares, wait });
@@ -463,7 +455,6 @@ export async function runPath(
     const open = requests.filter((r) => r.wait.waitSeconds === null);
     if (open.length === 0) return;
     if ((await fx.susdai.totalPendingShares()) > 0n && (await fx.susdai.idleAssets()) > 0n) {
-      await at(clock);
       await call(chain.keeper, addresses.susdai, "serviceRedemptions", [50n]);
     }
     for (const r of open) {
@@ -473,8 +464,7 @@ export async function runPath(
       const served = r.shares - pending;
       r.wait.servedShare = Number((served * 10_000n) / (r.shares === 0n ? 1n : r.shares)) / 10_000;
       if (claimable > 0n) {
-        await at(clock);
-        await call(address, addresses.susdai, "redeem", [claimable, address, address]);
+        await call(address, addresses.susdai, "redeem(uint256,address,address)", [claimable, address, address]);
       }
       if (pending === 0n) r.wait.waitSeconds = clock - r.requestedAt;
     }
