@@ -1,4 +1,13 @@
-import { HDNodeWallet, Interface, MaxUint256, id, keccak256, toUtf8Bytes, getAddress, type Signer } from "ethers";
+import {
+  HDNodeWallet,
+  Interface,
+  MaxUint256,
+  id,
+  keccak256,
+  toUtf8Bytes,
+  getAddress,
+  type Signer,
+} from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { takeSnapshot, type SnapshotRestorer } from "@nomicfoundation/hardhat-network-helpers";
 
@@ -64,13 +73,17 @@ export function actorAddress(label: string): string {
 
 async function impersonate(hre: HardhatRuntimeEnvironment, address: string): Promise<void> {
   await hre.network.provider.request({ method: "hardhat_impersonateAccount", params: [address] });
-  await hre.network.provider.request({ method: "hardhat_setBalance", params: [address, "0x3635C9ADC5DEA00000"] });
+  await hre.network.provider.request({
+    method: "hardhat_setBalance",
+    params: [address, "0x3635C9ADC5DEA00000"],
+  });
 }
 
 /** The revert's custom error or reason, from Hardhat's message or the revert data. */
 export function revertName(err: unknown, iface: Interface): string {
   const e = err as { message?: string; data?: unknown; error?: { data?: unknown } };
-  const data = typeof e.data === "string" ? e.data : typeof e.error?.data === "string" ? e.error.data : undefined;
+  const data =
+    typeof e.data === "string" ? e.data : typeof e.error?.data === "string" ? e.error.data : undefined;
   if (data && data.length >= 10) {
     try {
       const parsed = iface.parseError(data);
@@ -80,7 +93,9 @@ export function revertName(err: unknown, iface: Interface): string {
     }
   }
   const message = e.message ?? String(err);
-  const custom = /custom error '([A-Za-z0-9_]+)/.exec(message) ?? /reverted with custom error ([A-Za-z0-9_]+)/.exec(message);
+  const custom =
+    /custom error '([A-Za-z0-9_]+)/.exec(message) ??
+    /reverted with custom error ([A-Za-z0-9_]+)/.exec(message);
   if (custom) return custom[1];
   const reason = /reverted with reason string '([^']*)'/.exec(message);
   if (reason) return `Error(${reason[1]})`;
@@ -178,7 +193,17 @@ export async function setUpChain(
     await fx.usdai.connect(signer).deposit(usdc(amountUsd), usd(amountUsd), account);
     await fx.usdai.connect(signer).approve(spender, MaxUint256);
   };
-  await fund(customers, await hre.ethers.getSigner(customers), book.stakedUsd * 4, await fx.loanVault.getAddress());
+  await fund(
+    customers,
+    await hre.ethers.getSigner(customers),
+    book.stakedUsd * 4,
+    await fx.loanVault.getAddress(),
+  );
+  // Operators pay shortfalls from their own cash (`repay`); the simulator tracks how much of it they have, the wallets
+  // only need enough USDai. Replacement operators start with the same.
+  for (const a of [...operators, ...replacements]) {
+    await fund(a, await hre.ethers.getSigner(a), book.stakedUsd, await fx.loanVault.getAddress());
+  }
   await fund(actors.liquidator.address, actors.liquidator, book.stakedUsd * 2, await fx.auction.getAddress());
 
   // Receipts: pledged servers and spares per operator, attested, appraised on the model's schedule.
@@ -198,7 +223,9 @@ export async function setUpChain(
         custodian: actors.custodian.address,
         credentialsHash: id(`stress/credentials/${tag}`),
       };
-      const serials = Array.from({ length: config.book.gpusPerServer }, (_, g) => id(`stress/serial/${tag}/${g}`));
+      const serials = Array.from({ length: config.book.gpusPerServer }, (_, g) =>
+        id(`stress/serial/${tag}/${g}`),
+      );
       const attestation = await attest(
         [actors.attestor1, actors.attestor2],
         fx.receipts,
@@ -214,7 +241,9 @@ export async function setUpChain(
         .appraise(tokenId, usd(model.serverValueUsd), model.markdownBpsPerQuarter, model.residualFloorBps);
       ids.push(tokenId);
     }
-    await fx.receipts.connect(await hre.ethers.getSigner(owner)).setApprovalForAll(await fx.loanVault.getAddress(), true);
+    await fx.receipts
+      .connect(await hre.ethers.getSigner(owner))
+      .setApprovalForAll(await fx.loanVault.getAddress(), true);
     pending.push({ operator: o.index, receiptIds: ids.slice(0, o.servers), spareIds: ids.slice(o.servers) });
   }
 
@@ -244,7 +273,14 @@ export async function setUpChain(
       protocol.oracle.quorum,
       protocol.oracle.maxStalenessSeconds,
     );
-    loans.push({ operator: o.index, loanId, borrower, receiptIds: p.receiptIds, spareIds: p.spareIds, replacement: replacements[o.index] });
+    loans.push({
+      operator: o.index,
+      loanId,
+      borrower,
+      receiptIds: p.receiptIds,
+      spareIds: p.spareIds,
+      replacement: replacements[o.index],
+    });
   }
   const t0 = await now();
   log(
@@ -255,7 +291,8 @@ export async function setUpChain(
   const reporterKeys = REPORTERS.map((name) => {
     const index = Object.keys(actors).indexOf(name);
     const wallet = HDNodeWallet.fromPhrase(HARDHAT_MNEMONIC, undefined, `m/44'/60'/0'/0/${index}`);
-    if (wallet.address !== actors[name].address) throw new Error(`cannot derive ${name}'s key from Hardhat's accounts`);
+    if (wallet.address !== actors[name].address)
+      throw new Error(`cannot derive ${name}'s key from Hardhat's accounts`);
     return wallet;
   });
   const { chainId } = await hre.ethers.provider.getNetwork();

@@ -5,7 +5,14 @@
  * basis points, time in months of 30 days (the loans' payment interval).
  */
 
-export const SCENARIOS = ["base", "obsolescence", "power-shock", "concentration", "run", "oracle-outage"] as const;
+export const SCENARIOS = [
+  "base",
+  "obsolescence",
+  "power-shock",
+  "concentration",
+  "run",
+  "oracle-outage",
+] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** A GPU model of the synthetic book and its market. */
@@ -87,6 +94,12 @@ export interface StressConfig {
   };
 
   credit: {
+    /**
+     * An operator's own cash at the start, in months of its first installment. When revenue plus the lockbox and the
+     * debt-service reserve fall short of what is due, the operator pays the gap from this cash (`repay`); released
+     * excess refills it. An operator out of cash walks away.
+     */
+    operatorCashMonths: number;
     /** An operator whose revenue misses its debt service this many months in a row walks away. */
     failAfterDistressedMonths: number;
     /** Idiosyncratic monthly default probability. */
@@ -196,7 +209,8 @@ export const DEFAULTS: StressConfig = {
   },
   power: { shockProbPerSiteMonth: 0.01, shockUptimeBps: [2_000, 8_000], normalUptimeBps: 9_900 },
   credit: {
-    failAfterDistressedMonths: 3,
+    operatorCashMonths: 2,
+    failAfterDistressedMonths: 4,
     baseHazardPerMonth: 0.002,
     contagionHazard: 0.05,
     stepInShare: 0.4,
@@ -211,8 +225,15 @@ export const DEFAULTS: StressConfig = {
 };
 
 /** Sizes of a run. `ci` fits CI's budget; `long` is the issue's 1,000 base paths. */
-export const PROFILES: Record<string, Partial<StressConfig> & { book?: Partial<StressConfig["book"]> }> = {
-  ci: { pathsPerScenario: 1, couponOffPaths: 1, horizonMonths: 9, book: { operators: 3, serversPerOperator: [2, 3] } },
+export type Profile = Partial<Omit<StressConfig, "book">> & { book?: Partial<StressConfig["book"]> };
+
+export const PROFILES: Record<string, Profile> = {
+  ci: {
+    pathsPerScenario: 1,
+    couponOffPaths: 1,
+    horizonMonths: 9,
+    book: { operators: 3, serversPerOperator: [2, 3] },
+  },
   default: {},
   long: { pathsPerScenario: 1_000, couponOffPaths: 50 },
 };
@@ -238,7 +259,8 @@ function positiveInt(name: string, value: string): number {
 
 function nonNegativeInt(name: string, value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${value}"`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new Error(`${name} must be a non-negative integer, got "${value}"`);
   return n;
 }
 
@@ -252,7 +274,16 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     const v = flags[flag] ?? env[variable];
     return v === undefined || v.trim() === "" ? undefined : v.trim();
   };
-  const known = new Set(["seed", "profile", "paths", "scenarios", "months", "operators", "coupon-off", "out"]);
+  const known = new Set([
+    "seed",
+    "profile",
+    "paths",
+    "scenarios",
+    "months",
+    "operators",
+    "coupon-off",
+    "out",
+  ]);
   for (const name of Object.keys(flags)) if (!known.has(name)) throw new Error(`unknown flag --${name}`);
 
   const profile = pick("profile", "STRESS_PROFILE") ?? "default";
@@ -303,8 +334,15 @@ function validate(c: StressConfig): void {
     const sum = row.reduce((a, b) => a + b, 0);
     if (Math.abs(sum - 1) > 1e-9) throw new Error("market.transition rows must sum to 1");
   }
-  if (c.market.transition.length !== c.market.regimes.length) throw new Error("one transition row per regime");
-  const lastEvent = Math.max(c.obsolescence.month, c.powerShock.month, c.concentration.month, c.run.month, c.oracleOutage.month);
+  if (c.market.transition.length !== c.market.regimes.length)
+    throw new Error("one transition row per regime");
+  const lastEvent = Math.max(
+    c.obsolescence.month,
+    c.powerShock.month,
+    c.concentration.month,
+    c.run.month,
+    c.oracleOutage.month,
+  );
   if (c.horizonMonths < 3) throw new Error("horizonMonths must be at least 3");
   // Scenario months past the horizon are pulled inside it (the ci profile runs 12 months).
   if (lastEvent > c.horizonMonths) {

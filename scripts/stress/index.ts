@@ -30,7 +30,8 @@ async function main(): Promise<void> {
   process.env.HARDHAT_SKIP_TASKS ??= "1";
   process.env.HARDHAT_NETWORK ??= "hardhat";
   const hre = (await import("hardhat")).default;
-  if (hre.network.name !== "hardhat") throw new Error("the stress run uses Hardhat's in-process network only");
+  if (hre.network.name !== "hardhat")
+    throw new Error("the stress run uses Hardhat's in-process network only");
   const setupStarted = Date.now();
   await hre.run("compile", { quiet: true });
   const { setUpChain } = await import("./chain");
@@ -55,7 +56,11 @@ async function main(): Promise<void> {
   progress.done();
   const runSeconds = (Date.now() - runStarted) / 1000;
 
-  const report = buildReport(config, book, results, { setupSeconds, runSeconds, totalSeconds: process.uptime() });
+  const report = buildReport(config, book, results, {
+    setupSeconds,
+    runSeconds,
+    totalSeconds: process.uptime(),
+  });
   const dir = path.resolve(config.reportDir);
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, "stress.json"), `${JSON.stringify(report, null, 2)}\n`);

@@ -116,7 +116,12 @@ export function launchFactor(dropBps: number, spreadMonths: number, k: number): 
  * A market path for `scenario` number `index`: deterministic in (seed, scenario, index). Named scenarios are the
  * random world plus their event, so a scenario's difference from `base` is the event's effect.
  */
-export function generatePath(config: StressConfig, book: Book, scenario: ScenarioName, index: number): MarketPath {
+export function generatePath(
+  config: StressConfig,
+  book: Book,
+  scenario: ScenarioName,
+  index: number,
+): MarketPath {
   // The random world depends on the path index only, not the scenario: path 3 of `obsolescence` is path 3 of `base`
   // with a launch on top, so the two are directly comparable.
   const rng = new Rng(config.seed, "world", index);
@@ -162,7 +167,8 @@ export function generatePath(config: StressConfig, book: Book, scenario: Scenari
       let rental = Math.exp(logRental);
       for (const l of launches) {
         if (l.model !== k) continue;
-        const forced = scenario === "obsolescence" && l.month === config.obsolescence.month && l === launches.at(-1);
+        const forced =
+          scenario === "obsolescence" && l.month === config.obsolescence.month && l === launches.at(-1);
         const drop = forced ? config.obsolescence.dropBps : market.launchResaleDropBps;
         const spread = forced ? config.obsolescence.months : market.launchSpreadMonths;
         resale *= launchFactor(drop, spread, m - l.month);
@@ -213,8 +219,7 @@ export function generatePath(config: StressConfig, book: Book, scenario: Scenari
       utilizationBps[o.index][m] = Math.round(clamp(util, 0, 10_000));
       const shock = shockUptime.get(`${o.site}/${m}`);
       uptimeBps[o.index][m] = shock ?? power.normalUptimeBps;
-      hit[o.index][m] =
-        shock !== undefined || launches.some((l) => l.model === o.model && l.month === m);
+      hit[o.index][m] = shock !== undefined || launches.some((l) => l.model === o.model && l.month === m);
       defaultDraw[o.index][m] = rng.uniform();
       bidNoise[o.index][m] = rng.normal();
     }
@@ -267,7 +272,10 @@ export function monthlyRevenueCents(
   const gm = config.book.models[operator.model];
   const gpuHours = operator.servers * config.book.gpusPerServer * HOURS_PER_MONTH;
   const rate = gm.rentalUsdPerGpuHour * path.rentalIndex[operator.model][month];
-  const busy = measuredUtilizationBps(path.utilizationBps[operator.index][month], path.uptimeBps[operator.index][month]);
+  const busy = measuredUtilizationBps(
+    path.utilizationBps[operator.index][month],
+    path.uptimeBps[operator.index][month],
+  );
   return Math.floor(gpuHours * rate * (busy / 10_000) * (config.market.netMarginBps / 10_000) * 100);
 }
 
@@ -282,10 +290,18 @@ export function hazard(config: StressConfig, hit: boolean): number {
  */
 export function clearingBidBps(config: StressConfig, lotsThisMonth: number, noise: number): number {
   const { baseBidBps, crowdingBpsPerLot, bidVolBps } = config.auction;
-  return Math.max(0, Math.round(baseBidBps - crowdingBpsPerLot * Math.max(0, lotsThisMonth - 1) + bidVolBps * noise));
+  return Math.max(
+    0,
+    Math.round(baseBidBps - crowdingBpsPerLot * Math.max(0, lotsThisMonth - 1) + bidVolBps * noise),
+  );
 }
 
 /** What the appraiser marks a server of `model` at in `month`: origination value times the resale index. */
-export function appraisedServerUsd(config: StressConfig, path: MarketPath, model: number, month: number): number {
+export function appraisedServerUsd(
+  config: StressConfig,
+  path: MarketPath,
+  model: number,
+  month: number,
+): number {
   return Math.max(1, Math.round(config.book.models[model].serverValueUsd * path.resaleIndex[model][month]));
 }

@@ -3,7 +3,15 @@ import { Signature, TypedDataEncoder, type Log } from "ethers";
 import { REPORT_TYPES, dayOf, type Report } from "../../helpers/reports";
 import { BreachFlags, LoanStatus } from "../../helpers/loans";
 import { usd } from "../../helpers/units";
-import { latestTimestamp, mineAt, revertName, send, setNextTimestamp, type Chain, type ChainLoan } from "./chain";
+import {
+  latestTimestamp,
+  mineAt,
+  revertName,
+  send,
+  setNextTimestamp,
+  type Chain,
+  type ChainLoan,
+} from "./chain";
 import type { StressConfig } from "./config";
 import {
   appraisedServerUsd,
@@ -92,6 +100,8 @@ interface LoanSim {
   /** The operator's state: running, gone (walked away), or replaced after a step-in. */
   operating: boolean;
   distressed: number;
+  /** The operator's own cash (USDai units), set at its first installment; null before. */
+  cash: bigint | null;
   spares: bigint[];
   status: "active" | "defaulted" | "liquidating" | "closed";
   defaultCheckAt: number | null;
@@ -105,6 +115,21 @@ interface Action {
 }
 
 const fromWad = (x: bigint) => Number(x) / 1e18;
+
+/** STRESS_TRACE=1 prints every transaction of a path but the daily reports (to replay one path and read it). */
+const trace = process.env.STRESS_TRACE === "1";
+const traceArgs = (args: unknown[]) =>
+  args
+    .map((a) =>
+      typeof a === "bigint"
+        ? a > 10n ** 15n
+          ? `$${(Number(a) / 1e18).toFixed(2)}`
+          : a.toString()
+        : Array.isArray(a)
+          ? `[${a.length}]`
+          : String(a).slice(0, 12),
+    )
+    .join(", ");
 
 export async function runPath(
   chain: Chain,
@@ -136,11 +161,15 @@ export async function runPath(
   const call = async (from: string, to: string, fn: string, args: unknown[]): Promise<string | null> => {
     transactions += 1;
     await at(clock); // every transaction gets its own block one second after the last: timestamps never depend on the wall clock
+    const day = ((clock - chain.t0) / 86_400).toFixed(2);
     try {
-      return await send(chain, from, to, iface.encodeFunctionData(fn, args));
+      const hash = await send(chain, from, to, iface.encodeFunctionData(fn, args));
+      if (trace && fn !== "submitReport") console.log(`    day ${day} ${fn}(${traceArgs(args)})`);
+      return hash;
     } catch (err) {
       const key = `${fn}: ${revertName(err, iface)}`;
       reverts[key] = (reverts[key] ?? 0) + 1;
+      if (trace) console.log(`    day ${day} ${fn}(${traceArgs(args)}) REVERTED ${key}`);
       return null;
     }
   };
@@ -170,13 +199,14 @@ export async function runPath(
     borrower: c.borrower,
     operating: true,
     distressed: 0,
+    cash: null,
     spares: [...c.spareIds],
     status: "active",
     defaultCheckAt: null,
   }));
   const price = async (block: number) => fromWad(await fx.susdai.convertToAssets(WAD, { blockTag: block }));
   const startBlock = await mineAt(chain, Math.max(chain.t0 + 2, clock + 1));
-  clock = (await latestTimestamp(chain));
+  clock = await latestTimestamp(chain);
   const startTime = clock;
   const startPrice = await price(startBlock);
   const startNav = fromWad(await fx.susdai.totalAssets({ blockTag: startBlock }));
@@ -190,7 +220,8 @@ export async function runPath(
   let slaBreaches = 0;
   const recoveries: Recovery[] = [];
   const lotsPerMonth = new Map<number, number>();
-  const monthOf = (timestamp: number) => Math.max(1, Math.ceil((timestamp - chain.t0) / (DAYS_PER_MONTH * 86_400)));
+  const monthOf = (timestamp: number) =>
+    Math.max(1, Math.ceil((timestamp - chain.t0) / (DAYS_PER_MONTH * 86_400)));
 
   // ------------------------------------------------------------------ recovery
 
@@ -210,15 +241,26 @@ export async function runPath(
     const when = Number(await fx.loanVault.defaultableAt(loan.chain.loanId));
     if (when === 0 || loan.defaultCheckAt === when) return;
     loan.defaultCheckAt = when;
-    schedule(when, `default check ${loan.chain.loanId}`, () => declare(loan, when));
+    // The first second after `defaultableAt`, not before the current block.
+    schedule(Math.max(when + 1, clock + 1), `default check ${loan.chain.loanId}`, () => declare(loan, when));
   };
 
   const declare = async (loan: LoanSim, expected: number) => {
     if (loan.status !== "active" || loan.defaultCheckAt !== expected) return;
     const hash = await call(chain.keeper, addresses.loanVault, "declareDefault", [loan.chain.loanId]);
     if (!hash) {
+      // Refused (counted): a lapsed cure counts only if the breach still stands, which `defaultableAt` does not
+      // re-evaluate. The keeper persists the evaluation (`checkCovenants`) and schedules by the fresh date; a date
+      // still in the past is looked at again in a day.
+      await call(chain.keeper, addresses.loanVault, "checkCovenants", [loan.chain.loanId]);
       loan.defaultCheckAt = null;
-      await scheduleDefaultCheck(loan);
+      const next = Number(await fx.loanVault.defaultableAt(loan.chain.loanId));
+      if (next !== 0 && next <= clock) {
+        loan.defaultCheckAt = next;
+        schedule(clock + 86_400, "default re-check", () => declare(loan, next));
+      } else {
+        await scheduleDefaultCheck(loan);
+      }
       return;
     }
     const event = (await logsOf(hash)).find((l) => l.name === "LoanDefaulted");
@@ -243,14 +285,22 @@ export async function runPath(
       recoveryRate: null,
     };
     recoveries.push(recovery);
-    const stepIn = path.recoveryDraw[loan.chain.operator] < config.credit.stepInShare && loan.borrower !== loan.chain.replacement;
+    const stepIn =
+      path.recoveryDraw[loan.chain.operator] < config.credit.stepInShare &&
+      loan.borrower !== loan.chain.replacement;
     if (stepIn) {
       await at(clock + HOUR);
-      if (await call(chain.creditAdmin, addresses.loanVault, "stepIn", [loan.chain.loanId, loan.chain.replacement])) {
+      if (
+        await call(chain.creditAdmin, addresses.loanVault, "stepIn", [
+          loan.chain.loanId,
+          loan.chain.replacement,
+        ])
+      ) {
         recovery.how = "step-in";
         loan.borrower = loan.chain.replacement;
         loan.operating = true;
         loan.distressed = 0;
+        loan.cash = null;
         loan.status = "active";
         loan.defaultCheckAt = null;
         await scheduleDefaultCheck(loan);
@@ -266,7 +316,8 @@ export async function runPath(
     const hash = await call(chain.keeper, addresses.loanVault, "liquidate", [loan.chain.loanId]);
     if (!hash) {
       // A step-in window, a pause: try again tomorrow, for a month at most.
-      if (attempt < DAYS_PER_MONTH) schedule(clock + 86_400, "liquidate retry", () => tryLiquidate(loan, recovery, attempt + 1));
+      if (attempt < DAYS_PER_MONTH)
+        schedule(clock + 86_400, "liquidate retry", () => tryLiquidate(loan, recovery, attempt + 1));
       return;
     }
     loan.status = "liquidating";
@@ -275,7 +326,11 @@ export async function runPath(
     const month = monthOf(clock);
     const lots = (lotsPerMonth.get(month) ?? 0) + 1;
     lotsPerMonth.set(month, lots);
-    const bidBps = clearingBidBps(config, lots, path.bidNoise[loan.chain.operator][Math.min(month, path.months)]);
+    const bidBps = clearingBidBps(
+      config,
+      lots,
+      path.bidNoise[loan.chain.operator][Math.min(month, path.months)],
+    );
     const bid = (collateral * BigInt(bidBps)) / 10_000n;
     recovery.bidBps = bidBps;
     recovery.lotsInMonth = lots;
@@ -299,7 +354,10 @@ export async function runPath(
     };
     if (bid >= floor && bid > 0n) {
       // The first second at which the linear Dutch price is at or below the bid.
-      const elapsed = bid >= startPrice ? 0n : ((startPrice - bid) * duration + (startPrice - floor) - 1n) / (startPrice - floor);
+      const elapsed =
+        bid >= startPrice
+          ? 0n
+          : ((startPrice - bid) * duration + (startPrice - floor) - 1n) / (startPrice - floor);
       schedule(startedAt + Number(elapsed), "auction buy", async () => {
         await settle(await call(chain.buyer, addresses.auction, "buy", [auctionId, bid]), "auction-sold");
       });
@@ -327,11 +385,15 @@ export async function runPath(
       for (let r = 0; r < chain.reporterKeys.length; r++) {
         if (r === 2) continue;
         const lie = outage && r === 1;
-        const jitter = Math.round((((dayIndex * 31 + r * 17 + o * 7) % 13) - 6) * (config.oracle.reporterJitterBps / 6));
+        const jitter = Math.round(
+          (((dayIndex * 31 + r * 17 + o * 7) % 13) - 6) * (config.oracle.reporterJitterBps / 6),
+        );
         entries.push({
           key: r,
           util: lie ? outage.lieUtilizationBps : Math.max(0, Math.min(10_000, util + jitter)),
-          uptime: lie ? config.power.normalUptimeBps : Math.max(0, Math.min(10_000, uptime + Math.round(jitter / 4))),
+          uptime: lie
+            ? config.power.normalUptimeBps
+            : Math.max(0, Math.min(10_000, uptime + Math.round(jitter / 4))),
         });
       }
       const reports: Report[] = [];
@@ -347,7 +409,11 @@ export async function runPath(
             deadline: BigInt(clock + HOUR),
           };
           const digest = TypedDataEncoder.hash(chain.reportDomain, REPORT_TYPES, report);
-          return { address: wallet.address, report, signature: Signature.from(wallet.signingKey.sign(digest)).serialized };
+          return {
+            address: wallet.address,
+            report,
+            signature: Signature.from(wallet.signingKey.sign(digest)).serialized,
+          };
         })
         .sort((a, b) => (BigInt(a.address) < BigInt(b.address) ? -1 : 1));
       for (const s of signed) {
@@ -387,7 +453,12 @@ export async function runPath(
         const model = config.book.models[o.model];
         const value = usd(appraisedServerUsd(config, path, o.model, month));
         for (const id of [...loan.chain.receiptIds, ...loan.spares]) {
-          await call(chain.appraiser, addresses.receipts, "appraise", [id, value, model.markdownBpsPerQuarter, model.residualFloorBps]);
+          await call(chain.appraiser, addresses.receipts, "appraise", [
+            id,
+            value,
+            model.markdownBpsPerQuarter,
+            model.residualFloorBps,
+          ]);
         }
         if (loan.status === "active") {
           await call(chain.keeper, addresses.loanVault, "checkCovenants", [loan.chain.loanId]);
@@ -401,8 +472,11 @@ export async function runPath(
       const o = loan.chain.operator;
       if (loan.operating) {
         const [, amountDue] = await fx.loanVault.nextPayment(id);
-        const revenue = (usd(monthlyRevenueCents(config, book.operators[o], path, month)) / 100n);
-        const forced = path.forcedFailures.some((f) => f.operator === o && f.month === month) && loan.borrower === loan.chain.borrower;
+        loan.cash ??= BigInt(config.credit.operatorCashMonths) * amountDue;
+        const revenue = usd(monthlyRevenueCents(config, book.operators[o], path, month)) / 100n;
+        const forced =
+          path.forcedFailures.some((f) => f.operator === o && f.month === month) &&
+          loan.borrower === loan.chain.borrower;
         loan.distressed = revenue < amountDue ? loan.distressed + 1 : 0;
         if (
           forced ||
@@ -417,9 +491,44 @@ export async function runPath(
       }
       await call(chain.keeper, addresses.loanVault, "sweep", [id]);
       if (loan.operating) {
+        // What revenue, lockbox and reserve left open of the installment due, the operator pays from its own cash (plus
+        // a dollar for the seconds of interest until its transaction); without the cash it walks away.
+        const [dueDate, open] = await fx.loanVault.nextPayment(id);
+        if (dueDate !== 0n && Number(dueDate) <= clock && open > 0n) {
+          const gap = open + WAD;
+          if (gap > (loan.cash ?? 0n)) {
+            loan.operating = false;
+            operatorFailures += 1;
+          } else if (await call(loan.borrower, addresses.loanVault, "repay", [id, gap])) {
+            loan.cash = (loan.cash ?? 0n) - gap;
+          }
+        }
+      }
+      if (trace) {
+        const st = await fx.loanVault.stateOf(id);
+        const [due, amount] = await fx.loanVault.nextPayment(id);
+        console.log(
+          `      loan ${id}: next payment #${st.nextPaymentIndex} due day ${((Number(due) - chain.t0) / 86_400).toFixed(2)} ` +
+            `$${fromWad(amount).toFixed(2)}, lockbox $${fromWad(st.lockbox).toFixed(2)}, reserve $${fromWad(st.reserve).toFixed(2)}, ` +
+            `flags ${st.breachFlags}/${st.oracleFlags}, defaultable day ${((Number(await fx.loanVault.defaultableAt(id)) - chain.t0) / 86_400).toFixed(2)}`,
+        );
+      }
+      if (loan.operating) {
         const state = await fx.loanVault.stateOf(id);
-        if (state.status === LoanStatus.Active && state.lockbox > WAD && (await fx.loanVault.inGoodStanding(id))) {
-          await call(loan.borrower, addresses.loanVault, "releaseExcess", [id, loan.borrower, state.lockbox - WAD]);
+        if (
+          state.status === LoanStatus.Active &&
+          state.lockbox > WAD &&
+          (await fx.loanVault.inGoodStanding(id))
+        ) {
+          if (
+            await call(loan.borrower, addresses.loanVault, "releaseExcess", [
+              id,
+              loan.borrower,
+              state.lockbox - WAD,
+            ])
+          ) {
+            loan.cash = (loan.cash ?? 0n) + state.lockbox - WAD;
+          }
         }
         await tryTopUp(loan);
       }
@@ -435,7 +544,9 @@ export async function runPath(
   // ------------------------------------------------------------------ the run
 
   const waits: RedemptionWait[] | null = path.run ? [] : null;
-  const runLenders = path.run ? Math.max(1, Math.round((chain.lenders.length * path.run.shareBps) / 10_000)) : 0;
+  const runLenders = path.run
+    ? Math.max(1, Math.round((chain.lenders.length * path.run.shareBps) / 10_000))
+    : 0;
   const requests: { lender: number; requestedAt: number; shares: bigint; wait: RedemptionWait }[] = [];
   const runDay = async (dayIndex: number) => {
     if (!path.run) return;
@@ -447,7 +558,13 @@ export async function runPath(
       const address = chain.lenders[lender];
       const shares = await fx.susdai.balanceOf(address);
       if (await call(address, addresses.susdai, "requestRedeem", [shares, address, address])) {
-        const wait: RedemptionWait = { lender, requestedAt: clock, sharesRequested: shares.toString(), waitSeconds: null, servedShare: 0 };
+        const wait: RedemptionWait = {
+          lender,
+          requestedAt: clock,
+          sharesRequested: shares.toString(),
+          waitSeconds: null,
+          servedShare: 0,
+        };
         requests.push({ lender, requestedAt: clock, shares, wait });
         waits!.push(wait);
       }
@@ -464,7 +581,11 @@ export async function runPath(
       const served = r.shares - pending;
       r.wait.servedShare = Number((served * 10_000n) / (r.shares === 0n ? 1n : r.shares)) / 10_000;
       if (claimable > 0n) {
-        await call(address, addresses.susdai, "redeem(uint256,address,address)", [claimable, address, address]);
+        await call(address, addresses.susdai, "redeem(uint256,address,address)", [
+          claimable,
+          address,
+          address,
+        ]);
       }
       if (pending === 0n) r.wait.waitSeconds = clock - r.requestedAt;
     }

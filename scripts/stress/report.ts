@@ -43,7 +43,12 @@ export interface ScenarioReport {
     auctionRecoveryRate: number | null;
     meanBidBps: number | null;
   };
-  coupon: { stepUpsPerPath: number; stepDownsPerPath: number; topUpsPerPath: number; slaBreachesPerPath: number };
+  coupon: {
+    stepUpsPerPath: number;
+    stepDownsPerPath: number;
+    topUpsPerPath: number;
+    slaBreachesPerPath: number;
+  };
   /** The same paths with the oracle's coupon rules switched off (`setRules([])`). */
   couponRulesOff: {
     paths: number;
@@ -71,7 +76,14 @@ export interface StressReport {
   config: StressConfig;
   book: {
     stakedUsd: number;
-    operators: { index: number; site: string; model: string; servers: number; spares: number; principalUsd: number }[];
+    operators: {
+      index: number;
+      site: string;
+      model: string;
+      servers: number;
+      spares: number;
+      principalUsd: number;
+    }[];
   };
   execution: {
     onChainPaths: number;
@@ -110,7 +122,12 @@ function scenarioReport(config: StressConfig, scenario: ScenarioName, all: PathR
   const served = waits.filter((w) => w.waitSeconds !== null).map((w) => w.waitSeconds! / 86_400);
   const months = config.horizonMonths;
   const band = (q: number) =>
-    Array.from({ length: months + 1 }, (_, m) => quantile(on.map((p) => p.prices[m] ?? p.endPrice), q));
+    Array.from({ length: months + 1 }, (_, m) =>
+      quantile(
+        on.map((p) => p.prices[m] ?? p.endPrice),
+        q,
+      ),
+    );
   const reverts: Record<string, number> = {};
   for (const p of [...on, ...off]) addCounts(reverts, p.reverts);
   return {
@@ -226,10 +243,25 @@ const num = (x: number, digits = 2) => (Number.isFinite(x) ? x.toFixed(digits) :
 /** The console report: results by scenario, risk, recovery, coupon rules and the run. */
 export function printReport(r: StressReport): void {
   const S = r.scenarios;
-  console.log(`\n== sUSDai annualized return by scenario (${r.config.horizonMonths} months, seed ${r.seed}) ==`);
+  console.log(
+    `\n== sUSDai annualized return by scenario (${r.config.horizonMonths} months, seed ${r.seed}) ==`,
+  );
   console.log(
     formatTable(
-      ["scenario", "paths", "mean", "p5", "p50", "p95", "P(loss)", "VaR95", "ES95", "VaR99", "ES99", "worst drawdown"],
+      [
+        "scenario",
+        "paths",
+        "mean",
+        "p5",
+        "p50",
+        "p95",
+        "P(loss)",
+        "VaR95",
+        "ES95",
+        "VaR99",
+        "ES99",
+        "worst drawdown",
+      ],
       S.map((s) => [
         s.scenario,
         String(s.paths),
@@ -250,7 +282,19 @@ export function printReport(r: StressReport): void {
   console.log("\n== Credit: failures, defaults and recoveries ==");
   console.log(
     formatTable(
-      ["scenario", "failures/path", "defaults/path", "sold", "expired", "step-ins", "unresolved", "auction recovery", "mean bid", "loss/NAV mean", "loss/NAV p99"],
+      [
+        "scenario",
+        "failures/path",
+        "defaults/path",
+        "sold",
+        "expired",
+        "step-ins",
+        "unresolved",
+        "auction recovery",
+        "mean bid",
+        "loss/NAV mean",
+        "loss/NAV p99",
+      ],
       S.map((s) => [
         s.scenario,
         num(s.operatorFailuresPerPath),
@@ -270,7 +314,17 @@ export function printReport(r: StressReport): void {
   console.log("\n== Coupon rules: steps per path, and the same paths with the rules off ==");
   console.log(
     formatTable(
-      ["scenario", "step-ups", "step-downs", "top-ups", "SLA breaches", "paths off", "return on", "return off", "on - off"],
+      [
+        "scenario",
+        "step-ups",
+        "step-downs",
+        "top-ups",
+        "SLA breaches",
+        "paths off",
+        "return on",
+        "return off",
+        "on - off",
+      ],
       S.map((s) => [
         s.scenario,
         num(s.coupon.stepUpsPerPath),
@@ -326,20 +380,30 @@ function fanChart(r: StressReport): string {
   for (let i = 0; i <= 4; i++) {
     const v = lo + ((hi - lo) * i) / 4;
     parts.push(`<line x1="${pad.l}" x2="${W - pad.r}" y1="${y(v)}" y2="${y(v)}" stroke="#eee"/>`);
-    parts.push(`<text x="${pad.l - 6}" y="${y(v) + 4}" text-anchor="end" font-size="11">${v.toFixed(4)}</text>`);
+    parts.push(
+      `<text x="${pad.l - 6}" y="${y(v) + 4}" text-anchor="end" font-size="11">${v.toFixed(4)}</text>`,
+    );
   }
   for (let m = 0; m <= months; m += Math.max(1, Math.round(months / 6))) {
     parts.push(`<text x="${x(m)}" y="${H - pad.b + 16}" text-anchor="middle" font-size="11">${m}</text>`);
   }
-  parts.push(`<text x="${(pad.l + W - pad.r) / 2}" y="${H - 4}" text-anchor="middle" font-size="11">month</text>`);
+  parts.push(
+    `<text x="${(pad.l + W - pad.r) / 2}" y="${H - 4}" text-anchor="middle" font-size="11">month</text>`,
+  );
   r.scenarios.forEach((s, i) => {
     const c = COLORS[i % COLORS.length];
     const top = s.priceBands.p95.map((v, m) => `${x(m)},${y(v)}`);
     const bottom = s.priceBands.p5.map((v, m) => `${x(m)},${y(v)}`).reverse();
-    parts.push(`<polygon points="${[...top, ...bottom].join(" ")}" fill="${c}" fill-opacity="0.10" stroke="none"/>`);
-    parts.push(`<polyline points="${s.priceBands.p50.map((v, m) => `${x(m)},${y(v)}`).join(" ")}" fill="none" stroke="${c}" stroke-width="2"/>`);
+    parts.push(
+      `<polygon points="${[...top, ...bottom].join(" ")}" fill="${c}" fill-opacity="0.10" stroke="none"/>`,
+    );
+    parts.push(
+      `<polyline points="${s.priceBands.p50.map((v, m) => `${x(m)},${y(v)}`).join(" ")}" fill="none" stroke="${c}" stroke-width="2"/>`,
+    );
     parts.push(`<rect x="${W - pad.r + 12}" y="${pad.t + i * 18}" width="12" height="12" fill="${c}"/>`);
-    parts.push(`<text x="${W - pad.r + 30}" y="${pad.t + i * 18 + 10}" font-size="12">${esc(s.scenario)}</text>`);
+    parts.push(
+      `<text x="${W - pad.r + 30}" y="${pad.t + i * 18 + 10}" font-size="12">${esc(s.scenario)}</text>`,
+    );
   });
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" role="img" aria-label="sUSDai share price by month">${parts.join("")}</svg>`;
 }
@@ -363,14 +427,20 @@ function histogramChart(s: ScenarioReport, returns: number[], lo: number, hi: nu
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" role="img" aria-label="${esc(s.scenario)} returns">` +
     `<text x="${W / 2}" y="12" text-anchor="middle" font-size="12">${esc(s.scenario)} (n=${s.paths})</text>${bars}` +
-    (zero === null ? "" : `<line x1="${zero}" x2="${zero}" y1="${pad.t}" y2="${H - pad.b}" stroke="#000" stroke-dasharray="3,2"/>`) +
+    (zero === null
+      ? ""
+      : `<line x1="${zero}" x2="${zero}" y1="${pad.t}" y2="${H - pad.b}" stroke="#000" stroke-dasharray="3,2"/>`) +
     `<text x="${pad.l}" y="${H - 8}" font-size="10">${pct(lo, 1)}</text>` +
     `<text x="${W - pad.r}" y="${H - 8}" font-size="10" text-anchor="end">${pct(hi, 1)}</text></svg>`
   );
 }
 
 /** Horizontal bars: one value per scenario. */
-function barChart(label: string, rows: { name: string; value: number | null }[], format: (v: number) => string): string {
+function barChart(
+  label: string,
+  rows: { name: string; value: number | null }[],
+  format: (v: number) => string,
+): string {
   const W = 520;
   const row = 22;
   const H = 28 + rows.length * row;
@@ -390,7 +460,9 @@ function barChart(label: string, rows: { name: string; value: number | null }[],
     }
     const a = x(Math.min(0, r.value));
     const b = x(Math.max(0, r.value));
-    parts.push(`<rect x="${a}" y="${yy + 2}" width="${Math.max(1, b - a)}" height="${row - 6}" fill="${r.value < 0 ? "#d62728" : "#1f77b4"}"/>`);
+    parts.push(
+      `<rect x="${a}" y="${yy + 2}" width="${Math.max(1, b - a)}" height="${row - 6}" fill="${r.value < 0 ? "#d62728" : "#1f77b4"}"/>`,
+    );
     parts.push(`<text x="${b + 4}" y="${yy + 13}" font-size="11">${format(r.value)}</text>`);
   });
   parts.push(`<line x1="${x(0)}" x2="${x(0)}" y1="20" y2="${H}" stroke="#000"/>`);
@@ -400,7 +472,9 @@ function barChart(label: string, rows: { name: string; value: number | null }[],
 function htmlTable(header: string[], rows: string[][]): string {
   return (
     `<table><thead><tr>${header.map((h) => `<th>${esc(h)}</th>`).join("")}</tr></thead><tbody>` +
-    rows.map((r) => `<tr>${r.map((c, i) => `<td${i ? ' class="n"' : ""}>${esc(c)}</td>`).join("")}</tr>`).join("") +
+    rows
+      .map((r) => `<tr>${r.map((c, i) => `<td${i ? ' class="n"' : ""}>${esc(c)}</td>`).join("")}</tr>`)
+      .join("") +
     "</tbody></table>"
   );
 }
@@ -413,7 +487,9 @@ export function renderHtml(r: StressReport): string {
   const allReturns = S.flatMap(returnsOf);
   const lo = Math.min(...allReturns, 0);
   const hi = Math.max(...allReturns, 0.0001);
-  const histograms = S.map((s, i) => histogramChart(s, returnsOf(s), lo, hi, COLORS[i % COLORS.length])).join("");
+  const histograms = S.map((s, i) => histogramChart(s, returnsOf(s), lo, hi, COLORS[i % COLORS.length])).join(
+    "",
+  );
   const riskRows = S.map((s) => [
     s.scenario,
     String(s.paths),
@@ -507,7 +583,10 @@ ${barChart(
 ${htmlTable(["scenario", "step-ups", "step-downs", "top-ups", "SLA breaches", "paths re-run without rules", "return with", "return without", "difference"], couponRows)}
 ${barChart(
   "Mean annualized return: rules on minus rules off (bps)",
-  S.map((s) => ({ name: s.scenario, value: s.couponRulesOff ? s.couponRulesOff.meanDifference * 10_000 : null })),
+  S.map((s) => ({
+    name: s.scenario,
+    value: s.couponRulesOff ? s.couponRulesOff.meanDifference * 10_000 : null,
+  })),
   (v) => `${v.toFixed(1)} bps`,
 )}
 
@@ -525,7 +604,14 @@ ${htmlTable(["operator", "site", "model", "servers", "spares", "principal"], boo
 
 <h2>Reverted calls</h2>
 <p class="note">Calls the contracts refused; each was counted and the path went on.</p>
-${reverts.length ? htmlTable(["call: error", "count"], reverts.map(([k, v]) => [k, String(v)])) : "<p>none</p>"}
+${
+  reverts.length
+    ? htmlTable(
+        ["call: error", "count"],
+        reverts.map(([k, v]) => [k, String(v)]),
+      )
+    : "<p>none</p>"
+}
 </body></html>
 `;
 }

@@ -39,7 +39,8 @@ export function valueAtRisk(returns: number[], level: number): number {
 export function expectedShortfall(returns: number[], level: number): number {
   if (returns.length === 0) return NaN;
   const sorted = [...returns].sort((a, b) => a - b);
-  const k = Math.max(1, Math.ceil((1 - level) * sorted.length));
+  // The epsilon keeps (1 - 0.95) * 20 = 1.0000000000000009 at one path, not two.
+  const k = Math.max(1, Math.ceil((1 - level) * sorted.length - 1e-9));
   return Math.max(0, -mean(sorted.slice(0, k)));
 }
 
@@ -51,7 +52,8 @@ export function probabilityBelowZero(xs: number[]): number {
 
 /** Annualized return from a start and end share price over `seconds` (compounded: (end/start)^(year/t) - 1). */
 export function annualize(startPrice: number, endPrice: number, seconds: number): number {
-  if (!(startPrice > 0) || !(seconds > 0)) throw new Error("annualize: start price and duration must be positive");
+  if (!(startPrice > 0) || !(seconds > 0))
+    throw new Error("annualize: start price and duration must be positive");
   return (endPrice / startPrice) ** ((365 * 86_400) / seconds) - 1;
 }
 
