@@ -169,8 +169,8 @@ export const DEFAULTS: StressConfig = {
   seed: "1",
   profile: "default",
   scenarios: [...SCENARIOS],
-  pathsPerScenario: 8,
-  couponOffPaths: 2,
+  pathsPerScenario: 4,
+  couponOffPaths: 1,
   horizonMonths: 36,
   reportDir: "reports",
   book: {
@@ -235,7 +235,7 @@ export const PROFILES: Record<string, Profile> = {
     book: { operators: 3, serversPerOperator: [2, 3] },
   },
   default: {},
-  long: { pathsPerScenario: 1_000, couponOffPaths: 50 },
+  long: { pathsPerScenario: 1_000, couponOffPaths: 100 },
 };
 
 function parseFlags(argv: string[]): Record<string, string> {
