@@ -40,6 +40,19 @@ async function main(): Promise<void> {
   const setupSeconds = (Date.now() - setupStarted) / 1000;
   console.log(`  set-up done in ${setupSeconds.toFixed(1)}s; snapshot taken at block time ${chain.t0}`);
 
+  const dir = path.resolve(config.reportDir);
+  fs.mkdirSync(dir, { recursive: true });
+  const write = (done: PathResult[], runSeconds: number) => {
+    const report = buildReport(config, book, done, {
+      setupSeconds,
+      runSeconds,
+      totalSeconds: process.uptime(),
+    });
+    fs.writeFileSync(path.join(dir, "stress.json"), `${JSON.stringify(report, null, 2)}\n`);
+    fs.writeFileSync(path.join(dir, "stress.html"), renderHtml(report));
+    return report;
+  };
+
   const progress = new Progress(jobs.length);
   const results: PathResult[] = [];
   const runStarted = Date.now();
@@ -47,6 +60,8 @@ async function main(): Promise<void> {
     const market = generatePath(config, book, job.scenario, job.index);
     const result = await runPath(chain, config, book, market, job.couponRules);
     results.push(result);
+    // The report is rewritten after every path, so a long run stopped early still leaves what it measured.
+    write(results, (Date.now() - runStarted) / 1000);
     progress.tick(
       `${job.scenario} #${job.index}${job.couponRules ? "" : " (rules off)"}: ` +
         `${(result.annualizedReturn * 100).toFixed(2)}%/yr, ${result.defaults} defaults, ` +
@@ -56,15 +71,7 @@ async function main(): Promise<void> {
   progress.done();
   const runSeconds = (Date.now() - runStarted) / 1000;
 
-  const report = buildReport(config, book, results, {
-    setupSeconds,
-    runSeconds,
-    totalSeconds: process.uptime(),
-  });
-  const dir = path.resolve(config.reportDir);
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, "stress.json"), `${JSON.stringify(report, null, 2)}\n`);
-  fs.writeFileSync(path.join(dir, "stress.html"), renderHtml(report));
+  const report = write(results, runSeconds);
   printReport(report);
   console.log(
     `\nWrote ${path.relative(process.cwd(), path.join(dir, "stress.json"))} and ` +
