@@ -323,6 +323,14 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
   return config;
 }
 
+/** The command that replays a run: every value the flags can set, spelled out. */
+export function replayCommand(c: StressConfig): string {
+  return (
+    `npm run stress -- --seed ${c.seed} --profile ${c.profile} --scenarios ${c.scenarios.join(",")} ` +
+    `--paths ${c.pathsPerScenario} --coupon-off ${c.couponOffPaths} --months ${c.horizonMonths} --operators ${c.book.operators}`
+  );
+}
+
 function validate(c: StressConfig): void {
   const within = (name: string, v: number, lo: number, hi: number) => {
     if (!(v >= lo && v <= hi)) throw new Error(`${name} must be in [${lo}, ${hi}], got ${v}`);

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 
-import { loadConfig } from "./config";
+import { loadConfig, replayCommand } from "./config";
 import { generateBook, generatePath } from "./model";
 import type { PathResult } from "./path";
 import { Progress } from "./progress";
@@ -75,8 +75,7 @@ async function main(): Promise<void> {
   printReport(report);
   console.log(
     `\nWrote ${path.relative(process.cwd(), path.join(dir, "stress.json"))} and ` +
-      `${path.relative(process.cwd(), path.join(dir, "stress.html"))}. Replay: npm run stress -- --seed ${config.seed} ` +
-      `--profile ${config.profile}`,
+      `${path.relative(process.cwd(), path.join(dir, "stress.html"))}. Replay: ${replayCommand(config)}`,
   );
 }
 

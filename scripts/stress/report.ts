@@ -1,5 +1,5 @@
 import { formatTable } from "../../helpers/format";
-import type { ScenarioName, StressConfig } from "./config";
+import { replayCommand, type ScenarioName, type StressConfig } from "./config";
 import type { Book } from "./model";
 import type { PathResult, Recovery } from "./path";
 import { formatDuration } from "./progress";
@@ -559,7 +559,7 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}.note{color:#555}.grid{d
 ${r.book.operators.length} operators, $${r.book.stakedUsd.toLocaleString("en-US")} staked. ${esc(r.execution.note)}
 ${r.execution.onChainPaths} paths on-chain, ${r.execution.modelPaths} in a model; ${r.execution.transactions.toLocaleString("en-US")}
 transactions; paths ran in ${formatDuration(r.execution.runSeconds)} (${num(r.execution.pathsPerSecondOnChain, 3)} paths/s).
-Replay with <code>npm run stress -- --seed ${esc(r.seed)} --profile ${esc(r.profile)}</code>. Generated ${esc(r.generatedAt)}.</p>
+Replay with <code>${esc(replayCommand(r.config))}</code>. Generated ${esc(r.generatedAt)}.</p>
 
 <h2>What lenders earn: sUSDai's annualized return</h2>
 ${htmlTable(["scenario", "paths", "mean", "p1", "p5", "p50", "p95", "P(loss)", "VaR 95%", "ES 95%", "VaR 99%", "ES 99%"], riskRows)}
