@@ -231,7 +231,7 @@ export const PROFILES: Record<string, Profile> = {
   ci: {
     pathsPerScenario: 1,
     couponOffPaths: 1,
-    horizonMonths: 9,
+    horizonMonths: 8,
     book: { operators: 3, serversPerOperator: [2, 3] },
   },
   default: {},

@@ -301,6 +301,7 @@ export async function runPath(
         loan.operating = true;
         loan.distressed = 0;
         loan.cash = null;
+        loan.spares = []; // the failed operator's spare servers stay with it
         loan.status = "active";
         loan.defaultCheckAt = null;
         await scheduleDefaultCheck(loan);
@@ -495,7 +496,9 @@ export async function runPath(
         // a dollar for the seconds of interest until its transaction); without the cash it walks away.
         const [dueDate, open] = await fx.loanVault.nextPayment(id);
         if (dueDate !== 0n && Number(dueDate) <= clock && open > 0n) {
-          const gap = open + WAD;
+          // Never more than the whole debt (the last installment): the vault refuses an overpayment.
+          const debt = await fx.loanVault.debtOf(id);
+          const gap = open + WAD > debt ? debt : open + WAD;
           if (gap > (loan.cash ?? 0n)) {
             loan.operating = false;
             operatorFailures += 1;
