@@ -617,8 +617,13 @@ export class LoanModel {
     const cash = this.s.lockbox + this.s.reserve;
     const paymentWasDue = this.paymentDefaultAt() !== 0n && now >= this.paymentDefaultAt();
     let applied = emptyAllocation();
-    if (cash !== 0n) applied = this.sweep(now).a;
-    else this.accrue(now);
+    if (cash !== 0n) {
+      applied = this.sweep(now).a;
+      if (!this.active) {
+        this.s = before;
+        throw new ModelRevert("LoanVaultOverdueCoveredByLockbox", [this.id, cash]);
+      }
+    } else this.accrue(now);
     const s = this.s;
     const paymentAt = this.paymentDefaultAt();
     if (paymentAt !== 0n && now >= paymentAt) {

@@ -51,8 +51,14 @@ library LoanRecovery {
         int256 rounding;
         ILoanVault.Allocation memory applied;
         bool interestInBooks;
-        if (cash != 0) (applied, interestInBooks) = LoanPayments.runWaterfall($, receipts, loanId, s, t);
-        else rounding = LoanPayments.accrue($, loanId, s, t, false);
+        if (cash != 0) {
+            (applied, interestInBooks) = LoanPayments.runWaterfall($, receipts, loanId, s, t);
+            // The money held repaid the whole loan.
+            if (s.status != ILoanVault.LoanStatus.Active)
+                revert ILoanVault.LoanVaultOverdueCoveredByLockbox(loanId, cash);
+        } else {
+            rounding = LoanPayments.accrue($, loanId, s, t, false);
+        }
         uint256 collateral = LoanCollateral.collateralValue($, receipts, loanId, s.receiptCount);
         _requireDefaultable($, loanId, s, t, collateral, paymentWasDue ? cash : 0);
 
@@ -72,7 +78,9 @@ library LoanRecovery {
         if (address(auction) == address(0)) revert ILoanVault.LoanVaultZeroAddress();
         // A Defaulted loan's `accruedAt` is when it defaulted.
         uint256 opensAt = uint256(s.accruedAt) + $.stepInWindowSeconds;
-        if (block.timestamp < opensAt && !IAccessControl(address(this)).hasRole(CREDIT_ADMIN_ROLE, msg.sender)) {
+        if (
+            block.timestamp < opensAt && !IAccessControl(address(this)).hasRole(CREDIT_ADMIN_ROLE, msg.sender)
+        ) {
             revert ILoanVault.LoanVaultStepInWindow(loanId, opensAt);
         }
         uint256 count = s.receiptCount;
@@ -221,7 +229,12 @@ library LoanRecovery {
     }
 
     /// @notice See `ILoanVault.recordRecovery`; the vault has checked the caller.
-    function executeRecordRecovery(IStakedUSDai staked, IERC20 usdai, uint256 loanId, uint256 amount) external {
+    function executeRecordRecovery(
+        IStakedUSDai staked,
+        IERC20 usdai,
+        uint256 loanId,
+        uint256 amount
+    ) external {
         if (amount == 0) revert ILoanVault.LoanVaultZeroAmount();
         requireStatus(loanId, loanStorage().state[loanId], ILoanVault.LoanStatus.WrittenOff);
         emit ILoanVault.RecoveryRecorded(loanId, msg.sender, amount);
@@ -259,7 +272,8 @@ library LoanRecovery {
         if (block.timestamp >= paymentAt) {
             uint256 overdue = uint256(s.lateFees) + s.interest + LoanPayments.scheduledPrincipalDue(s, t);
             uint256 threshold = $.materialityThreshold;
-            if (overdue <= threshold) revert ILoanVault.LoanVaultOverdueImmaterial(loanId, overdue, threshold);
+            if (overdue <= threshold)
+                revert ILoanVault.LoanVaultOverdueImmaterial(loanId, overdue, threshold);
             return;
         }
         // A lapsed cure counts only if the breach still stands today.
@@ -267,7 +281,10 @@ library LoanRecovery {
         uint256 cureDeadline = s.cureDeadline;
         if (cureDeadline != 0 && block.timestamp > cureDeadline) return;
         if (cashUsed != 0) revert ILoanVault.LoanVaultOverdueCoveredByLockbox(loanId, cashUsed);
-        revert ILoanVault.LoanVaultNotDefaultable(loanId, LoanPayments.earliestDefault(paymentAt, cureDeadline));
+        revert ILoanVault.LoanVaultNotDefaultable(
+            loanId,
+            LoanPayments.earliestDefault(paymentAt, cureDeadline)
+        );
     }
 
     /// @dev Books a default: the loan leaves the performing book (with its interest, if it was still accruing; interest it

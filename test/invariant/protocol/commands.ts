@@ -174,7 +174,12 @@ export const commands = [
     rec({ loan: nat(7), aim: fc.constantFrom(true, true, true, false) }),
     6,
   ),
-  op("loanVault.liquidate", liquidate, rec({ loan: nat(7), admin: fc.boolean() }), 4),
+  op(
+    "loanVault.liquidate",
+    liquidate,
+    rec({ loan: nat(7), admin: fc.constantFrom(true, true, true, false) }),
+    4,
+  ),
   op(
     "loanVault.stepIn",
     stepIn,
