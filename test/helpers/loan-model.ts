@@ -451,7 +451,6 @@ export class LoanModel {
     const a: Ahead = { interest: 0n, upcomingPrincipal: 0n, accruedAt: 0n };
     if (!this.accruing) return a;
     const next = s.nextPaymentIndex;
-    if (next > s.schedulePayments) return a;
     const dueAt = this.dueDate(next);
     if (dueAt <= now) return a;
     const principal = s.principal - scheduledDue;

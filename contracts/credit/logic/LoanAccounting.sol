@@ -140,11 +140,10 @@ library LoanAccounting {
         LoanStorage.Aggregates memory agg = $.aggregates;
         int256 numerator = int256(int216(agg.interestNumerator)) +
             int256(uint256(agg.rateSum) * (block.timestamp - agg.checkpointAt));
-        int256 interest = numerator >= 0
-            ? numerator / int256(INTEREST_DENOMINATOR)
-            : -int256(uint256(-numerator).divUp(INTEREST_DENOMINATOR));
-        int256 assets = int256(uint256(agg.totalPrincipal) + $.impaired) + interest;
-        return assets > 0 ? uint256(assets) : 0;
+        uint256 books = uint256(agg.totalPrincipal) + $.impaired;
+        if (numerator >= 0) return books + uint256(numerator) / INTEREST_DENOMINATOR;
+        // Interest paid ahead and not yet earned is a liability of the book, rounded up.
+        return books.zeroFloorSub(uint256(-numerator).divUp(INTEREST_DENOMINATOR));
     }
 
     // ================================================================ checked narrowing

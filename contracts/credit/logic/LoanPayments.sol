@@ -387,8 +387,8 @@ library LoanPayments {
         uint256 rest
     ) internal view returns (Ahead memory a) {
         if (!LoanAccounting.isAccruing(s)) return a;
+        // An Active loan's first unsettled installment exists: the one that settles the last repays the loan.
         uint256 next = s.nextPaymentIndex;
-        if (next > s.schedulePayments) return a;
         uint256 dueAt = s.scheduleStart + next * t.paymentIntervalSeconds;
         // A payment on or after the due date pays that installment; what it pays beyond is a prepayment.
         if (dueAt <= block.timestamp) return a;

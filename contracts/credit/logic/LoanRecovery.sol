@@ -181,7 +181,8 @@ library LoanRecovery {
             borrower,
             t.site
         );
-        if (expected == ILoanVault.LoanStatus.Liquidating) --$.liquidatingPlusOne;
+        // (A lot started before the count existed was never counted: the count stays at zero for it.)
+        if (expected == ILoanVault.LoanStatus.Liquidating && $.liquidatingPlusOne > 1) --$.liquidatingPlusOne;
         _clearSettled(
             s,
             proceeds == 0 ? ILoanVault.LoanStatus.WrittenOff : ILoanVault.LoanStatus.Recovered,
@@ -210,7 +211,9 @@ library LoanRecovery {
         uint256 loanId
     ) external {
         LoanStorage.LoanVaultStorage storage $ = loanStorage();
-        uint256 value = LoanCollateral.collateralValue($, receipts, loanId, $.state[loanId].receiptCount);
+        ILoanVault.LoanState storage s = $.state[loanId];
+        requireStatus(loanId, s, ILoanVault.LoanStatus.Defaulted);
+        uint256 value = LoanCollateral.collateralValue($, receipts, loanId, s.receiptCount);
         if (value != 0) revert ILoanVault.LoanVaultCollateralNotWorthless(loanId, value);
         ICollateralAuction auction = $.auction;
         if (address(auction) == address(0)) revert ILoanVault.LoanVaultZeroAddress();

@@ -3,10 +3,11 @@ import hre from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 
 import type { ProtocolFixture } from "../../fixtures/protocol";
-import { approve, fundUsdai, mintReceipts, openLoan } from "../../helpers/loans";
+import { approve, fundUsdai, mintReceipts, now, openLoan } from "../../helpers/loans";
+import { deployLoanVaultProxy } from "../../helpers/loan-unit";
 import { fundBuyer } from "../../helpers/recovery";
-import { BPS, ceilDiv, interestOf, mulDivUp } from "../../helpers/math";
-import { DAY, LoanStatus } from "../../../helpers/loans";
+import { BPS, ceilDiv, INTEREST_DENOMINATOR, interestOf, mulDivUp } from "../../helpers/math";
+import { DAY, LoanStatus, loanTerms } from "../../../helpers/loans";
 import { Roles } from "../../../helpers/roles";
 import { usd } from "../../../helpers/units";
 import {
@@ -339,6 +340,167 @@ describe("LoanVault credit state machine (#16)", () => {
       expect(s.reserve).to.be.lessThanOrEqual(target);
       expect(target - s.reserve).to.be.lessThanOrEqual(1n);
       expect(s.lockbox).to.equal(0n);
+    });
+  });
+
+  describe("every revert branch of the state machine's entry points, state unchanged", () => {
+    const { expectRevert } = loanVaultHelpers(() => f);
+
+    it("writeOff: a loan not Defaulted; a vault without an auction (no custodian to send the receipts to)", async () => {
+      const { loanId } = await houseLoan();
+      await expectRevert(loanId, () => f.loanVault.writeOff(loanId), "LoanVaultBadStatus", [
+        loanId,
+        LoanStatus.Active,
+      ]);
+      const { actors } = f;
+      const fresh = await deployLoanVaultProxy(f, actors.deployer.address, {
+        borrowerCapBps: 3_000,
+        siteCapBps: 5_000,
+        recoveryHaircutBps: 0,
+        referenceFeedMaxStalenessSeconds: DAY,
+        materialityThreshold: MATERIALITY,
+        stepInWindowSeconds: 0,
+      });
+      await f.susdai.connect(actors.deployer).grantRole(Roles.LOAN_VAULT, await fresh.getAddress());
+      await fresh.connect(actors.deployer).grantRole(Roles.UNDERWRITER, actors.underwriter.address);
+      await fresh.connect(actors.deployer).grantRole(Roles.BORROWER, b1.address);
+      await f.receipts.connect(actors.deployer).grantRole(Roles.RECEIPT_HOLDER, await fresh.getAddress());
+      const receiptIds = await mintReceipts(f, b1, 1, COLLATERAL_USD, "DAL-1", 10_000n, 0n);
+      await f.receipts.connect(b1).setApprovalForAll(await fresh.getAddress(), true);
+      await fresh.connect(actors.underwriter).approveLoan(loanTerms(b1.address, P, "DAL-1", await now()));
+      await fresh.connect(b1).borrow(1n, receiptIds);
+      await at((await fresh.stateOf(1n)).scheduleStart + 4n * INTERVAL);
+      await fresh.declareDefault(1n);
+      await expect(fresh.writeOff(1n)).to.be.revertedWithCustomError(fresh, "LoanVaultZeroAddress");
+      expect((await fresh.stateOf(1n)).status).to.equal(LoanStatus.Defaulted);
+      expect(await fresh.liquidatingCount()).to.equal(0n);
+    });
+
+    it("recordRecovery: zero, and a loan that was not written off", async () => {
+      const { loanId } = await houseLoan();
+      const admin = f.actors.creditAdmin;
+      await expectRevert(
+        loanId,
+        () => f.loanVault.connect(admin).recordRecovery(loanId, 0n),
+        "LoanVaultZeroAmount",
+      );
+      await expectRevert(
+        loanId,
+        () => f.loanVault.connect(admin).recordRecovery(loanId, 1n),
+        "LoanVaultBadStatus",
+        [loanId, LoanStatus.Active],
+      );
+    });
+
+    it("claimSurplus: to the zero address; nothing to claim", async () => {
+      await expectRevert(
+        0n,
+        () => f.loanVault.connect(b1).claimSurplus(hre.ethers.ZeroAddress),
+        "LoanVaultZeroAddress",
+      );
+      await expectRevert(0n, () => f.loanVault.connect(b1).claimSurplus(b1.address), "LoanVaultNoSurplus", [
+        b1.address,
+      ]);
+    });
+
+    it("stepIn: cash held covers the whole debt, nothing to novate (liquidation settles it)", async () => {
+      const { loanId, t0 } = await houseLoan({ principal: usd(100_000) });
+      await at(t0 + INTERVAL + GRACE + WINDOW + 1n);
+      await f.loanVault.declareDefault(loanId);
+      await f.loanVault.connect(payer).depositRevenue(loanId, usd(200_000));
+      const s = await f.loanVault.stateOf(loanId);
+      await expectRevert(
+        loanId,
+        () => f.loanVault.connect(f.actors.creditAdmin).stepIn(loanId, b2.address),
+        "LoanVaultDebtCoveredByCash",
+        [loanId, usd(200_000), s.principal + s.interest],
+      );
+    });
+
+    it("declareDefault: a lockbox that repays the whole loan refuses the default (the loan stays Active)", async () => {
+      const { loanId, t0 } = await houseLoan({ principal: usd(100_000) });
+      await f.loanVault.connect(payer).depositRevenue(loanId, usd(200_000));
+      await at(t0 + INTERVAL + GRACE + WINDOW + 1n);
+      await expectRevert(
+        loanId,
+        () => f.loanVault.declareDefault(loanId),
+        "LoanVaultOverdueCoveredByLockbox",
+        [loanId, usd(200_000)],
+      );
+    });
+  });
+
+  describe("interest paid ahead, non-accrual and the books", () => {
+    it("an early payment short of its quote by less than the threshold settles; the shortfall stays owed", async () => {
+      // interest-only terms: the installment is the interest to its due date, and the dollar short is interest
+      const { loanId, t0 } = await houseLoan({ overrides: { amortizationBps: 0 } });
+      const due = t0 + INTERVAL;
+      const quote = await quoteAt(loanId, due - 5n * BigInt(DAY));
+      await at((await latest()) + 1n);
+      await f.loanVault.connect(b1).repay(loanId, quote - usd(1));
+      const s = await f.loanVault.stateOf(loanId);
+      expect(s.nextPaymentIndex).to.equal(2n);
+      expect(s.accruedAt).to.be.lessThan(due); // paid a dollar short of the due date: that interest is owed next
+      await time.increaseTo(due);
+      const next = await f.loanVault.nextPayment(loanId);
+      expect(next.amountDue).to.be.greaterThan(interestOf(P, COUPON, INTERVAL));
+    });
+
+    it("a partial early payment keeps its interest paid ahead; a second one pays the principal; the books follow", async () => {
+      const { loanId, t0 } = await houseLoan();
+      const due = t0 + INTERVAL;
+      await at(due - 10n * BigInt(DAY));
+      // the interest to the due date and half the installment's principal
+      const interest = interestOf(P, COUPON, INTERVAL);
+      await f.loanVault.connect(b1).repay(loanId, interest + usd(10_000));
+      let s = await f.loanVault.stateOf(loanId);
+      expect(s.accruedAt).to.equal(due);
+      expect(s.nextPaymentIndex).to.equal(1n); // 10,000 of principal short: not settled
+      // paid ahead, the loan's unearned interest is out of the book (negative numerator, one loan)
+      const unearned = s.principal * BigInt(s.couponBps) * (due - (await latest()));
+      expect(await f.loanVault.loanAssets()).to.equal(s.principal - ceilDiv(unearned, INTEREST_DENOMINATOR));
+      // a coupon step while paid ahead: the prepaid days keep the old coupon
+      await f.loanVault.connect(oracle).applyCouponStep(loanId, 1n, 100n, false);
+      await at(due - 5n * BigInt(DAY));
+      await f.loanVault.connect(b1).repay(loanId, usd(10_000));
+      s = await f.loanVault.stateOf(loanId);
+      expect(s.nextPaymentIndex).to.equal(2n);
+      expect(s.accruedAt).to.equal(due);
+      const agg = await f.loanVault.accrualState();
+      expect(agg.rateSum).to.equal(s.principal * BigInt(s.couponBps));
+      const t = BigInt(await time.latest());
+      expect(agg.interestNumerator + agg.rateSum * (t - agg.checkpointAt)).to.equal(
+        s.principal * BigInt(s.couponBps) * (t - due),
+      );
+    });
+
+    it("a partial payment that leaves a payment past grace puts the loan into non-accrual; a coupon step leaves the book alone", async () => {
+      const { loanId, t0 } = await houseLoan();
+      await at(t0 + INTERVAL + GRACE + 1n);
+      await expect(f.loanVault.connect(b1).repay(loanId, usd(100)))
+        .to.emit(f.loanVault, "NonAccrualSet")
+        .withArgs(loanId, true);
+      expect((await f.loanVault.accrualState()).rateSum).to.equal(0n);
+      await f.loanVault.connect(oracle).applyCouponStep(loanId, 1n, 100n, false);
+      expect((await f.loanVault.accrualState()).rateSum).to.equal(0n);
+      expect(await f.loanVault.loanAssets()).to.equal((await f.loanVault.stateOf(loanId)).principal);
+    });
+
+    it("12b: a reserve target of 100% takes no prepayment; a small cash sweep refills the reserve first", async () => {
+      const full = await houseLoan({ overrides: { debtServiceReserveBps: 10_000 } });
+      await f.loanVault.connect(oracle).setCovenantBreach(full.loanId, 1n);
+      await f.loanVault.connect(payer).depositRevenue(full.loanId, usd(50_000));
+      await at(full.t0 + INTERVAL);
+      await f.loanVault.sweep(full.loanId);
+      expect((await f.loanVault.stateOf(full.loanId)).lockbox).to.equal(0n);
+      const small = await houseLoan();
+      await f.loanVault.connect(oracle).setCovenantBreach(small.loanId, 1n);
+      await f.loanVault.connect(payer).depositRevenue(small.loanId, usd(30_000));
+      await at(small.t0 + INTERVAL);
+      await expect(f.loanVault.sweep(small.loanId)).to.emit(f.loanVault, "Swept");
+      const s = await f.loanVault.stateOf(small.loanId);
+      expect(s.lockbox).to.equal(0n);
+      expect(s.principal).to.equal(P - mulDivUp(P, 200n, BPS)); // nothing prepaid: the reserve came first
     });
   });
 
