@@ -161,7 +161,11 @@ contract LoanVault is ILoanVault, LoanStorage, ProtocolUpgradeable {
         uint256 proceeds,
         address buyer
     ) external nonReentrant returns (uint256[] memory receiptIds) {
-        if (msg.sender != address(loanStorage().auction)) revert LoanVaultNotAuction(msg.sender);
+        LoanVaultStorage storage $ = loanStorage();
+        if (msg.sender != address($.auction)) revert LoanVaultNotAuction(msg.sender);
+        // One lot fewer in auction. (A lot started before the count existed was never counted: it stays at zero.)
+        uint64 liquidatingPlusOne = $.liquidatingPlusOne;
+        if (liquidatingPlusOne > 1) $.liquidatingPlusOne = liquidatingPlusOne - 1;
         return LoanRecovery.executeSettlement(STAKED, USDAI, loanId, proceeds, buyer, LoanStatus.Liquidating);
     }
 
@@ -178,7 +182,10 @@ contract LoanVault is ILoanVault, LoanStorage, ProtocolUpgradeable {
     }
 
     /// @inheritdoc ILoanVault
-    function recordRecovery(uint256 loanId, uint256 amount) external nonReentrant onlyRole(CREDIT_ADMIN_ROLE) {
+    function recordRecovery(
+        uint256 loanId,
+        uint256 amount
+    ) external nonReentrant onlyRole(CREDIT_ADMIN_ROLE) {
         LoanRecovery.executeRecordRecovery(STAKED, USDAI, loanId, amount);
     }
 

@@ -120,6 +120,9 @@ export const loansSuite: BenchSuite = {
       Math.max(Number(defaultAt), (await now()) + 1),
     ]);
     const declareDefault = await gasOf(vault.declareDefault(first.loanId));
+    // A keeper's liquidation, once the step-in window after the default has passed (the permissionless path).
+    const window = BigInt((await vault.riskParams()).stepInWindowSeconds);
+    await hre.network.provider.send("evm_setNextBlockTimestamp", [Number(BigInt(await now()) + window)]);
     const liquidate = await gasOf(vault.liquidate(first.loanId));
     const auctionId = await auction.auctionOfLoan(first.loanId);
     await fund(liquidator, 1_000_000, await auction.getAddress());
@@ -133,6 +136,7 @@ export const loansSuite: BenchSuite = {
       Math.max(Number(defaultAt2), (await now()) + 1),
     ]);
     await vault.declareDefault(one.loanId);
+    await hre.network.provider.send("evm_setNextBlockTimestamp", [Number(BigInt(await now()) + window)]);
     await vault.liquidate(one.loanId);
     const price2 = await auction.price(one.loanId);
     const buy = await gasOf(auction.connect(liquidator).buy(one.loanId, price2 + price2 / 100n));

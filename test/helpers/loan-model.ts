@@ -622,7 +622,7 @@ export class LoanModel {
         this.s = before;
         throw new ModelRevert("LoanVaultOverdueCoveredByLockbox", [this.id, cash]);
       }
-    } else this.accrue(now);
+    } else this.accrue(now, true);
     const s = this.s;
     const paymentAt = this.paymentDefaultAt();
     if (paymentAt !== 0n && now >= paymentAt) {
@@ -641,7 +641,8 @@ export class LoanModel {
         throw new ModelRevert("LoanVaultNotDefaultable", [this.id, at]);
       }
     }
-    const carried = this.accruing ? s.principal + s.interest : s.principal;
+    const late = s.lateFeeIndex >= s.nextPaymentIndex;
+    const carried = this.accruing && !late ? s.principal + s.interest : s.principal;
     const recovery = (this.collateral(now) * (BPS - haircutBps)) / BPS + s.lockbox + s.reserve;
     s.impairedValue = min(recovery, carried);
     s.accruedAt = now; // a defaulted loan's accruedAt is when it defaulted

@@ -109,8 +109,15 @@ library LoanAccounting {
     /// 0 unless `accruedAt` is later than now. A change to a loan's principal, coupon or `accruedAt` moves the aggregate
     /// numerator by `unearned before - unearned after` (besides the interest booked or paid), so the aggregate stays
     /// equal to the sum over loans of `interest x DENOMINATOR - unearned`.
-    function unearned(uint256 principal, uint256 couponBps_, uint256 accruedAt) internal view returns (int256) {
-        return accruedAt > block.timestamp ? int256(principal * couponBps_ * (accruedAt - block.timestamp)) : int256(0);
+    function unearned(
+        uint256 principal,
+        uint256 couponBps_,
+        uint256 accruedAt
+    ) internal view returns (int256) {
+        return
+            accruedAt > block.timestamp
+                ? int256(principal * couponBps_ * (accruedAt - block.timestamp))
+                : int256(0);
     }
 
     /// @notice Whether the loan's interest is in the books (it is not while the loan is in non-accrual).
@@ -138,8 +145,9 @@ library LoanAccounting {
     /// the impaired total, at the current block, rounded down.
     function loanAssets(LoanStorage.LoanVaultStorage storage $) internal view returns (uint256) {
         LoanStorage.Aggregates memory agg = $.aggregates;
-        int256 numerator = int256(int216(agg.interestNumerator)) +
-            int256(uint256(agg.rateSum) * (block.timestamp - agg.checkpointAt));
+        int256 numerator =
+            int256(int216(agg.interestNumerator)) +
+                int256(uint256(agg.rateSum) * (block.timestamp - agg.checkpointAt));
         uint256 books = uint256(agg.totalPrincipal) + $.impaired;
         if (numerator >= 0) return books + uint256(numerator) / INTEREST_DENOMINATOR;
         // Interest paid ahead and not yet earned is a liability of the book, rounded up.

@@ -35,6 +35,9 @@ uint256 constant MAX_FEED_STALENESS_SECONDS = 7 days;
 
 // ---------------------------------------------------------------- default and recovery
 
+/// @dev Highest materiality (dust) threshold a risk setting may set (1,000 USDai). An amount above it is material
+/// without reading the threshold, which keeps that read off the paths where nothing is small.
+uint256 constant MAX_MATERIALITY_THRESHOLD = 1_000e18;
 /// @dev Longest step-in window a risk setting may give the credit admin after a default.
 uint256 constant MAX_STEP_IN_WINDOW_SECONDS = 30 days;
 

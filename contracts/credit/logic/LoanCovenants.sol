@@ -122,7 +122,14 @@ library LoanCovenants {
         requireStatus(loanId, s, ILoanVault.LoanStatus.Active);
         ILoanVault.LoanTerms storage t = $.terms[loanId];
         _accrue($, loanId, s, t);
-        return evaluate(loanId, s, t, LoanCollateral.collateralValue($, receipts, loanId, s.receiptCount), false);
+        return
+            evaluate(
+                loanId,
+                s,
+                t,
+                LoanCollateral.collateralValue($, receipts, loanId, s.receiptCount),
+                false
+            );
     }
 
     /// @notice Re-tests an accrued loan's LTV covenants against its collateral now (after a repayment lowered the

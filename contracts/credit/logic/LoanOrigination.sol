@@ -11,6 +11,7 @@ import {
     MAX_FEED_STALENESS_SECONDS,
     MAX_GRACE_PERIOD_SECONDS,
     MAX_LATE_PENALTY_BPS,
+    MAX_MATERIALITY_THRESHOLD,
     MAX_PAYMENT_INTERVAL_SECONDS,
     MAX_PAYMENTS,
     MAX_REFERENCE_RATE_BPS,
@@ -196,6 +197,9 @@ library LoanOrigination {
         uint256 staleness = params.referenceFeedMaxStalenessSeconds;
         if (staleness == 0 || staleness > MAX_FEED_STALENESS_SECONDS) {
             revert ILoanVault.LoanVaultInvalidParam("referenceFeedMaxStaleness", staleness);
+        }
+        if (params.materialityThreshold > MAX_MATERIALITY_THRESHOLD) {
+            revert ILoanVault.LoanVaultInvalidParam("materialityThreshold", params.materialityThreshold);
         }
         if (params.stepInWindowSeconds > MAX_STEP_IN_WINDOW_SECONDS) {
             revert ILoanVault.LoanVaultInvalidParam("stepInWindowSeconds", params.stepInWindowSeconds);

@@ -10,7 +10,7 @@ import {IStakedUSDai} from "../../interfaces/IStakedUSDai.sol";
 import {BPS} from "../../libraries/Constants.sol";
 import {FixedPointMath} from "../../libraries/FixedPointMath.sol";
 import {INTEREST_DENOMINATOR, LoanSchedule} from "../../libraries/LoanSchedule.sol";
-import {BREACH_NON_ACCRUAL, COVENANT_FLAGS} from "./LoanConstants.sol";
+import {BREACH_NON_ACCRUAL, COVENANT_FLAGS, MAX_MATERIALITY_THRESHOLD} from "./LoanConstants.sol";
 import {LoanAccounting} from "./LoanAccounting.sol";
 import {LoanCollateral} from "./LoanCollateral.sol";
 import {LoanCovenants} from "./LoanCovenants.sol";
@@ -51,8 +51,8 @@ library LoanPayments {
             // A payoff. Up to the interest to the next due date above the debt is accepted as paying as quoted (the
             // quote of a last installment paid early), and only the debt is taken.
             if (amount != type(uint256).max && amount > owed) {
-                uint256 tolerance =
-                    interestAhead(s, t, scheduledPrincipalDue(s, t), type(uint256).max).interest;
+                uint256 tolerance = interestAhead(s, t, scheduledPrincipalDue(s, t), type(uint256).max)
+                    .interest;
                 if (amount - owed > tolerance) {
                     revert ILoanVault.LoanVaultOverpayment(loanId, amount, owed + tolerance);
                 }
@@ -141,7 +141,8 @@ library LoanPayments {
         bool interestInBooks;
         if (status == ILoanVault.LoanStatus.Active) {
             (allocation, interestInBooks) = runWaterfall($, receipts, loanId, s, t);
-        } else if (status != ILoanVault.LoanStatus.Repaid) revert ILoanVault.LoanVaultBadStatus(loanId, status);
+        } else if (status != ILoanVault.LoanStatus.Repaid)
+            revert ILoanVault.LoanVaultBadStatus(loanId, status);
         if (!LoanCovenants.isInGoodStanding(s, t)) revert ILoanVault.LoanVaultNotInGoodStanding(loanId);
         uint256 available = s.lockbox;
         if (amount > available) revert ILoanVault.LoanVaultExcessUnavailable(loanId, amount, available);
@@ -202,7 +203,11 @@ library LoanPayments {
     /// @notice After money was applied: a loan with a payment past its grace period and not settled goes into
     /// non-accrual, and a loan in non-accrual with none any more (the payment brought it current) returns to the books.
     /// `lateFeeIndex` is the last payment past grace (the accrual just charged it), so the test reads one slot.
-    function syncAccrual(LoanStorage.LoanVaultStorage storage $, uint256 loanId, ILoanVault.LoanState storage s) internal {
+    function syncAccrual(
+        LoanStorage.LoanVaultStorage storage $,
+        uint256 loanId,
+        ILoanVault.LoanState storage s
+    ) internal {
         bool late = s.lateFeeIndex >= s.nextPaymentIndex;
         bool accruing = LoanAccounting.isAccruing(s);
         if (accruing && late) _enterNonAccrual($, loanId, s, 0);
@@ -321,7 +326,12 @@ library LoanPayments {
                 );
             }
             shortfall += principalOwedThrough(s, t, principal, settled);
-            if (shortfall != 0 && (settled == payments || shortfall > $.materialityThreshold)) break;
+            if (
+                shortfall != 0 &&
+                (settled == payments ||
+                    shortfall > MAX_MATERIALITY_THRESHOLD ||
+                    shortfall > $.materialityThreshold)
+            ) break;
             ++settled;
         }
         if (settled != index) {
@@ -430,8 +440,10 @@ library LoanPayments {
         s.interest = uint96(interest);
         interestInBooks = LoanAccounting.isAccruing(s);
         if (interestInBooks) {
-            int256 interestDelta = rounding + int256(ahead.interest * INTEREST_DENOMINATOR) -
-                int256(a.interest * INTEREST_DENOMINATOR);
+            int256 interestDelta =
+                rounding +
+                    int256(ahead.interest * INTEREST_DENOMINATOR) -
+                    int256(a.interest * INTEREST_DENOMINATOR);
             uint256 accruedAt = s.accruedAt;
             if (accruedAt > block.timestamp || ahead.accruedAt != 0) {
                 // Interest paid ahead: the unearned part moves with the principal and with `accruedAt`.
@@ -461,7 +473,8 @@ library LoanPayments {
             settlePayments($, loanId, s, t, principal);
         }
         syncAccrual($, loanId, s);
-        if (paid != 0 && s.breachFlags & COVENANT_FLAGS != 0) LoanCovenants.executeReevaluate(receipts, loanId);
+        if (paid != 0 && s.breachFlags & COVENANT_FLAGS != 0)
+            LoanCovenants.executeReevaluate(receipts, loanId);
     }
 
     /// @dev Books a payment: `interestDelta` (the accrual's rounding less the interest paid, and any unearned move), and
@@ -478,7 +491,17 @@ library LoanPayments {
             LoanAccounting.applyChange($, true, 0, 0, interestDelta, 0, 0, address(0), bytes32(0));
         } else {
             int256 repaid = -int256(paid);
-            LoanAccounting.applyChange($, true, repaid, -rateOut, interestDelta, 0, repaid, t.borrower, t.site);
+            LoanAccounting.applyChange(
+                $,
+                true,
+                repaid,
+                -rateOut,
+                interestDelta,
+                0,
+                repaid,
+                t.borrower,
+                t.site
+            );
         }
     }
 
@@ -507,7 +530,11 @@ library LoanPayments {
     }
 
     /// @dev The loan leaves non-accrual: its rate joins the aggregate and its unpaid interest is in NAV again.
-    function _resumeAccrual(LoanStorage.LoanVaultStorage storage $, uint256 loanId, ILoanVault.LoanState storage s) private {
+    function _resumeAccrual(
+        LoanStorage.LoanVaultStorage storage $,
+        uint256 loanId,
+        ILoanVault.LoanState storage s
+    ) private {
         s.breachFlags &= ~BREACH_NON_ACCRUAL;
         LoanAccounting.applyChange(
             $,
@@ -560,7 +587,11 @@ library LoanPayments {
 
     /// @notice Under a cash sweep, the largest prepayment `x` of `cash` such that the reserve target on the principal
     /// left after it, `ceil((principal - x) x reserveBps / BPS)`, is still funded: `x + target(principal - x) <= cash`.
-    function sweepPrepayment(uint256 cash, uint256 principal, uint256 reserveBps) internal pure returns (uint256) {
+    function sweepPrepayment(
+        uint256 cash,
+        uint256 principal,
+        uint256 reserveBps
+    ) internal pure returns (uint256) {
         if (cash >= principal) return principal;
         if (reserveBps >= BPS) return 0;
         // x (BPS - bps) <= cash x BPS - principal x bps, rounded down. The target's rounding up can ask for a wei more

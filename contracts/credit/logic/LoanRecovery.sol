@@ -14,6 +14,7 @@ import {BPS} from "../../libraries/Constants.sol";
 import {CREDIT_ADMIN_ROLE, RECEIPT_HOLDER_ROLE} from "../../libraries/Roles.sol";
 import {FixedPointMath} from "../../libraries/FixedPointMath.sol";
 import {INTEREST_DENOMINATOR, LoanSchedule} from "../../libraries/LoanSchedule.sol";
+import {MAX_MATERIALITY_THRESHOLD} from "./LoanConstants.sol";
 import {LoanAccounting} from "./LoanAccounting.sol";
 import {LoanCollateral} from "./LoanCollateral.sol";
 import {LoanCovenants} from "./LoanCovenants.sol";
@@ -57,7 +58,8 @@ library LoanRecovery {
             if (s.status != ILoanVault.LoanStatus.Active)
                 revert ILoanVault.LoanVaultOverdueCoveredByLockbox(loanId, cash);
         } else {
-            rounding = LoanPayments.accrue($, loanId, s, t, false);
+            // (No detour through non-accrual: the default takes the loan out of the books at once.)
+            rounding = LoanPayments.accrue($, loanId, s, t, true);
         }
         uint256 collateral = LoanCollateral.collateralValue($, receipts, loanId, s.receiptCount);
         _requireDefaultable($, loanId, s, t, collateral, paymentWasDue ? cash : 0);
@@ -181,8 +183,6 @@ library LoanRecovery {
             borrower,
             t.site
         );
-        // (A lot started before the count existed was never counted: the count stays at zero for it.)
-        if (expected == ILoanVault.LoanStatus.Liquidating && $.liquidatingPlusOne > 1) --$.liquidatingPlusOne;
         _clearSettled(
             s,
             proceeds == 0 ? ILoanVault.LoanStatus.WrittenOff : ILoanVault.LoanStatus.Recovered,
@@ -274,9 +274,11 @@ library LoanRecovery {
         uint256 paymentAt = LoanPayments.paymentDefaultAt(s, t);
         if (block.timestamp >= paymentAt) {
             uint256 overdue = uint256(s.lateFees) + s.interest + LoanPayments.scheduledPrincipalDue(s, t);
-            uint256 threshold = $.materialityThreshold;
-            if (overdue <= threshold)
-                revert ILoanVault.LoanVaultOverdueImmaterial(loanId, overdue, threshold);
+            if (overdue <= MAX_MATERIALITY_THRESHOLD) {
+                uint256 threshold = $.materialityThreshold;
+                if (overdue <= threshold)
+                    revert ILoanVault.LoanVaultOverdueImmaterial(loanId, overdue, threshold);
+            }
             return;
         }
         // A lapsed cure counts only if the breach still stands today.
@@ -292,7 +294,8 @@ library LoanRecovery {
 
     /// @dev Books a default: the loan leaves the performing book (with its interest, if it was still accruing; interest it
     /// paid ahead is earned now) for the impaired total, at its expected recovery (collateral after the haircut plus
-    /// the lockbox and reserve left), never more than the value the books held for it.
+    /// the lockbox and reserve left), never more than the value a performing book holds for it: principal and interest,
+    /// or the principal alone for a loan with a payment past its grace period (non-accrual, declared or not).
     function _bookDefault(
         LoanStorage.LoanVaultStorage storage $,
         ILoanVault.LoanState storage s,
@@ -301,7 +304,8 @@ library LoanRecovery {
     ) private {
         uint256 principal = s.principal;
         bool accruing = LoanAccounting.isAccruing(s);
-        uint256 carried = accruing ? principal + s.interest : principal;
+        bool late = s.lateFeeIndex >= s.nextPaymentIndex;
+        uint256 carried = accruing && !late ? principal + s.interest : principal;
         uint256 recovery =
             collateral.mulDivDown(BPS - $.risk.recoveryHaircutBps, BPS) + s.lockbox + s.reserve;
         uint256 impairedValue = recovery.min(carried);

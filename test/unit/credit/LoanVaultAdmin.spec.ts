@@ -130,6 +130,7 @@ describe("LoanVault administration: initialize, risk parameters, auction, pause"
       [{ referenceFeedMaxStalenessSeconds: 0 }, "referenceFeedMaxStaleness", 0n],
       [{ referenceFeedMaxStalenessSeconds: 7 * DAY + 1 }, "referenceFeedMaxStaleness", BigInt(7 * DAY + 1)],
       [{ stepInWindowSeconds: 30 * DAY + 1 }, "stepInWindowSeconds", BigInt(30 * DAY + 1)],
+      [{ materialityThreshold: usd(1_000) + 1n }, "materialityThreshold", usd(1_000) + 1n],
     ];
     for (const [override, name, value] of bad) {
       it(`reverts with LoanVaultInvalidParam(${name}, ${value})`, async () => {
