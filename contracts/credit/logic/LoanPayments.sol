@@ -48,31 +48,14 @@ library LoanPayments {
         uint256 owed = uint256(s.lateFees) + s.interest + s.principal;
         Ahead memory ahead;
         if (amount >= owed) {
-            // A payoff. Up to the interest to the next due date above the debt is accepted as paying as quoted (the
-            // quote of a last installment paid early), and only the debt is taken.
-            if (amount != type(uint256).max && amount > owed) {
-                uint256 tolerance = interestAhead(s, t, scheduledPrincipalDue(s, t), type(uint256).max)
-                    .interest;
-                if (amount - owed > tolerance) {
-                    revert ILoanVault.LoanVaultOverpayment(loanId, amount, owed + tolerance);
-                }
-            }
-            amount = owed;
+            // A payoff: only the debt is taken.
+            if (amount != type(uint256).max) _requireWithinQuote(loanId, s, t, amount, owed);
             allocation = allocate(s, t, owed);
             allocation.prepayment = s.principal - allocation.scheduledPrincipal;
         } else {
             allocation = allocate(s, t, amount);
             uint256 rest = amount - allocation.lateFees - allocation.interest - allocation.scheduledPrincipal;
-            if (rest != 0) {
-                // Beyond what is due: interest up to the next due date (interest paid early is interest), then that
-                // installment's principal, then prepayment.
-                ahead = interestAhead(s, t, allocation.scheduledPrincipal, rest);
-                rest -= ahead.interest;
-                allocation.interest += ahead.interest;
-                uint256 upcoming = rest.min(ahead.upcomingPrincipal);
-                allocation.scheduledPrincipal += upcoming;
-                allocation.prepayment = rest - upcoming;
-            }
+            if (rest != 0) ahead = _allocateBeyondDue(s, t, allocation, rest);
         }
         bool interestInBooks = applyAllocation($, receipts, loanId, s, t, allocation, rounding, ahead);
         emit ILoanVault.Repaid(
@@ -376,6 +359,36 @@ library LoanPayments {
         a.scheduledPrincipal = cash.min(scheduledPrincipalDue(s, t));
     }
 
+    /// @dev A payment above the debt `owed` is accepted as paying as quoted (the quote of a last installment paid early)
+    /// up to the interest to the next due date above the debt; more is refused.
+    function _requireWithinQuote(
+        uint256 loanId,
+        ILoanVault.LoanState storage s,
+        ILoanVault.LoanTerms storage t,
+        uint256 amount,
+        uint256 owed
+    ) private view {
+        uint256 tolerance = interestAhead(s, t, scheduledPrincipalDue(s, t), type(uint256).max).interest;
+        if (amount - owed > tolerance)
+            revert ILoanVault.LoanVaultOverpayment(loanId, amount, owed + tolerance);
+    }
+
+    /// @dev Allocates `rest`, paid beyond what is due: interest up to the next due date (interest paid early is
+    /// interest), then that installment's principal, then prepayment. Returns the interest paid ahead.
+    function _allocateBeyondDue(
+        ILoanVault.LoanState storage s,
+        ILoanVault.LoanTerms storage t,
+        ILoanVault.Allocation memory allocation,
+        uint256 rest
+    ) private view returns (Ahead memory ahead) {
+        ahead = interestAhead(s, t, allocation.scheduledPrincipal, rest);
+        rest -= ahead.interest;
+        allocation.interest += ahead.interest;
+        uint256 upcoming = rest.min(ahead.upcomingPrincipal);
+        allocation.scheduledPrincipal += upcoming;
+        allocation.prepayment = rest - upcoming;
+    }
+
     /// @notice Interest paid ahead and the next installment's principal, for a payment beyond what is due.
     /// @param interest interest from `accruedAt` up to the next due date, on the principal left after the principal due
     /// (all of it, or the part the payment covers, rounded so it is never more than paid).
@@ -442,18 +455,9 @@ library LoanPayments {
         if (interestInBooks) {
             int256 interestDelta =
                 rounding +
+                    _aheadMove(s, principal, ahead) +
                     int256(ahead.interest * INTEREST_DENOMINATOR) -
                     int256(a.interest * INTEREST_DENOMINATOR);
-            uint256 accruedAt = s.accruedAt;
-            if (accruedAt > block.timestamp || ahead.accruedAt != 0) {
-                // Interest paid ahead: the unearned part moves with the principal and with `accruedAt`.
-                uint256 couponBps = s.couponBps;
-                uint256 accruedAfter = ahead.accruedAt == 0 ? accruedAt : ahead.accruedAt;
-                interestDelta +=
-                    LoanAccounting.unearned(s.principal, couponBps, accruedAt) -
-                    LoanAccounting.unearned(principal, couponBps, accruedAfter);
-                s.accruedAt = uint32(accruedAfter);
-            }
             _book($, t, paid, int256(paid * s.couponBps), interestDelta);
         } else {
             _book($, t, paid, 0, 0);
@@ -475,6 +479,23 @@ library LoanPayments {
         syncAccrual($, loanId, s);
         if (paid != 0 && s.breachFlags & COVENANT_FLAGS != 0)
             LoanCovenants.executeReevaluate(receipts, loanId);
+    }
+
+    /// @dev For a loan paid ahead (before or by this payment), the move of its unearned interest as its principal goes to
+    /// `principal` and its `accruedAt` to `ahead.accruedAt` (if set), which this writes.
+    function _aheadMove(
+        ILoanVault.LoanState storage s,
+        uint256 principal,
+        Ahead memory ahead
+    ) private returns (int256 move) {
+        uint256 accruedAt = s.accruedAt;
+        if (accruedAt <= block.timestamp && ahead.accruedAt == 0) return 0;
+        uint256 couponBps = s.couponBps;
+        uint256 accruedAfter = ahead.accruedAt == 0 ? accruedAt : ahead.accruedAt;
+        move =
+            LoanAccounting.unearned(s.principal, couponBps, accruedAt) -
+            LoanAccounting.unearned(principal, couponBps, accruedAfter);
+        s.accruedAt = uint32(accruedAfter);
     }
 
     /// @dev Books a payment: `interestDelta` (the accrual's rounding less the interest paid, and any unearned move), and

@@ -159,7 +159,6 @@ library LoanRecovery {
         ILoanVault.LoanTerms storage t = $.terms[loanId];
         address borrower = t.borrower;
         if (buyer == borrower) revert ILoanVault.LoanVaultBuyerIsBorrower(loanId, buyer);
-
         uint256 principal = s.principal;
         uint256 debt = principal + s.interest;
         uint256 impairedValue = s.impairedValue;
@@ -194,13 +193,22 @@ library LoanRecovery {
         if (toStaked != 0) usdai.safeTransfer(address(staked), toStaked);
         uint256 bookedPrincipal = booked.min(principal);
         staked.receiveLoanCashflow(bookedPrincipal, booked - bookedPrincipal, gain, loss);
-        // A borrower who cannot receive (a blacklisted account, a reverting hook) cannot block the sale: the surplus is
-        // credited for it to claim.
-        if (surplus != 0 && !usdai.trySafeTransfer(borrower, surplus)) {
-            $.surplus[borrower] += surplus;
-            emit ILoanVault.SurplusCredited(loanId, borrower, surplus);
-        }
+        if (surplus != 0) _paySurplus($, usdai, loanId, borrower, surplus);
         receiptIds = LoanCollateral.load($, loanId, s.receiptCount);
+    }
+
+    /// @dev Sends a sale's surplus to the borrower. A borrower who cannot receive it (a token that refuses the account, a
+    /// reverting hook) cannot block the sale: the surplus is credited for it to claim (`executeClaimSurplus`).
+    function _paySurplus(
+        LoanStorage.LoanVaultStorage storage $,
+        IERC20 usdai,
+        uint256 loanId,
+        address borrower,
+        uint256 surplus
+    ) private {
+        if (usdai.trySafeTransfer(borrower, surplus)) return;
+        $.surplus[borrower] += surplus;
+        emit ILoanVault.SurplusCredited(loanId, borrower, surplus);
     }
 
     /// @notice See `ILoanVault.writeOff`.

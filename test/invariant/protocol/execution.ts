@@ -6,7 +6,7 @@ import { ModelRevert } from "../../helpers/loan-model";
 import { Expected, fail, type ErrorSource } from "../protocol-model";
 import { World } from "./world";
 import { count, counters } from "./counters";
-import { checkInvariants } from "./invariants";
+import { checkInvariants, checkTransitions } from "./invariants";
 
 // ==================================================================================================== execution
 
@@ -99,6 +99,7 @@ export class Op implements fc.AsyncCommand<World, World> {
     // `w.now` is the chain's clock: the previous command's check asserted it, or the sequence starts at the setup's
     // snapshot, whose clock the world starts from.
     await this.body(w, this.p, w.now + 1n);
+    checkTransitions(w, this.toString());
     w.steps++;
     await checkInvariants(w, this, w.steps % w.s.checkEvery === 0);
   }

@@ -308,3 +308,36 @@ export async function checkReceipts(w: World): Promise<void> {
     );
   }
 }
+
+/**
+ * The credit state machine's transitions (docs/credit-state-machine.md, "Transitions"): after every command each loan
+ * is in the status it was in, or moved along an edge of the table. A loan appears as Approved.
+ */
+const TRANSITIONS = new Set(
+  [
+    [Status.Approved, Status.Cancelled],
+    [Status.Approved, Status.Active],
+    [Status.Active, Status.Repaid],
+    [Status.Repaid, Status.Closed],
+    [Status.Active, Status.Defaulted],
+    [Status.Defaulted, Status.Active],
+    [Status.Defaulted, Status.Liquidating],
+    [Status.Defaulted, Status.WrittenOff],
+    [Status.Liquidating, Status.Recovered],
+    [Status.Liquidating, Status.WrittenOff],
+  ].map(([from, to]) => `${from}>${to}`),
+);
+
+export function checkTransitions(w: World, label: string): void {
+  for (const rec of w.loans) {
+    const id = rec.m.id;
+    const to = rec.m.s.status;
+    const from = w.statuses.get(id) ?? Status.Approved;
+    if (from !== to) {
+      expect(TRANSITIONS.has(`${from}>${to}`), `after ${label}: loan ${id} moved ${from} -> ${to}`).to.equal(
+        true,
+      );
+    }
+    w.statuses.set(id, to);
+  }
+}

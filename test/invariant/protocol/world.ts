@@ -35,6 +35,8 @@ export class World {
   ghost = { inflow: 0n, funded: 0n, principalBack: 0n };
   now: bigint;
   lastPrice: [bigint, bigint] = [0n, 0n];
+  /** Each loan's status after the previous command (docs/credit-state-machine.md, "Transitions"). */
+  statuses = new Map<bigint, bigint>();
   /** Loans in non-accrual when the price was last checked. */
   nonAccrual = new Set<bigint>();
   /** Loans the commands touched since the last full check (whose views that check compares). */

@@ -121,7 +121,7 @@ describe("LoanVault administration: initialize, risk parameters, auction, pause"
       );
     });
 
-    const bad: [Record<string, number>, string, bigint][] = [
+    const bad: [Record<string, number | bigint>, string, bigint][] = [
       [{ borrowerCapBps: 0 }, "borrowerCapBps", 0n],
       [{ borrowerCapBps: 10_001 }, "borrowerCapBps", 10_001n],
       [{ siteCapBps: 0 }, "siteCapBps", 0n],
