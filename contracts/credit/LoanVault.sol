@@ -166,7 +166,7 @@ contract LoanVault is ILoanVault, LoanStorage, ProtocolUpgradeable {
         // One lot fewer in auction. (A lot started before the count existed was never counted: it stays at zero.)
         uint64 liquidatingPlusOne = $.liquidatingPlusOne;
         if (liquidatingPlusOne > 1) $.liquidatingPlusOne = liquidatingPlusOne - 1;
-        return LoanRecovery.executeSettlement(STAKED, USDAI, loanId, proceeds, buyer);
+        return LoanRecovery.executeSettlement(STAKED, USDAI, loanId, proceeds, buyer, LoanStatus.Liquidating);
     }
 
     /// @inheritdoc ILoanVault

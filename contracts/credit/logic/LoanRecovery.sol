@@ -44,47 +44,30 @@ library LoanRecovery {
         uint256 loanId
     ) external {
         LoanStorage.LoanVaultStorage storage $ = loanStorage();
+        ILoanVault.LoanTerms storage t = $.terms[loanId];
         ILoanVault.LoanState storage s = $.state[loanId];
         requireStatus(loanId, s, ILoanVault.LoanStatus.Active);
-        (
-            ILoanVault.Allocation memory applied,
-            bool interestInBooks,
-            int256 rounding,
-            uint256 cashIfDue
-        ) = _applyHeld($, receipts, loanId);
+        uint256 cash = uint256(s.lockbox) + s.reserve;
+        bool paymentWasDue = block.timestamp >= LoanPayments.paymentDefaultAt(s, t);
+        int256 rounding;
+        ILoanVault.Allocation memory applied;
+        bool interestInBooks;
+        if (cash != 0) {
+            (applied, interestInBooks) = LoanPayments.runWaterfall($, receipts, loanId, s, t);
+            // The money held repaid the whole loan.
+            if (s.status != ILoanVault.LoanStatus.Active)
+                revert ILoanVault.LoanVaultOverdueCoveredByLockbox(loanId, cash);
+        } else {
+            // (No detour through non-accrual: the default takes the loan out of the books at once.)
+            rounding = LoanPayments.accrue($, loanId, s, t, true);
+        }
         uint256 collateral = LoanCollateral.collateralValue($, receipts, loanId, s.receiptCount);
-        _requireDefaultable($, loanId, s, $.terms[loanId], collateral, cashIfDue);
+        _requireDefaultable($, loanId, s, t, collateral, paymentWasDue ? cash : 0);
 
         _bookDefault($, s, collateral, rounding);
         emit ILoanVault.LoanDefaulted(loanId, uint256(s.principal) + s.interest, s.impairedValue);
 
         LoanPayments.payStaked(staked, usdai, address(this), applied, interestInBooks);
-    }
-
-    /// @dev Before a default: the lockbox and reserve run the waterfall (refused if they repay the whole loan), or the
-    /// loan is accrued (with no detour through non-accrual: the default takes it out of the books at once; `rounding`
-    /// is the accrual's, for the default's booking). `cashIfDue`: the cash held, if a payment default date had passed.
-    function _applyHeld(
-        LoanStorage.LoanVaultStorage storage $,
-        IGpuReceipt receipts,
-        uint256 loanId
-    )
-        private
-        returns (
-            ILoanVault.Allocation memory applied,
-            bool interestInBooks,
-            int256 rounding,
-            uint256 cashIfDue
-        )
-    {
-        ILoanVault.LoanTerms storage t = $.terms[loanId];
-        ILoanVault.LoanState storage s = $.state[loanId];
-        uint256 cash = uint256(s.lockbox) + s.reserve;
-        if (block.timestamp >= LoanPayments.paymentDefaultAt(s, t)) cashIfDue = cash;
-        if (cash == 0) return (applied, false, LoanPayments.accrue($, loanId, s, t, true), 0);
-        (applied, interestInBooks) = LoanPayments.runWaterfall($, receipts, loanId, s, t);
-        if (s.status != ILoanVault.LoanStatus.Active)
-            revert ILoanVault.LoanVaultOverdueCoveredByLockbox(loanId, cash);
     }
 
     /// @notice See `ILoanVault.liquidate`. Within the step-in window after the default only the credit admin may
@@ -152,8 +135,8 @@ library LoanRecovery {
         }
     }
 
-    /// @notice See `ILoanVault.onAuctionSettled` (the vault has checked that the caller is its auction) and
-    /// `ILoanVault.writeOff` (an unsold lot: `proceeds` 0). The recovery (proceeds plus lockbox and
+    /// @notice See `ILoanVault.onAuctionSettled` (`expected` Liquidating, the vault has checked that the caller is its
+    /// auction) and `ILoanVault.writeOff` (`expected` Defaulted, `proceeds` 0). The recovery (proceeds plus lockbox and
     /// reserve) repays the debt, then the late fees; the rest is the borrower's surplus (credited to claim if it cannot be
     /// sent), and what the recovery does not cover is a realized loss for sUSDai.
     /// @dev The loan's dead state is cleared to zero where a whole slot allows it (the accrual slot and the schedule
@@ -167,11 +150,12 @@ library LoanRecovery {
         IERC20 usdai,
         uint256 loanId,
         uint256 proceeds,
-        address buyer
+        address buyer,
+        ILoanVault.LoanStatus expected
     ) internal returns (uint256[] memory receiptIds) {
         LoanStorage.LoanVaultStorage storage $ = loanStorage();
         ILoanVault.LoanState storage s = $.state[loanId];
-        requireStatus(loanId, s, ILoanVault.LoanStatus.Liquidating);
+        requireStatus(loanId, s, expected);
         ILoanVault.LoanTerms storage t = $.terms[loanId];
         address borrower = t.borrower;
         if (buyer == borrower) revert ILoanVault.LoanVaultBuyerIsBorrower(loanId, buyer);
@@ -205,8 +189,10 @@ library LoanRecovery {
         );
         emit ILoanVault.AuctionSettled(loanId, proceeds, repaid, surplus, loss);
 
-        if (booked + gain != 0) usdai.safeTransfer(address(staked), booked + gain);
-        staked.receiveLoanCashflow(booked.min(principal), booked - booked.min(principal), gain, loss);
+        uint256 toStaked = booked + gain;
+        if (toStaked != 0) usdai.safeTransfer(address(staked), toStaked);
+        uint256 bookedPrincipal = booked.min(principal);
+        staked.receiveLoanCashflow(bookedPrincipal, booked - bookedPrincipal, gain, loss);
         if (surplus != 0) _paySurplus($, usdai, loanId, borrower, surplus);
         receiptIds = LoanCollateral.load($, loanId, s.receiptCount);
     }
@@ -242,9 +228,14 @@ library LoanRecovery {
         address custodian = auction.recoveryCustodian();
         emit ILoanVault.LoanWrittenOff(loanId, custodian);
 
-        // Settled as an unsold lot: the settlement writes it off (no proceeds).
-        s.status = ILoanVault.LoanStatus.Liquidating;
-        uint256[] memory ids = executeSettlement(staked, usdai, loanId, 0, address(0));
+        uint256[] memory ids = executeSettlement(
+            staked,
+            usdai,
+            loanId,
+            0,
+            address(0),
+            ILoanVault.LoanStatus.Defaulted
+        );
         LoanCollateral.move(receipts, ids, custodian);
     }
 
@@ -319,66 +310,37 @@ library LoanRecovery {
         uint256 collateral,
         int256 rounding
     ) private {
-        uint256 impairedValue = _impairedValue($, s, collateral);
-        int256 principalOut = -int256(uint256(s.principal));
-        if (LoanAccounting.isAccruing(s)) {
-            (int256 rateOut, int256 interestOut) = _accrualOut(s, rounding);
-            LoanAccounting.applyChange(
-                $,
-                true,
-                principalOut,
-                rateOut,
-                interestOut,
-                int256(impairedValue),
-                0,
-                address(0),
-                bytes32(0)
-            );
-        } else {
-            LoanAccounting.applyChange(
-                $,
-                true,
-                principalOut,
-                0,
-                0,
-                int256(impairedValue),
-                0,
-                address(0),
-                bytes32(0)
-            );
+        uint256 principal = s.principal;
+        bool accruing = LoanAccounting.isAccruing(s);
+        bool late = s.lateFeeIndex >= s.nextPaymentIndex;
+        uint256 carried = accruing && !late ? principal + s.interest : principal;
+        uint256 recovery =
+            collateral.mulDivDown(BPS - $.risk.recoveryHaircutBps, BPS) + s.lockbox + s.reserve;
+        uint256 impairedValue = recovery.min(carried);
+        int256 rateOut;
+        int256 interestOut;
+        if (accruing) {
+            uint256 couponBps = s.couponBps;
+            rateOut = int256(principal * couponBps);
+            interestOut =
+                int256(uint256(s.interest) * INTEREST_DENOMINATOR) -
+                LoanAccounting.unearned(principal, couponBps, s.accruedAt) -
+                rounding;
         }
+        LoanAccounting.applyChange(
+            $,
+            true,
+            -int256(principal),
+            -rateOut,
+            -interestOut,
+            int256(impairedValue),
+            0,
+            address(0),
+            bytes32(0)
+        );
         s.impairedValue = uint96(impairedValue);
         s.accruedAt = uint32(block.timestamp);
         s.status = ILoanVault.LoanStatus.Defaulted;
-    }
-
-    /// @dev The impaired value of a loan defaulting: collateral after the haircut plus the lockbox and reserve left, at
-    /// most its book value (principal and interest, or the principal alone with a payment past grace).
-    function _impairedValue(
-        LoanStorage.LoanVaultStorage storage $,
-        ILoanVault.LoanState storage s,
-        uint256 collateral
-    ) private view returns (uint256) {
-        uint256 carried = s.principal;
-        if (LoanAccounting.isAccruing(s) && s.lateFeeIndex < s.nextPaymentIndex) carried += s.interest;
-        uint256 recovery =
-            collateral.mulDivDown(BPS - $.risk.recoveryHaircutBps, BPS) + s.lockbox + s.reserve;
-        return recovery.min(carried);
-    }
-
-    /// @dev An accruing loan leaving the books: its rate, and its interest numerator (booked interest less what it paid
-    /// ahead and has not earned; with the accrual's pending `rounding`), as negative deltas.
-    function _accrualOut(
-        ILoanVault.LoanState storage s,
-        int256 rounding
-    ) private view returns (int256 rateOut, int256 interestOut) {
-        uint256 principal = s.principal;
-        uint256 couponBps = s.couponBps;
-        rateOut = -int256(principal * couponBps);
-        interestOut =
-            rounding +
-            LoanAccounting.unearned(principal, couponBps, s.accruedAt) -
-            int256(uint256(s.interest) * INTEREST_DENOMINATOR);
     }
 
     /// @dev A step-in's new start: the cash applied, a fresh schedule over the payments that remain (at least one), the
