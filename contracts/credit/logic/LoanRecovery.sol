@@ -156,20 +156,52 @@ library LoanRecovery {
         LoanStorage.LoanVaultStorage storage $ = loanStorage();
         ILoanVault.LoanState storage s = $.state[loanId];
         requireStatus(loanId, s, expected);
-        ILoanVault.LoanTerms storage t = $.terms[loanId];
-        address borrower = t.borrower;
+        address borrower = $.terms[loanId].borrower;
         if (buyer == borrower) revert ILoanVault.LoanVaultBuyerIsBorrower(loanId, buyer);
+        Settlement memory r = _bookSettlement($, s, loanId, proceeds, borrower);
+
+        if (r.toStaked != 0) usdai.safeTransfer(address(staked), r.toStaked);
+        staked.receiveLoanCashflow(r.principalBooked, r.interestBooked, r.gain, r.loss);
+        if (r.surplus != 0) _paySurplus($, usdai, loanId, borrower, r.surplus);
+        receiptIds = LoanCollateral.load($, loanId, s.receiptCount);
+    }
+
+    /// @dev A settlement's split of the recovery, in USDai: what sUSDai receives (`toStaked`: the impaired value booked
+    /// as principal and interest, plus the `gain` above it), its realized `loss`, and the borrower's `surplus`.
+    struct Settlement {
+        uint256 toStaked;
+        uint256 principalBooked;
+        uint256 interestBooked;
+        uint256 gain;
+        uint256 loss;
+        uint256 surplus;
+    }
+
+    /// @dev The settlement's effects and event: splits the recovery (`Settlement`), takes the loan out of the impaired
+    /// total and its exposures, clears its state to its final status (Recovered, or WrittenOff for no proceeds) and emits
+    /// `AuctionSettled`. The split lives in memory: the settlement is inlined in the vault, where its figures on the stack
+    /// would not fit the IR pipeline's stack once coverage instruments it.
+    function _bookSettlement(
+        LoanStorage.LoanVaultStorage storage $,
+        ILoanVault.LoanState storage s,
+        uint256 loanId,
+        uint256 proceeds,
+        address borrower
+    ) private returns (Settlement memory r) {
         uint256 principal = s.principal;
         uint256 debt = principal + s.interest;
-        uint256 impairedValue = s.impairedValue;
         uint256 held = uint256(s.lockbox) + s.reserve;
         uint256 recovered = proceeds + held;
         uint256 repaid = recovered.min(debt);
         uint256 fees = (recovered - repaid).min(s.lateFees);
-        uint256 surplus = recovered - repaid - fees;
-        uint256 loss = debt - repaid;
+        r.surplus = recovered - repaid - fees;
+        r.loss = debt - repaid;
+        uint256 impairedValue = s.impairedValue;
         uint256 booked = repaid.min(impairedValue);
-        uint256 gain = repaid - booked + fees;
+        r.gain = repaid - booked + fees;
+        r.toStaked = booked + r.gain;
+        r.principalBooked = booked.min(principal);
+        r.interestBooked = booked - r.principalBooked;
 
         LoanAccounting.applyChange(
             $,
@@ -180,21 +212,14 @@ library LoanRecovery {
             -int256(impairedValue),
             -int256(principal),
             borrower,
-            t.site
+            $.terms[loanId].site
         );
         _clearSettled(
             s,
             proceeds == 0 ? ILoanVault.LoanStatus.WrittenOff : ILoanVault.LoanStatus.Recovered,
             held != 0
         );
-        emit ILoanVault.AuctionSettled(loanId, proceeds, repaid, surplus, loss);
-
-        uint256 toStaked = booked + gain;
-        if (toStaked != 0) usdai.safeTransfer(address(staked), toStaked);
-        uint256 bookedPrincipal = booked.min(principal);
-        staked.receiveLoanCashflow(bookedPrincipal, booked - bookedPrincipal, gain, loss);
-        if (surplus != 0) _paySurplus($, usdai, loanId, borrower, surplus);
-        receiptIds = LoanCollateral.load($, loanId, s.receiptCount);
+        emit ILoanVault.AuctionSettled(loanId, proceeds, repaid, r.surplus, r.loss);
     }
 
     /// @dev Sends a sale's surplus to the borrower. A borrower who cannot receive it (a token that refuses the account, a
