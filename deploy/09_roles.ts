@@ -117,6 +117,10 @@ const func: DeployFunction = async (hre: HardhatRuntimeEnvironment) => {
     await link(DeployIds.UtilizationOracle, "UtilizationOracle", "loanVault", "setLoanVault", loanVault);
   }
   if (loanVault && auction) await link(DeployIds.LoanVault, "LoanVault", "auction", "setAuction", auction);
+  // The vault tells the oracle of a step-in, so the old operator's streaks and unpushed steps are dropped.
+  if (loanVault && oracle) {
+    await link(DeployIds.LoanVault, "LoanVault", "utilizationOracle", "setUtilizationOracle", oracle);
+  }
 };
 
 func.id = "09_roles";

@@ -210,6 +210,13 @@ contract LoanVault is ILoanVault, LoanStorage, ProtocolUpgradeable {
         emit AuctionSet(auction_);
     }
 
+    /// @inheritdoc ILoanVault
+    function setUtilizationOracle(address oracle) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (oracle == address(0)) revert LoanVaultZeroAddress();
+        loanStorage().utilizationOracle = oracle;
+        emit UtilizationOracleSet(oracle);
+    }
+
     // ================================================================ views
 
     /// @inheritdoc ILoanVaultAssets
@@ -345,6 +352,11 @@ contract LoanVault is ILoanVault, LoanStorage, ProtocolUpgradeable {
     /// @inheritdoc ILoanVault
     function auction() external view returns (address) {
         return address(loanStorage().auction);
+    }
+
+    /// @inheritdoc ILoanVault
+    function utilizationOracle() external view returns (address) {
+        return loanStorage().utilizationOracle;
     }
 
     /// @inheritdoc ILoanVault

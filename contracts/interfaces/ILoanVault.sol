@@ -313,6 +313,9 @@ interface ILoanVault is ILoanVaultAssets, ILoanVaultOracleHooks {
     /// @notice Governance set the auction contract.
     event AuctionSet(address indexed auction);
 
+    /// @notice Governance set the utilization oracle told of step-ins.
+    event UtilizationOracleSet(address indexed oracle);
+
     // ---------------------------------------------------------------- errors
 
     /// @notice A zero amount where a positive one is required.
@@ -458,7 +461,9 @@ interface ILoanVault is ILoanVaultAssets, ILoanVaultOracleHooks {
     /// @notice Novates a defaulted loan to `newBorrower` (BORROWER and RECEIPT_HOLDER, within the borrower cap) and
     /// makes it performing again with a fresh schedule over the remaining payments. The lockbox and reserve first repay
     /// the debt (the new operator takes none of the old one's cash); the new operator starts clean: base premium, no
-    /// covenant or oracle flag, no late fee of the old operator. CREDIT_ADMIN only.
+    /// covenant or oracle flag, no late fee of the old operator. The utilization oracle (`utilizationOracle`, if set)
+    /// forgets the old operator too (`IUtilizationOracle.onStepIn`): its streaks and any coupon step it fired and has
+    /// not pushed. CREDIT_ADMIN only.
     function stepIn(uint256 loanId, address newBorrower) external;
 
     /// @notice Writes off a defaulted loan whose collateral is worth nothing (an auction cannot sell an empty lot): its
@@ -491,6 +496,11 @@ interface ILoanVault is ILoanVaultAssets, ILoanVaultOracleHooks {
 
     /// @notice Sets the auction contract. DEFAULT_ADMIN only; refused while a loan is in auction.
     function setAuction(address auction) external;
+
+    /// @notice Sets the utilization oracle the vault tells of a step-in (`IUtilizationOracle.onStepIn`), so that the
+    /// old operator's streaks and unpushed coupon steps do not reach the new one. DEFAULT_ADMIN only. (The oracle's
+    /// pushes are authorised by `ORACLE_ROLE`, not by this address.)
+    function setUtilizationOracle(address oracle) external;
 
     // ---------------------------------------------------------------- views
 
@@ -549,6 +559,9 @@ interface ILoanVault is ILoanVaultAssets, ILoanVaultOracleHooks {
 
     /// @notice The auction contract.
     function auction() external view returns (address);
+
+    /// @notice The utilization oracle told of step-ins (zero: none).
+    function utilizationOracle() external view returns (address);
 
     /// @notice Number of loans in `Liquidating` (in auction).
     function liquidatingCount() external view returns (uint256);

@@ -160,6 +160,10 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
     /// @notice Covenant flags `flags` of `loanId` were pushed to the LoanVault.
     event CovenantFlagsPushed(uint256 indexed loanId, uint8 flags);
 
+    /// @notice A replacement operator stepped in on `loanId`: its streaks restarted, and `droppedDeltaBps` of coupon
+    /// step (with its top-up requirement, if any) fired on the old operator's readings was dropped unpushed.
+    event LoanRestarted(uint256 indexed loanId, int64 droppedDeltaBps);
+
     // ---------------------------------------------------------------- errors
 
     /// @notice An address argument was the zero address.
@@ -237,6 +241,9 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
     /// @notice No LoanVault is set.
     error UtilizationOracleNoLoanVault();
 
+    /// @notice `caller` is not the LoanVault.
+    error UtilizationOracleNotLoanVault(address caller);
+
     /// @notice `loanId` has no pending coupon step and its covenant flags match the last pushed.
     error UtilizationOracleNothingToPush(uint256 loanId);
 
@@ -305,9 +312,15 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
     /// @notice Pushes `loanId`'s pending coupon step and covenant flags to the LoanVault (anyone).
     /// @dev Clears the pending state, then calls `applyCouponStep` and/or `setCovenantBreach`. Reverts with
     /// `UtilizationOracleNothingToPush` when nothing is pending and `UtilizationOracleLoanNotPerforming` when the
-    /// LoanVault says the loan is not performing: its push then stays pending until the loan performs again (a
-    /// step-in keeps the loan and its fleet, so steps earned meanwhile still describe it).
+    /// LoanVault says the loan is not performing: its push then stays pending until the loan performs again, unless
+    /// a replacement operator steps in (`onStepIn` drops it).
     function push(uint256 loanId) external;
+
+    /// @notice The LoanVault novated `loanId` to a replacement operator: the loan's streaks restart, and the coupon
+    /// step and covenant flags the old operator's readings called for are dropped unpushed, so the new operator starts
+    /// from its own readings (the latest observation's day stays: days still only move forward). LoanVault only; not
+    /// paused, so a paused oracle cannot block a step-in.
+    function onStepIn(uint256 loanId) external;
 
     // ---------------------------------------------------------------- views
 

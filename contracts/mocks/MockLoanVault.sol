@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {ILoanVaultOracleHooks} from "../interfaces/ILoanVault.sol";
+import {IUtilizationOracle} from "../interfaces/IUtilizationOracle.sol";
 
 /// @notice The LoanVault's oracle hooks, implemented faithfully enough for the oracle's tests: a per-loan premium
 /// clamped to [floor, cap], steps idempotent by id, covenant flags, the performing flag and the SLA.
@@ -54,6 +55,16 @@ contract MockLoanVault is ILoanVaultOracleHooks {
         loan.premiumBps = premiumBps;
         loan.floorBps = floorBps;
         loan.capBps = capBps;
+    }
+
+    /// @notice A replacement operator steps in on `loanId`, as the LoanVault's `stepIn` does: the loan's premium and
+    /// flags restart, and the oracle is told (`onStepIn`).
+    function stepIn(uint256 loanId, int256 basePremiumBps) external {
+        Loan storage loan = loans[loanId];
+        loan.premiumBps = basePremiumBps;
+        loan.flags = 0;
+        loan.cureDeadline = 0;
+        IUtilizationOracle(oracle).onStepIn(loanId);
     }
 
     function setPerforming(uint256 loanId, bool performing) external {

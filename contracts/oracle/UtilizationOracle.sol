@@ -221,6 +221,22 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
         if (outcome == PushOutcome.NotPerforming) revert UtilizationOracleLoanNotPerforming(loanId);
     }
 
+    /// @inheritdoc IUtilizationOracle
+    function onStepIn(uint256 loanId) external {
+        UtilizationOracleStorage storage $ = _getStorage();
+        if (msg.sender != address($.loanVault)) revert UtilizationOracleNotLoanVault(msg.sender);
+        LoanFeed storage loan = $.loans[loanId];
+        uint64 stepId = loan.lastStepId;
+        int64 dropped = stepId == loan.pushedStepId ? int64(0) : loan.pendingDeltaBps;
+        delete loan.streaks;
+        loan.pushedStepId = stepId;
+        loan.pendingDeltaBps = 0;
+        loan.pendingTopUp = false;
+        loan.flags = 0;
+        loan.pushedFlags = 0;
+        emit LoanRestarted(loanId, dropped);
+    }
+
     /// @inheritdoc AutomationCompatibleInterface
     /// @dev `checkData` is `abi.encode(uint256 start, uint256 pageSize)` over the configured loans (empty: start 0,
     /// page size 50). `performData` is `abi.encode(uint256[] loanIds)`: the loans of the page with a pending coupon

@@ -385,6 +385,16 @@ export class OracleLoan {
     return this.lastStepId !== this.pushedStepId;
   }
 
+  /** `onStepIn`: a replacement operator starts from its own readings (streaks, pending step and flags dropped). */
+  restart(): void {
+    this.streaks = this.streaks.map(() => ({ length: 0n, lastDay: 0n }));
+    this.pushedStepId = this.lastStepId;
+    this.pendingDeltaBps = 0n;
+    this.pendingTopUp = false;
+    this.flags = 0n;
+    this.pushedFlags = 0n;
+  }
+
   get flagsPending(): boolean {
     return this.flags !== this.pushedFlags;
   }

@@ -1160,6 +1160,55 @@ describe("UtilizationOracle", () => {
     });
   });
 
+  describe("onStepIn", () => {
+    it("restarts the streaks and drops the old operator's unpushed step, top-up and flags", async () => {
+      // Under 60% for 30 days fires +300 with a top-up; the day's uptime under the SLA flags a breach.
+      const fired = await recordDays(await today(), 30, 5_000, 9_000);
+      const last = await recordDays(fired, 10, 5_000, 9_000); // the streak runs on after the rule fired
+      const before = await oracle.pendingPush(LOAN);
+      expect([before.stepPending, before.topUpRequired, before.flagsPending]).to.deep.equal([
+        true,
+        true,
+        true,
+      ]);
+      expect((await oracle.streakOf(LOAN, 1)).streakDays).to.equal(10n);
+      await vault.setPerforming(LOAN, false); // defaulted: the push waits
+      await vault.stepIn(LOAN, 400);
+      await vault.setPerforming(LOAN, true);
+      const after = await oracle.pendingPush(LOAN);
+      expect(after.stepId).to.equal(before.stepId); // step ids still only move forward
+      expect([after.stepPending, after.deltaBps, after.topUpRequired]).to.deep.equal([false, 0n, false]);
+      expect([after.flags, after.flagsPending]).to.deep.equal([0n, false]);
+      expect((await oracle.streakOf(LOAN, 1)).streakDays).to.equal(0n);
+      await expectRevertUnchanged(LOAN, () => oracle.push(LOAN), "UtilizationOracleNothingToPush", [LOAN]);
+      // The latest observation stays: its day cannot be recorded again.
+      expect((await oracle.latestUtilization(LOAN))[2]).to.equal(BigInt(last));
+      // The new operator's own readings count from zero.
+      await recordDays(last, 29, 5_000);
+      expect((await oracle.pendingPush(LOAN)).stepPending).to.equal(false);
+      await recordDays(last + 29, 1, 5_000);
+      await expect(oracle.push(LOAN)).to.emit(vault, "CouponStepApplied");
+      expect(await vault.premiumOf(LOAN)).to.equal(700n);
+    });
+
+    it("emits LoanRestarted with the dropped step (zero when nothing was pending), and works while paused", async () => {
+      await recordDays(await today(), 30, 5_000);
+      await oracle.connect(actors.guardian).pause();
+      await expect(vault.stepIn(LOAN, 400)).to.emit(oracle, "LoanRestarted").withArgs(LOAN, 300);
+      await expect(vault.stepIn(LOAN, 400)).to.emit(oracle, "LoanRestarted").withArgs(LOAN, 0);
+    });
+
+    it("reverts for any caller but the LoanVault, state unchanged", async () => {
+      await recordDays(await today(), 30, 5_000);
+      await expectRevertUnchanged(
+        LOAN,
+        () => oracle.connect(actors.oracleAdmin).onStepIn(LOAN),
+        "UtilizationOracleNotLoanVault",
+        [actors.oracleAdmin.address],
+      );
+    });
+  });
+
   // ---------------------------------------------------------------- automation
 
   describe("checkUpkeep / performUpkeep", () => {

@@ -10,6 +10,7 @@ import {ICollateralAuction} from "../../interfaces/ICollateralAuction.sol";
 import {IGpuReceipt} from "../../interfaces/IGpuReceipt.sol";
 import {ILoanVault} from "../../interfaces/ILoanVault.sol";
 import {IStakedUSDai} from "../../interfaces/IStakedUSDai.sol";
+import {IUtilizationOracle} from "../../interfaces/IUtilizationOracle.sol";
 import {BPS} from "../../libraries/Constants.sol";
 import {CREDIT_ADMIN_ROLE, RECEIPT_HOLDER_ROLE} from "../../libraries/Roles.sol";
 import {FixedPointMath} from "../../libraries/FixedPointMath.sol";
@@ -99,7 +100,8 @@ library LoanRecovery {
     /// @notice See `ILoanVault.stepIn`; the vault has checked the caller and that `newBorrower` holds BORROWER. The
     /// lockbox and reserve repay the debt first (interest, then principal); the replacement operator takes on the rest on
     /// a fresh schedule over the payments that remain (at least one), starting now, and starts clean: the base premium,
-    /// no covenant or oracle flag, no late fee, within its borrower cap.
+    /// no covenant or oracle flag, no late fee, within its borrower cap. The utilization oracle, if the vault has one,
+    /// restarts the loan's streaks and drops its unpushed coupon step (the oracle's reaction to the old operator).
     function executeStepIn(
         IStakedUSDai staked,
         IERC20 usdai,
@@ -133,6 +135,8 @@ library LoanRecovery {
             usdai.safeTransfer(address(staked), cash);
             staked.receiveLoanCashflow(principalPaid, interestPaid, 0, 0);
         }
+        address oracle = $.utilizationOracle;
+        if (oracle != address(0)) IUtilizationOracle(oracle).onStepIn(loanId);
     }
 
     /// @notice See `ILoanVault.onAuctionSettled` (`expected` Liquidating, the vault has checked that the caller is its

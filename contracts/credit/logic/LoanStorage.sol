@@ -61,6 +61,8 @@ abstract contract LoanStorage {
         uint64 liquidatingPlusOne;
         // Auction surplus a borrower could not be paid (its transfer reverted), to claim.
         mapping(address borrower => uint256) surplus;
+        // The utilization oracle told of a step-in (`IUtilizationOracle.onStepIn`); zero: none.
+        address utilizationOracle;
     }
 }
 

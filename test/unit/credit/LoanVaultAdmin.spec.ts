@@ -168,6 +168,32 @@ describe("LoanVault administration: initialize, risk parameters, auction, pause"
     });
   });
 
+  describe("setUtilizationOracle", () => {
+    it("sets the oracle told of step-ins (DEFAULT_ADMIN) and emits UtilizationOracleSet", async () => {
+      expect(await f.loanVault.utilizationOracle()).to.equal(await f.oracle.getAddress()); // linked at deploy
+      await expect(f.loanVault.connect(f.actors.deployer).setUtilizationOracle(b3.address))
+        .to.emit(f.loanVault, "UtilizationOracleSet")
+        .withArgs(b3.address);
+      expect(await f.loanVault.utilizationOracle()).to.equal(b3.address);
+    });
+
+    it("reverts for a caller without DEFAULT_ADMIN and on the zero address", async () => {
+      await expectRevert(
+        0n,
+        () => f.loanVault.connect(attacker).setUtilizationOracle(b3.address),
+        "AccessControlUnauthorizedAccount",
+        [attacker.address, Roles.DEFAULT_ADMIN],
+      );
+      await expectRevert(
+        0n,
+        () => f.loanVault.connect(f.actors.deployer).setUtilizationOracle(ZeroAddress),
+        "LoanVaultZeroAddress",
+        [],
+      );
+      expect(await f.loanVault.utilizationOracle()).to.equal(await f.oracle.getAddress());
+    });
+  });
+
   describe("pause", () => {
     it("only PAUSER pauses and only DEFAULT_ADMIN unpauses", async () => {
       await expectRevert(

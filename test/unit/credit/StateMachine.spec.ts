@@ -209,6 +209,45 @@ describe("LoanVault credit state machine (#16)", () => {
       expect(s.principal + s.interest).to.equal(defaulted.principal + defaulted.interest - usd(1_000));
     });
 
+    it("the oracle forgets the old operator: its streaks and its unpushed coupon step (with its top-up)", async () => {
+      const { loanId, t0 } = await houseLoan();
+      // One feed (quorum 1) reads the fleet daily at 50%, under the 60%-for-30-days step-up rule (+300 bps, top-up).
+      const feed = await hre.ethers.deployContract("MockAggregator", [8]);
+      await f.oracle
+        .connect(f.actors.oracleAdmin)
+        .configureLoan(loanId, [{ kind: 0, account: await feed.getAddress() }], 1, 2 * DAY);
+      const readDays = async (from: bigint, days: number) => {
+        for (let d = 0; d < days; d++) {
+          const t = from + BigInt(d * DAY);
+          await time.increaseTo(t);
+          await feed.setRound(BigInt(Math.floor(Number(t) / DAY)), 50_000_000n, t);
+          await f.oracle.connect(f.actors.keeper).poke(loanId);
+        }
+      };
+      await readDays(t0 + BigInt(DAY), 30);
+      expect((await f.oracle.pendingPush(loanId)).stepPending).to.equal(true); // fired, not pushed yet
+      await readDays(t0 + 31n * BigInt(DAY), 5); // the streak runs on under the old operator
+      await at(t0 + INTERVAL + GRACE + WINDOW + 1n);
+      await f.loanVault.declareDefault(loanId);
+      const terms = await f.loanVault.termsOf(loanId);
+      await f.loanVault.connect(f.actors.creditAdmin).stepIn(loanId, b2.address);
+
+      const pending = await f.oracle.pendingPush(loanId);
+      expect(pending.stepPending).to.equal(false);
+      expect(pending.flagsPending).to.equal(false);
+      expect(pending.topUpRequired).to.equal(false);
+      const [streakDays] = await f.oracle.streakOf(loanId, 1n);
+      expect(streakDays).to.equal(0n);
+      await expect(f.oracle.push(loanId))
+        .to.be.revertedWithCustomError(f.oracle, "UtilizationOracleNothingToPush")
+        .withArgs(loanId);
+      expect((await f.loanVault.stateOf(loanId)).premiumBps).to.equal(terms.basePremiumBps);
+      // The new operator's own month under 60% does step the coupon up.
+      await readDays(BigInt(await time.latest()) + BigInt(DAY), 30);
+      await f.oracle.push(loanId);
+      expect((await f.loanVault.stateOf(loanId)).premiumBps).to.equal(BigInt(terms.basePremiumBps) + 300n);
+    });
+
     it("refuses a new operator without RECEIPT_HOLDER, or one over its borrower cap", async () => {
       const { loanId, t0 } = await houseLoan();
       await at(t0 + INTERVAL + GRACE + WINDOW + 1n);

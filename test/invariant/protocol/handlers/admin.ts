@@ -107,6 +107,7 @@ export async function stepIn(w: World, p: Params, t: bigint) {
         rec!.m.s = probe.s;
         rec!.borrower = target;
         w.payStaked(t, applied);
+        w.oracle.get(loanId)?.restart(); // the vault tells the oracle (#16.6)
         w.touched.add(loanId);
       };
     },
