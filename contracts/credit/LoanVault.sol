@@ -8,6 +8,7 @@ import {ICollateralAuction} from "../interfaces/ICollateralAuction.sol";
 import {IGpuReceipt} from "../interfaces/IGpuReceipt.sol";
 import {IStakedUSDai} from "../interfaces/IStakedUSDai.sol";
 import {ProtocolUpgradeable} from "../access/ProtocolUpgradeable.sol";
+import {FixedPointMath} from "../libraries/FixedPointMath.sol";
 import {BORROWER_ROLE, CREDIT_ADMIN_ROLE, ORACLE_ROLE, UNDERWRITER_ROLE} from "../libraries/Roles.sol";
 import {LoanAccounting} from "./logic/LoanAccounting.sol";
 import {LoanCollateral} from "./logic/LoanCollateral.sol";
@@ -381,7 +382,6 @@ contract LoanVault is ILoanVault, LoanStorage, ProtocolUpgradeable {
 
     /// @dev Loans in Liquidating (the stored count is one more, or zero on a vault initialized before it existed).
     function _liquidatingCount() private view returns (uint256) {
-        uint256 stored = loanStorage().liquidatingPlusOne;
-        return stored == 0 ? 0 : stored - 1;
+        return FixedPointMath.max(loanStorage().liquidatingPlusOne, 1) - 1;
     }
 }

@@ -338,6 +338,7 @@ describe("Attack: every privileged function from an account without the role", (
               },
               "recordRecovery(uint256,uint256)": { expect: { role: "CREDIT_ADMIN" } },
               "setAuction(address)": { expect: { role: "DEFAULT_ADMIN" } },
+              "setUtilizationOracle(address)": { expect: { role: "DEFAULT_ADMIN" } },
               "onAuctionSettled(uint256,uint256,address)": {
                 expect: { error: "LoanVaultNotAuction", args: [attacker.address] },
               },
@@ -401,6 +402,9 @@ describe("Attack: every privileged function from an account without the role", (
               "setRules((uint8,uint16,uint16,int16,bool)[])": { expect: { role: "ORACLE_ADMIN" } },
               "setLoanVault(address)": { expect: { role: "DEFAULT_ADMIN" } },
               "poke(uint256)": { expect: { role: "KEEPER" } },
+              "onStepIn(uint256)": {
+                expect: { error: "UtilizationOracleNotLoanVault", args: [attacker.address] },
+              },
             },
             // reports are gated by their REPORTER signatures (test/attacks/SignedReportReplay.spec.ts)
             permissionless: [

@@ -617,6 +617,9 @@ describe("LoanVault payments: repay, revenue lockbox, waterfall, release, close"
         loanVault.interface.encodeFunctionData("close", [loanId]),
         loanVault.interface.encodeFunctionData("repay", [loanId, 1n]),
         loanVault.interface.encodeFunctionData("liquidate", [loanId]),
+        loanVault.interface.encodeFunctionData("writeOff", [loanId]),
+        loanVault.interface.encodeFunctionData("recordRecovery", [loanId, 1n]),
+        loanVault.interface.encodeFunctionData("claimSurplus", [receiverAddress]),
       ]) {
         await expectRevert(
           loanId,

@@ -469,6 +469,55 @@ describe("LoanVault credit state machine (#16)", () => {
     });
   });
 
+  describe("a default and a sale with cash held", () => {
+    const { expectRevert } = loanVaultHelpers(() => f);
+
+    it("declareDefault: a bullet the lockbox repays in full at maturity is refused, the loan stays Active", async () => {
+      const { loanId, t0 } = await houseLoan({ principal: usd(100_000), overrides: { numPayments: 1 } });
+      await f.loanVault.connect(payer).depositRevenue(loanId, usd(200_000));
+      await at(t0 + INTERVAL + GRACE + WINDOW + 1n);
+      await expectRevert(
+        loanId,
+        () => f.loanVault.declareDefault(loanId),
+        "LoanVaultOverdueCoveredByLockbox",
+        [loanId, usd(200_000)],
+      );
+      await f.loanVault.sweep(loanId); // what the refusal points at: the sweep repays it
+      expect((await f.loanVault.stateOf(loanId)).status).to.equal(LoanStatus.Repaid);
+    });
+
+    it("revenue that reached the lockbox after the default is part of the sale's recovery, and is cleared", async () => {
+      const { loanId, t0 } = await houseLoan({ principal: usd(100_000) });
+      await at(t0 + INTERVAL + GRACE + WINDOW + 1n);
+      await f.loanVault.declareDefault(loanId);
+      await f.loanVault.connect(payer).depositRevenue(loanId, usd(5_000));
+      await f.loanVault.connect(f.actors.creditAdmin).liquidate(loanId);
+      const s0 = await f.loanVault.stateOf(loanId);
+      expect(s0.lockbox + s0.reserve).to.equal(usd(5_000));
+      const buyer = f.actors.liquidator;
+      await fundBuyer(f, buyer.address, usd(3_000_000));
+      const before = await f.usdai.balanceOf(b1.address);
+      const receipt = await (await f.auction.connect(buyer).buy(loanId, await f.auction.price(loanId))).wait();
+      const settled = receipt!.logs
+        .map((log) => {
+          try {
+            return f.loanVault.interface.parseLog(log);
+          } catch {
+            return null;
+          }
+        })
+        .find((e) => e?.name === "AuctionSettled")!.args;
+      const debt = s0.principal + s0.interest;
+      expect(settled.repaid).to.equal(debt);
+      expect(settled.loss).to.equal(0n);
+      // the surplus is the proceeds and the cash held, less the debt and the late fees
+      expect(settled.surplus).to.equal(settled.proceeds + usd(5_000) - debt - s0.lateFees);
+      expect((await f.usdai.balanceOf(b1.address)) - before).to.equal(settled.surplus);
+      const s = await f.loanVault.stateOf(loanId);
+      expect([s.status, s.lockbox, s.reserve]).to.deep.equal([BigInt(LoanStatus.Recovered), 0n, 0n]);
+    });
+  });
+
   describe("interest paid ahead, non-accrual and the books", () => {
     it("an early payment short of its quote by less than the threshold settles; the shortfall stays owed", async () => {
       // interest-only terms: the installment is the interest to its due date, and the dollar short is interest
