@@ -497,7 +497,9 @@ describe("LoanVault credit state machine (#16)", () => {
       const buyer = f.actors.liquidator;
       await fundBuyer(f, buyer.address, usd(3_000_000));
       const before = await f.usdai.balanceOf(b1.address);
-      const receipt = await (await f.auction.connect(buyer).buy(loanId, await f.auction.price(loanId))).wait();
+      const receipt = await (
+        await f.auction.connect(buyer).buy(loanId, await f.auction.price(loanId))
+      ).wait();
       const settled = receipt!.logs
         .map((log) => {
           try {
