@@ -130,6 +130,10 @@ function checkRecovery(r: DemoReport): void {
       "the auction's repaid amount plus its shortfall must equal the debt at default",
     );
     check(
+      BigInt(a.price) + BigInt(a.cashHeld) === BigInt(a.repaid) + BigInt(a.lateFees) + BigInt(a.surplus),
+      "the sale must reconcile: price + cash held = debt repaid + late fees + surplus",
+    );
+    check(
       BigInt(a.price) >= BigInt(a.floorPrice) && BigInt(a.price) <= BigInt(a.startPrice),
       "the sale price must lie on the Dutch auction's curve",
     );

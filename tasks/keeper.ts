@@ -58,27 +58,27 @@ async function saleOf(
   const settled = (
     await vault.queryFilter(vault.filters.AuctionSettled(loanId), bought.blockNumber, bought.blockNumber)
   ).find((e) => e.transactionHash === bought.transactionHash)?.args;
-  // Settlement clears the loan's cash, so the cash it used is read from the block before the sale (a node that keeps
-  // no history for that block leaves the split out).
-  let lateFees: bigint | undefined;
-  if (settled) {
-    try {
-      const before = await vault.stateOf(loanId, { blockTag: bought.blockNumber - 1 });
-      lateFees = feesOf(settled, before.lockbox + before.reserve);
-    } catch {
-      lateFees = undefined;
-    }
-  }
-  return { buyer: bought.args.buyer, price: bought.args.price, settled, lateFees };
+  return { buyer: bought.args.buyer, price: bought.args.price, settled };
 }
 
-/**
- * The late fees a settlement took: the vault pays the debt, then late fees, then the borrower, out of the proceeds
- * plus the loan's lockbox and reserve (`held`). `AuctionSettled` reports the proceeds, the debt repaid and the
- * surplus, so the fees are what is left between them.
- */
-function feesOf(settled: { proceeds: bigint; repaid: bigint; surplus: bigint }, held: bigint): bigint {
-  return settled.proceeds + held - settled.repaid - settled.surplus;
+/** `AuctionSettled`'s split of a recovery (proceeds plus the loan's cash held) into debt, late fees and surplus. */
+interface Settlement {
+  cashHeld: bigint;
+  repaid: bigint;
+  lateFees: bigint;
+  surplus: bigint;
+  loss: bigint;
+}
+
+/** The rows of a settlement. */
+function settlementRows(loanId: bigint, settled: Settlement): [string, string][] {
+  return [
+    [`loan #${loanId} cash held (lockbox and reserve)`, formatUsd(settled.cashHeld)],
+    [`loan #${loanId} debt repaid`, formatUsd(settled.repaid)],
+    ["late fees paid", formatUsd(settled.lateFees)],
+    ["surplus to the borrower", formatUsd(settled.surplus)],
+    ["loss to sUSDai", formatUsd(settled.loss)],
+  ];
 }
 
 function requireLive(auctionId: bigint, status: bigint, task: string): void {
@@ -119,17 +119,7 @@ async function printAuction(
     ["buyer", await labelOf(hre, sale.buyer)],
     ["sold for", formatUsd(sale.price)],
   ];
-  if (sale.settled) {
-    rows.push(
-      [`loan #${record.loanId} debt repaid (with its lockbox cash)`, formatUsd(sale.settled.repaid)],
-      [
-        "late fees paid",
-        sale.lateFees === undefined ? "(needs the pre-sale block)" : formatUsd(sale.lateFees),
-      ],
-      ["surplus to the borrower", formatUsd(sale.settled.surplus)],
-      ["loss to sUSDai", formatUsd(sale.settled.loss)],
-    );
-  }
+  if (sale.settled) rows.push(...settlementRows(record.loanId, sale.settled));
   printFields(`Sale of auction #${auctionId}`, rows);
 }
 
@@ -248,8 +238,6 @@ roleTask("auction:buy", "Buy a live auction's receipts at the current price, up 
     );
     await requireUsdai(hre, signer, args.as, price, `the price ${formatUsd(price)}`);
     await approveUsdai(hre, signer, await auction.getAddress(), price, "CollateralAuction");
-    // The loan's cash that the settlement adds to the proceeds (nothing moves it while the loan is liquidating).
-    const before = await vault.stateOf(record.loanId);
     const { receipt } = await simulateAndSend(
       `CollateralAuction.buy #${auctionId}`,
       auction.buy,
@@ -261,18 +249,7 @@ roleTask("auction:buy", "Buy a live auction's receipts at the current price, up 
     printFields(`Bought auction #${auctionId}`, [
       ["price paid", formatUsd(bought.price)],
       ["receipts received", record.receiptIds.map((id) => `#${id}`).join(", ")],
-      [`loan #${record.loanId} debt repaid (with its lockbox cash)`, formatUsd(settled.repaid)],
-      [
-        "late fees paid",
-        formatUsd(
-          feesOf(
-            { proceeds: settled.proceeds, repaid: settled.repaid, surplus: settled.surplus },
-            before.lockbox + before.reserve,
-          ),
-        ),
-      ],
-      ["surplus to the borrower", formatUsd(settled.surplus)],
-      ["loss to sUSDai", formatUsd(settled.loss)],
+      ...settlementRows(record.loanId, settled.toObject() as Settlement),
     ]);
   });
 

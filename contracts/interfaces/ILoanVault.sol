@@ -279,12 +279,16 @@ interface ILoanVault is ILoanVaultAssets, ILoanVaultOracleHooks {
     /// @notice The receipts of `loanId` went to auction `auctionId`.
     event LoanLiquidated(uint256 indexed loanId, uint256 indexed auctionId, uint256 collateralValue);
 
-    /// @notice The auction of `loanId` settled: `proceeds` repaid `repaid`, `surplus` went to the borrower and
-    /// `loss` was written off against sUSDai.
+    /// @notice The auction of `loanId` settled (or the loan was written off: `proceeds` 0). The recovery, `proceeds` plus
+    /// the `cashHeld` in its lockbox and reserve, paid `repaid` of the debt, then `lateFees`, and the rest, `surplus`,
+    /// went to the borrower; `loss`, the debt not repaid, was written off against sUSDai. So the sale reconciles:
+    /// `proceeds + cashHeld == repaid + lateFees + surplus`, and `repaid + loss` is the debt.
     event AuctionSettled(
         uint256 indexed loanId,
         uint256 proceeds,
+        uint256 cashHeld,
         uint256 repaid,
+        uint256 lateFees,
         uint256 surplus,
         uint256 loss
     );

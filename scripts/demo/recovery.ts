@@ -98,7 +98,9 @@ async function liquidate(ctx: DemoContext, loan: DemoLoan, debt: bigint, impaire
       price: (settledEvent.args.proceeds as bigint).toString(),
       debtAtDefault: debt.toString(),
       impairedValue: impaired.toString(),
+      cashHeld: (settledEvent.args.cashHeld as bigint).toString(),
       repaid: (settledEvent.args.repaid as bigint).toString(),
+      lateFees: (settledEvent.args.lateFees as bigint).toString(),
       surplus: (settledEvent.args.surplus as bigint).toString(),
       loss: loss.toString(),
       status: ["None", "Live", "Sold", "Expired"][Number(sold.status)],
@@ -169,8 +171,10 @@ export function printRecovery(ctx: DemoContext): void {
       ["", "sold to the liquidator for", formatUsd(BigInt(auction.price), 0)],
       [
         "",
-        "repaid / surplus / shortfall",
-        [auction.repaid, auction.surplus, auction.loss].map((v) => formatUsd(BigInt(v), 0)).join(" / "),
+        "repaid / late fees / surplus / shortfall",
+        [auction.repaid, auction.lateFees, auction.surplus, auction.loss]
+          .map((v) => formatUsd(BigInt(v), 0))
+          .join(" / "),
       ],
       [
         "",

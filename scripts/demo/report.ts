@@ -127,7 +127,11 @@ export interface DemoReport {
     price: string;
     debtAtDefault: string;
     impairedValue: string;
+    /** The loan's lockbox and reserve, added to the price (`AuctionSettled.cashHeld`). */
+    cashHeld: string;
     repaid: string;
+    /** Late fees paid out of the recovery after the debt (`AuctionSettled.lateFees`). */
+    lateFees: string;
     surplus: string;
     loss: string;
     status: string;

@@ -132,7 +132,7 @@ describe("Recovery lifecycles (deploy scripts, bigint model)", () => {
     await time.setNextBlockTimestamp(buyAt);
     await expect(auction.connect(actors.liquidator).buy(auctionId, price))
       .to.emit(loanVault, "AuctionSettled")
-      .withArgs(loanId, price, owed, m.surplus, 0)
+      .withArgs(loanId, price, 0, owed, m.fees, m.surplus, 0)
       .and.to.emit(susdai, "RepaymentReceived")
       .withArgs(impaired, 0);
 
@@ -206,7 +206,7 @@ describe("Recovery lifecycles (deploy scripts, bigint model)", () => {
     await time.setNextBlockTimestamp(endsAt);
     await expect(auction.connect(actors.liquidator).buy(auctionId, proceeds))
       .to.emit(loanVault, "AuctionSettled")
-      .withArgs(loanId, proceeds, proceeds, 0, loss)
+      .withArgs(loanId, proceeds, 0, proceeds, 0, 0, loss)
       .and.to.emit(susdai, "LossRecorded")
       .withArgs(loss, loss);
 
@@ -252,7 +252,7 @@ describe("Recovery lifecycles (deploy scripts, bigint model)", () => {
       .to.emit(auction, "AuctionExpired")
       .withArgs(auctionId, loanId, actors.creditAdmin.address)
       .and.to.emit(loanVault, "AuctionSettled")
-      .withArgs(loanId, 0, 0, 0, owed)
+      .withArgs(loanId, 0, 0, 0, 0, 0, owed)
       .and.to.emit(susdai, "LossRecorded")
       .withArgs(owed, owed);
     expect(await receipts.ownerOf(f.receiptIds[0])).to.equal(actors.creditAdmin.address);

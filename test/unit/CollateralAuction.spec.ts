@@ -410,7 +410,7 @@ describe("CollateralAuction", () => {
         .to.emit(auction, "AuctionBought")
         .withArgs(auctionId, loanId, buyer.address, price)
         .and.to.emit(loanVault, "AuctionSettled")
-        .withArgs(loanId, price, s.repaid, s.surplus, 0);
+        .withArgs(loanId, price, 0, s.repaid, s.fees, s.surplus, 0);
       await expect(tx)
         .to.emit(susdai, "RepaymentReceived")
         .withArgs(bookedPrincipal, s.booked - bookedPrincipal)
@@ -562,7 +562,7 @@ describe("CollateralAuction", () => {
         .to.emit(auction, "AuctionExpired")
         .withArgs(auctionId, loanId, actors.creditAdmin.address)
         .and.to.emit(loanVault, "AuctionSettled")
-        .withArgs(loanId, 0, 0, 0, debt);
+        .withArgs(loanId, 0, 0, 0, 0, 0, debt);
       // nothing to push: sUSDai only records the loss
       await expect(tx)
         .to.emit(susdai, "LossRecorded")

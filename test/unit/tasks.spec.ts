@@ -954,13 +954,18 @@ describe("Loan and keeper tasks on the in-process network", () => {
       const [settled] = await f.loanVault.queryFilter(f.loanVault.filters.AuctionSettled(1));
       expect(settled.args.repaid).to.equal(defaulted.args.debt);
       expect(pre.lateFees).to.be.greaterThan(0n);
-      // The sale reconciles: proceeds + the loan's cash = debt repaid + late fees + surplus.
-      expect(settled.args.proceeds + pre.lockbox + pre.reserve).to.equal(
-        settled.args.repaid + pre.lateFees + settled.args.surplus,
+      // The event reconciles the sale: proceeds + the loan's cash = debt repaid + late fees + surplus.
+      expect([settled.args.cashHeld, settled.args.lateFees]).to.deep.equal([
+        pre.lockbox + pre.reserve,
+        pre.lateFees,
+      ]);
+      expect(settled.args.proceeds + settled.args.cashHeld).to.equal(
+        settled.args.repaid + settled.args.lateFees + settled.args.surplus,
       );
       expect(bought).to.match(
-        new RegExp(`debt repaid \\(with its lockbox cash\\)\\s+\\${formatUsd(settled.args.repaid)}`),
+        new RegExp(`cash held \\(lockbox and reserve\\)\\s+\\${formatUsd(settled.args.cashHeld)}`),
       );
+      expect(bought).to.match(new RegExp(`debt repaid\\s+\\${formatUsd(settled.args.repaid)}`));
       expect(bought).to.match(new RegExp(`late fees paid\\s+\\${formatUsd(pre.lateFees)}`));
       expect(bought).to.match(new RegExp(`surplus to the borrower\\s+\\${formatUsd(settled.args.surplus)}`));
       expect(bought).to.match(/loss to sUSDai\s+\$0\.00/);

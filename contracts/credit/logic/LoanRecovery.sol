@@ -223,7 +223,7 @@ library LoanRecovery {
             proceeds == 0 ? ILoanVault.LoanStatus.WrittenOff : ILoanVault.LoanStatus.Recovered,
             held != 0
         );
-        emit ILoanVault.AuctionSettled(loanId, proceeds, repaid, r.surplus, r.loss);
+        emit ILoanVault.AuctionSettled(loanId, proceeds, held, repaid, fees, r.surplus, r.loss);
     }
 
     /// @dev Sends a sale's surplus to the borrower. A borrower who cannot receive it (a token that refuses the account, a

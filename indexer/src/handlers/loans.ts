@@ -294,8 +294,10 @@ on("LoanVault:AuctionSettled", async ({ event, context }) => {
   await onLoanEvent("AuctionSettled", event, context);
   const row = await context.db.find(loan, { id: event.args.loanId });
   if (row?.auctionId == null) return;
-  const { proceeds, repaid, surplus, loss } = event.args;
-  await context.db.update(auction, { id: row.auctionId }).set({ proceeds, repaid, surplus, loss });
+  const { proceeds, cashHeld, repaid, lateFees, surplus, loss } = event.args;
+  await context.db
+    .update(auction, { id: row.auctionId })
+    .set({ proceeds, cashHeld, repaid, lateFees, surplus, loss });
 });
 
 on("LoanVault:SteppedIn", async ({ event, context }) => {

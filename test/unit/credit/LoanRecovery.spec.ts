@@ -226,7 +226,7 @@ describe("LoanVault recovery: default, liquidation, settlement, step-in", () => 
       const surplus = price - debt - fees;
       await expect(auction.connect(actors.liquidator).buy(1n, price))
         .to.emit(loanVault, "AuctionSettled")
-        .withArgs(loanId, price, debt, surplus, 0n);
+        .withArgs(loanId, price, 0n, debt, fees, surplus, 0n);
       expect(await usdai.balanceOf(b1.address)).to.equal(balance + surplus);
       const after = await loanVault.stateOf(loanId);
       expect(after.status).to.equal(LoanStatus.Recovered);
@@ -266,7 +266,7 @@ describe("LoanVault recovery: default, liquidation, settlement, step-in", () => 
       const navBefore = await susdai.totalAssets();
       await expect(auction.expire(1n))
         .to.emit(loanVault, "AuctionSettled")
-        .withArgs(loanId, 0n, 0n, 0n, debt);
+        .withArgs(loanId, 0n, 0n, 0n, 0n, 0n, debt);
       expect((await loanVault.stateOf(loanId)).status).to.equal(LoanStatus.WrittenOff);
       expect(navBefore - (await susdai.totalAssets())).to.equal(s.impairedValue);
     });
