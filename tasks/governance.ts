@@ -2,11 +2,20 @@ import fs from "node:fs";
 import path from "node:path";
 import type { ConfigurableTaskDefinition, HardhatRuntimeEnvironment } from "hardhat/types";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { Contract, formatEther, getAddress, id, isHexString, ZeroAddress, ZeroHash } from "ethers";
-import type { ContractTransactionResponse, Interface } from "ethers";
+import {
+  Contract,
+  formatEther,
+  getAddress,
+  id,
+  Interface as EthersInterface,
+  isHexString,
+  ZeroAddress,
+  ZeroHash,
+} from "ethers";
+import type { ContractTransactionResponse, Interface, InterfaceAbi } from "ethers";
 
 import { TIMELOCK_DEPLOYMENT } from "../config/governance";
-import { formatTable } from "../helpers/format";
+import { formatTable, type Align } from "../helpers/format";
 import { governancePendingPath, type PendingCall } from "../helpers/deploy-run";
 import { roleTask, viewTask } from "./lib/define";
 import { chainNow, formatTimestamp, out, send, signerOf, simulate, TaskError } from "./lib/runtime";
@@ -150,6 +159,33 @@ export function readPendingCalls(hre: HardhatRuntimeEnvironment): PendingCall[] 
   });
 }
 
+/** The deployment at `address` (a proxied core by its plain name, not `<Name>_Proxy`), if any. */
+async function deploymentAt(
+  hre: HardhatRuntimeEnvironment,
+  address: string,
+): Promise<{ name: string; abi: InterfaceAbi } | undefined> {
+  const matches = Object.entries(await hre.deployments.all()).filter(
+    ([, d]) => d.address.toLowerCase() === address.toLowerCase(),
+  );
+  const [name, d] = matches.find(([n]) => !n.endsWith("_Proxy")) ?? matches[0] ?? [];
+  return name && d ? { name, abi: d.abi } : undefined;
+}
+
+/** `grantRole(0x.., 0x..) on UtilizationOracle`, decoded with the target deployment's ABI where there is one. */
+async function describeCall(hre: HardhatRuntimeEnvironment, target: string, data: string): Promise<string> {
+  const deployment = await deploymentAt(hre, target);
+  let call = data.length >= 10 ? `call ${data.slice(0, 10)}` : "plain transfer";
+  if (deployment) {
+    try {
+      const parsed = new EthersInterface(deployment.abi).parseTransaction({ data });
+      if (parsed) call = `${parsed.name}(${parsed.args.map(String).join(", ")})`;
+    } catch {
+      // not one of the deployment's functions: the selector stays
+    }
+  }
+  return `${deployment?.name ?? target}: ${call}`;
+}
+
 /**
  * The calls a task acts on: every call in the pending file (`--pending`), or the one call of `--target`, `--data` and
  * `--value` (ETH; default 0). `--target` may name a deployment.
@@ -167,10 +203,10 @@ async function callsOf(hre: HardhatRuntimeEnvironment, args: CallArgs): Promise<
     args.target.startsWith("0x") || deployment,
     `--target "${args.target}" is neither an address nor a deployment on network "${hre.network.name}"`,
   );
-  const target = deployment ? deployment.address : parseAddress(args.target, "target");
+  const target = deployment ? getAddress(deployment.address) : parseAddress(args.target, "target");
   const value = args.value === undefined ? 0n : parseAmount(args.value, 18, "value", { allowZero: true });
   const data = parseCalldata(args.data, "--data");
-  return [{ what: `call ${data.slice(0, 10)} on ${args.target}`, target, value: value.toString(), data }];
+  return [{ what: await describeCall(hre, target, data), target, value: value.toString(), data }];
 }
 
 /** Each call's operation on the timelock: its salt (`--salt`, or keccak256 of the calldata), id and state. */
@@ -212,32 +248,31 @@ function stateText(op: Operation, now: number): string {
   }
 }
 
-/** Deployment names by lower-case address, to label targets. */
-async function deploymentNames(hre: HardhatRuntimeEnvironment): Promise<Map<string, string>> {
-  const names = new Map<string, string>();
-  for (const [name, d] of Object.entries(await hre.deployments.all())) {
-    // A proxied core appears as `<Name>` and `<Name>_Proxy` at the same address; keep the plain name.
-    if (!names.has(d.address.toLowerCase()) || !name.endsWith("_Proxy"))
-      names.set(d.address.toLowerCase(), name);
-  }
-  return names;
-}
-
-/** Prints the operations as a table, with a last column per operation (`extra`) when given. */
+/**
+ * Prints the operations as a table (the value column only when a call sends ETH), with a last column per operation
+ * (`extra`) when given.
+ */
 async function printOperations(
   hre: HardhatRuntimeEnvironment,
   title: string,
   ops: Operation[],
   extra?: { header: string; cells: string[] },
 ): Promise<void> {
-  const names = await deploymentNames(hre);
   const now = await chainNow(hre);
-  const header = ["#", "call", "target", "value (ETH)", "operation id", "state"];
+  const withValue = ops.some((op) => BigInt(op.value) > 0n);
+  const header = ["#", "call", ...(withValue ? ["value (ETH)"] : []), "operation id", "state"];
+  const align: Align[] = [
+    "right",
+    "left",
+    ...(withValue ? (["right"] as Align[]) : []),
+    "left",
+    "left",
+    "left",
+  ];
   const rows = ops.map((op, i) => [
     String(i + 1),
     op.what,
-    names.get(op.target.toLowerCase()) ?? op.target,
-    formatEther(BigInt(op.value)),
+    ...(withValue ? [formatEther(BigInt(op.value))] : []),
     op.id,
     stateText(op, now),
   ]);
@@ -246,7 +281,7 @@ async function printOperations(
     rows.forEach((row, i) => row.push(extra.cells[i]));
   }
   out(`\n${title}`);
-  out(formatTable(header, rows, ["right", "left", "left", "right", "left", "left", "left"]));
+  out(formatTable(header, rows, align));
 }
 
 /** Refuses up front when `signer` lacks `role` on the timelock (or, for EXECUTOR, the role is not open to anyone). */
