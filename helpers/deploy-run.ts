@@ -1,3 +1,5 @@
+import fs from "node:fs";
+import path from "node:path";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { formatEther, formatUnits } from "ethers";
 
@@ -6,6 +8,8 @@ import { formatTable } from "./format";
 /**
  * One `hardhat deploy` run, from deploy/000_start.ts to deploy/99_summary.ts: where it started (block, deployer
  * nonce), and the governance calls it could not make itself (`NOT DONE`), which fail the run once it is summarized.
+ * Those calls are also written to `deployments/<network>/.governance-pending.json` for the timelock tasks
+ * (tasks/governance.ts); a run that leaves nothing undone removes the file.
  */
 
 export interface NotDone {
@@ -14,6 +18,48 @@ export interface NotDone {
   /** The call governance must schedule on the timelock: target, value 0, calldata. */
   target: string;
   data: string;
+}
+
+/** A `NOT DONE` call as written to the pending file: what the timelock tasks schedule and execute. */
+export interface PendingCall extends NotDone {
+  /** Wei sent with the call, as a decimal string; the deploy's calls send none. */
+  value: string;
+}
+
+/** The file name, in `deployments/<network>/`, of the calls the last deploy left to governance. */
+export const GOVERNANCE_PENDING_FILE = ".governance-pending.json";
+
+/**
+ * Where the calls the last deploy left undone on this network are written. A dotfile, so hardhat-deploy does not take
+ * it for a deployment.
+ */
+export function governancePendingPath(hre: HardhatRuntimeEnvironment): string {
+  return path.join(hre.config.paths.deployments, hre.network.name, GOVERNANCE_PENDING_FILE);
+}
+
+/** `file` relative to the working directory when it lies below it (for messages). */
+function shown(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative.startsWith("..") ? file : relative;
+}
+
+/**
+ * Writes the run's `NOT DONE` calls to the pending file, or removes the file when there are none: the file always
+ * describes what the latest deploy on this network could not do. Returns the path written, if any.
+ */
+function writePendingCalls(hre: HardhatRuntimeEnvironment, notDone: NotDone[]): string | undefined {
+  const file = governancePendingPath(hre);
+  if (notDone.length === 0) {
+    if (fs.existsSync(file)) {
+      fs.rmSync(file);
+      console.log(`removed ${shown(file)}: no governance call is left undone`);
+    }
+    return undefined;
+  }
+  const calls: PendingCall[] = notDone.map(({ what, target, data }) => ({ what, target, value: "0", data }));
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, `${JSON.stringify(calls, null, 2)}\n`);
+  return file;
 }
 
 interface DeployRun {
@@ -42,8 +88,9 @@ export function recordNotDone(item: NotDone): void {
 
 /**
  * Prints what this run sent: every transaction from the deployer since the run started (contract created or called,
- * gas, cost at the price paid), totals, and what the same gas costs at the current gas price. Then fails the run,
- * with a non-zero exit, when any governance call was left undone.
+ * gas, cost at the price paid), totals, and what the same gas costs at the current gas price. Then writes the
+ * governance calls left undone to the pending file (or removes it when there are none) and fails the run, with a
+ * non-zero exit, when there are any.
  */
 export async function summarizeDeployRun(hre: HardhatRuntimeEnvironment): Promise<void> {
   if (!run) return;
@@ -100,10 +147,13 @@ export async function summarizeDeployRun(hre: HardhatRuntimeEnvironment): Promis
   }
   const pending = notDone.length;
   run = undefined;
+  const file = writePendingCalls(hre, notDone);
   if (pending > 0) {
+    const network = hre.network.name;
     throw new Error(
-      `${pending} governance call(s) NOT DONE (listed above with their timelock calldata): schedule them on the ` +
-        "timelock, wait its delay, execute them, then deploy again",
+      `${pending} governance call(s) NOT DONE (listed above with their timelock calldata, and written to ` +
+        `${shown(file!)}): schedule them with \`npx hardhat timelock:schedule --pending --network ${network}\`, ` +
+        `wait the timelock's delay, run \`npx hardhat timelock:execute --pending --network ${network}\`, then deploy again`,
     );
   }
 }

@@ -9,3 +9,4 @@ import "./status";
 import "./deployments";
 import "./time";
 import "./verify";
+import "./governance";
