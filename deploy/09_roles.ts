@@ -5,7 +5,7 @@ import type { BaseContract } from "ethers";
 import { GOVERNANCE_ROLES, TIMELOCK_DEPLOYMENT } from "../config/governance";
 import { ROLE_GRANTS, type RoleHolder } from "../config/roles";
 import { DeployIds, Tags } from "../helpers/deploy-ids";
-import { recordNotDone } from "../helpers/deploy-run";
+import { markRolesChecked, recordNotDone } from "../helpers/deploy-run";
 import { Roles } from "../helpers/roles";
 
 /**
@@ -121,6 +121,7 @@ const func: DeployFunction = async (hre: HardhatRuntimeEnvironment) => {
   if (loanVault && oracle) {
     await link(DeployIds.LoanVault, "LoanVault", "utilizationOracle", "setUtilizationOracle", oracle);
   }
+  markRolesChecked();
 };
 
 func.id = "09_roles";

@@ -47,9 +47,15 @@ function shown(file: string): string {
  * Writes the run's `NOT DONE` calls to the pending file, or removes the file when there are none: the file always
  * describes what the latest deploy on this network could not do. Returns the path written, if any.
  */
-function writePendingCalls(hre: HardhatRuntimeEnvironment, notDone: NotDone[]): string | undefined {
+function writePendingCalls(
+  hre: HardhatRuntimeEnvironment,
+  notDone: NotDone[],
+  rolesChecked: boolean,
+): string | undefined {
   const file = governancePendingPath(hre);
   if (notDone.length === 0) {
+    // A run that did not wire roles (a partial deploy by tag) cannot tell whether the calls are still needed.
+    if (!rolesChecked) return undefined;
     if (fs.existsSync(file)) {
       fs.rmSync(file);
       console.log(`removed ${shown(file)}: no governance call is left undone`);
@@ -67,6 +73,8 @@ interface DeployRun {
   startNonce: number;
   deployer: string;
   notDone: NotDone[];
+  /** Whether deploy/09_roles.ts ran: only then does an empty `notDone` mean nothing is left for governance. */
+  rolesChecked: boolean;
 }
 
 let run: DeployRun | undefined;
@@ -78,7 +86,13 @@ export async function startDeployRun(hre: HardhatRuntimeEnvironment): Promise<vo
     startNonce: await hre.ethers.provider.getTransactionCount(deployer),
     deployer,
     notDone: [],
+    rolesChecked: false,
   };
+}
+
+/** Marks that the role wiring ran in this deploy (deploy/09_roles.ts), so its `NOT DONE` list is complete. */
+export function markRolesChecked(): void {
+  if (run) run.rolesChecked = true;
 }
 
 /** Records a call the deployer could not make (deploy/09_roles.ts prints it as `NOT DONE`). */
@@ -146,8 +160,9 @@ export async function summarizeDeployRun(hre: HardhatRuntimeEnvironment): Promis
     console.log("nothing sent: every deployment and role was already in place");
   }
   const pending = notDone.length;
+  const { rolesChecked } = run;
   run = undefined;
-  const file = writePendingCalls(hre, notDone);
+  const file = writePendingCalls(hre, notDone, rolesChecked);
   if (pending > 0) {
     const network = hre.network.name;
     throw new Error(
