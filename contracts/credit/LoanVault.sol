@@ -213,7 +213,6 @@ contract LoanVault is ILoanVault, LoanStorage, ProtocolUpgradeable {
 
     /// @inheritdoc ILoanVault
     function setUtilizationOracle(address oracle) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (oracle == address(0)) revert LoanVaultZeroAddress();
         loanStorage().utilizationOracle = oracle;
         emit UtilizationOracleSet(oracle);
     }

@@ -394,7 +394,7 @@ interface ILoanVault is ILoanVaultAssets, ILoanVaultOracleHooks {
     error LoanVaultOverdueImmaterial(uint256 loanId, uint256 overdue, uint256 threshold);
     /// @notice The lockbox and reserve of `loanId` (`cash`) settle every overdue installment: sweep it instead.
     error LoanVaultOverdueCoveredByLockbox(uint256 loanId, uint256 cash);
-    /// @notice Only the credit admin may liquidate `loanId` before `opensAt` (the step-in window).
+    /// @notice Only the credit admin may liquidate or write off `loanId` before `opensAt` (the step-in window).
     error LoanVaultStepInWindow(uint256 loanId, uint256 opensAt);
     /// @notice `loanId` cannot be written off: its collateral is still worth `collateralValue` (auction it).
     error LoanVaultCollateralNotWorthless(uint256 loanId, uint256 collateralValue);
@@ -472,7 +472,8 @@ interface ILoanVault is ILoanVaultAssets, ILoanVaultOracleHooks {
 
     /// @notice Writes off a defaulted loan whose collateral is worth nothing (an auction cannot sell an empty lot): its
     /// lockbox and reserve repay what they can, the rest is a realized loss for sUSDai, and the receipts go to the
-    /// auction's recovery custodian. Anyone; never paused.
+    /// auction's recovery custodian. Anyone once the step-in window after the default has passed; the credit admin at
+    /// any time. Never paused.
     function writeOff(uint256 loanId) external;
 
     /// @notice Pays `amount` of USDai recovered off-chain after `loanId` was written off (the custodian sold the
@@ -502,8 +503,9 @@ interface ILoanVault is ILoanVaultAssets, ILoanVaultOracleHooks {
     function setAuction(address auction) external;
 
     /// @notice Sets the utilization oracle the vault tells of a step-in (`IUtilizationOracle.onStepIn`), so that the
-    /// old operator's streaks and unpushed coupon steps do not reach the new one. DEFAULT_ADMIN only. (The oracle's
-    /// pushes are authorised by `ORACLE_ROLE`, not by this address.)
+    /// old operator's streaks and unpushed coupon steps do not reach the new one. DEFAULT_ADMIN only. The oracle must
+    /// accept the call (its `loanVault` is this vault), or every step-in reverts; zero unlinks it, and step-ins then
+    /// tell no oracle. (The oracle's pushes are authorised by `ORACLE_ROLE`, not by this address.)
     function setUtilizationOracle(address oracle) external;
 
     // ---------------------------------------------------------------- views

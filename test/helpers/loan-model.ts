@@ -33,6 +33,8 @@ export const BREACH_NON_ACCRUAL = 4n;
 export const COVENANT_FLAGS = BREACH_LTV | BREACH_TOP_UP;
 /** The local deployment's risk parameters that the state machine reads (`ILoanVault.RiskParams`). */
 export const LOCAL_MATERIALITY = 10n * 10n ** 18n;
+/** `MIN_MATERIALITY_THRESHOLD`: the threshold in force is never below 1e-9 USDai (the quote's rounding). */
+export const MIN_MATERIALITY = 10n ** 9n;
 export const LOCAL_STEP_IN_WINDOW = 2n * 86_400n;
 
 /** The terms the model needs (all bigints). */
@@ -183,6 +185,11 @@ export class LoanModel {
   s: ModelState;
   /** `RiskParams.materialityThreshold` (USDai units). */
   materiality = LOCAL_MATERIALITY;
+
+  /** The threshold in force: the setting, never below `MIN_MATERIALITY`. */
+  get threshold(): bigint {
+    return this.materiality > MIN_MATERIALITY ? this.materiality : MIN_MATERIALITY;
+  }
 
   constructor(
     public readonly id: bigint,
@@ -439,7 +446,7 @@ export class LoanModel {
         shortfall = ceilDiv(s.principal * s.couponBps * (dueAt - paidThrough), D);
       }
       shortfall += this.principalOwedThrough(k);
-      if (shortfall !== 0n && (k === s.schedulePayments || shortfall > this.materiality)) break;
+      if (shortfall !== 0n && (k === s.schedulePayments || shortfall > this.threshold)) break;
       k++;
     }
     s.nextPaymentIndex = k;
@@ -501,7 +508,7 @@ export class LoanModel {
     const owed = s.lateFees + s.interest + s.principal;
     if (amount === "max" || amount >= owed) {
       if (amount !== "max" && amount > owed) {
-        const tolerance = this.interestAhead(now, this.scheduledPrincipalDue(now), 2n ** 255n).interest;
+        const tolerance = this.interestAhead(now, 0n, 2n ** 255n).interest;
         if (amount - owed > tolerance) {
           this.s = before;
           throw new ModelRevert("LoanVaultOverpayment", [this.id, amount, owed + tolerance]);
@@ -627,9 +634,9 @@ export class LoanModel {
     const paymentAt = this.paymentDefaultAt();
     if (paymentAt !== 0n && now >= paymentAt) {
       const overdue = s.lateFees + s.interest + this.scheduledPrincipalDue(now);
-      if (overdue <= this.materiality) {
+      if (overdue <= this.threshold) {
         this.s = before;
-        throw new ModelRevert("LoanVaultOverdueImmaterial", [this.id, overdue, this.materiality]);
+        throw new ModelRevert("LoanVaultOverdueImmaterial", [this.id, overdue, this.threshold]);
       }
     } else {
       this.evaluateCovenants(now);

@@ -38,6 +38,10 @@ uint256 constant MAX_FEED_STALENESS_SECONDS = 7 days;
 /// @dev Highest materiality (dust) threshold a risk setting may set (1,000 USDai). An amount above it is material
 /// without reading the threshold, which keeps that read off the paths where nothing is small.
 uint256 constant MAX_MATERIALITY_THRESHOLD = 1_000e18;
+/// @dev The threshold in force is never below this (1e-9 USDai), whatever the setting (zero included): a quote is one
+/// rounded-up figure while the books round up each accrual between the quote and the payment (a wei each), so paying
+/// exactly the quote may fall short by a few wei. That must neither leave an installment open nor make it defaultable.
+uint256 constant MIN_MATERIALITY_THRESHOLD = 1e9;
 /// @dev Longest step-in window a risk setting may give the credit admin after a default.
 uint256 constant MAX_STEP_IN_WINDOW_SECONDS = 30 days;
 

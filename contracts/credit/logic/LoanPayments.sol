@@ -10,7 +10,12 @@ import {IStakedUSDai} from "../../interfaces/IStakedUSDai.sol";
 import {BPS} from "../../libraries/Constants.sol";
 import {FixedPointMath} from "../../libraries/FixedPointMath.sol";
 import {INTEREST_DENOMINATOR, LoanSchedule} from "../../libraries/LoanSchedule.sol";
-import {BREACH_NON_ACCRUAL, COVENANT_FLAGS, MAX_MATERIALITY_THRESHOLD} from "./LoanConstants.sol";
+import {
+    BREACH_NON_ACCRUAL,
+    COVENANT_FLAGS,
+    MAX_MATERIALITY_THRESHOLD,
+    MIN_MATERIALITY_THRESHOLD
+} from "./LoanConstants.sol";
 import {LoanAccounting} from "./LoanAccounting.sol";
 import {LoanCollateral} from "./LoanCollateral.sol";
 import {LoanCovenants} from "./LoanCovenants.sol";
@@ -309,11 +314,12 @@ library LoanPayments {
                 );
             }
             shortfall += principalOwedThrough(s, t, principal, settled);
+            // The last installment settles only in full; another settles short by no more than the threshold in force.
             if (
                 shortfall != 0 &&
                 (settled == payments ||
-                    shortfall > MAX_MATERIALITY_THRESHOLD ||
-                    shortfall > $.materialityThreshold)
+                    (shortfall > MIN_MATERIALITY_THRESHOLD &&
+                        (shortfall > MAX_MATERIALITY_THRESHOLD || shortfall > $.materialityThreshold)))
             ) break;
             ++settled;
         }
@@ -368,7 +374,9 @@ library LoanPayments {
         uint256 amount,
         uint256 owed
     ) private view {
-        uint256 tolerance = interestAhead(s, t, scheduledPrincipalDue(s, t), type(uint256).max).interest;
+        // The quote charges the interest to the due date on the whole principal (a dust shortfall left by an earlier
+        // installment included), so the tolerance does too.
+        uint256 tolerance = interestAhead(s, t, 0, type(uint256).max).interest;
         if (amount - owed > tolerance)
             revert ILoanVault.LoanVaultOverpayment(loanId, amount, owed + tolerance);
     }

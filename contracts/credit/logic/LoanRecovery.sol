@@ -15,7 +15,7 @@ import {BPS} from "../../libraries/Constants.sol";
 import {CREDIT_ADMIN_ROLE, RECEIPT_HOLDER_ROLE} from "../../libraries/Roles.sol";
 import {FixedPointMath} from "../../libraries/FixedPointMath.sol";
 import {INTEREST_DENOMINATOR, LoanSchedule} from "../../libraries/LoanSchedule.sol";
-import {MAX_MATERIALITY_THRESHOLD} from "./LoanConstants.sol";
+import {MAX_MATERIALITY_THRESHOLD, MIN_MATERIALITY_THRESHOLD} from "./LoanConstants.sol";
 import {LoanAccounting} from "./LoanAccounting.sol";
 import {LoanCollateral} from "./LoanCollateral.sol";
 import {LoanCovenants} from "./LoanCovenants.sol";
@@ -28,7 +28,8 @@ import {LoanStorage, loanStorage, requireStatus} from "./LoanStorage.sol";
 /// settlement, and step-in by a replacement operator.
 /// @dev `executeSettlement` is internal (inlined in the vault: it is on every auction buyer's path, where a library
 /// call would add a cold DELEGATECALL); `executeDeclareDefault`, `executeLiquidate` and `executeStepIn` are external
-/// (linked; DELEGATECALL on the vault's storage, called only from its nonReentrant, role-checked entry points).
+/// (linked; DELEGATECALL on the vault's storage, called only from its nonReentrant entry points, which check the caller's
+/// role where one is needed).
 /// Events and errors are the vault's.
 library LoanRecovery {
     using FixedPointMath for uint256;
@@ -79,13 +80,7 @@ library LoanRecovery {
         requireStatus(loanId, s, ILoanVault.LoanStatus.Defaulted);
         ICollateralAuction auction = $.auction;
         if (address(auction) == address(0)) revert ILoanVault.LoanVaultZeroAddress();
-        // A Defaulted loan's `accruedAt` is when it defaulted.
-        uint256 opensAt = uint256(s.accruedAt) + $.stepInWindowSeconds;
-        if (
-            block.timestamp < opensAt && !IAccessControl(address(this)).hasRole(CREDIT_ADMIN_ROLE, msg.sender)
-        ) {
-            revert ILoanVault.LoanVaultStepInWindow(loanId, opensAt);
-        }
+        _requireStepInWindowOver($, loanId, s);
         uint256 count = s.receiptCount;
         uint256 collateral = LoanCollateral.collateralValue($, receipts, loanId, count);
         s.status = ILoanVault.LoanStatus.Liquidating;
@@ -254,6 +249,7 @@ library LoanRecovery {
         if (value != 0) revert ILoanVault.LoanVaultCollateralNotWorthless(loanId, value);
         ICollateralAuction auction = $.auction;
         if (address(auction) == address(0)) revert ILoanVault.LoanVaultZeroAddress();
+        _requireStepInWindowOver($, loanId, s);
         address custodian = auction.recoveryCustodian();
         emit ILoanVault.LoanWrittenOff(loanId, custodian);
 
@@ -297,6 +293,22 @@ library LoanRecovery {
 
     // ================================================================ private
 
+    /// @dev Within the step-in window after a default only the credit admin may take the collateral away (liquidate
+    /// or write off): the role is read from the vault, which this runs in, only then. A Defaulted loan's `accruedAt`
+    /// is when it defaulted.
+    function _requireStepInWindowOver(
+        LoanStorage.LoanVaultStorage storage $,
+        uint256 loanId,
+        ILoanVault.LoanState storage s
+    ) private view {
+        uint256 opensAt = uint256(s.accruedAt) + $.stepInWindowSeconds;
+        if (
+            block.timestamp < opensAt && !IAccessControl(address(this)).hasRole(CREDIT_ADMIN_ROLE, msg.sender)
+        ) {
+            revert ILoanVault.LoanVaultStepInWindow(loanId, opensAt);
+        }
+    }
+
     /// @dev Reverts unless an accrued (and swept) Active loan may default now: a payment default (not over dust), or a
     /// lapsed cure whose breach still stands. `cashUsed`: the lockbox and reserve the waterfall applied to a loan whose
     /// payment default date had passed, for the error when that cash cured it.
@@ -312,7 +324,7 @@ library LoanRecovery {
         if (block.timestamp >= paymentAt) {
             uint256 overdue = uint256(s.lateFees) + s.interest + LoanPayments.scheduledPrincipalDue(s, t);
             if (overdue <= MAX_MATERIALITY_THRESHOLD) {
-                uint256 threshold = $.materialityThreshold;
+                uint256 threshold = uint256($.materialityThreshold).max(MIN_MATERIALITY_THRESHOLD);
                 if (overdue <= threshold)
                     revert ILoanVault.LoanVaultOverdueImmaterial(loanId, overdue, threshold);
             }

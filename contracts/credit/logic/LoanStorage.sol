@@ -20,7 +20,7 @@ abstract contract LoanStorage {
     /// `checkpointAt` at `rateSum = sum(principal x couponBps)` per second.
     /// The numerator is signed: interest a borrower paid ahead of time (up to its next due date) is unearned until then,
     /// and a loan paid ahead adds `-principal x couponBps x (accruedAt - now)` to it. It is stored as the bits of an
-    /// `int216` in the field's original `uint216` (`LoanAccounting.numerator` reads it), which keeps the layout of
+    /// `int216` in the field's original `uint216` (`LoanAccounting` reads it as one), which keeps the layout of
     /// vaults deployed before it could be negative: their (non-negative) value reads the same.
     struct Aggregates {
         uint128 totalPrincipal;

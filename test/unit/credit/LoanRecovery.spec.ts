@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import hre from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
-import { MaxUint256, ZeroAddress, ZeroHash, toBeHex, zeroPadValue } from "ethers";
+import { MaxUint256, ZeroAddress } from "ethers";
 
 import type { ProtocolFixture } from "../../fixtures/protocol";
 import { approve, mintReceipts, now } from "../../helpers/loans";
@@ -339,22 +339,29 @@ describe("LoanVault recovery: default, liquidation, settlement, step-in", () => 
       expect(await loanVault.defaultableAt(loanId)).to.equal(when + INTERVAL + GRACE + WINDOW + 1n);
     });
 
-    it("tells the utilization oracle (LoanRestarted), and steps in without one on a vault that has none", async () => {
-      const { loanVault, oracle, actors } = f;
+    it("tells the utilization oracle (LoanRestarted); a mislinked oracle blocks it until governance unlinks it", async () => {
+      const { loanVault, actors } = f;
+      const utilization = f.oracle;
       const { loanId, t0 } = await houseLoan();
       await defaultHouseLoan(loanId, t0);
       const snap = await hre.network.provider.send("evm_snapshot");
       await expect(loanVault.connect(actors.creditAdmin).stepIn(loanId, b2.address))
-        .to.emit(oracle, "LoanRestarted")
+        .to.emit(utilization, "LoanRestarted")
         .withArgs(loanId, 0n);
       await hre.network.provider.send("evm_revert", [snap]);
-      // A vault upgraded from a version without the link, before governance sets it: the slot reads zero.
-      const slot = await storageSlotHolding(await loanVault.getAddress(), await oracle.getAddress());
-      await hre.network.provider.send("hardhat_setStorageAt", [await loanVault.getAddress(), slot, ZeroHash]);
-      expect(await loanVault.utilizationOracle()).to.equal(ZeroAddress);
+      // An oracle that serves another vault refuses the call, and the step-in with it.
+      await utilization.connect(actors.deployer).setLoanVault(attacker.address);
+      await expectRevert(
+        loanId,
+        () => loanVault.connect(actors.creditAdmin).stepIn(loanId, b2.address),
+        "UtilizationOracleNotLoanVault",
+        [await loanVault.getAddress()],
+        utilization,
+      );
+      await loanVault.connect(actors.deployer).setUtilizationOracle(ZeroAddress);
       await expect(loanVault.connect(actors.creditAdmin).stepIn(loanId, b2.address))
         .to.emit(loanVault, "SteppedIn")
-        .and.not.to.emit(oracle, "LoanRestarted");
+        .and.not.to.emit(utilization, "LoanRestarted");
     });
 
     it("reverts for a caller without CREDIT_ADMIN, a zero or non-allowlisted operator, a loan not Defaulted", async () => {
@@ -397,14 +404,3 @@ describe("LoanVault recovery: default, liquidation, settlement, step-in", () => 
     });
   });
 });
-
-/** The storage slot of the vault's namespace (the first 64 slots) that holds `account`, as a 32-byte hex key. */
-async function storageSlotHolding(contract: string, account: string): Promise<string> {
-  const base = BigInt("0x7132b94879d76e7592ea43c7b544c0add2fe360152c76ed16c0b63ad2a6ce000"); // LoanStorage's ERC-7201 slot
-  const wanted = zeroPadValue(account, 32).toLowerCase();
-  for (let i = 0n; i < 64n; i++) {
-    const key = toBeHex(base + i, 32);
-    if ((await hre.ethers.provider.getStorage(contract, key)).toLowerCase() === wanted) return key;
-  }
-  throw new Error(`no slot of the vault's namespace holds ${account}`);
-}

@@ -177,20 +177,21 @@ describe("LoanVault administration: initialize, risk parameters, auction, pause"
       expect(await f.loanVault.utilizationOracle()).to.equal(b3.address);
     });
 
-    it("reverts for a caller without DEFAULT_ADMIN and on the zero address", async () => {
+    it("reverts for a caller without DEFAULT_ADMIN", async () => {
       await expectRevert(
         0n,
         () => f.loanVault.connect(attacker).setUtilizationOracle(b3.address),
         "AccessControlUnauthorizedAccount",
         [attacker.address, Roles.DEFAULT_ADMIN],
       );
-      await expectRevert(
-        0n,
-        () => f.loanVault.connect(f.actors.deployer).setUtilizationOracle(ZeroAddress),
-        "LoanVaultZeroAddress",
-        [],
-      );
       expect(await f.loanVault.utilizationOracle()).to.equal(await f.oracle.getAddress());
+    });
+
+    it("zero unlinks the oracle (one that refuses the call would block every step-in)", async () => {
+      await expect(f.loanVault.connect(f.actors.deployer).setUtilizationOracle(ZeroAddress))
+        .to.emit(f.loanVault, "UtilizationOracleSet")
+        .withArgs(ZeroAddress);
+      expect(await f.loanVault.utilizationOracle()).to.equal(ZeroAddress);
     });
   });
 

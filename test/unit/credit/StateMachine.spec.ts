@@ -34,7 +34,7 @@ const STEP_IN_WINDOW = BigInt(2 * DAY);
 describe("LoanVault credit state machine (#16)", () => {
   let f: ProtocolFixture, b1: Signer, b2: Signer, oracle: Signer, attacker: Signer, payer: Signer;
   beforeEach(async () => ({ f, b1, b2, oracle, attacker, payer } = await loadLoanVault()));
-  const { houseLoan } = loanVaultHelpers(() => f);
+  const { houseLoan, expectRevert } = loanVaultHelpers(() => f);
 
   /** The latest block's timestamp. */
   const latest = async () => BigInt(await time.latest());
@@ -83,6 +83,50 @@ describe("LoanVault credit state machine (#16)", () => {
       // and no late fee ever comes for the first installment
       await at(due + GRACE + 1n);
       await expect(f.loanVault.checkCovenants(loanId)).to.not.emit(f.loanVault, "LateFeeCharged");
+    });
+
+    it("with no dust threshold, paying the quote after keeper touches still settles it (the quote's rounding)", async () => {
+      const risk = await f.loanVault.riskParams();
+      await f.loanVault
+        .connect(f.actors.creditAdmin)
+        .setRiskParams({ ...risk.toObject(), materialityThreshold: 0n });
+      const { loanId, t0 } = await houseLoan();
+      const due = t0 + INTERVAL;
+      const quoted = due - 5n * BigInt(DAY);
+      const quote = await quoteAt(loanId, quoted);
+      // The quote rounds the interest to the due date up once; a keeper's checkCovenants at t1 and the payment at t2
+      // round it up in three pieces. Pick t1 and t2 where the pieces add up to more than the quote's interest.
+      const rate = P * COUPON;
+      const up = (seconds: bigint) => ceilDiv(rate * seconds, INTEREST_DENOMINATOR);
+      let t1 = 0n;
+      let t2 = 0n;
+      for (let a = 1n; a < 40n && t1 === 0n; a++)
+        for (let b = 1n; b < 40n && t1 === 0n; b++)
+          if (up(quoted + a - t0) + up(b) + up(due - quoted - a - b) > up(due - t0)) {
+            t1 = quoted + a;
+            t2 = quoted + a + b;
+          }
+      expect(t1, "a split that rounds above the quote").to.not.equal(0n);
+      await at(t1);
+      await f.loanVault.connect(attacker).checkCovenants(loanId);
+      await at(t2);
+      await f.loanVault.connect(b1).repay(loanId, quote);
+      expect((await f.loanVault.stateOf(loanId)).nextPaymentIndex).to.equal(2n);
+      await at(t0 + INTERVAL + GRACE + WINDOW + 1n);
+      await expect(f.loanVault.declareDefault(loanId)).to.be.revertedWithCustomError(
+        f.loanVault,
+        "LoanVaultNotDefaultable",
+      );
+    });
+
+    it("an installment settled short by dust, then the last one paid early as quoted: accepted, the loan is repaid", async () => {
+      const { loanId, t0 } = await houseLoan({ overrides: { numPayments: 2 } });
+      const first = await quoteAt(loanId, t0 + INTERVAL - 5n * BigInt(DAY));
+      await f.loanVault.connect(b1).repay(loanId, first - usd(5)); // within the 10 USDai threshold: settles
+      expect((await f.loanVault.stateOf(loanId)).nextPaymentIndex).to.equal(2n);
+      const last = await quoteAt(loanId, t0 + 2n * INTERVAL - 5n * BigInt(DAY));
+      await f.loanVault.connect(b1).repay(loanId, last);
+      expect((await f.loanVault.stateOf(loanId)).status).to.equal(LoanStatus.Repaid);
     });
   });
 
@@ -146,6 +190,19 @@ describe("LoanVault credit state machine (#16)", () => {
       const [exposure] = await f.loanVault.exposureOf(b1.address, hre.ethers.ZeroHash);
       expect(exposure).to.equal(0n);
       expect((await f.loanVault.accrualState()).impaired).to.equal(0n);
+    });
+
+    it("within the step-in window only the credit admin may write off (review: the window applies to writeOff too)", async () => {
+      const { loanId } = await worthlessDefaulted();
+      const defaultedAt = (await f.loanVault.stateOf(loanId)).accruedAt;
+      await expectRevert(
+        loanId,
+        () => f.loanVault.connect(attacker).writeOff(loanId),
+        "LoanVaultStepInWindow",
+        [loanId, defaultedAt + STEP_IN_WINDOW],
+      );
+      await at(defaultedAt + STEP_IN_WINDOW);
+      await expect(f.loanVault.connect(attacker).writeOff(loanId)).to.emit(f.loanVault, "LoanWrittenOff");
     });
 
     it("refuses a loan whose collateral still has value", async () => {
@@ -267,8 +324,8 @@ describe("LoanVault credit state machine (#16)", () => {
   describe("#16.7 recoveries after a write-off", () => {
     it("the credit admin pays money recovered off-chain into sUSDai, booked as a recovery with an event", async () => {
       const { loanId } = await worthlessDefaulted();
-      await f.loanVault.writeOff(loanId);
       const admin = f.actors.creditAdmin;
+      await f.loanVault.connect(admin).writeOff(loanId); // the credit admin need not wait out the step-in window
       await fundUsdai(f, admin, 50_000);
       const idle = await f.susdai.idleAssets();
       await expect(f.loanVault.connect(admin).recordRecovery(loanId, usd(50_000)))
@@ -383,8 +440,6 @@ describe("LoanVault credit state machine (#16)", () => {
   });
 
   describe("every revert branch of the state machine's entry points, state unchanged", () => {
-    const { expectRevert } = loanVaultHelpers(() => f);
-
     it("writeOff: a loan not Defaulted; a vault without an auction (no custodian to send the receipts to)", async () => {
       const { loanId } = await houseLoan();
       await expectRevert(loanId, () => f.loanVault.writeOff(loanId), "LoanVaultBadStatus", [
@@ -470,8 +525,6 @@ describe("LoanVault credit state machine (#16)", () => {
   });
 
   describe("a default and a sale with cash held", () => {
-    const { expectRevert } = loanVaultHelpers(() => f);
-
     it("declareDefault: a bullet the lockbox repays in full at maturity is refused, the loan stays Active", async () => {
       const { loanId, t0 } = await houseLoan({ principal: usd(100_000), overrides: { numPayments: 1 } });
       await f.loanVault.connect(payer).depositRevenue(loanId, usd(200_000));
