@@ -87,9 +87,14 @@ describe("LoanVault credit state machine (#16)", () => {
 
     it("with no dust threshold, paying the quote after keeper touches still settles it (the quote's rounding)", async () => {
       const risk = await f.loanVault.riskParams();
-      await f.loanVault
-        .connect(f.actors.creditAdmin)
-        .setRiskParams({ ...risk.toObject(), materialityThreshold: 0n });
+      await f.loanVault.connect(f.actors.creditAdmin).setRiskParams({
+        borrowerCapBps: risk.borrowerCapBps,
+        siteCapBps: risk.siteCapBps,
+        recoveryHaircutBps: risk.recoveryHaircutBps,
+        referenceFeedMaxStalenessSeconds: risk.referenceFeedMaxStalenessSeconds,
+        materialityThreshold: 0n,
+        stepInWindowSeconds: risk.stepInWindowSeconds,
+      });
       const { loanId, t0 } = await houseLoan();
       const due = t0 + INTERVAL;
       const quoted = due - 5n * BigInt(DAY);
