@@ -44,6 +44,20 @@ describe("LoanVault credit state machine (#16)", () => {
     return (await f.loanVault.nextPayment(loanId)).amountDue;
   }
 
+  /** A 100k loan with 200k of revenue unswept in its lockbox, past its first default date: the default is refused. */
+  async function refusedAsCoveredByLockbox(
+    overrides: NonNullable<Parameters<typeof houseLoan>[0]>["overrides"] = {},
+  ): Promise<bigint> {
+    const { loanId, t0 } = await houseLoan({ principal: usd(100_000), overrides });
+    await f.loanVault.connect(payer).depositRevenue(loanId, usd(200_000));
+    await at(t0 + INTERVAL + GRACE + WINDOW + 1n);
+    await expectRevert(loanId, () => f.loanVault.declareDefault(loanId), "LoanVaultOverdueCoveredByLockbox", [
+      loanId,
+      usd(200_000),
+    ]);
+    return loanId;
+  }
+
   describe("#16.1 paying the quoted amount settles the installment", () => {
     it("quoted in the grace period and paid a block later: settled, and the loan is never defaultable for it", async () => {
       const { loanId, t0 } = await houseLoan();
@@ -517,29 +531,13 @@ describe("LoanVault credit state machine (#16)", () => {
     });
 
     it("declareDefault: a lockbox that repays the whole loan refuses the default (the loan stays Active)", async () => {
-      const { loanId, t0 } = await houseLoan({ principal: usd(100_000) });
-      await f.loanVault.connect(payer).depositRevenue(loanId, usd(200_000));
-      await at(t0 + INTERVAL + GRACE + WINDOW + 1n);
-      await expectRevert(
-        loanId,
-        () => f.loanVault.declareDefault(loanId),
-        "LoanVaultOverdueCoveredByLockbox",
-        [loanId, usd(200_000)],
-      );
+      await refusedAsCoveredByLockbox();
     });
   });
 
   describe("a default and a sale with cash held", () => {
     it("declareDefault: a bullet the lockbox repays in full at maturity is refused, the loan stays Active", async () => {
-      const { loanId, t0 } = await houseLoan({ principal: usd(100_000), overrides: { numPayments: 1 } });
-      await f.loanVault.connect(payer).depositRevenue(loanId, usd(200_000));
-      await at(t0 + INTERVAL + GRACE + WINDOW + 1n);
-      await expectRevert(
-        loanId,
-        () => f.loanVault.declareDefault(loanId),
-        "LoanVaultOverdueCoveredByLockbox",
-        [loanId, usd(200_000)],
-      );
+      const loanId = await refusedAsCoveredByLockbox({ numPayments: 1 });
       await f.loanVault.sweep(loanId); // what the refusal points at: the sweep repays it
       expect((await f.loanVault.stateOf(loanId)).status).to.equal(LoanStatus.Repaid);
     });
