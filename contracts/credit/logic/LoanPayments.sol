@@ -314,13 +314,8 @@ library LoanPayments {
                 );
             }
             shortfall += principalOwedThrough(s, t, principal, settled);
-            // The last installment settles only in full; another settles short by no more than the threshold in force.
-            if (
-                shortfall != 0 &&
-                (settled == payments ||
-                    (shortfall > MIN_MATERIALITY_THRESHOLD &&
-                        (shortfall > MAX_MATERIALITY_THRESHOLD || shortfall > $.materialityThreshold)))
-            ) break;
+            // The last installment settles only in full; another settles short by an immaterial amount.
+            if (shortfall != 0 && (settled == payments || !isImmaterial($, shortfall))) break;
             ++settled;
         }
         if (settled != index) {
@@ -363,6 +358,22 @@ library LoanPayments {
         a.interest = cash.min(s.interest);
         cash -= a.interest;
         a.scheduledPrincipal = cash.min(scheduledPrincipalDue(s, t));
+    }
+
+    /// @notice Whether `amount` is dust: at most the threshold in force (`materialityThreshold`). An amount above
+    /// `MAX_MATERIALITY_THRESHOLD` is material without reading the setting.
+    function isImmaterial(
+        LoanStorage.LoanVaultStorage storage $,
+        uint256 amount
+    ) internal view returns (bool) {
+        return
+            amount <= MIN_MATERIALITY_THRESHOLD ||
+            (amount <= MAX_MATERIALITY_THRESHOLD && amount <= $.materialityThreshold);
+    }
+
+    /// @notice The materiality threshold in force: the risk setting, never below `MIN_MATERIALITY_THRESHOLD`.
+    function materialityThreshold(LoanStorage.LoanVaultStorage storage $) internal view returns (uint256) {
+        return uint256($.materialityThreshold).max(MIN_MATERIALITY_THRESHOLD);
     }
 
     /// @dev A payment above the debt `owed` is accepted as paying as quoted (the quote of a last installment paid early)

@@ -15,7 +15,6 @@ import {BPS} from "../../libraries/Constants.sol";
 import {CREDIT_ADMIN_ROLE, RECEIPT_HOLDER_ROLE} from "../../libraries/Roles.sol";
 import {FixedPointMath} from "../../libraries/FixedPointMath.sol";
 import {INTEREST_DENOMINATOR, LoanSchedule} from "../../libraries/LoanSchedule.sol";
-import {MAX_MATERIALITY_THRESHOLD, MIN_MATERIALITY_THRESHOLD} from "./LoanConstants.sol";
 import {LoanAccounting} from "./LoanAccounting.sol";
 import {LoanCollateral} from "./LoanCollateral.sol";
 import {LoanCovenants} from "./LoanCovenants.sol";
@@ -323,10 +322,12 @@ library LoanRecovery {
         uint256 paymentAt = LoanPayments.paymentDefaultAt(s, t);
         if (block.timestamp >= paymentAt) {
             uint256 overdue = uint256(s.lateFees) + s.interest + LoanPayments.scheduledPrincipalDue(s, t);
-            if (overdue <= MAX_MATERIALITY_THRESHOLD) {
-                uint256 threshold = uint256($.materialityThreshold).max(MIN_MATERIALITY_THRESHOLD);
-                if (overdue <= threshold)
-                    revert ILoanVault.LoanVaultOverdueImmaterial(loanId, overdue, threshold);
+            if (LoanPayments.isImmaterial($, overdue)) {
+                revert ILoanVault.LoanVaultOverdueImmaterial(
+                    loanId,
+                    overdue,
+                    LoanPayments.materialityThreshold($)
+                );
             }
             return;
         }
