@@ -4,11 +4,9 @@ pragma solidity 0.8.28;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
 import {ILoanVault, ILoanVaultAssets, ILoanVaultOracleHooks} from "../interfaces/ILoanVault.sol";
-import {ICollateralAuction} from "../interfaces/ICollateralAuction.sol";
 import {IGpuReceipt} from "../interfaces/IGpuReceipt.sol";
 import {IStakedUSDai} from "../interfaces/IStakedUSDai.sol";
 import {ProtocolUpgradeable} from "../access/ProtocolUpgradeable.sol";
-import {FixedPointMath} from "../libraries/FixedPointMath.sol";
 import {BORROWER_ROLE, CREDIT_ADMIN_ROLE, ORACLE_ROLE, UNDERWRITER_ROLE} from "../libraries/Roles.sol";
 import {LoanAccounting} from "./logic/LoanAccounting.sol";
 import {LoanCollateral} from "./logic/LoanCollateral.sol";
@@ -204,17 +202,12 @@ contract LoanVault is ILoanVault, LoanStorage, ProtocolUpgradeable {
 
     /// @inheritdoc ILoanVault
     function setAuction(address auction_) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (auction_ == address(0)) revert LoanVaultZeroAddress();
-        uint256 live = _liquidatingCount();
-        if (live != 0) revert LoanVaultLotsInAuction(live);
-        loanStorage().auction = ICollateralAuction(auction_);
-        emit AuctionSet(auction_);
+        LoanRecovery.executeSetAuction(auction_);
     }
 
     /// @inheritdoc ILoanVault
     function setUtilizationOracle(address oracle) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        loanStorage().utilizationOracle = oracle;
-        emit UtilizationOracleSet(oracle);
+        LoanRecovery.executeSetUtilizationOracle(oracle);
     }
 
     // ================================================================ views
@@ -251,8 +244,7 @@ contract LoanVault is ILoanVault, LoanStorage, ProtocolUpgradeable {
 
     /// @inheritdoc ILoanVault
     function inGoodStanding(uint256 loanId) external view returns (bool) {
-        LoanVaultStorage storage $ = loanStorage();
-        return LoanCovenants.isInGoodStanding($.state[loanId], $.terms[loanId]);
+        return LoanLens.inGoodStanding(loanId);
     }
 
     /// @inheritdoc ILoanVaultOracleHooks
@@ -282,13 +274,13 @@ contract LoanVault is ILoanVault, LoanStorage, ProtocolUpgradeable {
     }
 
     /// @inheritdoc ILoanVault
-    function termsOf(uint256 loanId) external view returns (LoanTerms memory) {
-        return loanStorage().terms[loanId];
+    function termsOf(uint256 loanId) external view returns (LoanTerms memory terms) {
+        _returnEncoded(LoanLens.encodedTerms(loanId));
     }
 
     /// @inheritdoc ILoanVault
-    function stateOf(uint256 loanId) external view returns (LoanState memory) {
-        return loanStorage().state[loanId];
+    function stateOf(uint256 loanId) external view returns (LoanState memory state) {
+        _returnEncoded(LoanLens.encodedState(loanId));
     }
 
     /// @inheritdoc ILoanVault
@@ -309,15 +301,7 @@ contract LoanVault is ILoanVault, LoanStorage, ProtocolUpgradeable {
             uint256 impaired
         )
     {
-        LoanVaultStorage storage $ = loanStorage();
-        Aggregates memory agg = $.aggregates;
-        return (
-            agg.totalPrincipal,
-            agg.rateSum,
-            int256(int216(agg.interestNumerator)),
-            agg.checkpointAt,
-            $.impaired
-        );
+        _returnEncoded(LoanLens.encodedAccrualState());
     }
 
     /// @inheritdoc ILoanVault
@@ -335,18 +319,8 @@ contract LoanVault is ILoanVault, LoanStorage, ProtocolUpgradeable {
     }
 
     /// @inheritdoc ILoanVault
-    function riskParams() external view returns (RiskParams memory) {
-        LoanVaultStorage storage $ = loanStorage();
-        StoredRiskParams memory stored = $.risk;
-        return
-            RiskParams({
-                borrowerCapBps: stored.borrowerCapBps,
-                siteCapBps: stored.siteCapBps,
-                recoveryHaircutBps: stored.recoveryHaircutBps,
-                referenceFeedMaxStalenessSeconds: stored.referenceFeedMaxStalenessSeconds,
-                materialityThreshold: $.materialityThreshold,
-                stepInWindowSeconds: $.stepInWindowSeconds
-            });
+    function riskParams() external view returns (RiskParams memory params) {
+        _returnEncoded(LoanLens.encodedRiskParams());
     }
 
     /// @inheritdoc ILoanVault
@@ -361,7 +335,7 @@ contract LoanVault is ILoanVault, LoanStorage, ProtocolUpgradeable {
 
     /// @inheritdoc ILoanVault
     function liquidatingCount() external view returns (uint256) {
-        return _liquidatingCount();
+        return LoanRecovery.liquidatingCount(loanStorage());
     }
 
     /// @inheritdoc ILoanVault
@@ -379,8 +353,11 @@ contract LoanVault is ILoanVault, LoanStorage, ProtocolUpgradeable {
         return address(RECEIPTS);
     }
 
-    /// @dev Loans in Liquidating (the stored count is one more, or zero on a vault initialized before it existed).
-    function _liquidatingCount() private view returns (uint256) {
-        return FixedPointMath.max(loanStorage().liquidatingPlusOne, 1) - 1;
+    /// @dev Ends the call returning `encoded` as its return data: the ABI encoding of the function's return value,
+    /// built by `LoanLens` (see its `encoded*` views).
+    function _returnEncoded(bytes memory encoded) private pure {
+        assembly ("memory-safe") {
+            return(add(encoded, 0x20), mload(encoded))
+        }
     }
 }

@@ -8,12 +8,17 @@ import {FixedPointMath} from "../../libraries/FixedPointMath.sol";
 import {INTEREST_DENOMINATOR, LoanSchedule} from "../../libraries/LoanSchedule.sol";
 import {LoanAccounting} from "./LoanAccounting.sol";
 import {LoanCollateral} from "./LoanCollateral.sol";
+import {LoanCovenants} from "./LoanCovenants.sol";
 import {LoanPayments} from "./LoanPayments.sol";
 import {LoanStorage, loanStorage} from "./LoanStorage.sol";
 
 /// @title LoanLens
-/// @notice The LoanVault's computed views: a loan's debt, LTV, next payment, default date and collateral value. Views
-/// only. Deployed once and linked; its functions run by DELEGATECALL (reads only) on the vault's storage.
+/// @notice The LoanVault's views: a loan's debt, LTV, next payment, default date, collateral value and standing, and the
+/// stored records (terms, state, risk parameters, aggregates). Views only. Deployed once and linked; its functions run
+/// by DELEGATECALL (reads only) on the vault's storage.
+/// @dev The `encoded*` views return the ABI encoding of the vault view's return value, which the vault returns as it
+/// is: a struct crosses the DELEGATECALL as one `bytes` instead of being decoded and encoded again, field by field, in
+/// the vault's bytecode. None of them is on a contract's path (no contract reads them).
 library LoanLens {
     using FixedPointMath for uint256;
 
@@ -78,5 +83,54 @@ library LoanLens {
     function collateralValueOf(IGpuReceipt receipts, uint256 loanId) public view returns (uint256) {
         LoanStorage.LoanVaultStorage storage $ = loanStorage();
         return LoanCollateral.collateralValue($, receipts, loanId, $.state[loanId].receiptCount);
+    }
+
+    /// @notice See `ILoanVault.inGoodStanding`.
+    function inGoodStanding(uint256 loanId) external view returns (bool) {
+        LoanStorage.LoanVaultStorage storage $ = loanStorage();
+        return LoanCovenants.isInGoodStanding($.state[loanId], $.terms[loanId]);
+    }
+
+    // ================================================================ stored records, ABI-encoded
+
+    /// @notice `abi.encode` of `ILoanVault.termsOf(loanId)`.
+    function encodedTerms(uint256 loanId) external view returns (bytes memory) {
+        return abi.encode(loanStorage().terms[loanId]);
+    }
+
+    /// @notice `abi.encode` of `ILoanVault.stateOf(loanId)`.
+    function encodedState(uint256 loanId) external view returns (bytes memory) {
+        return abi.encode(loanStorage().state[loanId]);
+    }
+
+    /// @notice `abi.encode` of `ILoanVault.riskParams()`: the first four as first laid out, then the state machine's two.
+    function encodedRiskParams() external view returns (bytes memory) {
+        LoanStorage.LoanVaultStorage storage $ = loanStorage();
+        LoanStorage.StoredRiskParams memory stored = $.risk;
+        return
+            abi.encode(
+                ILoanVault.RiskParams({
+                    borrowerCapBps: stored.borrowerCapBps,
+                    siteCapBps: stored.siteCapBps,
+                    recoveryHaircutBps: stored.recoveryHaircutBps,
+                    referenceFeedMaxStalenessSeconds: stored.referenceFeedMaxStalenessSeconds,
+                    materialityThreshold: $.materialityThreshold,
+                    stepInWindowSeconds: $.stepInWindowSeconds
+                })
+            );
+    }
+
+    /// @notice `abi.encode` of `ILoanVault.accrualState()`. The interest numerator is stored as the bits of an `int216`.
+    function encodedAccrualState() external view returns (bytes memory) {
+        LoanStorage.LoanVaultStorage storage $ = loanStorage();
+        LoanStorage.Aggregates memory agg = $.aggregates;
+        return
+            abi.encode(
+                agg.totalPrincipal,
+                agg.rateSum,
+                int256(int216(agg.interestNumerator)),
+                agg.checkpointAt,
+                $.impaired
+            );
     }
 }

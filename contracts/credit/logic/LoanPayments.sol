@@ -184,7 +184,7 @@ library LoanPayments {
             emit ILoanVault.LateFeeCharged(loanId, lateBy, fee);
         }
         if (!accruing || payment) return rounding;
-        _enterNonAccrual($, loanId, s, rounding);
+        _setNonAccrual($, loanId, s, true, rounding);
         return 0;
     }
 
@@ -198,8 +198,7 @@ library LoanPayments {
     ) internal {
         bool late = s.lateFeeIndex >= s.nextPaymentIndex;
         bool accruing = LoanAccounting.isAccruing(s);
-        if (accruing && late) _enterNonAccrual($, loanId, s, 0);
-        else if (!accruing && !late) _resumeAccrual($, loanId, s);
+        if (accruing == late) _setNonAccrual($, loanId, s, late, 0);
     }
 
     /// @notice The last payment already settled or charged a late fee (`charged`), and the last payment past its grace
@@ -545,49 +544,26 @@ library LoanPayments {
         }
     }
 
-    /// @dev The loan goes into non-accrual: its rate leaves the aggregate and its unpaid interest is reversed out of NAV
-    /// (with the accrual's pending `rounding`), so no lender exits at a price that counts interest nobody is paying. A
-    /// loan late on a payment has no interest paid ahead (that would have settled the payment).
-    function _enterNonAccrual(
+    /// @dev The loan goes into non-accrual (`on`): its rate leaves the aggregate and its unpaid interest is reversed out of
+    /// NAV (with the accrual's pending `rounding`), so no lender exits at a price that counts interest nobody is paying.
+    /// A loan late on a payment has no interest paid ahead (that would have settled the payment). Or it leaves
+    /// non-accrual (`rounding` zero): its rate joins the aggregate and its unpaid interest is in NAV again.
+    function _setNonAccrual(
         LoanStorage.LoanVaultStorage storage $,
         uint256 loanId,
         ILoanVault.LoanState storage s,
+        bool on,
         int256 rounding
     ) private {
-        s.breachFlags |= BREACH_NON_ACCRUAL;
-        LoanAccounting.applyChange(
-            $,
-            true,
-            0,
-            -int256(uint256(s.principal) * s.couponBps),
-            rounding - int256(uint256(s.interest) * INTEREST_DENOMINATOR),
-            0,
-            0,
-            address(0),
-            bytes32(0)
-        );
-        emit ILoanVault.NonAccrualSet(loanId, true);
-    }
-
-    /// @dev The loan leaves non-accrual: its rate joins the aggregate and its unpaid interest is in NAV again.
-    function _resumeAccrual(
-        LoanStorage.LoanVaultStorage storage $,
-        uint256 loanId,
-        ILoanVault.LoanState storage s
-    ) private {
-        s.breachFlags &= ~BREACH_NON_ACCRUAL;
-        LoanAccounting.applyChange(
-            $,
-            true,
-            0,
-            int256(uint256(s.principal) * s.couponBps),
-            int256(uint256(s.interest) * INTEREST_DENOMINATOR),
-            0,
-            0,
-            address(0),
-            bytes32(0)
-        );
-        emit ILoanVault.NonAccrualSet(loanId, false);
+        int256 rate = int256(uint256(s.principal) * s.couponBps);
+        int256 interest = int256(uint256(s.interest) * INTEREST_DENOMINATOR);
+        if (on) {
+            s.breachFlags |= BREACH_NON_ACCRUAL;
+            rate = -rate;
+            interest = -interest;
+        } else s.breachFlags &= ~BREACH_NON_ACCRUAL;
+        LoanAccounting.applyChange($, true, 0, rate, rounding + interest, 0, 0, address(0), bytes32(0));
+        emit ILoanVault.NonAccrualSet(loanId, on);
     }
 
     /// @notice The waterfall: lockbox plus reserve pay late fees, interest and scheduled principal; the rest refills the

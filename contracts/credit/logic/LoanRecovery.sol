@@ -290,6 +290,28 @@ library LoanRecovery {
         usdai.safeTransfer(to, amount);
     }
 
+    /// @notice See `ILoanVault.setAuction`; the vault has checked the caller.
+    function executeSetAuction(address auction) external {
+        if (auction == address(0)) revert ILoanVault.LoanVaultZeroAddress();
+        LoanStorage.LoanVaultStorage storage $ = loanStorage();
+        uint256 live = liquidatingCount($);
+        if (live != 0) revert ILoanVault.LoanVaultLotsInAuction(live);
+        $.auction = ICollateralAuction(auction);
+        emit ILoanVault.AuctionSet(auction);
+    }
+
+    /// @notice See `ILoanVault.setUtilizationOracle`; the vault has checked the caller.
+    function executeSetUtilizationOracle(address oracle) external {
+        loanStorage().utilizationOracle = oracle;
+        emit ILoanVault.UtilizationOracleSet(oracle);
+    }
+
+    /// @notice Loans in Liquidating: the stored count is one more, or zero on a vault initialized before it existed
+    /// (read as none).
+    function liquidatingCount(LoanStorage.LoanVaultStorage storage $) internal view returns (uint256) {
+        return uint256($.liquidatingPlusOne).max(1) - 1;
+    }
+
     // ================================================================ private
 
     /// @dev Within the step-in window after a default only the credit admin may take the collateral away (liquidate
