@@ -1277,6 +1277,7 @@ describe("GpuReceipt", () => {
       const cases: [bigint, bigint, bigint, string, string][] = [
         [usd("999.99"), 1n, 0n, "$999", "0.01% per quarter, floor 0%"],
         [usd(1_000), 250n, 1_005n, "$1,000", "2.5% per quarter, floor 10.05%"],
+        [usd(1_000_000), 1_234n, 9_990n, "$1,000,000", "12.34% per quarter, floor 99.9%"],
         [usd(123_456_789), 10_000n, 10_000n, "$123,456,789", "100% per quarter, floor 100%"],
       ];
       for (const [value, markdown, floor, dollars, depreciation] of cases) {
