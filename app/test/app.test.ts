@@ -299,15 +299,53 @@ describe("web app in Chromium against a local node, the indexer and the deploy s
     await page.close();
   });
 
-  it("receipts: each receipt's on-chain metadata and collateral value", async () => {
+  it("receipts: each receipt's on-chain image, metadata and collateral value", async () => {
     const page = await openApp(world, "receipts");
     const next = await read<bigint>(c.receipts, gen.GpuReceiptAbi, "nextTokenId");
+    assert.ok(next > 1n, "the story minted receipts");
     await page.waitForSelector('[data-testid="receipt-value-1"]');
     for (let id = 1n; id < next; id++) {
       const value = await read<bigint>(c.receipts, gen.GpuReceiptAbi, "collateralValue", [id]);
-      await waitText(page, `receipt-value-${id}`, formatUsd(value, 0));
+      const dollars = formatUsd(value, 0); // whole dollars, rounded down, as the contract draws them
+      await waitText(page, `receipt-value-${id}`, dollars);
       const meta = await page.$eval(`[data-testid="receipt-meta-${id}"]`, (el) => el.textContent ?? "");
       assert.match(meta, /Model/, `receipt ${id} shows its tokenURI attributes`);
+
+      // The image: the contract's SVG, loaded by the browser, parsed as XML, showing today's collateral value.
+      const image = `[data-testid="receipt-image-${id}"]`;
+      const shown = await page.waitForFunction(
+        (selector, fallback) => {
+          const img = document.querySelector<HTMLImageElement>(selector);
+          if (img?.complete && img.naturalWidth > 0) return "loaded";
+          return document.querySelector(fallback)?.textContent ?? false; // the page says why there is none
+        },
+        {},
+        image,
+        `[data-testid="receipt-noimage-${id}"]`,
+      );
+      assert.equal(await shown.jsonValue(), "loaded", `receipt ${id}'s image is displayed`);
+      const card = await page.$eval(image, (img) => {
+        const src = img.getAttribute("src") ?? "";
+        const prefix = "data:image/svg+xml;base64,";
+        if (!src.startsWith(prefix)) return { src: src.slice(0, 40) };
+        const bytes = Uint8Array.from(atob(src.slice(prefix.length)), (ch) => ch.charCodeAt(0));
+        const doc = new DOMParser().parseFromString(
+          new TextDecoder("utf-8", { fatal: true }).decode(bytes),
+          "image/svg+xml",
+        );
+        return {
+          src: prefix,
+          parseError: doc.querySelector("parsererror")?.textContent ?? null,
+          root: doc.documentElement.nodeName,
+          headline: doc.querySelector("text.h")?.textContent ?? null,
+          texts: [...doc.querySelectorAll("text")].map((t) => t.textContent ?? ""),
+        };
+      });
+      assert.equal(card.src, "data:image/svg+xml;base64,", `receipt ${id}'s image is an SVG data URI`);
+      assert.equal(card.parseError, null, `receipt ${id}'s SVG is well-formed XML`);
+      assert.equal(card.root, "svg");
+      assert.equal(card.headline, dollars, `receipt ${id}'s card shows its collateral value`);
+      assert.ok(card.texts?.includes(`#${id}`), `receipt ${id}'s card shows its number: ${card.texts}`);
     }
     await screenshot(world, page, "receipts");
     assert.deepEqual(pageErrors(page), []);

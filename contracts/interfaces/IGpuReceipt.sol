@@ -319,8 +319,10 @@ interface IGpuReceipt is IERC4906 {
 /// @title IGpuReceiptRenderer
 /// @notice Renders the on-chain metadata of a receipt.
 interface IGpuReceiptRenderer {
-    /// @notice `data:application/json;base64,` JSON for receipt `tokenId`: a name, a description and the model,
-    /// GPU count, site, appraised value, `collateralValueUsd`, insured value and status as attributes.
+    /// @notice `data:application/json;base64,` JSON for receipt `tokenId`: a name, a description, an image (a
+    /// `data:image/svg+xml;base64,` SVG card drawn on chain) and the model, GPU count, site, appraised value,
+    /// `collateralValueUsd`, insured value and status as attributes. The card shows the same values plus the
+    /// depreciation schedule, with a colour per status.
     /// @param tokenId The receipt.
     /// @param record Its full record.
     /// @param collateralValueUsd Its current collateral value (USD, 18 decimals).

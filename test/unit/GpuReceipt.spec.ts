@@ -26,8 +26,10 @@ import {
 import { DeployIds } from "../../helpers/deploy-ids";
 import { Roles } from "../../helpers/roles";
 import type { GpuReceipt } from "../../typechain-types";
+import type { IGpuReceipt } from "../../typechain-types/contracts/collateral/GpuReceipt";
 import { deployProtocol, type ProtocolFixture } from "../fixtures/protocol";
 import { expectUnchanged, snapshot, type Reads } from "../helpers/state";
+import { elements, parseXml, textOf, type XmlElement } from "../helpers/xml";
 import { BPS, SECONDS_PER_QUARTER } from "../helpers/math";
 import { usd } from "../../helpers/units";
 
@@ -1075,17 +1077,129 @@ describe("GpuReceipt", () => {
     interface Metadata {
       name: string;
       description: string;
+      image: string;
       attributes: { trait_type: string; value: string | number; display_type?: string }[];
     }
 
+    /** The decoded SVG card: the document tree, its raw text and the value shown in each labelled row. */
+    interface Card {
+      root: XmlElement;
+      source: string;
+      number: string;
+      badge: { text: string; fill: string };
+      headline: string;
+      rows: Record<string, string>;
+      rowElements: Record<string, XmlElement>;
+    }
+
+    const JSON_PREFIX = "data:application/json;base64,";
+    const SVG_PREFIX = "data:image/svg+xml;base64,";
+
+    function decodeUri(uri: string): { json: string; metadata: Metadata } {
+      expect(uri.startsWith(JSON_PREFIX)).to.equal(true);
+      const json = Buffer.from(uri.slice(JSON_PREFIX.length), "base64").toString("utf8");
+      return { json, metadata: JSON.parse(json) as Metadata };
+    }
+
     async function metadata(tokenId: bigint): Promise<Metadata> {
-      const uri = await receipts.tokenURI(tokenId);
-      const prefix = "data:application/json;base64,";
-      expect(uri.startsWith(prefix)).to.equal(true);
-      return JSON.parse(Buffer.from(uri.slice(prefix.length), "base64").toString("utf8")) as Metadata;
+      return decodeUri(await receipts.tokenURI(tokenId)).metadata;
     }
 
     const traits = (m: Metadata) => Object.fromEntries(m.attributes.map((a) => [a.trait_type, a.value]));
+
+    /** Decodes the image, parses it as XML (throwing if it is not well-formed) and reads the card's texts. */
+    function cardOf(m: Metadata): Card {
+      expect(m.image.startsWith(SVG_PREFIX), "image is a base64 SVG data URI").to.equal(true);
+      const bytes = Buffer.from(m.image.slice(SVG_PREFIX.length), "base64");
+      const root = parseXml(bytes);
+      expect(root.name).to.equal("svg");
+      expect(root.attributes.xmlns).to.equal("http://www.w3.org/2000/svg");
+      const all = elements(root);
+      const texts = all.filter((e) => e.name === "text");
+      const byClass = (cls: string) => texts.filter((e) => e.attributes.class === cls);
+      const rows: Record<string, string> = {};
+      const rowElements: Record<string, XmlElement> = {};
+      for (const label of byClass("l")) {
+        const value = byClass("v").find((v) => v.attributes.y === label.attributes.y);
+        if (value) {
+          rows[textOf(label)] = textOf(value);
+          rowElements[textOf(label)] = value;
+        }
+      }
+      const [badgeText] = byClass("b");
+      const badgeRect = all.find((e) => e.name === "rect" && e.attributes.height === "28");
+      return {
+        root,
+        source: bytes.toString("utf8"),
+        number: textOf(byClass("n")[0]),
+        badge: { text: textOf(badgeText), fill: badgeRect!.attributes.fill },
+        headline: textOf(byClass("h")[0]),
+        rows,
+        rowElements,
+      };
+    }
+
+    /** The receipt's record as the renderer takes it, with `status` and `asset` overridable. */
+    async function recordArg(
+      tokenId: bigint,
+      overrides: { status?: bigint; asset?: Partial<ReceiptAsset> } = {},
+    ): Promise<IGpuReceipt.ReceiptRecordStruct> {
+      const { asset, status, appraisal, insurance } = await receipts.assetOf(tokenId);
+      return {
+        asset: {
+          model: asset.model,
+          gpuCount: asset.gpuCount,
+          site: asset.site,
+          custodian: asset.custodian,
+          credentialsHash: asset.credentialsHash,
+          ...overrides.asset,
+        },
+        status: overrides.status ?? status,
+        appraisal: {
+          valueUsd: appraisal.valueUsd,
+          appraisedAt: appraisal.appraisedAt,
+          markdownBpsPerQuarter: appraisal.markdownBpsPerQuarter,
+          residualFloorBps: appraisal.residualFloorBps,
+          appraiser: appraisal.appraiser,
+        },
+        insurance: {
+          policyHash: insurance.policyHash,
+          insuredValueUsd: insurance.insuredValueUsd,
+          expiry: insurance.expiry,
+          insurer: insurance.insurer,
+        },
+      };
+    }
+
+    const rendererOf = async () => ethers.getContractAt("GpuReceiptRenderer", await receipts.renderer());
+
+    /**
+     * Renders receipt 1 with `model` and `site` given as raw bytes: the renderer is called directly (so neither
+     * the receipt's 31-byte limit nor ethers' UTF-8 encoding of strings applies) through an ABI that declares them
+     * `bytes`, which encodes exactly like `string`.
+     */
+    async function renderRaw(
+      model: Uint8Array,
+      site: Uint8Array,
+    ): Promise<{ json: string; metadata: Metadata }> {
+      const renderer = await rendererOf();
+      const record = await recordArg(1n);
+      const raw = new ethers.Interface([
+        "function tokenURI(uint256,((bytes model,uint32 gpuCount,bytes site,address custodian,bytes32 credentialsHash) asset,uint8 status,(uint128 valueUsd,uint40 appraisedAt,uint16 markdownBpsPerQuarter,uint16 residualFloorBps,address appraiser) appraisal,(bytes32 policyHash,uint128 insuredValueUsd,uint40 expiry,address insurer) insurance),uint256) view returns (string)",
+      ]);
+      const data = raw.encodeFunctionData("tokenURI", [
+        1n,
+        { ...record, asset: { ...record.asset, model, site } },
+        0n,
+      ]);
+      // The same encoding under the real selector (the `bytes` signature hashes differently).
+      const selector = renderer.interface.getFunction("tokenURI").selector;
+      const out = await ethers.provider.call({
+        to: await renderer.getAddress(),
+        data: concat([selector, dataSlice(data, 4)]),
+      });
+      return decodeUri(raw.decodeFunctionResult("tokenURI", out)[0] as string);
+    }
 
     it("decodes to JSON with the receipt's values in whole dollars", async () => {
       await mintReceipt();
@@ -1109,58 +1223,167 @@ describe("GpuReceipt", () => {
       expect(m.attributes.find((a) => a.trait_type === "GPUs")?.display_type).to.equal("number");
     });
 
+    it("carries an SVG card with the number, status, collateral value, asset, appraisal, depreciation and cover", async () => {
+      await mintReceipt();
+      await receipts.connect(f.actors.appraiser).appraise(1n, usd("1000000.99"), 500n, 2_000n);
+      const expiry = BigInt(await time.latest()) + 40n * SECONDS_PER_QUARTER;
+      await receipts.connect(f.actors.insurer).bindInsurance(1n, id("p"), usd("300000.5"), expiry);
+      await time.increase(SECONDS_PER_QUARTER);
+
+      const card = cardOf(await metadata(1n));
+      expect(await receipts.collateralValue(1n)).to.equal(usd("950000.9405"));
+      expect(card.number).to.equal("#1");
+      expect(card.badge).to.deep.equal({ text: "Active", fill: "#22c55e" });
+      expect(card.headline).to.equal("$950,000");
+      expect(card.rows).to.deep.equal({
+        Model: "H100-SXM5-80GB",
+        GPUs: "8",
+        Site: "US-TX-AUS-01",
+        "Appraised value": "$1,000,000",
+        Depreciation: "5% per quarter, floor 20%",
+        "Insured value": "$300,000",
+      });
+      expect(card.rowElements.Model.attributes).to.not.have.property("textLength");
+      // Only drawing elements: nothing that could script, link or load anything.
+      expect([...new Set(elements(card.root).map((e) => e.name))].sort()).to.deep.equal([
+        "rect",
+        "style",
+        "svg",
+        "text",
+      ]);
+    });
+
     it("shows a pending redemption and an expired policy as 0 insured", async () => {
       await mintReceipt();
       const expiry = BigInt(await time.latest()) + 100n;
       await receipts.connect(f.actors.insurer).bindInsurance(1n, id("p"), usd(5), expiry);
       await receipts.connect(f.actors.borrower1).requestRedemption(1n);
       await time.increaseTo(expiry);
-      const t = traits(await metadata(1n));
+      const m = await metadata(1n);
+      const t = traits(m);
       expect(t.Status).to.equal("Redemption requested");
       expect(t["Insured value (USD)"]).to.equal(0);
       expect(t["Collateral value (USD)"]).to.equal(0);
+      const card = cardOf(m);
+      expect(card.badge).to.deep.equal({ text: "Redemption requested", fill: "#f59e0b" });
+      expect(card.headline).to.equal("$0");
+      expect(card.rows["Insured value"]).to.equal("$0");
+      expect(card.rows["Appraised value"]).to.equal("$0");
+      expect(card.rows.Depreciation).to.equal("none");
+    });
+
+    it("formats dollars with thousands separators and fractional basis points as percentages", async () => {
+      await mintReceipt();
+      const cases: [bigint, bigint, bigint, string, string][] = [
+        [usd("999.99"), 1n, 0n, "$999", "0.01% per quarter, floor 0%"],
+        [usd(1_000), 250n, 1_005n, "$1,000", "2.5% per quarter, floor 10.05%"],
+        [usd(1_000_000), 1_234n, 9_990n, "$1,000,000", "12.34% per quarter, floor 99.9%"],
+        [usd(123_456_789), 10_000n, 10_000n, "$123,456,789", "100% per quarter, floor 100%"],
+      ];
+      for (const [value, markdown, floor, dollars, depreciation] of cases) {
+        await receipts.connect(f.actors.appraiser).appraise(1n, value, markdown, floor);
+        const { rows } = cardOf(await metadata(1n));
+        expect(rows["Appraised value"], String(value)).to.equal(dollars);
+        expect(rows.Depreciation, `${markdown}/${floor}`).to.equal(depreciation);
+      }
+    });
+
+    it("squeezes a value too wide for the card into it", async () => {
+      await mintReceipt({ asset: { model: "M".repeat(31) } });
+      await receipts.connect(f.actors.appraiser).appraise(1n, (1n << 128n) - 1n, 0n, 0n);
+      const card = cardOf(await metadata(1n));
+      expect(card.headline).to.equal("$340,282,366,920,938,463,463"); // type(uint128).max / 1e18
+      expect(card.rows.Model).to.equal("M".repeat(31));
+      expect(card.rowElements.Model.attributes.textLength).to.equal("280");
+      expect(elements(card.root).find((e) => e.attributes.class === "h")!.attributes.textLength).to.equal(
+        "352",
+      );
+      expect(card.rowElements.Site.attributes).to.not.have.property("textLength");
     });
 
     it("escapes the tokenizer's strings so the JSON stays valid", async () => {
       const model = 'H100 "SXM5"\\80GB\n';
       const site = 'site\t{},"x":1';
       await mintReceipt({ asset: { model, site } });
-      const t = traits(await metadata(1n));
+      const m = await metadata(1n);
+      const t = traits(m);
       expect(t.Model).to.equal(model);
       expect(t.Site).to.equal(site);
+      const { rows } = cardOf(m);
+      expect(rows.Model).to.equal(model);
+      expect(rows.Site).to.equal(site);
+    });
+
+    it("escapes hostile markup in model and site in both the JSON and the SVG", async () => {
+      const model = `<script>&"'`;
+      const site = `</text><a href="x">&amp;<!--`;
+      await mintReceipt({ asset: { model, site } });
+      const { json, metadata: m } = decodeUri(await receipts.tokenURI(1n));
+      expect(json).to.contain(String.raw`"value":"<script>&\"'"`);
+      expect(traits(m).Model).to.equal(model);
+      expect(traits(m).Site).to.equal(site);
+
+      const card = cardOf(m); // parses as well-formed XML
+      expect(card.rows.Model).to.equal(model); // what a viewer displays is the string itself
+      expect(card.rows.Site).to.equal(site);
+      expect(card.source).to.contain(">&lt;script&gt;&amp;&quot;&apos;</text>");
+      expect(card.source).to.contain(">&lt;/text&gt;&lt;a href=&quot;x&quot;&gt;&amp;amp;&lt;!--</text>");
+      expect(card.source).to.not.contain("<script");
+      expect(elements(card.root).map((e) => e.name)).to.not.include.members(["script", "a"]);
+    });
+
+    it("repairs malformed UTF-8 and drops characters XML forbids, byte by byte", async () => {
+      await mintReceipt();
+      const FFFD = "\uFFFD";
+      const hex = (h: string) => getBytes(`0x${h}`);
+      // [input bytes, SVG text, JSON string]: each byte that does not start a well-formed sequence is one U+FFFD.
+      const cases: [string, Uint8Array, string, string][] = [
+        ["valid multi-byte text", ethers.toUtf8Bytes("Zürich 東京 🚀"), "Zürich 東京 🚀", "Zürich 東京 🚀"],
+        ["C0 controls", hex("610162097f0a0d1b"), `a${FFFD}b\t\x7f\n\r${FFFD}`, "a\x01b\t\x7f\n\r\x1b"],
+        ["a lone continuation byte and 0xff", hex("4180ff42"), `A${FFFD}${FFFD}B`, `A${FFFD}${FFFD}B`],
+        ["an overlong '/'", hex("c0af"), FFFD.repeat(2), FFFD.repeat(2)],
+        ["an overlong 3-byte form", hex("e08080"), FFFD.repeat(3), FFFD.repeat(3)],
+        ["a UTF-16 surrogate", hex("eda080"), FFFD.repeat(3), FFFD.repeat(3)],
+        ["a truncated sequence", hex("41e282"), `A${FFFD}${FFFD}`, `A${FFFD}${FFFD}`],
+        ["a bad continuation", hex("e228a1"), `${FFFD}(${FFFD}`, `${FFFD}(${FFFD}`],
+        ["beyond U+10FFFF", hex("f4908080"), FFFD.repeat(4), FFFD.repeat(4)],
+        ["U+FFFE and U+FFFF", hex("efbfbeefbfbf"), FFFD.repeat(6), "\uFFFE\uFFFF"],
+        ["U+10FFFF, the last code point", hex("f48fbfbf"), "\u{10FFFF}", "\u{10FFFF}"],
+      ];
+      for (const [what, bytes, svgText, jsonText] of cases) {
+        const { json, metadata: m } = await renderRaw(bytes, bytes);
+        expect(Buffer.from(json, "utf8").toString("utf8"), what).to.equal(json);
+        expect(traits(m).Model, what).to.equal(jsonText);
+        const card = cardOf(m);
+        expect(card.rows.Model, what).to.equal(svgText);
+        expect(card.rows.Site, what).to.equal(svgText);
+      }
+    });
+
+    it("the XML check used here refuses what is not well-formed", () => {
+      const bad = [
+        "<svg><text></svg>",
+        "<svg><text>&</text></svg>",
+        "<svg><text>&script;</text></svg>",
+        '<svg><text a="<">x</text></svg>',
+        '<svg a="1" a="2"/>',
+        "<svg>\u0001</svg>",
+        "<svg>&#1;</svg>",
+        "<svg/><svg/>",
+        "<svg>",
+      ];
+      for (const doc of bad) expect(() => parseXml(Buffer.from(doc)), doc).to.throw();
+      expect(() => parseXml(Uint8Array.from([0x3c, 0x61, 0x3e, 0xff, 0x3c, 0x2f, 0x61, 0x3e]))).to.throw();
+      expect(textOf(parseXml(Buffer.from("<a><b>x&amp;&#x3c;</b>&apos;<!-- c --></a>")))).to.equal("x&<'");
     });
 
     it("the renderer names a status it is never given by the receipt", async () => {
       await mintReceipt();
-      const renderer = await ethers.getContractAt("GpuReceiptRenderer", await receipts.renderer());
-      const record = await receipts.assetOf(1n);
-      const { asset, appraisal, insurance } = record;
-      const asObject = {
-        asset: {
-          model: asset.model,
-          gpuCount: asset.gpuCount,
-          site: asset.site,
-          custodian: asset.custodian,
-          credentialsHash: asset.credentialsHash,
-        },
-        status: Status.None,
-        appraisal: {
-          valueUsd: appraisal.valueUsd,
-          appraisedAt: appraisal.appraisedAt,
-          markdownBpsPerQuarter: appraisal.markdownBpsPerQuarter,
-          residualFloorBps: appraisal.residualFloorBps,
-          appraiser: appraisal.appraiser,
-        },
-        insurance: {
-          policyHash: insurance.policyHash,
-          insuredValueUsd: insurance.insuredValueUsd,
-          expiry: insurance.expiry,
-          insurer: insurance.insurer,
-        },
-      };
-      const uri = await renderer.tokenURI(1n, asObject, 0n);
-      const json = JSON.parse(Buffer.from(uri.split(",")[1], "base64").toString("utf8")) as Metadata;
-      expect(traits(json).Status).to.equal("None");
+      const renderer = await rendererOf();
+      const uri = await renderer.tokenURI(1n, await recordArg(1n, { status: Status.None }), 0n);
+      const m = decodeUri(uri).metadata;
+      expect(traits(m).Status).to.equal("None");
+      expect(cardOf(m).badge).to.deep.equal({ text: "None", fill: "#94a3b8" });
     });
   });
 

@@ -2,6 +2,7 @@
  * Receipts: every GpuReceipt with its on-chain image and metadata (`tokenURI`, rendered on-chain), the appraisal, the
  * depreciation schedule, the insurance cover, and the collateral value the vault counts today (`collateralValue`).
  */
+import { useState } from "react";
 import { useReadContracts } from "wagmi";
 
 import { Card, ErrorNote, Facts, Loading } from "../components/ui";
@@ -41,7 +42,8 @@ export function ReceiptsPage() {
     <div className="grid receipts" data-testid="receipts">
       <p className="muted wide">
         {live.length} live receipt(s) of {receipts.data.receipts.items.length} minted. Each is one server (or
-        batch) held by a custodian under bailment; its metadata is rendered by the contract (`tokenURI`).
+        batch) held by a custodian under bailment; its image and metadata are rendered on-chain by the
+        contract (`tokenURI`).
       </p>
       {live.map((r) => (
         <ReceiptCard key={r.id} receipt={r} />
@@ -63,6 +65,7 @@ function ReceiptCard({ receipt: r }: { receipt: IndexedReceipt }) {
     query: { refetchInterval: config.pollMs * 5 },
   });
   const now = useChainNow();
+  const [imageBroken, setImageBroken] = useState(false);
   if (reads.error) return <ErrorNote error={reads.error} />;
   if (!reads.data) return <Loading what={`receipt ${r.id}`} />;
   const [uri, value, owner] = reads.data;
@@ -72,16 +75,21 @@ function ReceiptCard({ receipt: r }: { receipt: IndexedReceipt }) {
   return (
     <Card title={meta?.name ?? `Receipt #${r.id}`} testId={`receipt-${r.id}`}>
       <div className="receipt">
-        {meta?.image ? (
+        {meta?.image && !imageBroken ? (
           <img
             src={meta.image}
-            alt={meta.name ?? `receipt ${r.id}`}
-            width={220}
+            alt={`${meta.name ?? `Receipt #${r.id}`}: the card drawn by the contract`}
+            width={240}
+            onError={() => setImageBroken(true)}
             data-testid={`receipt-image-${r.id}`}
           />
         ) : (
           <p className="muted small no-image" data-testid={`receipt-noimage-${r.id}`}>
-            {meta ? "The contract's metadata carries no image." : "The token URI could not be decoded."}
+            {!meta
+              ? "The token URI could not be decoded."
+              : imageBroken
+                ? "The contract's image could not be displayed."
+                : "The contract's metadata carries no image."}
           </p>
         )}
         <div>
