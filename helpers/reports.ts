@@ -84,3 +84,14 @@ export async function signReports(
 export function dayOf(timestamp: number | bigint): number {
   return Number(BigInt(timestamp) / 86_400n);
 }
+
+/**
+ * The day a reporter that reads once in a while (not every day) reports at `timestamp`: today once `windowSeconds`
+ * (`UtilizationOracle.reportWindow()`) of today have passed, else yesterday. The oracle opens a day after a day it did
+ * not record only once that day has closed, `windowSeconds` after it ended, so that reports for one day cannot cut
+ * short the window of the day before; until then the latest day it accepts is yesterday, whose window is still open.
+ */
+export function reportableDay(timestamp: number | bigint, windowSeconds: number | bigint): number {
+  const today = dayOf(timestamp);
+  return BigInt(timestamp) >= BigInt(today) * 86_400n + BigInt(windowSeconds) ? today : today - 1;
+}

@@ -114,6 +114,12 @@ function checkOracle(r: DemoReport): void {
     "on every day with a skipped source the quorum (2 of 3) must still hold",
   );
   check(new Set(skipped.map((s) => s.reason)).size >= 2, "the faulty source must fail in more than one way");
+  const subsets = r.oracle.reports.filter((x) => x.subset !== null);
+  check(subsets.length > 0, "a first submission carrying only some of the reports must be shown");
+  check(
+    subsets.every((x) => !x.subset!.recordedByFirst && x.subset!.readings === 3),
+    "a subset of the reports must not make the day: it is recorded from all three once the late report arrives",
+  );
 }
 
 function checkRecovery(r: DemoReport): void {

@@ -57,6 +57,17 @@ async function printLatest(oracle: UtilizationOracle, loanId: bigint): Promise<v
   ]);
 }
 
+/** Prints the day still collecting reports, if any: a day is recorded once every reporter reports or it closes. */
+async function printOpenDay(oracle: UtilizationOracle, loanId: bigint, reporters: number): Promise<void> {
+  const [day, collected, closesAt] = await oracle.openReportDay(loanId);
+  if (day === 0n) return;
+  printFields(`Open report day, loan ${loanId}`, [
+    ["day", day.toString()],
+    ["reports", `${collected} of ${reporters}`],
+    ["closes at", `${new Date(Number(closesAt) * 1000).toISOString()} (then oracle:close-day)`],
+  ]);
+}
+
 roleTask("oracle:configure", "Set a loan's monitoring sources, quorum and staleness limit", "oracleAdmin")
   .addParam("loan", "loan id")
   .addParam(
@@ -122,7 +133,7 @@ roleTask("oracle:report", "Sign a day's utilization report with reporter account
   .addOptionalParam("day", "observation day, unix days (default: today on the chain)")
   .addOptionalParam(
     "reporters",
-    "comma-separated reporter accounts that sign (default: the loan's reporter sources, up to quorum)",
+    "comma-separated reporter accounts that sign (default: every reporter source of the loan this network has a key for)",
   )
   .addOptionalParam("validity", "how long the signatures stay valid (e.g. 1h)", "1h")
   .setAction(
@@ -152,7 +163,7 @@ roleTask("oracle:report", "Sign a day's utilization report with reporter account
 
       const submitter = await signerOf(hre, args.as);
       const oracle = await oracleAt(hre, submitter);
-      const { quorum } = await requireConfigured(oracle, loanId);
+      await requireConfigured(oracle, loanId);
       const [, , lastDay] = await oracle.latestUtilization(loanId);
       ensure(
         BigInt(day) > lastDay,
@@ -165,10 +176,7 @@ roleTask("oracle:report", "Sign a day's utilization report with reporter account
         .map((s) => s.account.toLowerCase());
       let names = reporterNames;
       if (names === undefined) {
-        names = NAMED_ACCOUNT_NAMES.filter((n) => reporterSources.includes(named[n]?.toLowerCase())).slice(
-          0,
-          quorum,
-        );
+        names = NAMED_ACCOUNT_NAMES.filter((n) => reporterSources.includes(named[n]?.toLowerCase()));
       }
       for (const name of names) {
         if (!reporterSources.includes(named[name].toLowerCase())) {
@@ -177,10 +185,8 @@ roleTask("oracle:report", "Sign a day's utilization report with reporter account
           );
         }
       }
-      ensure(
-        names.length >= quorum,
-        `loan ${loanId} needs ${quorum} reports a day; only ${names.length} reporter(s) can sign (${names.join(", ") || "none"})`,
-      );
+      // Fewer reports than the quorum are collected too: the day waits for the others, or closes without them.
+      ensure(names.length > 0, `loan ${loanId}: none of its reporters has a key on this network`);
 
       const report: Report = { loanId, utilizationBps, uptimeBps, day, deadline: BigInt(now + validity) };
       const entries = await Promise.all(
@@ -193,8 +199,30 @@ roleTask("oracle:report", "Sign a day's utilization report with reporter account
         oracle.interface,
       );
       await printLatest(oracle, loanId);
+      await printOpenDay(oracle, loanId, reporterSources.length);
     },
   );
+
+roleTask("oracle:close-day", "Record a loan's report day once its window has closed (anyone)", "keeper")
+  .addParam("loan", "loan id")
+  .setAction(async (args: { loan: string; as: string }, hre) => {
+    const loanId = parseId(args.loan, "loan");
+    const oracle = await oracleAt(hre, await signerOf(hre, args.as));
+    const [day, , closesAt] = await oracle.openReportDay(loanId);
+    ensure(day !== 0n, `loan ${loanId} has no report day collecting reports`);
+    const now = await chainNow(hre);
+    ensure(
+      BigInt(now) >= closesAt,
+      `loan ${loanId}: day ${day} collects reports until ${new Date(Number(closesAt) * 1000).toISOString()} ` +
+        `(${Number(closesAt) - now}s from now)`,
+    );
+    await send(
+      `UtilizationOracle.closeReportDay loan ${loanId} day ${day}`,
+      () => oracle.closeReportDay(loanId),
+      oracle.interface,
+    );
+    await printLatest(oracle, loanId);
+  });
 
 roleTask("oracle:poke", "Read a loan's feed sources and record today's median", "keeper")
   .addParam("loan", "loan id")

@@ -259,6 +259,13 @@ contract LoanVault is ILoanVault, LoanStorage, ProtocolUpgradeable {
     }
 
     /// @inheritdoc ILoanVaultOracleHooks
+    function premiumBounds(uint256 loanId) external view returns (uint256, uint256, uint256) {
+        LoanVaultStorage storage $ = loanStorage();
+        LoanTerms storage t = $.terms[loanId];
+        return ($.state[loanId].premiumBps, t.premiumFloorBps, t.premiumCapBps);
+    }
+
+    /// @inheritdoc ILoanVaultOracleHooks
     function slaUptimeBps(uint256 loanId) external view returns (uint256) {
         return loanStorage().terms[loanId].slaUptimeBps;
     }
@@ -274,12 +281,12 @@ contract LoanVault is ILoanVault, LoanStorage, ProtocolUpgradeable {
     }
 
     /// @inheritdoc ILoanVault
-    function termsOf(uint256 loanId) external view returns (LoanTerms memory terms) {
+    function termsOf(uint256 loanId) external view returns (LoanTerms memory) {
         _returnEncoded(LoanLens.encodedTerms(loanId));
     }
 
     /// @inheritdoc ILoanVault
-    function stateOf(uint256 loanId) external view returns (LoanState memory state) {
+    function stateOf(uint256 loanId) external view returns (LoanState memory) {
         _returnEncoded(LoanLens.encodedState(loanId));
     }
 
@@ -301,7 +308,7 @@ contract LoanVault is ILoanVault, LoanStorage, ProtocolUpgradeable {
             uint256 impaired
         )
     {
-        _returnEncoded(LoanLens.encodedAccrualState());
+        return LoanLens.accrualState();
     }
 
     /// @inheritdoc ILoanVault
@@ -319,7 +326,7 @@ contract LoanVault is ILoanVault, LoanStorage, ProtocolUpgradeable {
     }
 
     /// @inheritdoc ILoanVault
-    function riskParams() external view returns (RiskParams memory params) {
+    function riskParams() external view returns (RiskParams memory) {
         _returnEncoded(LoanLens.encodedRiskParams());
     }
 

@@ -54,6 +54,12 @@ interface ILoanVaultOracleHooks {
 
     /// @notice The loan's current annual coupon in basis points (reference rate + premium).
     function couponOf(uint256 loanId) external view returns (uint256);
+
+    /// @notice The loan's premium and the [floor, cap] its coupon steps are clamped to, in basis points (all zero for
+    /// a loan without terms). The oracle applies several pending steps one by one with this clamp.
+    function premiumBounds(
+        uint256 loanId
+    ) external view returns (uint256 premiumBps, uint256 floorBps, uint256 capBps);
 }
 
 /// @title ILoanVault

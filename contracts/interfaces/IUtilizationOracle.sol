@@ -15,14 +15,29 @@ uint256 constant ORACLE_FEED_GAS_LIMIT = 100_000;
 /// @dev `uptimeBps` of an observation recorded from feeds alone: feeds carry utilization only, so uptime is unknown.
 uint16 constant UPTIME_UNKNOWN = type(uint16).max;
 
+/// @dev The report window in force until ORACLE_ADMIN sets one (`setReportWindow`): a day's signed reports are collected
+/// until this long after the day ends.
+uint32 constant DEFAULT_REPORT_WINDOW_SECONDS = 6 hours;
+
+/// @dev The longest report window: a day closes at most one day after it ends, so the next day's window is open while
+/// its reports are being signed.
+uint32 constant MAX_REPORT_WINDOW_SECONDS = 1 days;
+
 /// @title IUtilizationOracle
 /// @notice Turns several independent readings of a GPU fleet's utilization and uptime into one observation per day
-/// per loan (the median of at least `quorum` fresh readings), turns streaks of observations into coupon steps and
-/// covenant flags, and pushes them into the LoanVault. Chainlink Automation compatible.
+/// per loan (the median of every valid reading, at least `quorum` of them), turns streaks of observations into coupon
+/// steps and covenant flags, and pushes them into the LoanVault. Chainlink Automation compatible.
 /// @dev Sources. A loan has up to `MAX_ORACLE_SOURCES` sources, each either a Chainlink `AggregatorV3Interface` feed
 /// whose answer is a utilization ratio (1.0 = `10 ** decimals`), read by `poke`, or a REPORTER signer whose EIP-712
 /// report arrives through `submitReport`. A day is recorded from one kind or the other, never a mix: `poke` records
-/// the median of the good feed readings, `submitReport` the median of the signed reports it carries.
+/// the median of the good feed readings, and a reported day the median of every reporter's signed report for it.
+///
+/// Report days. A day's reports are collected, from any number of submissions by anyone, until the day closes: when
+/// every reporter source of the loan has reported, or `reportWindow()` seconds after the day ends. Only then is the
+/// day recorded, from the median of all the reports collected, so whoever submits first cannot choose which reports
+/// make the day: a reporter left out submits its own report before the day closes. A day that closes short of the
+/// quorum is missed (`ReportDayMissed`). One day is open at a time, and a later day can only be opened once every
+/// earlier day the loan skips has closed: reports for day d+1 cannot cut short day d.
 ///
 /// Units: utilization and uptime are basis points of capacity (`10_000` = 100%); an observation day is
 /// `timestamp / 1 days` (UTC days since the epoch).
@@ -38,7 +53,8 @@ uint16 constant UPTIME_UNKNOWN = type(uint16).max;
 ///
 /// Trust assumptions. Feeds are chosen by ORACLE_ADMIN but are not trusted to behave: every read is gas-capped,
 /// bounded in returned data and validated, and a bad feed is skipped. Reporters are trusted for their own reading
-/// only: the median of `quorum` of them is what counts. The LoanVault is trusted (set by governance).
+/// only: the median of all of them is what counts, and a reporter that signs two readings for one day has only the
+/// first one submitted counted. Submitters are not trusted at all. The LoanVault is trusted (set by governance).
 interface IUtilizationOracle is AutomationCompatibleInterface {
     // ---------------------------------------------------------------- types
 
@@ -103,7 +119,9 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
 
     /// @notice What a push of a loan would send to the LoanVault.
     /// @param stepId The newest coupon step id (increments once per rule firing; 0: none ever).
-    /// @param deltaBps Sum of the premium deltas of the rules fired since the last pushed step.
+    /// @param deltaBps The premium change a push would send now: the steps fired since the last push applied one by one
+    /// to the LoanVault's current premium, clamped to its floor and cap after each (their plain sum while no LoanVault
+    /// is set).
     /// @param topUpRequired Whether any of those rules requires a collateral top-up.
     /// @param stepPending Whether a coupon step awaits a push.
     /// @param flags The covenant flags the latest observations call for (bit 0: `COVENANT_SLA_BREACH`).
@@ -132,6 +150,22 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
     /// @notice `poke` skipped `source`'s reading for `loanId` because of `reason`.
     event SourceSkipped(uint256 indexed loanId, address indexed source, SkipReason reason);
 
+    /// @notice Reports for `loanId`'s day `day` were collected: `added` new ones, `reports` in all so far. The day
+    /// closes at `closesAt` unless every reporter reports first.
+    event ReportsCollected(
+        uint256 indexed loanId,
+        uint32 indexed day,
+        uint256 added,
+        uint256 reports,
+        uint64 closesAt
+    );
+
+    /// @notice `loanId`'s day `day` closed with `reports` reports, short of the quorum `quorum`: no observation.
+    event ReportDayMissed(uint256 indexed loanId, uint32 indexed day, uint256 reports, uint256 quorum);
+
+    /// @notice A day's reports are now collected until `windowSeconds` after the day ends.
+    event ReportWindowSet(uint32 windowSeconds);
+
     /// @notice `loanId`'s observation for `day` is `utilizationBps` and `uptimeBps` (`UPTIME_UNKNOWN` when recorded
     /// from feeds), the median of `readings` readings.
     event ObservationRecorded(
@@ -154,7 +188,8 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
     /// @notice The covenant flags `loanId`'s observations call for are now `flags` (bit 0: SLA breach).
     event CovenantFlagsChanged(uint256 indexed loanId, uint8 flags);
 
-    /// @notice Coupon step `stepId` (`deltaBps`, `topUpRequired`) of `loanId` was pushed to the LoanVault.
+    /// @notice Coupon step `stepId` of `loanId` was pushed to the LoanVault: `deltaBps` is the premium change sent (the
+    /// steps fired since the last push, applied one by one with the clamp), with `topUpRequired`.
     event CouponStepPushed(uint256 indexed loanId, uint64 indexed stepId, int64 deltaBps, bool topUpRequired);
 
     /// @notice Covenant flags `flags` of `loanId` were pushed to the LoanVault.
@@ -235,6 +270,18 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
     /// @notice `day` ended more than the loan's `maxStaleness` seconds ago.
     error UtilizationOracleStaleReport(uint256 loanId, uint32 day, uint32 maxStaleness);
 
+    /// @notice `loanId`'s day `day` closed at `closedAt`: its reports are no longer collected.
+    error UtilizationOracleReportDayClosed(uint256 loanId, uint32 day, uint64 closedAt);
+
+    /// @notice `loanId`'s day `openDay` collects reports until `closesAt`; a later day cannot be recorded before.
+    error UtilizationOracleReportDayOpen(uint256 loanId, uint32 openDay, uint64 closesAt);
+
+    /// @notice `loanId` has no day collecting reports.
+    error UtilizationOracleNoOpenReportDay(uint256 loanId);
+
+    /// @notice A report window of `windowSeconds` was given; it must be in [1, `max`].
+    error UtilizationOracleInvalidReportWindow(uint256 windowSeconds, uint256 max);
+
     /// @notice `poke` had `gasLeft` before a feed read that needs `required` to forward the full feed gas limit.
     error UtilizationOracleInsufficientGas(uint256 gasLeft, uint256 required);
 
@@ -276,6 +323,10 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
     /// Defaults (DESIGN.md): utilization >= 90% for 90 days: -200 bps; < 60% for 30 days: +300 bps and a top-up.
     function setRules(CouponRules.Rule[] calldata rules) external;
 
+    /// @notice Sets how long after a day ends its signed reports are collected (ORACLE_ADMIN), in [1,
+    /// `MAX_REPORT_WINDOW_SECONDS`]. Applies to every day not yet closed, including an open one.
+    function setReportWindow(uint32 windowSeconds) external;
+
     /// @notice Points pushes at `loanVault` (DEFAULT_ADMIN). Intended for the one-time wiring once the LoanVault is
     /// deployed: the LoanVault is a UUPS proxy whose address never changes. Step ids continue across a change.
     function setLoanVault(address loanVault) external;
@@ -291,21 +342,30 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
     /// `UPTIME_UNKNOWN` and covenant flags are left as they are.
     /// KEEPER-only because the moment of a snapshot within a day is a choice, and a borrower free to choose it could
     /// pick the most favourable one. Reverts while paused, or with `UtilizationOracleInsufficientGas` when the
-    /// transaction's gas could not give a feed its full allowance (so a caller cannot starve chosen feeds).
+    /// transaction's gas could not give a feed its full allowance (so a caller cannot starve chosen feeds). A report
+    /// day still open is closed first, or the poke reverts with `UtilizationOracleReportDayOpen` until it can be.
     function poke(uint256 loanId) external;
 
-    /// @notice Records one day's observation for a loan from reporters' EIP-712 signed reports (anyone may submit).
+    /// @notice Adds reporters' EIP-712 signed reports to one day's collection for a loan, and records the day when
+    /// it closes (anyone may submit, any subset, in any number of submissions).
     /// @dev DESIGN.md writes `submitReport(report, signatures)`; here each reporter signs its own report and
     /// `signatures[i]` signs `reports[i]`, which is what makes a per-reporter median possible. All reports must be
-    /// for the same loan and day (a day not after the last recorded one, not in the future, and not ended more than
-    /// `maxStaleness` ago), unexpired and in range. Signers must be distinct REPORTER holders that are reporter
-    /// sources of the loan, in strictly ascending address order, and at least `quorum` of them. The observation is
-    /// the median utilization and the median uptime of the reports; an uptime below the LoanVault's SLA for the loan
-    /// sets the SLA covenant flag and a recovered uptime clears it.
-    /// Replays are refused: a day is recorded once, the deadline bounds a report's life, and the EIP-712 domain binds
-    /// the chain and this contract. With `quorum` below the number of reporters the submitter chooses which reports
-    /// to include; the median still lies between the honest order statistics, so use a majority quorum.
+    /// for the same loan and day: a day after the last recorded one, not in the future, not ended more than
+    /// `maxStaleness` ago and not closed (see "Report days" above), unexpired and in range. Signers must be distinct
+    /// REPORTER holders that are reporter sources of the loan, in strictly ascending address order. A report from a
+    /// reporter already collected for the day is ignored. An open earlier day that has closed is recorded (or
+    /// missed) first; one still open makes a later day revert with `UtilizationOracleReportDayOpen`.
+    /// When every reporter source has reported, the day is recorded in this call: the median utilization and the
+    /// median uptime of all its reports (reverting with `UtilizationOracleQuorumNotMet` when the loan's reporters
+    /// cannot reach its quorum). An uptime below the LoanVault's SLA for the loan sets the SLA covenant flag and a
+    /// recovered uptime clears it. Replays are refused: a day is recorded once, the deadline bounds a report's life,
+    /// and the EIP-712 domain binds the chain and this contract.
     function submitReport(Report[] calldata reports, bytes[] calldata signatures) external;
+
+    /// @notice Records `loanId`'s open report day once it has closed (anyone): the median of its reports when they
+    /// reach the quorum, else the day is missed (`ReportDayMissed`). `submitReport`, `poke` and `performUpkeep` do
+    /// the same on their way; this is for a loan with nothing else to submit.
+    function closeReportDay(uint256 loanId) external;
 
     // ---------------------------------------------------------------- pushes
 
@@ -323,6 +383,15 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
     function onStepIn(uint256 loanId) external;
 
     // ---------------------------------------------------------------- views
+
+    /// @notice `loanId`'s day collecting reports: `day` (0: none), the `reports` collected and when it closes unless
+    /// every reporter reports first.
+    function openReportDay(
+        uint256 loanId
+    ) external view returns (uint32 day, uint256 reports, uint64 closesAt);
+
+    /// @notice How long after a day ends its reports are collected, in seconds.
+    function reportWindow() external view returns (uint32);
 
     /// @notice `loanId`'s latest observation; all zero before the first.
     /// @return utilizationBps The day's median utilization.

@@ -55,10 +55,11 @@ library CouponRules {
     }
 
     /// @dev Evaluates observation day `day` (utilization `utilizationBps`) against `rule` and its current `streak`.
-    /// A matching day extends the streak when the streak was evaluated on the previous day (`lastDay + 1 == day`),
-    /// otherwise it starts a new streak of one: a missing day breaks a streak. A non-matching day resets it. When
-    /// the streak reaches `windowDays` the rule fires and the streak restarts at zero, so a rule fires once per
-    /// streak and the next firing needs another full window.
+    /// A non-matching day resets the streak. A matching day extends it by one. Missing days (no observation between
+    /// the streak's `lastDay` and `day`) never help the borrower: they break a step-down streak (a rule that lowers the
+    /// premium starts again at one) but do not erase a step-up streak (it goes on from where it was; the missing days
+    /// do not count towards it). When the streak reaches `windowDays` the rule fires and the streak restarts at zero,
+    /// so a rule fires once per streak and the next firing needs another full window.
     /// @return next The streak after `day`, its `lastDay` set to `day`.
     /// @return fired Whether the rule fired on `day`.
     function advance(
@@ -69,7 +70,8 @@ library CouponRules {
     ) internal pure returns (Streak next, bool fired) {
         if (!matches(rule, utilizationBps)) return (toStreak(0, day), false);
         uint256 current = streak.length();
-        uint256 extended = current != 0 && uint256(streak.lastDay()) + 1 == day ? current + 1 : 1;
+        bool unbroken = uint256(streak.lastDay()) + 1 == day || rule.premiumDeltaBps > 0;
+        uint256 extended = current != 0 && unbroken ? current + 1 : 1;
         if (extended >= rule.windowDays) return (toStreak(0, day), true);
         // `extended < windowDays <= type(uint16).max`: the cast is safe.
         return (toStreak(uint16(extended), day), false);

@@ -100,6 +100,11 @@ contract MockLoanVault is ILoanVaultOracleHooks {
         emit CovenantFlagsSet(loanId, previous, flags);
     }
 
+    function premiumBounds(uint256 loanId) external view returns (uint256, uint256, uint256) {
+        Loan storage loan = loans[loanId];
+        return (uint256(loan.premiumBps), uint256(loan.floorBps), uint256(loan.capBps));
+    }
+
     function isPerforming(uint256 loanId) external view returns (bool) {
         return loans[loanId].performing;
     }

@@ -9,7 +9,9 @@ import {AutomationCompatibleInterface} from "@chainlink/contracts/src/v0.8/autom
 
 import {
     IUtilizationOracle,
+    DEFAULT_REPORT_WINDOW_SECONDS,
     MAX_ORACLE_SOURCES,
+    MAX_REPORT_WINDOW_SECONDS,
     ORACLE_FEED_GAS_LIMIT,
     UPTIME_UNKNOWN
 } from "../interfaces/IUtilizationOracle.sol";
@@ -71,6 +73,16 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
         uint8 pushedFlags;
         // slot 3
         Source[] sources;
+        // slot 4: the day collecting signed reports, and the clamp of the pending coupon step
+        uint32 openDay; // 0: none
+        uint8 openMask; // bit i: `sources[i]` has reported for `openDay`
+        // The pending steps, applied one by one with the vault's clamp, map a premium p to
+        // min(stepHighBps, max(stepLowBps, p + pendingDeltaBps)); meaningful while a step is pending.
+        int32 stepLowBps;
+        int32 stepHighBps;
+        // slot 5: `openDay`'s readings, 32 bits per source index i at bit 32 * i: utilization << 16 | uptime. Only the
+        // entries in `openMask` are meaningful; the slot is not cleared when the day closes (cheaper rewrites).
+        uint256 openReadings;
     }
 
     /// @custom:storage-location erc7201:gpucredit.storage.UtilizationOracle
@@ -78,6 +90,7 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
         // slot 0: read together by every recording
         ILoanVaultOracleHooks loanVault;
         uint32 rulesEpoch;
+        uint32 reportWindowSeconds; // 0: DEFAULT_REPORT_WINDOW_SECONDS
         // slot 1
         CouponRules.Rule[] rules;
         // slot 2: grows with loans, not with time
@@ -89,6 +102,25 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
     // keccak256(abi.encode(uint256(keccak256("gpucredit.storage.UtilizationOracle")) - 1)) & ~bytes32(uint256(0xff))
     bytes32 private constant UTILIZATION_ORACLE_STORAGE_LOCATION =
         0xdfe031361e45cbeb552ca9859c0f911fa67698b25323bae9c70739718affc900;
+
+    /// @dev A pending coupon step being composed (see `_advanceStreaks`): the premium moves to
+    /// clamp(p + delta, low, high); `floor` and `cap` are the vault's clamp for the loan.
+    struct PendingStep {
+        int256 delta;
+        int256 low;
+        int256 high;
+        int256 floor;
+        int256 cap;
+        bool topUp;
+    }
+
+    /// @dev One day's signed reports as collected so far (see `LoanFeed.openMask` and `openReadings`), and how many
+    /// the current submission added.
+    struct Collection {
+        uint256 mask;
+        uint256 readings;
+        uint256 added;
+    }
 
     /// @dev Outcome of a push attempt for one loan.
     enum PushOutcome {
@@ -173,6 +205,14 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
     }
 
     /// @inheritdoc IUtilizationOracle
+    function setReportWindow(uint32 windowSeconds) external onlyRole(ORACLE_ADMIN_ROLE) {
+        if (windowSeconds == 0 || windowSeconds > MAX_REPORT_WINDOW_SECONDS)
+            revert UtilizationOracleInvalidReportWindow(windowSeconds, MAX_REPORT_WINDOW_SECONDS);
+        _getStorage().reportWindowSeconds = windowSeconds;
+        emit ReportWindowSet(windowSeconds);
+    }
+
+    /// @inheritdoc IUtilizationOracle
     function setLoanVault(address loanVault_) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (loanVault_ == address(0)) revert UtilizationOracleZeroAddress();
         _setLoanVault(_getStorage(), loanVault_);
@@ -186,6 +226,8 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
         LoanFeed storage loan = $.loans[loanId];
         uint32 day = _today();
         _requireNextDay(loan, loanId, day);
+        uint32 open = loan.openDay;
+        if (open != 0) _closeReportDay($, loan, loanId, open);
 
         uint256[] memory readings = _readFeeds(loan, loanId);
         uint256 good = readings.length;
@@ -206,9 +248,30 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
         UtilizationOracleStorage storage $ = _getStorage();
         uint256 loanId = reports[0].loanId;
         LoanFeed storage loan = $.loans[loanId];
-        uint32 day = _requireReportDay(loan, loanId, reports[0].day, count);
-        (uint256 utilizationBps, uint16 uptimeBps) = _aggregateReports(loan.sources, reports, signatures);
-        _record($, loan, loanId, day, utilizationBps, uptimeBps, count);
+        uint32 day = reports[0].day;
+        _requireReportDay(loan, loanId, day);
+        uint32 open = loan.openDay;
+        bool sameDay = open == day;
+        // An earlier open day is closed (recorded or missed) first, so it must have closed.
+        if (!sameDay) _requireDayOpens($, loan, loanId, day, open);
+        else _requireNotClosed($, loanId, day);
+
+        Source[] memory sources = loan.sources;
+        Collection memory c =
+            sameDay
+                ? Collection({mask: loan.openMask, readings: loan.openReadings, added: 0})
+                : Collection({mask: 0, readings: 0, added: 0});
+        _collectReports(sources, reports, signatures, c);
+        _storeReports($, loan, loanId, day, open, c, _reporterCount(sources));
+    }
+
+    /// @inheritdoc IUtilizationOracle
+    function closeReportDay(uint256 loanId) external whenNotPaused nonReentrant {
+        UtilizationOracleStorage storage $ = _getStorage();
+        LoanFeed storage loan = $.loans[loanId];
+        uint32 open = loan.openDay;
+        if (open == 0) revert UtilizationOracleNoOpenReportDay(loanId);
+        _closeReportDay($, loan, loanId, open);
     }
 
     // ================================================================ pushes
@@ -239,10 +302,10 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
 
     /// @inheritdoc AutomationCompatibleInterface
     /// @dev `checkData` is `abi.encode(uint256 start, uint256 pageSize)` over the configured loans (empty: start 0,
-    /// page size 50). `performData` is `abi.encode(uint256[] loanIds)`: the loans of the page with a pending coupon
-    /// step or covenant flags that differ from the last pushed, and that the LoanVault reports as performing (a loan
-    /// that is not performing keeps its push pending without making an upkeep spin on it). Nothing is needed while
-    /// paused or before a LoanVault is set.
+    /// page size 50). `performData` is `abi.encode(uint256[] loanIds)`: the loans of the page with a report day that
+    /// has closed, or with a pending coupon step or covenant flags that differ from the last pushed and that the
+    /// LoanVault reports as performing (a loan that is not performing keeps its push pending without making an upkeep
+    /// spin on it). Nothing is needed while paused or before a LoanVault is set.
     function checkUpkeep(
         bytes calldata checkData
     ) external view returns (bool upkeepNeeded, bytes memory performData) {
@@ -261,7 +324,9 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
         uint256 found;
         for (uint256 i = start; i < end; ++i) {
             uint256 loanId = $.loanIds[i];
-            if (_hasPending($.loans[loanId]) && vault.isPerforming(loanId)) due[found++] = loanId;
+            LoanFeed storage loan = $.loans[loanId];
+            if (_closable($, loan) || (_hasPending(loan) && vault.isPerforming(loanId)))
+                due[found++] = loanId;
         }
         if (found == 0) return (false, "");
         assembly ("memory-safe") {
@@ -271,19 +336,38 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
     }
 
     /// @inheritdoc AutomationCompatibleInterface
-    /// @dev Permissionless. `performData` is `abi.encode(uint256[] loanIds)`. Each loan is re-validated: one with
-    /// nothing pending or not performing is skipped without reverting, so a stale or replayed `performData` is
-    /// harmless. A LoanVault revert (it is trusted) reverts the batch; `push` isolates a single loan.
+    /// @dev Permissionless. `performData` is `abi.encode(uint256[] loanIds)`. Each loan is re-validated: a closed
+    /// report day is recorded (or missed), then a pending push is sent; a loan with nothing to do or not performing is
+    /// skipped without reverting, so a stale or replayed `performData` is harmless. A LoanVault revert (it is trusted)
+    /// reverts the batch; `push` isolates a single loan.
     function performUpkeep(bytes calldata performData) external whenNotPaused nonReentrant {
         UtilizationOracleStorage storage $ = _getStorage();
         ILoanVaultOracleHooks vault = _requireLoanVault($);
         uint256[] memory loanIds = abi.decode(performData, (uint256[]));
         for (uint256 i; i < loanIds.length; ++i) {
-            _push($.loans[loanIds[i]], loanIds[i], vault);
+            LoanFeed storage loan = $.loans[loanIds[i]];
+            if (_closable($, loan)) _closeReportDay($, loan, loanIds[i], loan.openDay);
+            _push(loan, loanIds[i], vault);
         }
     }
 
     // ================================================================ views
+
+    /// @inheritdoc IUtilizationOracle
+    function openReportDay(
+        uint256 loanId
+    ) external view returns (uint32 day, uint256 reports, uint64 closesAt) {
+        UtilizationOracleStorage storage $ = _getStorage();
+        LoanFeed storage loan = $.loans[loanId];
+        day = loan.openDay;
+        if (day == 0) return (0, 0, 0);
+        return (day, _popcount(loan.openMask), _closesAt($, day));
+    }
+
+    /// @inheritdoc IUtilizationOracle
+    function reportWindow() external view returns (uint32) {
+        return _reportWindow(_getStorage());
+    }
 
     /// @inheritdoc IUtilizationOracle
     function latestUtilization(
@@ -328,13 +412,18 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
 
     /// @inheritdoc IUtilizationOracle
     function pendingPush(uint256 loanId) external view returns (PendingPush memory) {
-        LoanFeed storage loan = _getStorage().loans[loanId];
+        UtilizationOracleStorage storage $ = _getStorage();
+        LoanFeed storage loan = $.loans[loanId];
+        bool stepPending = loan.lastStepId != loan.pushedStepId;
+        ILoanVaultOracleHooks vault = $.loanVault;
         return
             PendingPush({
                 stepId: loan.lastStepId,
-                deltaBps: loan.pendingDeltaBps,
+                deltaBps: stepPending && address(vault) != address(0)
+                    ? _effectiveDelta(loan, loanId, vault)
+                    : loan.pendingDeltaBps,
                 topUpRequired: loan.pendingTopUp,
-                stepPending: loan.lastStepId != loan.pushedStepId,
+                stepPending: stepPending,
                 flags: loan.flags,
                 flagsPending: loan.flags != loan.pushedFlags
             });
@@ -419,7 +508,10 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
     }
 
     /// @dev Advances every rule's streak by `day`. Streaks of an older rules epoch restart from zero. Firings are
-    /// folded into the pending step: deltas add up, top-up flags OR together and the newest step id is kept.
+    /// folded into the pending step, in rule order: top-up flags OR together, the newest step id is kept, and the
+    /// premium change is composed as the vault would apply the steps one by one, clamping to the loan's [floor, cap]
+    /// after each. Moves of the form p -> clamp(p + d, lo, hi) compose to p -> clamp(p + sum(d), low, high), so three
+    /// numbers hold any number of pending steps (see `LoanFeed.stepLowBps`).
     function _advanceStreaks(
         UtilizationOracleStorage storage $,
         LoanFeed storage loan,
@@ -434,26 +526,87 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
         if (loan.rulesEpoch == epoch) streaks = loan.streaks;
         else loan.rulesEpoch = epoch;
 
-        uint64 stepId = loan.lastStepId;
-        int64 delta;
-        bool topUp;
+        uint64 firstStepId = loan.lastStepId;
+        uint64 stepId = firstStepId;
+        PendingStep memory step;
         for (uint256 i; i < count; ++i) {
             CouponRules.Rule memory rule = rules_[i];
             bool fired;
             (streaks[i], fired) = rule.advance(streaks[i], day, utilizationBps);
             if (fired) {
+                if (stepId == firstStepId) step = _pendingStep($, loan, loanId);
                 ++stepId;
-                delta += rule.premiumDeltaBps;
-                topUp = topUp || rule.topUpRequired;
+                _composeStep(step, rule.premiumDeltaBps);
+                step.topUp = step.topUp || rule.topUpRequired;
                 emit RuleFired(loanId, i, stepId, rule.premiumDeltaBps, rule.topUpRequired);
             }
         }
         loan.streaks = streaks;
-        if (stepId != loan.lastStepId) {
+        if (stepId != firstStepId) {
+            // The composed values stay within the clamp (int32) and the sum within the rules' deltas (int64).
             loan.lastStepId = stepId;
-            loan.pendingDeltaBps += delta;
-            if (topUp) loan.pendingTopUp = true;
+            loan.pendingDeltaBps = int64(step.delta);
+            loan.pendingTopUp = step.topUp;
+            loan.stepLowBps = int32(step.low);
+            loan.stepHighBps = int32(step.high);
         }
+    }
+
+    /// @dev The pending step to compose new firings onto: the one pending, or a step that moves nothing (with the
+    /// vault's clamp for the loan) when none is.
+    function _pendingStep(
+        UtilizationOracleStorage storage $,
+        LoanFeed storage loan,
+        uint256 loanId
+    ) private view returns (PendingStep memory step) {
+        step.floor = type(int32).min;
+        step.cap = type(int32).max;
+        ILoanVaultOracleHooks vault = $.loanVault;
+        if (address(vault) != address(0)) {
+            (, uint256 floorBps, uint256 capBps) = vault.premiumBounds(loanId);
+            // A loan without terms yet (cap 0) is composed unclamped; the vault clamps the sum when it is pushed.
+            // Terms keep the bounds within uint16.
+            if (capBps != 0) (step.floor, step.cap) = (int256(floorBps), int256(capBps));
+        }
+        if (loan.lastStepId != loan.pushedStepId) {
+            step.delta = loan.pendingDeltaBps;
+            step.low = loan.stepLowBps;
+            step.high = loan.stepHighBps;
+            step.topUp = loan.pendingTopUp;
+        } else {
+            (step.low, step.high) = (step.floor, step.cap);
+        }
+    }
+
+    /// @dev Composes a step of `deltaBps` after `step`: p -> clamp(clamp(p + d, low, high) + deltaBps, floor, cap)
+    /// = clamp(p + d + deltaBps, clamp(low + deltaBps), clamp(high + deltaBps)).
+    function _composeStep(PendingStep memory step, int256 deltaBps) private pure {
+        step.delta += deltaBps;
+        step.low = _clamp(step.low + deltaBps, step.floor, step.cap);
+        step.high = _clamp(step.high + deltaBps, step.floor, step.cap);
+    }
+
+    function _clamp(int256 value, int256 low, int256 high) private pure returns (int256) {
+        return
+            value < low
+                ? low
+                : value > high
+                    ? high
+                    : value;
+    }
+
+    /// @dev The premium change a push sends: the pending steps applied one by one to the vault's premium now, with
+    /// the clamp after each (the vault's own clamp then leaves it as it is).
+    function _effectiveDelta(
+        LoanFeed storage loan,
+        uint256 loanId,
+        ILoanVaultOracleHooks vault
+    ) private view returns (int64) {
+        (uint256 premiumBps, , ) = vault.premiumBounds(loanId);
+        int256 premium = int256(premiumBps);
+        int256 target = _clamp(premium + loan.pendingDeltaBps, loan.stepLowBps, loan.stepHighBps);
+        // Both within int32: the difference fits int64.
+        return int64(target - premium);
     }
 
     /// @dev Refuses a reading for an unconfigured loan or for a day not after the last recorded one.
@@ -586,56 +739,204 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
             );
     }
 
-    /// @dev Refuses a report day that is not the loan's next (see `_requireNextDay`), is in the future or ended more
-    /// than `maxStaleness` ago, and a report count below the quorum.
-    function _requireReportDay(
-        LoanFeed storage loan,
-        uint256 loanId,
-        uint32 day,
-        uint256 count
-    ) private view returns (uint32) {
+    /// @dev Refuses a report day that is not after the last recorded one (see `_requireNextDay`), is in the future or
+    /// ended more than `maxStaleness` ago.
+    function _requireReportDay(LoanFeed storage loan, uint256 loanId, uint32 day) private view {
         _requireNextDay(loan, loanId, day);
         uint32 today = _today();
         if (day > today) revert UtilizationOracleFutureDay(loanId, day, today);
         uint32 maxStaleness = loan.maxStaleness;
         if ((uint256(day) + 1) * 1 days + maxStaleness < block.timestamp)
             revert UtilizationOracleStaleReport(loanId, day, maxStaleness);
-        uint256 quorum = loan.quorum;
-        if (count < quorum) revert UtilizationOracleQuorumNotMet(loanId, count, quorum);
-        return day;
     }
 
-    /// @dev Verifies every report against its signature (see `submitReport`) and returns the median utilization and
-    /// the median uptime.
-    function _aggregateReports(
-        Source[] storage stored,
+    /// @dev Checks that `day` may start collecting reports while `open` (0: none) is the loan's open day: a later open
+    /// day means `day` has closed (it opened only after the day before it closed); an earlier one must have closed (it
+    /// is recorded or missed first); `day` itself must not have closed; and when the loan skips the day before `day`,
+    /// that day must have closed, so reports for a day cannot cut short the window of the one before. (Any earlier
+    /// skipped day closed before that one.)
+    function _requireDayOpens(
+        UtilizationOracleStorage storage $,
+        LoanFeed storage loan,
+        uint256 loanId,
+        uint32 day,
+        uint32 open
+    ) private view {
+        if (open > day) revert UtilizationOracleReportDayClosed(loanId, day, _closesAt($, day));
+        uint32 lastDay = loan.lastDay;
+        if (open != 0) {
+            uint64 openClosesAt = _closesAt($, open);
+            if (block.timestamp < openClosesAt)
+                revert UtilizationOracleReportDayOpen(loanId, open, openClosesAt);
+            // Closing it records it when its reports reach the quorum.
+            if (_popcount(loan.openMask) >= loan.quorum) lastDay = open;
+        }
+        _requireNotClosed($, loanId, day);
+        // `day > lastDay >= 0`. Before the first observation there is no streak to protect.
+        uint32 previous = day - 1;
+        if (lastDay != 0 && previous > lastDay) {
+            uint64 previousClosesAt = _closesAt($, previous);
+            if (block.timestamp < previousClosesAt)
+                revert UtilizationOracleReportDayOpen(loanId, previous, previousClosesAt);
+        }
+    }
+
+    /// @dev Refuses reports for `day` once its window has closed.
+    function _requireNotClosed(UtilizationOracleStorage storage $, uint256 loanId, uint32 day) private view {
+        uint64 closesAt = _closesAt($, day);
+        if (block.timestamp >= closesAt) revert UtilizationOracleReportDayClosed(loanId, day, closesAt);
+    }
+
+    /// @dev Verifies every report against its signature (see `submitReport`) and adds the new ones to the day's
+    /// collection `c`.
+    function _collectReports(
+        Source[] memory sources,
         Report[] calldata reports,
-        bytes[] calldata signatures
-    ) private view returns (uint256 utilizationBps, uint16 uptimeBps) {
-        Source[] memory sources = stored;
-        uint256 count = reports.length;
+        bytes[] calldata signatures,
+        Collection memory c
+    ) private view {
+        address previous;
+        for (uint256 i; i < reports.length; ++i) {
+            Report calldata report = reports[i];
+            uint256 index;
+            (previous, index) = _checkReport(sources, reports, signatures[i], i, previous);
+            // A reporter already collected keeps its first report: resubmitting, or signing another, changes nothing.
+            if (c.mask & (1 << index) != 0) continue;
+            c.mask |= 1 << index;
+            c.readings |= ((uint256(report.utilizationBps) << 16) | report.uptimeBps) << (32 * index);
+            ++c.added;
+        }
+    }
+
+    /// @dev The effects of a submission once every check has passed: an earlier open day is closed (recorded or
+    /// missed), then the day is recorded when every one of the loan's `reporters` has reported (refused when they
+    /// cannot reach the quorum), else its collection is stored.
+    function _storeReports(
+        UtilizationOracleStorage storage $,
+        LoanFeed storage loan,
+        uint256 loanId,
+        uint32 day,
+        uint32 open,
+        Collection memory c,
+        uint256 reporters
+    ) private {
+        uint256 collected = _popcount(c.mask);
+        bool complete = collected == reporters;
+        uint256 quorum = loan.quorum;
+        if (complete && collected < quorum) revert UtilizationOracleQuorumNotMet(loanId, collected, quorum);
+
+        if (open != day && open != 0) _closeReportDay($, loan, loanId, open);
+        if (complete) {
+            if (open == day) _clearOpenDay(loan);
+            _recordReports($, loan, loanId, day, c.mask, c.readings);
+        } else {
+            // `mask < 2 ** MAX_ORACLE_SOURCES`: the cast is safe.
+            loan.openDay = day;
+            loan.openMask = uint8(c.mask);
+            loan.openReadings = c.readings;
+            emit ReportsCollected(loanId, day, c.added, collected, _closesAt($, day));
+        }
+    }
+
+    /// @dev Checks report `i` (same loan and day as report 0, unexpired, in range, validly signed by a REPORTER
+    /// source of the loan whose address is above `previous`).
+    /// @return signer Its signer.
+    /// @return index The signer's source index.
+    function _checkReport(
+        Source[] memory sources,
+        Report[] calldata reports,
+        bytes calldata signature,
+        uint256 i,
+        address previous
+    ) private view returns (address signer, uint256 index) {
+        Report calldata report = reports[i];
         uint256 loanId = reports[0].loanId;
-        uint32 day = reports[0].day;
+        if (report.loanId != loanId || report.day != reports[0].day)
+            revert UtilizationOracleReportMismatch(i);
+        if (report.deadline < block.timestamp) revert UtilizationOracleReportExpired(i, report.deadline);
+        if (report.utilizationBps > BPS || report.uptimeBps > BPS)
+            revert UtilizationOracleReadingOutOfRange(i, report.utilizationBps, report.uptimeBps);
+        signer = _recoverSigner(report, signature, i);
+        // Strictly ascending signers are distinct without a nested loop.
+        if (signer <= previous) revert UtilizationOracleSignersNotAscending(i, signer, previous);
+        index = _reporterIndex(sources, signer);
+        if (index == type(uint256).max || !hasRole(REPORTER_ROLE, signer))
+            revert UtilizationOracleUnauthorizedSigner(loanId, signer);
+    }
+
+    /// @dev Records the day from the collected readings: the median utilization and the median uptime.
+    function _recordReports(
+        UtilizationOracleStorage storage $,
+        LoanFeed storage loan,
+        uint256 loanId,
+        uint32 day,
+        uint256 mask,
+        uint256 readings
+    ) private {
+        uint256 count = _popcount(mask);
         uint256[] memory utilizations = new uint256[](count);
         uint256[] memory uptimes = new uint256[](count);
-        address previous;
-        for (uint256 i; i < count; ++i) {
-            Report calldata report = reports[i];
-            if (report.loanId != loanId || report.day != day) revert UtilizationOracleReportMismatch(i);
-            if (report.deadline < block.timestamp) revert UtilizationOracleReportExpired(i, report.deadline);
-            if (report.utilizationBps > BPS || report.uptimeBps > BPS)
-                revert UtilizationOracleReadingOutOfRange(i, report.utilizationBps, report.uptimeBps);
-            address signer = _recoverSigner(report, signatures[i], i);
-            // Strictly ascending signers are distinct without a nested loop.
-            if (signer <= previous) revert UtilizationOracleSignersNotAscending(i, signer, previous);
-            if (!hasRole(REPORTER_ROLE, signer) || !_isReporterSource(sources, signer))
-                revert UtilizationOracleUnauthorizedSigner(loanId, signer);
-            previous = signer;
-            utilizations[i] = report.utilizationBps;
-            uptimes[i] = report.uptimeBps;
+        uint256 n;
+        for (uint256 i; i < MAX_ORACLE_SOURCES; ++i) {
+            if (mask & (1 << i) == 0) continue;
+            uint256 reading = readings >> (32 * i);
+            utilizations[n] = uint16(reading >> 16);
+            uptimes[n] = uint16(reading);
+            ++n;
         }
         // Medians of values <= BPS are <= BPS: the uptime cast is safe and never equals `UPTIME_UNKNOWN`.
-        return (Median.medianDown(utilizations), uint16(Median.medianDown(uptimes)));
+        _record(
+            $,
+            loan,
+            loanId,
+            day,
+            Median.medianDown(utilizations),
+            uint16(Median.medianDown(uptimes)),
+            count
+        );
+    }
+
+    /// @dev Closes the loan's open report day `open`: recorded from its reports when they reach the quorum, else
+    /// missed. Reverts with `UtilizationOracleReportDayOpen` before it closes.
+    function _closeReportDay(
+        UtilizationOracleStorage storage $,
+        LoanFeed storage loan,
+        uint256 loanId,
+        uint32 open
+    ) private {
+        uint64 closesAt = _closesAt($, open);
+        if (block.timestamp < closesAt) revert UtilizationOracleReportDayOpen(loanId, open, closesAt);
+        uint256 mask = loan.openMask;
+        uint256 readings = loan.openReadings;
+        _clearOpenDay(loan);
+        uint256 count = _popcount(mask);
+        uint256 quorum = loan.quorum;
+        if (count < quorum) emit ReportDayMissed(loanId, open, count, quorum);
+        else _recordReports($, loan, loanId, open, mask, readings);
+    }
+
+    function _clearOpenDay(LoanFeed storage loan) private {
+        loan.openDay = 0;
+        loan.openMask = 0;
+    }
+
+    /// @dev Whether the loan has an open report day that has closed.
+    function _closable(
+        UtilizationOracleStorage storage $,
+        LoanFeed storage loan
+    ) private view returns (bool) {
+        uint32 open = loan.openDay;
+        return open != 0 && block.timestamp >= _closesAt($, open);
+    }
+
+    /// @dev When `day`'s report window ends: `reportWindow()` seconds after the day ends.
+    function _closesAt(UtilizationOracleStorage storage $, uint32 day) private view returns (uint64) {
+        return uint64((uint256(day) + 1) * 1 days + _reportWindow($));
+    }
+
+    function _reportWindow(UtilizationOracleStorage storage $) private view returns (uint32) {
+        uint32 window = $.reportWindowSeconds;
+        return window == 0 ? DEFAULT_REPORT_WINDOW_SECONDS : window;
     }
 
     /// @dev The signer of `report`. `tryRecoverCalldata` refuses high-s, invalid-v and non-65-byte signatures, so a
@@ -650,11 +951,24 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
         if (error != ECDSA.RecoverError.NoError) revert UtilizationOracleInvalidSignature(index);
     }
 
-    function _isReporterSource(Source[] memory sources, address signer) private pure returns (bool) {
+    /// @dev The index of `signer` among the loan's reporter sources; `type(uint256).max` when it is not one.
+    function _reporterIndex(Source[] memory sources, address signer) private pure returns (uint256) {
         for (uint256 i; i < sources.length; ++i) {
-            if (sources[i].account == signer && sources[i].kind == SourceKind.Reporter) return true;
+            if (sources[i].account == signer && sources[i].kind == SourceKind.Reporter) return i;
         }
-        return false;
+        return type(uint256).max;
+    }
+
+    /// @dev How many of the loan's sources are reporters.
+    function _reporterCount(Source[] memory sources) private pure returns (uint256 count) {
+        for (uint256 i; i < sources.length; ++i) {
+            if (sources[i].kind == SourceKind.Reporter) ++count;
+        }
+    }
+
+    /// @dev The number of set bits of a source mask (at most `MAX_ORACLE_SOURCES` bits).
+    function _popcount(uint256 mask) private pure returns (uint256 count) {
+        for (; mask != 0; mask &= mask - 1) ++count;
     }
 
     // ================================================================ internal: pushes
@@ -674,7 +988,7 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
         if (!stepPending && !flagsPending) return PushOutcome.NothingPending;
         if (!vault.isPerforming(loanId)) return PushOutcome.NotPerforming;
 
-        int64 delta = loan.pendingDeltaBps;
+        int64 delta = stepPending ? _effectiveDelta(loan, loanId, vault) : int64(0);
         bool topUp = loan.pendingTopUp;
         loan.pushedStepId = stepId;
         loan.pendingDeltaBps = 0;

@@ -2,7 +2,7 @@ import type { ContractTransactionReceipt } from "ethers";
 
 import { getProtocolConfig } from "../../config/protocol";
 import { formatBps, formatTable } from "../../helpers/format";
-import { dayOf, signReports, type Report } from "../../helpers/reports";
+import { dayOf, reportableDay, signReports, type Report } from "../../helpers/reports";
 import type { NamedAccount } from "../../config/env";
 import { appliedSteps, onCouponSteps } from "./coupons";
 import { HOUR, loanOf, monthOf, now, storyDay, type DemoContext, type DemoLoan } from "./context";
@@ -13,7 +13,7 @@ import {
   feedFault,
   feedReading,
   MONTHLY_UTILIZATION_A,
-  REPORTER3_OFFLINE,
+  REPORTER3_LATE,
   reportB,
 } from "./scenario";
 
@@ -21,7 +21,9 @@ import {
  * Chapter 5, utilization from three monitoring sources. Loan A is read from three Chainlink-style feeds (`poke`, a
  * median of at least two good readings); the third feed misbehaves part of the time (frozen, negative, reverting,
  * above 100%) and the oracle skips it with a `SourceSkipped` event while the quorum holds. Loan B is read from three
- * REPORTERs' EIP-712 signed reports (`submitReport`, quorum two), which also carry uptime against the loan's SLA.
+ * REPORTERs' EIP-712 signed reports (`submitReport`, quorum two), which also carry uptime against the loan's SLA; a
+ * reported day is the median of every reporter's report, so when reporter3 is late the keeper's two reports leave the
+ * day open until reporter3's arrives.
  * (The oracle records a day from feeds or from reports, never a mix, so each loan uses one kind.) After every
  * reading a keeper runs the Chainlink Automation pair `checkUpkeep` / `performUpkeep`, which pushes coupon steps and
  * covenant flags into the LoanVault.
@@ -166,26 +168,62 @@ export async function monthlyReadingA(ctx: DemoContext, month: number): Promise<
   await runUpkeep(ctx);
 }
 
-/** Loan B's monthly reading: the online reporters sign today's report (EIP-712) and anyone submits it. */
+/**
+ * Loan B's monthly reading: the reporters sign today's report (EIP-712) and the keeper submits them. In a month when
+ * reporter3 is late, the keeper submits the other two, the day stays open, and reporter3 submits its own.
+ */
 export async function monthlyReportB(ctx: DemoContext, month: number): Promise<void> {
   const loan = loanOf(ctx, "B");
   const { fx, actors } = ctx;
   const timestamp = await now(ctx.hre);
   const { utilizationBps, uptimeBps } = reportB(month);
-  const signers = REPORTERS.filter((name) => name !== "reporter3" || !REPORTER3_OFFLINE.has(month));
+  const signers = REPORTERS;
+  const late = REPORTER3_LATE.has(month);
+  // A monthly reading skips days: the day it reports must open after the day before has closed.
+  const reportDay = reportableDay(timestamp, await fx.oracle.reportWindow());
   const entries = signers.map((name, i) => {
     // Each reporter measures independently: their numbers differ a little.
     const report: Report = {
       loanId: loan.id,
       utilizationBps: utilizationBps + (i - 1) * 30,
       uptimeBps: Math.min(10_000, uptimeBps + (i - 1) * 10),
-      day: dayOf(timestamp),
+      day: reportDay,
       deadline: BigInt(timestamp + HOUR),
     };
     return { signer: actors[name], report };
   });
-  const { reports, signatures } = await signReports(fx.oracle, entries);
-  const receipt = await (await fx.oracle.connect(actors.keeper).submitReport(reports, signatures)).wait();
+  let subset: { firstReports: number; recordedByFirst: boolean; readings: number } | null = null;
+  let receipt: ContractTransactionReceipt | null;
+  if (late) {
+    const early = entries.filter((_, i) => signers[i] !== "reporter3");
+    const first = await signReports(fx.oracle, early);
+    const firstReceipt = await (
+      await fx.oracle.connect(actors.keeper).submitReport(first.reports, first.signatures)
+    ).wait();
+    const recordedByFirst = firstReceipt!.logs.some(
+      (l) => fx.oracle.interface.parseLog(l)?.name === "ObservationRecorded",
+    );
+    const [openDay, collected, closesAt] = await fx.oracle.openReportDay(loan.id);
+    await ctx.progress(
+      `oracle B: reporter3 is late; the keeper submits ${collected} of 3 reports and day ${openDay} stays open ` +
+        `(until ${new Date(Number(closesAt) * 1000).toISOString().slice(0, 16)}Z): which two were sent decides nothing`,
+    );
+    const own = await signReports(
+      fx.oracle,
+      entries.filter((_, i) => signers[i] === "reporter3"),
+    );
+    receipt = await (
+      await fx.oracle.connect(actors.reporter3).submitReport(own.reports, own.signatures)
+    ).wait();
+    subset = {
+      firstReports: early.length,
+      recordedByFirst,
+      readings: parseReading(ctx, receipt!, loan).readings,
+    };
+  } else {
+    const { reports, signatures } = await signReports(fx.oracle, entries);
+    receipt = await (await fx.oracle.connect(actors.keeper).submitReport(reports, signatures)).wait();
+  }
   const { medianBps } = parseReading(ctx, receipt!, loan);
   await observe(ctx, loan, medianBps);
   const [, medianUptime] = await fx.oracle.latestUtilization(loan.id);
@@ -198,11 +236,12 @@ export async function monthlyReportB(ctx: DemoContext, month: number): Promise<v
     utilizationBps: medianBps,
     uptimeBps: Number(medianUptime),
     slaBreach: breach,
+    subset,
   });
   const flagsChanged = receipt!.logs.some(
     (l) => fx.oracle.interface.parseLog(l)?.name === "CovenantFlagsChanged",
   );
-  if (signers.length < REPORTERS.length || flagsChanged) {
+  if (late || flagsChanged) {
     await ctx.progress(
       `oracle B: ${signers.length} signed reports (${signers.join(", ")}), utilization ${formatBps(medianBps)}, uptime ` +
         `${formatBps(medianUptime)}` +

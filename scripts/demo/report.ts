@@ -111,6 +111,11 @@ export interface DemoReport {
       utilizationBps: number;
       uptimeBps: number;
       slaBreach: boolean;
+      /**
+       * When a first submission carried only some of the reports: how many, whether it recorded the day (it must
+       * not: a day is the median of every reporter's report), and the reports the recorded day counted.
+       */
+      subset: { firstReports: number; recordedByFirst: boolean; readings: number } | null;
     }[];
   };
   loans: LoanSummary[];

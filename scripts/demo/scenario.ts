@@ -172,8 +172,11 @@ export function reportB(month: number): { utilizationBps: number; uptimeBps: num
   );
 }
 
-/** Months in which reporter3 is offline: two of three reports still meet the quorum. */
-export const REPORTER3_OFFLINE = new Set([7, 8]);
+/**
+ * Months in which reporter3's report is late: the keeper submits the other two, which leaves the day open (a subset
+ * decides nothing), and reporter3 adds its own before the day's window closes.
+ */
+export const REPORTER3_LATE = new Set([7, 8]);
 
 // ---------------------------------------------------------------- chapter 7: recovery
 

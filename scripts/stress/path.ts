@@ -381,10 +381,11 @@ export async function runPath(
       const uptime = path.uptimeBps[o][month];
       const util = loan.operating ? measuredUtilizationBps(path.utilizationBps[o][month], uptime) : 0;
       const entries: { key: number; util: number; uptime: number }[] = [];
-      // The submitter includes a quorum of reports (2 of 3; the contract allows it and takes their median): reporters 1
-      // and 2 on a normal day. In the outage, reporter 3 has gone silent and reporter 2 lies.
+      // Every reporter reports on a normal day, which records the day at once (the median of the three). In the
+      // outage reporter 3 has gone silent and reporter 2 lies: the two reports leave the day open until its window
+      // closes (the oracle records a day from every report it collects, so the keeper cannot leave the liar out).
       for (let r = 0; r < chain.reporterKeys.length; r++) {
-        if (r === 2) continue;
+        if (outage && r === 2) continue;
         const lie = outage && r === 1;
         const jitter = Math.round(
           (((dayIndex * 31 + r * 17 + o * 7) % 13) - 6) * (config.oracle.reporterJitterBps / 6),
@@ -397,6 +398,14 @@ export async function runPath(
             : Math.max(0, Math.min(10_000, uptime + Math.round(jitter / 4))),
         });
       }
+      // The keeper waits for an open day (left short by the outage) to close, and for the day before today to close
+      // when the loan skipped it: the oracle refuses today's reports until then.
+      const [, , lastDay] = await fx.oracle.latestUtilization(loan.chain.loanId);
+      const [openDay, , openClosesAt] = await fx.oracle.openReportDay(loan.chain.loanId);
+      const window = Number(await fx.oracle.reportWindow());
+      if (openDay !== 0n) clock = Math.max(clock, Number(openClosesAt));
+      else if (lastDay !== 0n && BigInt(today - 1) > lastDay)
+        clock = Math.max(clock, today * 86_400 + window);
       const reports: Report[] = [];
       const signatures: string[] = [];
       const signed = entries

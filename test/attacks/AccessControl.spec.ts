@@ -400,6 +400,7 @@ describe("Attack: every privileged function from an account without the role", (
               ...initialize("initialize(address,address,(uint8,uint16,uint16,int16,bool)[])"),
               "configureLoan(uint256,(uint8,address)[],uint8,uint32)": { expect: { role: "ORACLE_ADMIN" } },
               "setRules((uint8,uint16,uint16,int16,bool)[])": { expect: { role: "ORACLE_ADMIN" } },
+              "setReportWindow(uint32)": { expect: { role: "ORACLE_ADMIN" } },
               "setLoanVault(address)": { expect: { role: "DEFAULT_ADMIN" } },
               "poke(uint256)": { expect: { role: "KEEPER" } },
               "onStepIn(uint256)": {
@@ -409,6 +410,7 @@ describe("Attack: every privileged function from an account without the role", (
             // reports are gated by their REPORTER signatures (test/attacks/SignedReportReplay.spec.ts)
             permissionless: [
               "submitReport((uint256,uint16,uint16,uint32,uint64)[],bytes[])",
+              "closeReportDay(uint256)",
               "push(uint256)",
               "performUpkeep(bytes)",
             ],

@@ -126,14 +126,17 @@ describe("Attack: signed-report replay", () => {
       ...overrides,
     });
 
-    /** Reporters 1 and 2 sign `r` for `target` (its domain, or `domain` overrides); ordered as submitReport wants. */
+    /**
+     * Every reporter signs `r` for `target` (its domain, or `domain` overrides), so a submission closes the day at once;
+     * ordered as submitReport wants.
+     */
     async function signedBy(
       target: UtilizationOracle,
       r: Report,
       signers?: HardhatEthersSigner[],
       domain = {},
     ) {
-      const by = signers ?? f.reporters.slice(0, 2);
+      const by = signers ?? f.reporters;
       return toSubmission(await Promise.all(by.map((s) => signReport(s, target, r, domain))));
     }
 
@@ -191,7 +194,7 @@ describe("Attack: signed-report replay", () => {
         "UtilizationOracleDayNotAfterLast",
         [f.loanId, day, day],
       );
-      // another quorum of the same day (reporters 2 and 3, other values) is no better
+      // other readings of the same day (reporters 2 and 3, other values) are no better
       const second = await signedBy(oracle, report(9_500), f.reporters.slice(1));
       await expectRefused(
         () => oracle.submitReport(second.reports, second.signatures),
@@ -220,7 +223,7 @@ describe("Attack: signed-report replay", () => {
       }
       await expect(oracle.submitReport(reports, signatures))
         .to.emit(oracle, "ObservationRecorded")
-        .withArgs(f.loanId, day, 5_000, 9_900, 2);
+        .withArgs(f.loanId, day, 5_000, 9_900, 3);
     });
 
     it("one reporter's signature twice does not make a quorum (SignersNotAscending)", async () => {

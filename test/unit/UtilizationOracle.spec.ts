@@ -16,6 +16,8 @@ import { pinClock } from "../helpers/fixture";
 
 const DAY = 86_400;
 const MAX_STALENESS = 2 * DAY;
+/** `DEFAULT_REPORT_WINDOW_SECONDS`: a day's reports are collected until 6 hours after it ends. */
+const REPORT_WINDOW = 6 * 3_600;
 const FEED_GAS_MIN = 100_000 + Math.floor(100_000 / 63) + 5_000;
 const UPTIME_UNKNOWN = 65_535;
 const SLA_BREACH = 1;
@@ -126,17 +128,17 @@ describe("UtilizationOracle", () => {
     return oracle.submitReport(reports, signatures);
   }
 
-  /** Records `day` at `utilizationBps` (two reporters), in a block on that day. */
+  /**
+   * Records `day` at `utilizationBps` (every reporter, so the day closes at once), in a block on that day after the
+   * day before has closed (so a skipped day is allowed).
+   */
   async function recordDay(day: number, utilizationBps: number, uptimeBps = 10_000) {
-    await time.setNextBlockTimestamp(day * DAY + 3_600);
-    return submit(
-      day,
-      [
-        [utilizationBps, uptimeBps],
-        [utilizationBps, uptimeBps],
-      ],
-      reporters.slice(0, 2),
-    );
+    await time.setNextBlockTimestamp(day * DAY + REPORT_WINDOW + 3_600);
+    return submit(day, [
+      [utilizationBps, uptimeBps],
+      [utilizationBps, uptimeBps],
+      [utilizationBps, uptimeBps],
+    ]);
   }
 
   /** Records `days` consecutive days at `utilizationBps` (two reporters each), starting the day after `from`. */
@@ -166,6 +168,7 @@ describe("UtilizationOracle", () => {
     streak0: async () => (await oracle.streakOf(loanId, 0)).toString(),
     streak1: async () => (await oracle.streakOf(loanId, 1)).toString(),
     sources: async () => (await oracle.sourcesOf(loanId)).toString(),
+    open: async () => (await oracle.openReportDay(loanId)).toString(),
     vaultCalls: async () => `${await vault.applyCalls()}/${await vault.flagCalls()}`,
   });
 
@@ -482,16 +485,16 @@ describe("UtilizationOracle", () => {
 
     it("takes the mean of the two middle values, rounded down, for an even count", async () => {
       const day = await today();
-      await expect(
-        submit(
-          day,
-          [
-            [7_001, 9_001],
-            [8_000, 10_000],
-          ],
-          reporters.slice(0, 2),
-        ),
-      )
+      await submit(
+        day,
+        [
+          [7_001, 9_001],
+          [8_000, 10_000],
+        ],
+        reporters.slice(0, 2),
+      );
+      await time.setNextBlockTimestamp((day + 1) * DAY + REPORT_WINDOW);
+      await expect(oracle.closeReportDay(LOAN))
         .to.emit(oracle, "ObservationRecorded")
         .withArgs(LOAN, day, 7_500, 9_500, 2);
     });
@@ -514,8 +517,10 @@ describe("UtilizationOracle", () => {
       await submit(day - 1, [
         [8_000, 9_900],
         [8_000, 9_900],
+        [8_000, 9_900],
       ]);
       await submit(day, [
+        [8_000, 9_900],
         [8_000, 9_900],
         [8_000, 9_900],
       ]);
@@ -527,6 +532,7 @@ describe("UtilizationOracle", () => {
       const { reports, signatures } = await signed(day, [
         [8_000, 9_900],
         [8_000, 9_900],
+        [8_000, 9_900],
       ]);
       await oracle.submitReport(reports, signatures);
       await expectRevertUnchanged(
@@ -536,6 +542,7 @@ describe("UtilizationOracle", () => {
         [LOAN, day, day],
       );
       const earlier = await signed(day - 1, [
+        [8_000, 9_900],
         [8_000, 9_900],
         [8_000, 9_900],
       ]);
@@ -676,15 +683,27 @@ describe("UtilizationOracle", () => {
       );
     });
 
-    it("refuses fewer reports than the quorum, and mismatched or too many arrays", async () => {
+    it("refuses a loan whose reporters cannot reach its quorum, and mismatched or too many arrays", async () => {
       const day = await today();
-      const one = await signed(day, [[8_000, 9_900]]);
-      await expectRevertUnchanged(
-        LOAN,
-        () => oracle.submitReport(one.reports, one.signatures),
-        "UtilizationOracleQuorumNotMet",
-        [LOAN, 1, 2],
+      // One reporter and one feed with a quorum of two: the reporter completes the day's reports short of it.
+      const MIXED = 7n;
+      await ctx.admin.configureLoan(
+        MIXED,
+        [
+          { kind: Kind.Reporter, account: actors.reporter1.address },
+          { kind: Kind.Feed, account: ctx.feeds[0].target as string },
+        ],
+        2,
+        MAX_STALENESS,
       );
+      const alone = await signed(day, [[8_000, 9_900]], reporters, MIXED);
+      await expectRevertUnchanged(
+        MIXED,
+        () => oracle.submitReport(alone.reports, alone.signatures),
+        "UtilizationOracleQuorumNotMet",
+        [MIXED, 1, 2],
+      );
+      const one = await signed(day, [[8_000, 9_900]]);
       await expectRevertUnchanged(
         LOAN,
         () => oracle.submitReport([], []),
@@ -791,6 +810,7 @@ describe("UtilizationOracle", () => {
         submit(day, [
           [8_000, 9_400],
           [8_000, 9_499],
+          [8_000, 9_499],
         ]),
       )
         .to.emit(oracle, "CovenantFlagsChanged")
@@ -809,12 +829,239 @@ describe("UtilizationOracle", () => {
         submit(day + 1, [
           [8_000, 9_500],
           [8_000, 9_500],
+          [8_000, 9_500],
         ]),
       )
         .to.emit(oracle, "CovenantFlagsChanged")
         .withArgs(LOAN, 0);
       await oracle.push(LOAN);
       expect(await vault.covenantFlags(LOAN)).to.equal(0);
+    });
+  });
+
+  // ---------------------------------------------------------------- report days
+
+  describe("report days: every reporter's report counts", () => {
+    /** Honest readings of the issue's example: utilization 50/58/70%, uptime 90/94/99% (SLA 95%). */
+    const HONEST: [number, number][] = [
+      [5_000, 9_000],
+      [5_800, 9_400],
+      [7_000, 9_900],
+    ];
+    const closesAt = (day: number) => (day + 1) * DAY + REPORT_WINDOW;
+
+    /** Each reporter's signed report of `HONEST` (or `values`) for `day`. */
+    async function signedEach(day: number, values = HONEST) {
+      return Promise.all(reporters.map((r, i) => signReport(r, oracle, makeReport(day, ...values[i]))));
+    }
+    const send = (entries: Awaited<ReturnType<typeof signReport>>[]) => {
+      const { reports, signatures } = toSubmission(entries);
+      return oracle.submitReport(reports, signatures);
+    };
+
+    it("a subset submitted first does not make the day: the reporter left out adds its own, the day is the median of all", async () => {
+      const day = await today();
+      const [r1, r2, r3] = await signedEach(day);
+      // Submitted alone, reporters 2 and 3 would make the day 64% and 96.5%: no step-up streak, no SLA breach.
+      await expect(send([r2, r3]))
+        .to.emit(oracle, "ReportsCollected")
+        .withArgs(LOAN, day, 2, 2, closesAt(day))
+        .and.not.to.emit(oracle, "ObservationRecorded");
+      expect(await arr(oracle.openReportDay(LOAN))).to.deep.equal([BigInt(day), 2n, BigInt(closesAt(day))]);
+      expect((await oracle.latestUtilization(LOAN)).day).to.equal(0n);
+
+      await expect(send([r1]))
+        .to.emit(oracle, "ObservationRecorded")
+        .withArgs(LOAN, day, 5_800, 9_400, 3)
+        .and.to.emit(oracle, "CovenantFlagsChanged")
+        .withArgs(LOAN, SLA_BREACH);
+      expect(await arr(oracle.openReportDay(LOAN))).to.deep.equal([0n, 0n, 0n]);
+      expect((await oracle.streakOf(LOAN, 1)).streakDays).to.equal(1);
+    });
+
+    it("a later submission with more reports adds the new ones to a smaller set", async () => {
+      const day = await today();
+      const [r1, r2, r3] = await signedEach(day);
+      await send([r2, r3]);
+      await expect(send([r1, r2, r3]))
+        .to.emit(oracle, "ObservationRecorded")
+        .withArgs(LOAN, day, 5_800, 9_400, 3);
+    });
+
+    it("a reporter's first report counts: its resubmission, or a second reading it signs, changes nothing", async () => {
+      const day = await today();
+      const [r1, r2, r3] = await signedEach(day);
+      await send([r2]);
+      const second = await signReport(reporters[1], oracle, makeReport(day, 9_900, 10_000));
+      await expect(send([second, r3]))
+        .to.emit(oracle, "ReportsCollected")
+        .withArgs(LOAN, day, 1, 2, closesAt(day));
+      await expect(send([r2]))
+        .to.emit(oracle, "ReportsCollected")
+        .withArgs(LOAN, day, 0, 2, closesAt(day));
+      await expect(send([r1]))
+        .to.emit(oracle, "ObservationRecorded")
+        .withArgs(LOAN, day, 5_800, 9_400, 3);
+    });
+
+    it("a day closes when its window ends and is recorded from the reports it has", async () => {
+      const day = await today();
+      const [, r2, r3] = await signedEach(day);
+      await send([r2, r3]);
+      await time.setNextBlockTimestamp(closesAt(day) - 1);
+      await expectRevertUnchanged(LOAN, () => oracle.closeReportDay(LOAN), "UtilizationOracleReportDayOpen", [
+        LOAN,
+        day,
+        closesAt(day),
+      ]);
+      await time.setNextBlockTimestamp(closesAt(day));
+      await expect(oracle.connect(actors.attacker).closeReportDay(LOAN))
+        .to.emit(oracle, "ObservationRecorded")
+        .withArgs(LOAN, day, 6_400, 9_650, 2);
+      expect(await arr(oracle.openReportDay(LOAN))).to.deep.equal([0n, 0n, 0n]);
+    });
+
+    it("a day that closes short of the quorum is missed, and the next day can be reported", async () => {
+      const day = await today();
+      const [r1] = await signedEach(day);
+      await send([r1]);
+      await time.setNextBlockTimestamp(closesAt(day));
+      await expect(oracle.closeReportDay(LOAN))
+        .to.emit(oracle, "ReportDayMissed")
+        .withArgs(LOAN, day, 1, 2)
+        .and.not.to.emit(oracle, "ObservationRecorded");
+      expect(await arr(oracle.latestUtilization(LOAN))).to.deep.equal([0n, 0n, 0n, 0n]);
+      await expect(send(await signedEach(day + 1)))
+        .to.emit(oracle, "ObservationRecorded")
+        .withArgs(LOAN, day + 1, 5_800, 9_400, 3);
+    });
+
+    it("reports for the next day cannot cut an open day short; once it closes, they record both days in order", async () => {
+      const day = await today();
+      const [, r2, r3] = await signedEach(day);
+      await send([r2, r3]);
+      const next = await signedEach(day + 1);
+      await time.setNextBlockTimestamp((day + 1) * DAY + 60);
+      await expectRevertUnchanged(LOAN, () => send(next), "UtilizationOracleReportDayOpen", [
+        LOAN,
+        day,
+        closesAt(day),
+      ]);
+      await time.setNextBlockTimestamp(closesAt(day));
+      const tx = send(next);
+      await expect(tx).to.emit(oracle, "ObservationRecorded").withArgs(LOAN, day, 6_400, 9_650, 2);
+      await expect(tx)
+        .to.emit(oracle, "ObservationRecorded")
+        .withArgs(LOAN, day + 1, 5_800, 9_400, 3);
+    });
+
+    it("reports for day d+1 cannot skip day d while d's window is open (the streak of day d stands)", async () => {
+      const first = await today();
+      await recordDay(first + 1, 5_000);
+      const d = first + 2;
+      const skipping = await signedEach(d + 1, [
+        [9_000, 10_000],
+        [9_000, 10_000],
+        [9_000, 10_000],
+      ]);
+      await time.setNextBlockTimestamp((d + 1) * DAY + 60);
+      await expectRevertUnchanged(LOAN, () => send(skipping), "UtilizationOracleReportDayOpen", [
+        LOAN,
+        d,
+        closesAt(d),
+      ]);
+      await expect(send(await signedEach(d)))
+        .to.emit(oracle, "ObservationRecorded")
+        .withArgs(LOAN, d, 5_800, 9_400, 3);
+      expect((await oracle.streakOf(LOAN, 1)).streakDays).to.equal(2);
+    });
+
+    it("a day whose window has closed is refused: fresh, already open, or earlier than the open day", async () => {
+      const day = await today();
+      // A fresh day after its window (but not stale: 2 days).
+      await time.setNextBlockTimestamp(closesAt(day - 1) + 3_600);
+      const late = await signedEach(day - 1);
+      await expectRevertUnchanged(LOAN, () => send(late), "UtilizationOracleReportDayClosed", [
+        LOAN,
+        day - 1,
+        closesAt(day - 1),
+      ]);
+      // The open day after its window: it must be closed, not added to.
+      const [r1, r2] = await signedEach(day);
+      await send([r1]);
+      await time.setNextBlockTimestamp(closesAt(day));
+      await expectRevertUnchanged(LOAN, () => send([r2]), "UtilizationOracleReportDayClosed", [
+        LOAN,
+        day,
+        closesAt(day),
+      ]);
+      // An earlier day than the open one (the first observation may skip days).
+      await oracle.closeReportDay(LOAN);
+      const [, , r3] = await signedEach(day + 1);
+      await send([r3]);
+      await expectRevertUnchanged(LOAN, () => send([r1]), "UtilizationOracleReportDayClosed", [
+        LOAN,
+        day,
+        closesAt(day),
+      ]);
+    });
+
+    it("the window in force is the one when the day closes", async () => {
+      const day = await today();
+      const [r1] = await signedEach(day);
+      await send([r1]);
+      await ctx.admin.setReportWindow(3_600);
+      expect((await oracle.openReportDay(LOAN)).closesAt).to.equal(BigInt((day + 1) * DAY + 3_600));
+      await time.setNextBlockTimestamp((day + 1) * DAY + 3_600);
+      await expect(oracle.closeReportDay(LOAN)).to.emit(oracle, "ReportDayMissed");
+    });
+  });
+
+  describe("closeReportDay", () => {
+    it("refuses a loan with no open report day, and an open one before it closes", async () => {
+      await expectRevertUnchanged(
+        LOAN,
+        () => oracle.closeReportDay(LOAN),
+        "UtilizationOracleNoOpenReportDay",
+        [LOAN],
+      );
+      const day = await today();
+      await submit(day, [[8_000, 9_900]]);
+      await expectRevertUnchanged(LOAN, () => oracle.closeReportDay(LOAN), "UtilizationOracleReportDayOpen", [
+        LOAN,
+        day,
+        (day + 1) * DAY + REPORT_WINDOW,
+      ]);
+    });
+
+    it("is stopped by the pause", async () => {
+      const day = await today();
+      await submit(day, [[8_000, 9_900]]);
+      await time.setNextBlockTimestamp((day + 1) * DAY + REPORT_WINDOW);
+      await oracle.connect(actors.guardian).pause();
+      await expect(oracle.closeReportDay(LOAN)).to.be.revertedWithCustomError(oracle, "EnforcedPause");
+    });
+  });
+
+  describe("setReportWindow", () => {
+    it("starts at the default of 6 hours; ORACLE_ADMIN sets it within [1 s, 1 day]", async () => {
+      expect(await oracle.reportWindow()).to.equal(BigInt(REPORT_WINDOW));
+      await expect(ctx.admin.setReportWindow(DAY)).to.emit(oracle, "ReportWindowSet").withArgs(DAY);
+      expect(await oracle.reportWindow()).to.equal(BigInt(DAY));
+      await expect(ctx.admin.setReportWindow(1)).to.emit(oracle, "ReportWindowSet").withArgs(1);
+      expect(await oracle.reportWindow()).to.equal(1n);
+    });
+
+    it("refuses zero, more than a day and a caller without ORACLE_ADMIN", async () => {
+      for (const bad of [0, DAY + 1]) {
+        await expect(ctx.admin.setReportWindow(bad))
+          .to.be.revertedWithCustomError(oracle, "UtilizationOracleInvalidReportWindow")
+          .withArgs(bad, DAY);
+      }
+      await expect(oracle.connect(actors.attacker).setReportWindow(3_600))
+        .to.be.revertedWithCustomError(oracle, "AccessControlUnauthorizedAccount")
+        .withArgs(actors.attacker.address, Roles.ORACLE_ADMIN);
+      expect(await oracle.reportWindow()).to.equal(BigInt(REPORT_WINDOW));
     });
   });
 
@@ -832,6 +1079,37 @@ describe("UtilizationOracle", () => {
       const sources = await oracle.sourcesOf(FEED_LOAN);
       expect(sources.map((s) => s.lastRound)).to.deep.equal([1n, 1n, 1n]);
       expect((await oracle.latestUtilization(FEED_LOAN)).uptimeBps).to.equal(UPTIME_UNKNOWN);
+    });
+
+    it("closes an open report day first, and waits while it is open", async () => {
+      // Two reporters and the three feeds, quorum 1: reporter 1's report leaves the day open.
+      const MIXED = 8n;
+      await ctx.admin.configureLoan(
+        MIXED,
+        [
+          { kind: Kind.Reporter, account: actors.reporter1.address },
+          { kind: Kind.Reporter, account: actors.reporter2.address },
+          ...ctx.feeds.map((f) => ({ kind: Kind.Feed, account: f.target as string })),
+        ],
+        1,
+        MAX_STALENESS,
+      );
+      const day = await today();
+      await submit(day, [[8_000, 9_900]], reporters, MIXED);
+      await freshFeeds([6_000, 6_000, 6_000]);
+      const closesAt = (day + 1) * DAY + REPORT_WINDOW;
+      await expectRevertUnchanged(
+        MIXED,
+        () => oracle.connect(actors.keeper).poke(MIXED),
+        "UtilizationOracleReportDayOpen",
+        [MIXED, day, closesAt],
+      );
+      await time.setNextBlockTimestamp(closesAt);
+      const tx = oracle.connect(actors.keeper).poke(MIXED);
+      await expect(tx).to.emit(oracle, "ObservationRecorded").withArgs(MIXED, day, 8_000, 9_900, 1);
+      await expect(tx)
+        .to.emit(oracle, "ObservationRecorded")
+        .withArgs(MIXED, day + 1, 6_000, UPTIME_UNKNOWN, 3);
     });
 
     it("ignores an outlier feed and takes the mean of two for an even count", async () => {
@@ -1049,6 +1327,17 @@ describe("UtilizationOracle", () => {
         .withArgs(LOAN, 0, 1, -200, false);
     });
 
+    it("missing days do not erase a step-up streak (they do not count towards it either)", async () => {
+      let day = await recordDays(await today(), 20, 5_000);
+      expect((await oracle.streakOf(LOAN, 1)).streakDays).to.equal(20);
+      day = await recordDays(day + 3, 1, 5_000);
+      expect((await oracle.streakOf(LOAN, 1)).streakDays).to.equal(21);
+      day = await recordDays(day, 8, 5_000);
+      await expect(recordDay(day + 1, 5_000))
+        .to.emit(oracle, "RuleFired")
+        .withArgs(LOAN, 1, 1, 300, true);
+    });
+
     it("does not fire while utilization flaps around 60%, then fires after 30 days below", async () => {
       let day = await today();
       for (let i = 0; i < 20; i++) day = await recordDays(day, 1, i % 2 === 0 ? 6_000 : 5_999);
@@ -1063,22 +1352,21 @@ describe("UtilizationOracle", () => {
     });
 
     it("steps down then up on the same loan, the vault clamping at its floor and cap", async () => {
-      // Vault bounds: premium 4% in [2%, 7%]. Three step-downs: -2%, then clamped at the floor.
+      // Vault bounds: premium 4% in [2%, 7%]. Three step-downs: -2%, then clamped at the floor (the oracle sends
+      // the change the clamp leaves, the vault applies it).
       let day = await today();
       const applied: bigint[] = [];
-      for (let i = 0; i < 2; i++) {
+      for (const [i, sent] of [-200, 0].entries()) {
         day = await recordDays(day, 90, 9_500);
         const tx = oracle.push(LOAN);
         await expect(tx)
           .to.emit(oracle, "CouponStepPushed")
-          .withArgs(LOAN, i + 1, -200, false);
+          .withArgs(LOAN, i + 1, sent, false);
         applied.push(await vault.premiumOf(LOAN));
       }
       expect(applied).to.deep.equal([200n, 200n]);
       day = await recordDays(day, 90, 9_500);
-      await expect(oracle.push(LOAN))
-        .to.emit(vault, "CouponStepApplied")
-        .withArgs(LOAN, 3, -200, 0, false, 0);
+      await expect(oracle.push(LOAN)).to.emit(vault, "CouponStepApplied").withArgs(LOAN, 3, 0, 0, false, 0);
 
       // Step-ups: +3% twice; the second is clamped at the 7% cap and opens a cure window each time.
       day = await recordDays(day, 30, 5_000);
@@ -1088,9 +1376,65 @@ describe("UtilizationOracle", () => {
       day = await recordDays(day, 30, 5_000);
       await expect(oracle.push(LOAN))
         .to.emit(vault, "CouponStepApplied")
-        .withArgs(LOAN, 5, 300, 200, true, anyValue);
+        .withArgs(LOAN, 5, 200, 200, true, anyValue);
       expect(await vault.premiumOf(LOAN)).to.equal(700);
       expect(await vault.couponOf(LOAN)).to.equal(1_200);
+    });
+
+    it("several pending steps apply one by one, clamped to the floor and cap after each", async () => {
+      // Premium 4% in [2%, 7%]. Day 1: -3% (4% -> 2%, the floor). Day 2: -3% (stays 2%), then +3% (5%).
+      // Netted before the clamp they would be -3%: 4% -> 1% -> 2%.
+      await ctx.admin.setRules([
+        {
+          comparator: Comparator.GTE,
+          thresholdBps: 0,
+          windowDays: 1,
+          premiumDeltaBps: -300,
+          topUpRequired: false,
+        },
+        {
+          comparator: Comparator.GTE,
+          thresholdBps: 0,
+          windowDays: 2,
+          premiumDeltaBps: 300,
+          topUpRequired: false,
+        },
+      ]);
+      await recordDays(await today(), 2, 5_000);
+      const pending = await oracle.pendingPush(LOAN);
+      expect([pending.stepId, pending.deltaBps]).to.deep.equal([3n, 100n]);
+      await expect(oracle.push(LOAN))
+        .to.emit(vault, "CouponStepApplied")
+        .withArgs(LOAN, 3, 100, 100, false, 0);
+      expect(await vault.premiumOf(LOAN)).to.equal(500n);
+    });
+
+    it("pending steps compose across days and from the premium the vault holds when pushed", async () => {
+      // Premium 4% in [2%, 7%]: +3% (7%), +3% (7%, the cap), -3% (4%); netted: +3% -> 7%.
+      await ctx.admin.setRules([
+        {
+          comparator: Comparator.GTE,
+          thresholdBps: 8_000,
+          windowDays: 1,
+          premiumDeltaBps: 300,
+          topUpRequired: false,
+        },
+        {
+          comparator: Comparator.LT,
+          thresholdBps: 8_000,
+          windowDays: 1,
+          premiumDeltaBps: -300,
+          topUpRequired: false,
+        },
+      ]);
+      let day = await recordDays(await today(), 2, 9_000);
+      day = await recordDays(day, 1, 5_000);
+      expect((await oracle.pendingPush(LOAN)).deltaBps).to.equal(0n);
+      await vault.setLoan(LOAN, 9_500, 500, 200, 200, 700);
+      // From 2%: 5%, 7%, 4%.
+      expect((await oracle.pendingPush(LOAN)).deltaBps).to.equal(200n);
+      await oracle.push(LOAN);
+      expect(await vault.premiumOf(LOAN)).to.equal(400n);
     });
 
     it("folds several firings into one pending step", async () => {
@@ -1221,6 +1565,7 @@ describe("UtilizationOracle", () => {
       await submit(day, [
         [8_000, 9_000],
         [8_000, 9_000],
+        [8_000, 9_000],
       ]);
       await ctx.admin.configureLoan(
         FEED_LOAN,
@@ -1266,6 +1611,22 @@ describe("UtilizationOracle", () => {
       await oracle.performUpkeep(AbiCoder.defaultAbiCoder().encode(["uint256[]"], [[LOAN, FEED_LOAN]]));
       expect((await oracle.pendingPush(LOAN)).flagsPending).to.equal(true);
       expect((await oracle.pendingPush(FEED_LOAN)).flagsPending).to.equal(false);
+    });
+
+    it("finds a loan whose report day has closed, and performUpkeep records it", async () => {
+      const day = await today();
+      await submit(day, [
+        [8_000, 9_900],
+        [8_200, 9_900],
+      ]);
+      expect(await arr(oracle.checkUpkeep(page(0, 10)))).to.deep.equal([false, "0x"]);
+      await time.increaseTo((day + 1) * DAY + REPORT_WINDOW);
+      const [needed, performData] = await oracle.checkUpkeep(page(0, 10));
+      expect([needed, ids(performData)]).to.deep.equal([true, [LOAN]]);
+      await expect(oracle.connect(actors.attacker).performUpkeep(performData))
+        .to.emit(oracle, "ObservationRecorded")
+        .withArgs(LOAN, day, 8_100, 9_900, 2);
+      expect(await arr(oracle.checkUpkeep(page(0, 10)))).to.deep.equal([false, "0x"]);
     });
 
     it("finds and pushes a loan with a pending coupon step", async () => {

@@ -390,6 +390,21 @@ describe("Tasks on the in-process network", () => {
       { loan: "1", utilization: "9000", uptime: "9900" },
       /already has an observation/,
     );
+    // The next day one reporter reports: the day stays open until every reporter reports or its window closes.
+    await time.increase(86_400);
+    const partial = await capture(() =>
+      hre.run("oracle:report", { loan: "1", utilization: "5000", uptime: "9900", reporters: "reporter1" }),
+    );
+    expect(partial).to.match(/Open report day, loan 1/);
+    expect(partial).to.match(/reports\s+1 of 3/);
+    await expectRefused("oracle:close-day", { loan: "1" }, /collects reports until/);
+    const [, , closesAt] = await f.oracle.openReportDay(1);
+    await time.increaseTo(closesAt);
+    await capture(() => hre.run("oracle:close-day", { loan: "1" }));
+    // One report is short of the quorum (2): the day is missed, the latest observation stays.
+    expect((await f.oracle.openReportDay(1)).day).to.equal(0n);
+    expect((await f.oracle.latestUtilization(1))[0]).to.equal(9150n);
+    await expectRefused("oracle:close-day", { loan: "1" }, /no report day collecting reports/);
     await expectRefused("oracle:poke", { loan: "1" }, /no feed sources/);
     const upkeep = await capture(() => hre.run("oracle:upkeep", {}));
     expect(upkeep).to.match(/no LoanVault yet|not needed/);

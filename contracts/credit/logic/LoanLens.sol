@@ -120,17 +120,26 @@ library LoanLens {
             );
     }
 
-    /// @notice `abi.encode` of `ILoanVault.accrualState()`. The interest numerator is stored as the bits of an `int216`.
-    function encodedAccrualState() external view returns (bytes memory) {
+    /// @notice See `ILoanVault.accrualState()`. The interest numerator is stored as the bits of an `int216`.
+    function accrualState()
+        external
+        view
+        returns (
+            uint256 totalPrincipal,
+            uint256 rateSum,
+            int256 interestNumerator,
+            uint256 checkpointAt,
+            uint256 impaired
+        )
+    {
         LoanStorage.LoanVaultStorage storage $ = loanStorage();
         LoanStorage.Aggregates memory agg = $.aggregates;
-        return
-            abi.encode(
-                agg.totalPrincipal,
-                agg.rateSum,
-                int256(int216(agg.interestNumerator)),
-                agg.checkpointAt,
-                $.impaired
-            );
+        return (
+            agg.totalPrincipal,
+            agg.rateSum,
+            int256(int216(agg.interestNumerator)),
+            agg.checkpointAt,
+            $.impaired
+        );
     }
 }

@@ -55,17 +55,17 @@ function submittedReports(input: Hex) {
   }
 }
 
-on("UtilizationOracle:ObservationRecorded", async ({ event, context }) => {
-  const { loanId, day, utilizationBps, uptimeBps, readings } = event.args;
-  await context.db.insert(oracleObservation).values({
-    loanId,
-    day,
-    utilizationBps,
-    uptimeBps,
-    readings: Number(readings),
-    ...position(event),
-  });
-
+/**
+ * Each source's signed reading for `loanId`'s `day` carried by the event's transaction, when it is a direct
+ * `submitReport`. A day's reports may arrive in several submissions (`ReportsCollected`, then `ObservationRecorded`);
+ * the oracle counts a reporter's first report for a day, and so does the primary key here.
+ */
+async function recordReadings(
+  event: { transaction: { to: Hex | null; input: Hex; hash: Hex }; block: { number: bigint } },
+  context: Context,
+  loanId: bigint,
+  day: number,
+): Promise<void> {
   const submitted =
     event.transaction.to?.toLowerCase() === context.contracts.UtilizationOracle.address.toLowerCase()
       ? submittedReports(event.transaction.input)
@@ -94,6 +94,23 @@ on("UtilizationOracle:ObservationRecorded", async ({ event, context }) => {
       })
       .onConflictDoNothing();
   }
+}
+
+on("UtilizationOracle:ObservationRecorded", async ({ event, context }) => {
+  const { loanId, day, utilizationBps, uptimeBps, readings } = event.args;
+  await context.db.insert(oracleObservation).values({
+    loanId,
+    day,
+    utilizationBps,
+    uptimeBps,
+    readings: Number(readings),
+    ...position(event),
+  });
+  await recordReadings(event, context, loanId, day);
+});
+
+on("UtilizationOracle:ReportsCollected", async ({ event, context }) => {
+  await recordReadings(event, context, event.args.loanId, event.args.day);
 });
 
 on("UtilizationOracle:SourceSkipped", async ({ event, context }) => {

@@ -126,6 +126,13 @@ describe("LoanVault views", () => {
       expect(t.amortizationBps).to.equal(200n);
       expect(t.referenceRateFeed).to.equal(ZeroAddress);
       expect(await loanVault.slaUptimeBps(loanId)).to.equal(9_500n);
+      const terms = await loanVault.termsOf(loanId);
+      expect(await loanVault.premiumBounds(loanId)).to.deep.equal([
+        (await loanVault.stateOf(loanId)).premiumBps,
+        terms.premiumFloorBps,
+        terms.premiumCapBps,
+      ]);
+      expect(await loanVault.premiumBounds(99n)).to.deep.equal([0n, 0n, 0n]);
       expect(await loanVault.covenantFlags(loanId)).to.equal(0n);
       expect(await loanVault.lastCouponStepId(loanId)).to.equal(0n);
       expect(await loanVault.receiptsOf(loanId)).to.deep.equal(receiptIds);
