@@ -601,7 +601,13 @@ export class LoanModel {
     else if (next > this.t.premiumCapBps) next = this.t.premiumCapBps;
     s.lastStepId = stepId;
     s.premiumBps = next;
-    s.couponBps = s.referenceRateBps + next;
+    const coupon = s.referenceRateBps + next;
+    // Interest paid ahead keeps its value: the time it covers is rescaled to the new coupon (rounded down).
+    if (s.accruedAt > now && coupon !== 0n) {
+      const rescaled = now + ((s.accruedAt - now) * s.couponBps) / coupon;
+      s.accruedAt = rescaled > 2n ** 32n - 1n ? 2n ** 32n - 1n : rescaled;
+    }
+    s.couponBps = coupon;
     if (topUpRequired) {
       s.breachFlags |= BREACH_TOP_UP;
       if (s.cureDeadline === 0n) s.cureDeadline = now + this.t.curePeriodSeconds;

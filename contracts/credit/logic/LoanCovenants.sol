@@ -220,7 +220,8 @@ library LoanCovenants {
     }
 
     /// @dev Sets an accrued loan's coupon and books it: the aggregate rate moves (not for a loan in non-accrual, whose rate
-    /// is out of it), and so does the unearned interest of a loan paid ahead (it was paid at the old coupon).
+    /// is out of it), and a loan paid ahead has the time its prepaid interest covers rescaled to the new coupon, so its
+    /// book value does not move.
     function _bookCoupon(
         LoanStorage.LoanVaultStorage storage $,
         ILoanVault.LoanState storage s,
@@ -235,10 +236,21 @@ library LoanCovenants {
         }
         uint256 accruedAt = s.accruedAt;
         if (accruedAt > block.timestamp) {
+            // Interest paid ahead keeps its value: from now it pays for time at the new coupon, so it covers
+            // `ahead x old / new` seconds (rounded down: a step-up brings the next interest forward by under a second,
+            // in the protocol's favour). The books then move by that rounding only; booking the unearned interest at
+            // the new coupon over the old period would dip (or lift) the NAV until `accruedAt`. At a zero coupon the
+            // period stays and its unearned interest is earned now.
+            uint256 rescaled =
+                newCouponBps == 0
+                    ? accruedAt
+                    : block.timestamp + ((accruedAt - block.timestamp) * oldCouponBps) / newCouponBps;
+            if (rescaled > type(uint32).max) rescaled = type(uint32).max;
+            s.accruedAt = uint32(rescaled);
             uint256 principal = s.principal;
             rounding +=
                 LoanAccounting.unearned(principal, oldCouponBps, accruedAt) -
-                LoanAccounting.unearned(principal, newCouponBps, accruedAt);
+                LoanAccounting.unearned(principal, newCouponBps, rescaled);
         }
         LoanAccounting.applyChange($, true, 0, rateMove, rounding, 0, 0, address(0), bytes32(0));
     }

@@ -605,10 +605,13 @@ describe("LoanVault credit state machine (#16)", () => {
       // paid ahead, the loan's unearned interest is out of the book (negative numerator, one loan)
       const unearned = s.principal * BigInt(s.couponBps) * (due - (await latest()));
       expect(await f.loanVault.loanAssets()).to.equal(s.principal - ceilDiv(unearned, INTEREST_DENOMINATOR));
-      // a coupon step while paid ahead: the prepaid days keep the old coupon
+      // a coupon step while paid ahead: the prepaid interest now pays for less time at the higher coupon, so the
+      // second payment (its quote) also carries the interest from there to the due date
       await f.loanVault.connect(oracle).applyCouponStep(loanId, 1n, 100n, false);
-      await at(due - 5n * BigInt(DAY));
-      await f.loanVault.connect(b1).repay(loanId, usd(10_000));
+      const quote = await quoteAt(loanId, due - 5n * BigInt(DAY));
+      expect(quote).to.be.greaterThan(usd(10_000));
+      await at((await latest()) + 1n);
+      await f.loanVault.connect(b1).repay(loanId, quote);
       s = await f.loanVault.stateOf(loanId);
       expect(s.nextPaymentIndex).to.equal(2n);
       expect(s.accruedAt).to.equal(due);
@@ -618,6 +621,33 @@ describe("LoanVault credit state machine (#16)", () => {
       expect(agg.interestNumerator + agg.rateSum * (t - agg.checkpointAt)).to.equal(
         s.principal * BigInt(s.couponBps) * (t - due),
       );
+    });
+
+    it("a coupon step on a loan paid ahead leaves the books where they were: the prepaid interest keeps its value", async () => {
+      const { loanId, t0 } = await houseLoan();
+      const due = t0 + INTERVAL;
+      await at(due - 10n * BigInt(DAY));
+      await f.loanVault.connect(b1).repay(loanId, interestOf(P, COUPON, INTERVAL));
+      expect((await f.loanVault.stateOf(loanId)).accruedAt).to.equal(due);
+      for (const [stepId, delta] of [
+        [1n, 300n],
+        [2n, -500n],
+      ]) {
+        const before = await f.loanVault.stateOf(loanId);
+        const assets = await f.loanVault.loanAssets();
+        await f.loanVault.connect(oracle).applyCouponStep(loanId, stepId, delta, false);
+        const after = await f.loanVault.stateOf(loanId);
+        const t = await latest();
+        // a step-up shortens the prepaid period, a step-down lengthens it; the value it pays for is the same
+        expect(after.accruedAt).to.equal(
+          t + ((before.accruedAt - t) * BigInt(before.couponBps)) / BigInt(after.couponBps),
+        );
+        // the books move by the block's second of interest and the rounding (under a second) only; they used to dip
+        // (or jump) by the step over the whole prepaid period
+        const top = BigInt(Math.max(Number(before.couponBps), Number(after.couponBps)));
+        const moved = (await f.loanVault.loanAssets()) - assets;
+        expect(moved).to.be.within(0n, interestOf(P, top, 2n) + 2n);
+      }
     });
 
     it("a partial payment that leaves a payment past grace puts the loan into non-accrual; a coupon step leaves the book alone", async () => {
