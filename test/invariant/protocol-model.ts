@@ -15,7 +15,8 @@ import { curveFor, priceAt, settle, type Curve, type Settlement } from "../helpe
  * The bigint model behind test/invariant/Protocol.spec.ts: the whole protocol's state as the specification describes
  * it (DESIGN.md, the interfaces' NatSpec), independent of the Solidity. Loans are `LoanModel`s (test/helpers/
  * loan-model.ts); this file adds sUSDai's shares and redemption queue on top of `StakedModel` (idle and vesting),
- * USDai and reserve balances, receipts and their depreciation, auctions, and the oracle's days, streaks and pushes.
+ * USDai and reserve balances, receipts and their depreciation, auctions, and the oracle's report days, observations,
+ * streaks and composed coupon steps.
  *
  * Every prediction is pure: it either throws `Expected` (the custom error the chain must revert with) or returns an
  * `apply` closure that moves the model, run only once the transaction succeeded.
@@ -315,13 +316,50 @@ export function medianDown(values: bigint[]): bigint {
   return v.length % 2 === 1 ? v[mid] : (v[mid - 1] + v[mid]) / 2n;
 }
 
-/** `CouponRules.advance`: a matching day extends a streak evaluated the day before, a full window fires and resets. */
+/**
+ * `CouponRules.advance`: a non-matching day resets the streak; a matching day extends it. A missing day (no observation
+ * between the streak's last day and `day`) breaks a step-down streak (it starts again at one) but not a step-up one
+ * (positive premium change: missing days never help the borrower). A full window fires and resets.
+ */
 export function advance(rule: Rule, s: Streak, day: bigint, utilizationBps: bigint): [Streak, boolean] {
   const matches = rule.gte ? utilizationBps >= rule.thresholdBps : utilizationBps < rule.thresholdBps;
   if (!matches) return [{ length: 0n, lastDay: day }, false];
-  const extended = s.length !== 0n && s.lastDay + 1n === day ? s.length + 1n : 1n;
+  const unbroken = s.lastDay + 1n === day || rule.premiumDeltaBps > 0n;
+  const extended = s.length !== 0n && unbroken ? s.length + 1n : 1n;
   if (extended >= rule.windowDays) return [{ length: 0n, lastDay: day }, true];
   return [{ length: extended, lastDay: day }, false];
+}
+
+/** `DEFAULT_REPORT_WINDOW_SECONDS`: a day's reports are collected until this long after the day ends. */
+export const REPORT_WINDOW = 21_600n;
+
+/** `_closesAt`: when day `day`'s report window ends. */
+export const closesAt = (day: bigint): bigint => (day + 1n) * 86_400n + REPORT_WINDOW;
+
+export const INT32_MIN = -(2n ** 31n);
+export const INT32_MAX = 2n ** 31n - 1n;
+
+export const clamp = (x: bigint, low: bigint, high: bigint): bigint => (x < low ? low : x > high ? high : x);
+
+/** The vault's premium clamp for a loan (`premiumBounds`): the terms' floor and cap, unclamped without terms. */
+export interface PremiumBounds {
+  floor: bigint;
+  cap: bigint;
+}
+
+export const UNCLAMPED: PremiumBounds = { floor: INT32_MIN, cap: INT32_MAX };
+
+/** How `_closeReportDay` closed a day: recorded from its reports, or missed (`ReportDayMissed`). */
+export interface ClosedDay {
+  day: bigint;
+  reports: bigint;
+  recorded: boolean;
+}
+
+/** One reporter's signed reading of the open report day. */
+export interface Reading {
+  utilizationBps: bigint;
+  uptimeBps: bigint;
 }
 
 /** One loan's oracle state. */
@@ -337,6 +375,15 @@ export class OracleLoan {
   pendingDeltaBps = 0n;
   pendingTopUp = false;
   pushedFlags = 0n;
+  /**
+   * The pending steps map a premium p to clamp(p + pendingDeltaBps, stepLowBps, stepHighBps) (the vault's clamp after
+   * each step); meaningful while a step is pending.
+   */
+  stepLowBps = 0n;
+  stepHighBps = 0n;
+  /** The day collecting signed reports (0: none) and its readings by reporter address, the first report of each. */
+  openDay = 0n;
+  openReadings = new Map<string, Reading>();
   /** Last round used per feed address. */
   lastRound = new Map<string, bigint>();
   /** Coupon steps fired per rule, and the days of the observations that fired them. */
@@ -375,6 +422,10 @@ export class OracleLoan {
       pendingDeltaBps: this.pendingDeltaBps,
       pendingTopUp: this.pendingTopUp,
       pushedFlags: this.pushedFlags,
+      stepLowBps: this.stepLowBps,
+      stepHighBps: this.stepHighBps,
+      openDay: this.openDay,
+      openReadings: new Map([...this.openReadings].map(([k, v]) => [k, { ...v }])),
       lastRound: new Map(this.lastRound),
       firedDays: this.firedDays.map((d) => [...d]),
     });
@@ -385,7 +436,10 @@ export class OracleLoan {
     return this.lastStepId !== this.pushedStepId;
   }
 
-  /** `onStepIn`: a replacement operator starts from its own readings (streaks, pending step and flags dropped). */
+  /**
+   * `onStepIn`: a replacement operator starts from its own readings (streaks, pending step and flags dropped). The open
+   * report day, if any, stays: its reports are about the fleet, not the operator.
+   */
   restart(): void {
     this.streaks = this.streaks.map(() => ({ length: 0n, lastDay: 0n }));
     this.pushedStepId = this.lastStepId;
@@ -399,7 +453,11 @@ export class OracleLoan {
     return this.flags !== this.pushedFlags;
   }
 
-  /** `_record`: the day's observation, the SLA flag (reports only) and every rule's streak. */
+  /**
+   * `_record`: the day's observation, the SLA flag (reports only) and every rule's streak. Firings compose onto the
+   * pending step in rule order as the vault would apply them one by one, clamped to `bounds` after each
+   * (`_advanceStreaks`, `_pendingStep`, `_composeStep`).
+   */
   record(
     rules: Rule[],
     now: bigint,
@@ -407,6 +465,7 @@ export class OracleLoan {
     utilizationBps: bigint,
     uptimeBps: bigint,
     slaUptimeBps: bigint,
+    bounds: PremiumBounds,
   ): void {
     if (uptimeBps !== UPTIME_UNKNOWN) {
       this.flags =
@@ -416,24 +475,91 @@ export class OracleLoan {
     this.utilizationBps = utilizationBps;
     this.uptimeBps = uptimeBps;
     this.updatedAt = now;
+    const { floor, cap } = bounds;
     let stepId = this.lastStepId;
-    let delta = 0n;
-    let topUp = false;
-    rules.forEach((rule, i) => {
+    let step: { delta: bigint; low: bigint; high: bigint; topUp: boolean } | undefined;
+    for (const [i, rule] of rules.entries()) {
       const [next, fired] = advance(rule, this.streaks[i], day, utilizationBps);
       this.streaks[i] = next;
-      if (fired) {
-        stepId++;
-        delta += rule.premiumDeltaBps;
-        topUp ||= rule.topUpRequired;
-        this.firedDays[i].push(day);
-      }
-    });
-    if (stepId !== this.lastStepId) {
-      this.lastStepId = stepId;
-      this.pendingDeltaBps += delta;
-      if (topUp) this.pendingTopUp = true;
+      if (!fired) continue;
+      step ??= this.stepPending
+        ? {
+            delta: this.pendingDeltaBps,
+            low: this.stepLowBps,
+            high: this.stepHighBps,
+            topUp: this.pendingTopUp,
+          }
+        : { delta: 0n, low: floor, high: cap, topUp: false };
+      stepId++;
+      const d = rule.premiumDeltaBps;
+      step.delta += d;
+      step.low = clamp(step.low + d, floor, cap);
+      step.high = clamp(step.high + d, floor, cap);
+      step.topUp ||= rule.topUpRequired;
+      this.firedDays[i].push(day);
     }
+    if (step !== undefined) {
+      this.lastStepId = stepId;
+      this.pendingDeltaBps = step.delta;
+      this.pendingTopUp = step.topUp;
+      this.stepLowBps = step.low;
+      this.stepHighBps = step.high;
+    }
+  }
+
+  /** `_effectiveDelta`: the premium change a push sends when the vault's premium is `premiumBps`. */
+  effectiveDelta(premiumBps: bigint): bigint {
+    return clamp(premiumBps + this.pendingDeltaBps, this.stepLowBps, this.stepHighBps) - premiumBps;
+  }
+
+  /** `pendingPush(loanId).deltaBps` (a LoanVault is set): the effective change while a step is pending. */
+  pendingPushDelta(premiumBps: bigint): bigint {
+    return this.stepPending ? this.effectiveDelta(premiumBps) : this.pendingDeltaBps;
+  }
+
+  /** Whether the open report day has closed at `now` (`_closable`). */
+  closable(now: bigint): boolean {
+    return this.openDay !== 0n && now >= closesAt(this.openDay);
+  }
+
+  /** `_recordReports`: the medians of every collected reading. */
+  recordReadings(
+    rules: Rule[],
+    now: bigint,
+    day: bigint,
+    readings: Reading[],
+    slaUptimeBps: bigint,
+    bounds: PremiumBounds,
+  ): void {
+    this.record(
+      rules,
+      now,
+      day,
+      medianDown(readings.map((r) => r.utilizationBps)),
+      medianDown(readings.map((r) => r.uptimeBps)),
+      slaUptimeBps,
+      bounds,
+    );
+  }
+
+  /**
+   * `_closeReportDay`: throws `UtilizationOracleReportDayOpen` before the open day closes, else clears it and records
+   * it from its readings when they reach the quorum (a day short of it is missed: nothing recorded).
+   */
+  closeOpenDay(rules: Rule[], now: bigint, slaUptimeBps: bigint, bounds: PremiumBounds): ClosedDay {
+    const open = this.openDay;
+    if (now < closesAt(open))
+      fail("oracle", "UtilizationOracleReportDayOpen", this.loanId, open, closesAt(open));
+    const readings = [...this.openReadings.values()];
+    this.clearOpenDay();
+    const recorded = BigInt(readings.length) >= this.quorum;
+    if (recorded) this.recordReadings(rules, now, open, readings, slaUptimeBps, bounds);
+    return { day: open, reports: BigInt(readings.length), recorded };
+  }
+
+  clearOpenDay(): void {
+    this.openDay = 0n;
+    this.openReadings = new Map();
   }
 }
 

@@ -6,7 +6,15 @@ import { harvest, service, sweep, close, declareDefault, liquidate } from "./han
 import { borrow, repay, revenue, releaseExcess, topUp } from "./handlers/borrower";
 import { approveLoan, stepIn, appraise } from "./handlers/admin";
 import { buy, expire } from "./handlers/liquidator";
-import { submitReport, poke, push } from "./handlers/oracle";
+import {
+  submitReport,
+  reportDays,
+  closeReportDay,
+  poke,
+  push,
+  performUpkeep,
+  MAX_REPORT_DAYS,
+} from "./handlers/oracle";
 import { attack } from "./handlers/attacker";
 import { warp } from "./handlers/clock";
 
@@ -204,6 +212,7 @@ export const commands = [
       aim: fc.boolean(),
       loan: nat(9),
       signers: fc.integer({ min: 2, max: 3 }),
+      first: nat(2),
       utils: fc.array(utilization, { minLength: 3, maxLength: 3 }),
       uptimes: fc.array(uptime, { minLength: 3, maxLength: 3 }),
       variant: fc.constantFrom(
@@ -211,6 +220,9 @@ export const commands = [
         "valid",
         "valid",
         "valid",
+        "open",
+        "open",
+        "yesterday",
         "old",
         "replay",
         "future",
@@ -222,7 +234,28 @@ export const commands = [
         "expired",
       ),
     }),
-    5,
+    6,
+  ),
+  op(
+    "oracle.reportDays",
+    reportDays,
+    rec({
+      aim: fc.constantFrom(true, true, true, false),
+      loan: nat(9),
+      days: fc.integer({ min: 2, max: MAX_REPORT_DAYS }),
+      regime: fc.constantFrom("high", "low", "mixed"),
+      gap: fc.constantFrom(false, false, true),
+      partial: fc.constantFrom(false, false, true),
+      picks: fc.array(nat(7), { minLength: 3 * MAX_REPORT_DAYS, maxLength: 3 * MAX_REPORT_DAYS }),
+      uptimes: fc.array(uptime, { minLength: 3 * MAX_REPORT_DAYS, maxLength: 3 * MAX_REPORT_DAYS }),
+    }),
+    3,
+  ),
+  op(
+    "oracle.closeReportDay",
+    closeReportDay,
+    rec({ aim: fc.constantFrom(true, true, true, false), loan: nat(9), caller: nat(3) }),
+    2,
   ),
   op(
     "oracle.poke",
@@ -249,10 +282,21 @@ export const commands = [
     "oracle.push",
     push,
     rec({
-      aim: fc.boolean(),
+      aim: fc.constantFrom(true, true, true, false),
       loan: nat(9),
     }),
     4,
+  ),
+  op(
+    "oracle.performUpkeep",
+    performUpkeep,
+    rec({
+      aim: fc.boolean(),
+      loan: nat(9),
+      variant: fc.constantFrom("check", "check", "list"),
+      twice: fc.boolean(),
+    }),
+    2,
   ),
   op(
     "receipts.appraise",
@@ -272,6 +316,7 @@ export const commands = [
       seconds: fc.constantFrom(
         60,
         3_600,
+        43_200,
         86_400,
         86_400,
         2 * 86_400,
@@ -334,8 +379,11 @@ export const COMMAND_NAMES = [
   "auction.buy",
   "auction.expire",
   "oracle.submitReport",
+  "oracle.reportDays",
+  "oracle.closeReportDay",
   "oracle.poke",
   "oracle.push",
+  "oracle.performUpkeep",
   "receipts.appraise",
   "warp",
 ];

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { expectAggregates, expectLoanState } from "../../helpers/loan-check";
 import { aggregateOf } from "../../helpers/loan-model";
-import { PLEDGED, Status } from "../protocol-model";
+import { closesAt, PLEDGED, Status } from "../protocol-model";
 import { RULES } from "./setup";
 import { World, lenderOf } from "./world";
 import type { Op } from "./execution";
@@ -27,8 +27,9 @@ type After = Pick<Op, "name" | "toString">;
  *   (8) a loan in good standing never defaults (handlers/keeper.ts); a sale never leaves more bad debt than a
  *       write-off would (handlers/liquidator.ts);
  *   (9) unauthorized calls revert with their exact error and move no governance parameter (handlers/attacker.ts);
- *   (10) the oracle's observation, pending push and streaks equal the model; a push moves the coupon by at most the
- *       pending delta, within the terms' floor and cap (handlers/oracle.ts);
+ *   (10) the oracle's observation, open report day, pending push (its delta the pending steps applied to the loan's
+ *       premium now, clamped after each) and streaks equal the model; a push moves the coupon by at most that delta,
+ *       within the terms' floor and cap (handlers/oracle.ts);
  *   (11) the max views never revert and name exactly what can be deposited, minted or claimed;
  *   (12) redemption-queue work per call is bounded by its argument (handlers/keeper.ts).
  */
@@ -198,18 +199,20 @@ export async function checkInvariants(w: World, cmd: After, full = true): Promis
     });
   }
 
-  // (10) the oracle's view of the touched loans: observation, pending push and streaks.
+  // (10) the oracle's view of the touched loans: observation, open report day, pending push and streaks.
   for (const loanId of w.touched) {
     const o = w.oracle.get(loanId);
     if (!o) continue;
-    const [obs, pendingPush, ...streaks] = await Promise.all([
+    const [obs, open, pendingPush, ...streaks] = await Promise.all([
       fx.oracle.latestUtilization(loanId),
+      fx.oracle.openReportDay(loanId),
       fx.oracle.pendingPush(loanId),
       ...RULES.map((_, i) => fx.oracle.streakOf(loanId, i)),
     ]);
     expect(
       {
         obs: [...obs],
+        open: [...open],
         push: [
           pendingPush.stepId,
           pendingPush.deltaBps,
@@ -223,7 +226,15 @@ export async function checkInvariants(w: World, cmd: After, full = true): Promis
       `${label}: oracle loan ${loanId}`,
     ).to.deep.equal({
       obs: [o.utilizationBps, o.uptimeBps, o.lastDay, o.updatedAt],
-      push: [o.lastStepId, o.pendingDeltaBps, o.pendingTopUp, o.flags, o.stepPending, o.flagsPending],
+      open: o.openDay === 0n ? [0n, 0n, 0n] : [o.openDay, BigInt(o.openReadings.size), closesAt(o.openDay)],
+      push: [
+        o.lastStepId,
+        o.pendingPushDelta(w.premiumOf(loanId)),
+        o.pendingTopUp,
+        o.flags,
+        o.stepPending,
+        o.flagsPending,
+      ],
       streaks: o.streaks.map((s) => [s.length, s.lastDay]),
     });
     // One firing per streak: consecutive firings of a rule are a full window apart.

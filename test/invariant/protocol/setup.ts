@@ -8,7 +8,13 @@ import { DAY, siteKey } from "../../../helpers/loans";
 import { mintAppraisedReceipt, receiptIssuers } from "../../../helpers/receipts";
 import { usd, usdc } from "../../../helpers/units";
 import type { MockAggregator, ReentrantBorrower } from "../../../typechain-types";
-import { type ErrorSource, type FeedState, type ReceiptRecord, type Rule } from "../protocol-model";
+import {
+  REPORT_WINDOW,
+  type ErrorSource,
+  type FeedState,
+  type ReceiptRecord,
+  type Rule,
+} from "../protocol-model";
 
 // ==================================================================================================== setup
 
@@ -70,6 +76,10 @@ export const TEMPLATES = [
     latePenaltyBps: 2_500,
     maxLtvBps: 5_000,
     maintenanceLtvBps: 6_000,
+    // A narrow premium band: every coupon step the rules fire meets the floor or the cap, so the oracle's composed
+    // clamp decides the delta a push sends.
+    premiumFloorBps: 450,
+    premiumCapBps: 750,
   },
 ];
 
@@ -207,6 +217,8 @@ export async function buildSetup(checkEvery = 1): Promise<Setup> {
   ];
   for (let loanId = 1; loanId <= CONFIGURED_LOANS; loanId++)
     await oracle.connect(actors.oracleAdmin).configureLoan(loanId, sources, 2, ORACLE_STALENESS);
+  // The model closes report days with the default window.
+  expect(await oracle.reportWindow(), "report window").to.equal(REPORT_WINDOW);
 
   const attacker = (await hre.ethers.deployContract(
     "ReentrantBorrower",

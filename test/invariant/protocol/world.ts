@@ -4,9 +4,11 @@ import {
   Ledger,
   OracleLoan,
   ShareModel,
+  UNCLAMPED,
   type AuctionRecord,
   type FeedState,
   type LoanRecord,
+  type PremiumBounds,
   type ReceiptRecord,
 } from "../protocol-model";
 import { CONFIGURED_LOANS, ORACLE_STALENESS, RULES, type Setup } from "./setup";
@@ -104,6 +106,29 @@ export class World {
   /** The id a command aims at: an existing loan, or the next (unapproved, status None) one. */
   loanId(idx: number): bigint {
     return this.loan(idx)?.m.id ?? BigInt(this.loans.length + 1);
+  }
+
+  /** The loan behind an oracle loan id, once the vault approved it. */
+  record(loanId: bigint): LoanRecord | undefined {
+    return this.loans[Number(loanId) - 1];
+  }
+
+  /** `LoanVault.premiumBounds(loanId)`'s premium: the loan's premium now, 0 for an id never approved. */
+  premiumOf(loanId: bigint): bigint {
+    return this.record(loanId)?.m.s.premiumBps ?? 0n;
+  }
+
+  /** The clamp the oracle composes coupon steps with: the terms' floor and cap, unclamped for a loan without terms. */
+  premiumBounds(loanId: bigint): PremiumBounds {
+    const t = this.record(loanId)?.m.t;
+    return t !== undefined && t.premiumCapBps !== 0n
+      ? { floor: t.premiumFloorBps, cap: t.premiumCapBps }
+      : UNCLAMPED;
+  }
+
+  /** `LoanVault.slaUptimeBps(loanId)`: the terms' SLA, 0 without terms. */
+  slaUptimeBps(loanId: bigint): bigint {
+    return this.record(loanId)?.slaUptimeBps ?? 0n;
   }
 
   freeReceipts(owner: string, site?: string): ReceiptRecord[] {
