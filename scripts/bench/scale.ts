@@ -13,7 +13,7 @@ import {
 import { Tags } from "../../helpers/deploy-ids";
 import { DAY, loanTerms } from "../../helpers/loans";
 import { mintAppraisedReceipt, receiptIssuers } from "../../helpers/receipts";
-import { signReport, toSubmission } from "../../helpers/reports";
+import { reportableDay, signReport, toSubmission } from "../../helpers/reports";
 import { usd, usdc } from "../../helpers/units";
 import { gasOf, viewGas, type BenchSuite, type GasRow } from "./types";
 
@@ -107,7 +107,8 @@ export const scaleSuite: BenchSuite = {
       }
     };
     const report = async (loanId: bigint) => {
-      const day = Math.floor((await latest()) / DAY);
+      // Points are a cooldown apart, so the loan skips days: report the latest day the oracle opens after a gap.
+      const day = reportableDay(await latest(), await oracle.reportWindow());
       const signed = await Promise.all(
         reporters.map((r, i) =>
           signReport(r, oracle, {
