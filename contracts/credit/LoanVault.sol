@@ -217,6 +217,11 @@ contract LoanVault is ILoanVault, LoanStorage, ProtocolUpgradeable {
         return LoanAccounting.loanAssets(loanStorage());
     }
 
+    /// @inheritdoc ILoanVaultAssets
+    function entryLoanAssets() external view returns (uint256) {
+        return LoanAccounting.entryLoanAssets(loanStorage());
+    }
+
     /// @inheritdoc ILoanVault
     function debtOf(uint256 loanId) external view returns (uint256) {
         return LoanLens.debtOf(loanId);

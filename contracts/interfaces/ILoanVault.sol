@@ -7,6 +7,13 @@ interface ILoanVaultAssets {
     /// @notice Principal plus accrued interest of performing loans, plus the expected recovery of impaired ones, in
     /// USDai units. O(1): it costs the same with 1 or 10,000 loans.
     function loanAssets() external view returns (uint256);
+
+    /// @notice The book as an entrant pays for it: `loanAssets()` plus the markdown of every impaired loan (what it
+    /// could still bring back above its impaired value: principal, interest and late fees at its default), so each
+    /// Defaulted or Liquidating loan counts at its whole claim. sUSDai prices deposits from it: a deposit made while a
+    /// loan is impaired pays for a full recovery, so a step-in, a cure or a good sale afterwards (a write-back) gives
+    /// it nothing that belonged to the lenders who carried the impairment. O(1).
+    function entryLoanAssets() external view returns (uint256);
 }
 
 /// @title ILoanVaultOracleHooks

@@ -53,8 +53,9 @@ interface IERC7540Redeem {
 /// asynchronous redemptions through a FIFO queue. Its price rises with loan interest and vested T-bill yield, and
 /// falls only on realized loan losses and impairments.
 /// @dev NAV: `totalAssets() = idle + loanVault.loanAssets() - unvested`, O(1); exits and conversions use it. Deposits
-/// and mints are priced at NAV with unvested gains (`previewDeposit`, `previewMint`), so a deposit pays for the gains
-/// booked before it and cannot capture them as they vest. `idle` is USDai tracked internally, so
+/// and mints are priced at NAV with unvested gains and with impaired loans at their whole claim
+/// (`idle + loanVault.entryLoanAssets()`; `previewDeposit`, `previewMint`), so a deposit pays for the gains booked
+/// before it and for a full recovery of the loans in default, and cannot capture a gain or a write-back. `idle` is USDai tracked internally, so
 /// a donation to the contract does not move the price (governance may later vest it into NAV with `vestSurplus`). Lump
 /// gains vest linearly over at least `vestingPeriod` from their arrival, so a harvest cannot be sandwiched, and a new
 /// gain never delays one already vesting: a gain that arrives while another vests waits for it to finish, then vests

@@ -13,6 +13,8 @@ contract MockLoanVaultForStaking is ILoanVaultAssets {
     IStakedUSDai public immutable staked;
     IERC20 public immutable usdai;
     uint256 public loanAssets;
+    /// @notice The markdown of impaired loans: what the entry price adds back (`entryLoanAssets`).
+    uint256 public markdown;
 
     constructor(IStakedUSDai staked_) {
         staked = staked_;
@@ -37,6 +39,23 @@ contract MockLoanVaultForStaking is ILoanVaultAssets {
         loanAssets -= principal + interest;
         usdai.transfer(address(staked), principal + interest);
         staked.receiveLoanCashflow(principal, interest, 0, 0);
+    }
+
+    /// @notice The book with impaired loans at their claim, as the real vault reports it.
+    function entryLoanAssets() external view returns (uint256) {
+        return loanAssets + markdown;
+    }
+
+    /// @notice Impairs `amount` of the book (NAV falls by it; the entry price does not, as with the real vault).
+    function impair(uint256 amount) external {
+        loanAssets -= amount;
+        markdown += amount;
+    }
+
+    /// @notice Writes `amount` of an impairment back (a step-in): NAV rises by it; the entry price does not move.
+    function writeBack(uint256 amount) external {
+        markdown -= amount;
+        loanAssets += amount;
     }
 
     /// @notice Sends a lump gain (fees, recoveries) from USDai this mock holds.

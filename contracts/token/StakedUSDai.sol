@@ -421,22 +421,24 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
     }
 
     /// @inheritdoc IERC4626
-    /// @dev Entry is priced at NAV *with* unvested gains (idle + loan assets): a deposit pays for every gain booked
-    /// before it, so it cannot take a share of one as it vests. Exits are priced without them (`totalAssets`), so
-    /// the gain stays with the holders who were there when it was booked; the entrant's extra cost comes back to it
-    /// as the gain vests. Rounds down.
+    /// @dev Entry is priced at NAV *with* unvested gains and with every impaired loan at its whole claim (idle +
+    /// `entryLoanAssets()`): a deposit pays for every gain booked before it, so it cannot take a share of one as it
+    /// vests, and for a full recovery of every loan in default, so a later write-back (a step-in, a good sale) gives it
+    /// nothing that the lenders who carried the impairment were owed. Exits are priced at NAV (`totalAssets`), so the
+    /// gain stays with the holders who were there when it was booked; the entrant's extra cost comes back to it as the
+    /// gain vests or the loan recovers. Rounds down.
     function previewDeposit(
         uint256 assets
     ) public view override(ERC4626Upgradeable, IERC4626) returns (uint256) {
-        return assets.mulDivDown(totalSupply() + 1, _grossAssets(_getStorage()) + 1);
+        return assets.mulDivDown(totalSupply() + 1, _entryAssets(_getStorage()) + 1);
     }
 
     /// @inheritdoc IERC4626
-    /// @dev Priced like `previewDeposit` (NAV with unvested gains); rounds up.
+    /// @dev Priced like `previewDeposit` (NAV with unvested gains, impaired loans at their claim); rounds up.
     function previewMint(
         uint256 shares
     ) public view override(ERC4626Upgradeable, IERC4626) returns (uint256) {
-        return shares.mulDivUp(_grossAssets(_getStorage()) + 1, totalSupply() + 1);
+        return shares.mulDivUp(_entryAssets(_getStorage()) + 1, totalSupply() + 1);
     }
 
     /// @inheritdoc IERC4626
@@ -704,6 +706,13 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
         $.vestingAmount = _toUint128(amount);
         $.vestingStart = uint40(start);
         $.vestingEnd = uint40(end);
+    }
+
+    /// @dev Idle USDai plus the loan vault's `entryLoanAssets()`: the entry price's assets (see `previewDeposit`).
+    function _entryAssets(StakedUSDaiStorage storage $) private view returns (uint256) {
+        ILoanVaultAssets vault = $.loanVault;
+        uint256 loanAssets = address(vault) == address(0) ? 0 : vault.entryLoanAssets();
+        return uint256($.idleAssets) + loanAssets;
     }
 
     /// @dev Idle USDai plus the loan vault's `loanAssets()`: NAV before unvested gains are held back.

@@ -1,6 +1,6 @@
 /**
  * The books of the credit engine have one writer: `LoanAccounting.applyChange` applies a `BookChange` to the NAV
- * aggregates (`totalPrincipal`, `rateSum`, `interestNumerator`, `checkpointAt`), the impaired total (`impaired`) and
+ * aggregates (`totalPrincipal`, `rateSum`, `interestNumerator`, `checkpointAt`), the impaired total (`impaired`), its markdown (`markdown`) and
  * the exposures (`borrowerPrincipal[...]`, `sitePrincipal[...]`). This lint fails if any other Solidity file under
  * `contracts/` (mocks aside) assigns, increments, decrements or deletes one of them.
  *
@@ -12,7 +12,7 @@ import { join, relative } from "path";
 /** The one file allowed to write the books. */
 export const BOOKS_WRITER = "contracts/credit/logic/LoanAccounting.sol";
 
-const FIELDS = "totalPrincipal|rateSum|interestNumerator|checkpointAt|impaired|aggregates";
+const FIELDS = "totalPrincipal|rateSum|interestNumerator|checkpointAt|impaired|markdown|aggregates";
 const MAPPINGS = "borrowerPrincipal|sitePrincipal";
 const ASSIGN = String.raw`(?:=(?!=)|\+=|-=|\*=|/=|\+\+|--)`;
 const PATTERNS = [

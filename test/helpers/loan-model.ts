@@ -722,6 +722,7 @@ export function aggregateOf(loans: LoanModel[], now: bigint) {
   let rateSum = 0n;
   let numerator = 0n;
   let impaired = 0n;
+  let markdown = 0n;
   for (const l of loans) {
     if (l.active) {
       totalPrincipal += l.s.principal;
@@ -731,13 +732,19 @@ export function aggregateOf(loans: LoanModel[], now: bigint) {
         numerator += l.numeratorAt(now);
       }
     }
-    if (l.s.status === Status.Defaulted || l.s.status === Status.Liquidating) impaired += l.s.impairedValue;
+    if (l.s.status === Status.Defaulted || l.s.status === Status.Liquidating) {
+      impaired += l.s.impairedValue;
+      // the claim (principal, interest and late fees, frozen at the default) above the impaired value
+      markdown += l.s.principal + l.s.interest + l.s.lateFees - l.s.impairedValue;
+    }
   }
   return {
     totalPrincipal,
     rateSum,
     numerator,
     impaired,
+    /** What the entry price adds back (`entryLoanAssets - loanAssets`). */
+    markdown,
     // interest paid ahead makes the numerator negative; NAV rounds down
     loanAssets: max(
       0n,

@@ -10,9 +10,10 @@ import {LoanStorage} from "./LoanStorage.sol";
 /// @title LoanAccounting
 /// @notice The books of the credit engine and their one writer. The books are the NAV aggregates over performing loans
 /// (total principal, the aggregate rate `sum(principal x coupon)` and the exact interest numerator), the impaired
-/// total of defaulted loans, and the borrower and site exposures the concentration caps read. An operation states what
-/// it does to them as one set of deltas and `applyChange` applies it: nothing else writes those fields (the lint step
-/// `npm run lint:books` fails the build if anything does).
+/// total of defaulted loans (and its markdown, which only the entry price reads), and the borrower and site exposures
+/// the concentration caps read. An operation states what it does to them as one set of deltas and `applyChange`
+/// applies it (`applyMarkdown` the markdown): nothing else writes those fields (the lint step `npm run lint:books`
+/// fails the build if anything does).
 /// @dev Internal functions only: they are compiled into each caller and run on the LoanVault's storage. A loan's own
 /// fields (its principal, interest, coupon) are written by the operation that changes them; this library writes the
 /// loan's accrual and coupon, and keeps the books equal to the sum over loans.
@@ -76,6 +77,24 @@ library LoanAccounting {
             $.borrowerPrincipal[borrower] += added;
             if (site != bytes32(0)) $.sitePrincipal[site] += added;
         }
+    }
+
+    /// @notice Moves the markdown of the impaired loans by `delta` (see `LoanStorage.markdown`): `+(claim - impaired
+    /// value)` when a loan is impaired or marked further down, `-(claim - impaired value)` when it leaves the impaired
+    /// total (a step-in, a sale, a write-off). The second writer of the books beside `applyChange`: the markdown is
+    /// not part of NAV (`loanAssets`), only of the entry price (`entryLoanAssets`), so the operations that move it
+    /// state it apart. A decrease saturates at zero: a vault upgraded in place while loans were impaired holds no
+    /// markdown for them (the field starts at zero), and their step-in or sale must not revert for it. Everywhere
+    /// else the markdown equals the sum over loans exactly (the protocol-wide invariant suite checks it).
+    function applyMarkdown(LoanStorage.LoanVaultStorage storage $, int256 delta) internal {
+        if (delta > 0) $.markdown = toUint96(uint256($.markdown) + uint256(delta));
+        else if (delta < 0) $.markdown = uint96(uint256($.markdown).zeroFloorSub(uint256(-delta)));
+    }
+
+    /// @notice What an impaired loan could still bring back above its impaired value: its claim (principal, interest
+    /// and late fees, frozen at the default) less the impaired value.
+    function markdownOf(ILoanVault.LoanState storage s) internal view returns (uint256) {
+        return uint256(s.principal) + s.interest + s.lateFees - s.impairedValue;
     }
 
     // ================================================================ a loan's accrual and coupon
@@ -152,6 +171,12 @@ library LoanAccounting {
         if (numerator >= 0) return books + uint256(numerator) / INTEREST_DENOMINATOR;
         // Interest paid ahead and not yet earned is a liability of the book, rounded up.
         return books.zeroFloorSub(uint256(-numerator).divUp(INTEREST_DENOMINATOR));
+    }
+
+    /// @notice `loanAssets` with every impaired loan at its claim instead of its impaired value: the entry price's
+    /// book (see `ILoanVaultAssets.entryLoanAssets`).
+    function entryLoanAssets(LoanStorage.LoanVaultStorage storage $) internal view returns (uint256) {
+        return loanAssets($) + $.markdown;
     }
 
     // ================================================================ checked narrowing

@@ -119,6 +119,9 @@ library LoanRecovery {
 
         address previous = t.borrower;
         t.borrower = newBorrower;
+        // The write-back: the loan leaves the impaired total, and its markdown the entry price (which already counted
+        // it at its claim), before the fresh schedule rewrites the claim.
+        LoanAccounting.applyMarkdown($, -int256(LoanAccounting.markdownOf(s)));
         _restartSchedule(s, t, interestPaid, principalPaid);
         _bookNovation($, s, t.site, previous, newBorrower, principalPaid);
         s.impairedValue = 0;
@@ -200,6 +203,7 @@ library LoanRecovery {
         r.toStaked = booked + r.gain;
         r.principalBooked = booked.min(principal);
         r.interestBooked = booked - r.principalBooked;
+        LoanAccounting.applyMarkdown($, -int256(LoanAccounting.markdownOf(s)));
 
         LoanAccounting.applyChange(
             $,
@@ -403,6 +407,7 @@ library LoanRecovery {
             bytes32(0)
         );
         s.impairedValue = uint96(impairedValue);
+        LoanAccounting.applyMarkdown($, int256(LoanAccounting.markdownOf(s)));
         s.accruedAt = uint32(block.timestamp);
         s.status = ILoanVault.LoanStatus.Defaulted;
     }

@@ -12,7 +12,7 @@ bytes32 constant LOAN_VAULT_STORAGE_LOCATION =
 /// @notice The LoanVault's ERC-7201 namespaced storage: the struct, its slot and its accessor, in one place. The vault
 /// inherits this contract so that the upgrade-safety checks see the namespace; the logic libraries reach the same
 /// storage through `loanStorage()`.
-/// @dev The books are `aggregates`, `impaired`, `borrowerPrincipal` and `sitePrincipal`. Only
+/// @dev The books are `aggregates`, `impaired`, `markdown`, `borrowerPrincipal` and `sitePrincipal`. Only
 /// `LoanAccounting.applyChange` writes them (`npm run lint:books` enforces it).
 abstract contract LoanStorage {
     /// @dev The NAV aggregates over performing loans, in two slots. The interest numerator is exact, in
@@ -63,6 +63,11 @@ abstract contract LoanStorage {
         mapping(address borrower => uint256) surplus;
         // The utilization oracle told of a step-in (`IUtilizationOracle.onStepIn`); zero: none.
         address utilizationOracle;
+        // Beside the oracle: the markdown of the impaired loans, `sum(claim - impairedValue)` over Defaulted and
+        // Liquidating loans, where a loan's claim is its principal, interest and late fees at the default (frozen
+        // from then on). The entry price adds it back (`entryLoanAssets`); zero on a vault that had no impaired loan
+        // when it was upgraded to have it.
+        uint96 markdown;
     }
 }
 

@@ -266,10 +266,11 @@ async function checkStep(w: World, cmd: After, label: string): Promise<void> {
   counters.stepChecks++;
   const { loanVault, susdai } = w.s.fx;
   const now = w.now;
-  const [latest, agg, loanAssets, supply, ta] = await Promise.all([
+  const [latest, agg, loanAssets, entryLoanAssets, supply, ta] = await Promise.all([
     time.latest(),
     loanVault.accrualState(),
     loanVault.loanAssets(),
+    loanVault.entryLoanAssets(),
     susdai.totalSupply(),
     susdai.totalAssets(),
   ]);
@@ -286,6 +287,8 @@ async function checkStep(w: World, cmd: After, label: string): Promise<void> {
   ).to.equal(expected.numerator);
   expect(agg.impaired, `${label} impaired`).to.equal(expected.impaired);
   expect(loanAssets, `${label} loanAssets`).to.equal(expected.loanAssets);
+  // #24.1: the entry price counts each impaired loan at its claim
+  expect(entryLoanAssets - loanAssets, `${label} markdown`).to.equal(expected.markdown);
   expect(supply, `${label}: sUSDai supply`).to.equal(w.staked.supply);
   expect(ta, `${label}: sUSDai totalAssets`).to.equal(w.staked.totalAssets(now, loanAssets));
   checkPrice(w, cmd, label, ta, supply);

@@ -86,9 +86,13 @@ export class World {
     ).loanAssets;
   }
 
-  /** NAV with unvested gains: what deposits and mints are priced at. */
+  /** NAV with unvested gains and impaired loans at their claim: what deposits and mints are priced at. */
   entryNav(now: bigint): bigint {
-    return this.staked.idle + this.loanAssets(now);
+    const books = aggregateOf(
+      this.loans.map((l) => l.m),
+      now,
+    );
+    return this.staked.idle + books.loanAssets + books.markdown;
   }
 
   nav(now: bigint): bigint {
