@@ -36,8 +36,11 @@ contract CollateralAuction is ICollateralAuction, ProtocolUpgradeable {
     /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
     IERC721 internal immutable RECEIPTS;
 
-    /// @dev One auction in one slot. `floorBps` and `startPremiumBps` are the parameters at the start, so a later
-    /// `setAuctionParams` never moves a running auction's curve.
+    /// @dev One auction in one slot. `startPremiumBps` is the parameter at the start and `floorBps` the lot's floor
+    /// (the parameter, the loan's maximum LTV or the reserve, whichever is highest, until the vault lowers it), so a
+    /// later `setAuctionParams` never moves a running auction's curve. `minFloorBps` is the floor it can never go
+    /// below (the higher of the parameter and the maximum LTV); zero on auctions started before it existed, whose
+    /// floor then cannot be lowered at all (`_minFloorBps`).
     struct AuctionSlot {
         uint128 startPrice;
         uint40 startedAt;
@@ -45,6 +48,7 @@ contract CollateralAuction is ICollateralAuction, ProtocolUpgradeable {
         AuctionStatus status;
         uint16 startPremiumBps;
         uint16 floorBps;
+        uint16 minFloorBps;
     }
 
     /// @custom:storage-location erc7201:gpucredit.storage.CollateralAuction
@@ -90,31 +94,23 @@ contract CollateralAuction is ICollateralAuction, ProtocolUpgradeable {
     function start(
         uint256 loanId,
         uint256[] calldata receiptIds,
-        uint256 collateralValue
+        uint256 collateralValue,
+        uint256 reservePrice,
+        uint256 maxLtvBps
     ) external onlyRole(LOAN_VAULT_ROLE) nonReentrant returns (uint256 auctionId) {
         if (receiptIds.length == 0 || collateralValue == 0) revert AuctionEmptyLot(loanId);
         CollateralAuctionStorage storage $ = _getStorage();
         AuctionSlot storage stored = $.auctions[loanId];
         if (stored.status != AuctionStatus.None) revert AuctionAlreadyStarted(loanId);
-        AuctionParams memory params = $.params;
-        uint256 startPrice = collateralValue.mulDivUp(BPS + params.startPremiumBps, BPS);
-        if (startPrice > type(uint128).max) revert AuctionPriceOverflow(startPrice);
-        AuctionSlot memory a = AuctionSlot({
-            startPrice: uint128(startPrice),
-            startedAt: uint40(block.timestamp),
-            duration: params.durationSeconds,
-            status: AuctionStatus.Live,
-            startPremiumBps: params.startPremiumBps,
-            floorBps: params.floorBps
-        });
+        AuctionSlot memory a = _newAuction($.params, collateralValue, reservePrice, maxLtvBps);
         $.auctions[loanId] = a;
         auctionId = loanId;
         emit AuctionStarted(
             auctionId,
             loanId,
-            startPrice,
+            a.startPrice,
             _floorPrice(a),
-            block.timestamp + params.durationSeconds,
+            block.timestamp + a.duration,
             receiptIds
         );
     }
@@ -155,6 +151,30 @@ contract CollateralAuction is ICollateralAuction, ProtocolUpgradeable {
     }
 
     /// @inheritdoc ICollateralAuction
+    function lowerFloor(
+        uint256 auctionId,
+        uint256 reservePrice
+    ) external onlyRole(LOAN_VAULT_ROLE) nonReentrant returns (uint256 floorPrice) {
+        AuctionSlot storage stored = _getStorage().auctions[auctionId];
+        AuctionSlot memory a = stored;
+        _requireLive(auctionId, a);
+        uint256 endsAt = uint256(a.startedAt) + a.duration;
+        if (block.timestamp > endsAt) revert AuctionEnded(auctionId, endsAt);
+        uint256 minFloorBps = _minFloorBps(a);
+        uint256 minFloorPrice = _priceAtBps(a, minFloorBps);
+        if (reservePrice < minFloorPrice) {
+            revert AuctionReserveBelowMinFloor(auctionId, reservePrice, minFloorPrice);
+        }
+        // The lowest whole bps of the start price's base at or above the reserve (so the floor price covers it).
+        uint256 floorBps = reservePrice.mulDivUp(BPS + a.startPremiumBps, a.startPrice).max(minFloorBps);
+        if (floorBps >= a.floorBps) revert AuctionFloorNotLowered(auctionId, reservePrice, _floorPrice(a));
+        stored.floorBps = uint16(floorBps);
+        a.floorBps = uint16(floorBps);
+        floorPrice = _floorPrice(a);
+        emit AuctionFloorLowered(auctionId, reservePrice, floorPrice);
+    }
+
+    /// @inheritdoc ICollateralAuction
     function setAuctionParams(AuctionParams calldata params) external onlyRole(CREDIT_ADMIN_ROLE) {
         _setParams(_getStorage(), params);
     }
@@ -191,6 +211,13 @@ contract CollateralAuction is ICollateralAuction, ProtocolUpgradeable {
     }
 
     /// @inheritdoc ICollateralAuction
+    function minFloorOf(uint256 auctionId) external view returns (uint256) {
+        AuctionSlot memory a = _getStorage().auctions[auctionId];
+        if (a.status == AuctionStatus.None) return 0;
+        return _priceAtBps(a, _minFloorBps(a));
+    }
+
+    /// @inheritdoc ICollateralAuction
     function auctionOfLoan(uint256 loanId) external view returns (uint256) {
         return _getStorage().auctions[loanId].status == AuctionStatus.None ? 0 : loanId;
     }
@@ -214,7 +241,43 @@ contract CollateralAuction is ICollateralAuction, ProtocolUpgradeable {
 
     /// @dev `floorBps` of the collateral value, i.e. of `startPrice / (1 + startPremium)`, rounded up.
     function _floorPrice(AuctionSlot memory a) private pure returns (uint256) {
-        return uint256(a.startPrice).mulDivUp(a.floorBps, BPS + a.startPremiumBps);
+        return _priceAtBps(a, a.floorBps);
+    }
+
+    /// @dev A new lot under the parameters in force. Its floor and minimum floor are in bps of its collateral value, at
+    /// most the start price: the minimum is the floor parameter or the loan's maximum LTV, whichever is higher; the
+    /// floor is the reserve in whole bps rounded up (so the floor price is at least the reserve), never below the
+    /// minimum.
+    function _newAuction(
+        AuctionParams memory params,
+        uint256 collateralValue,
+        uint256 reservePrice,
+        uint256 maxLtvBps
+    ) private view returns (AuctionSlot memory) {
+        uint256 topBps = BPS + params.startPremiumBps;
+        uint256 startPrice = collateralValue.mulDivUp(topBps, BPS);
+        if (startPrice > type(uint128).max) revert AuctionPriceOverflow(startPrice);
+        uint256 minFloorBps = uint256(params.floorBps).max(maxLtvBps).min(topBps);
+        return
+            AuctionSlot({
+                startPrice: uint128(startPrice),
+                startedAt: uint40(block.timestamp),
+                duration: params.durationSeconds,
+                status: AuctionStatus.Live,
+                startPremiumBps: params.startPremiumBps,
+                floorBps: uint16(minFloorBps.max(reservePrice.mulDivUp(BPS, collateralValue).min(topBps))),
+                minFloorBps: uint16(minFloorBps)
+            });
+    }
+
+    /// @dev The floor an auction can be lowered to, in bps (its own floor for an auction from before the minimum).
+    function _minFloorBps(AuctionSlot memory a) private pure returns (uint256) {
+        return a.minFloorBps == 0 ? a.floorBps : a.minFloorBps;
+    }
+
+    /// @dev `bps` of the collateral value, rounded up.
+    function _priceAtBps(AuctionSlot memory a, uint256 bps) private pure returns (uint256) {
+        return uint256(a.startPrice).mulDivUp(bps, BPS + a.startPremiumBps);
     }
 
     function _requireLive(uint256 auctionId, AuctionSlot memory a) private pure {

@@ -155,6 +155,14 @@ contract LoanVault is ILoanVault, LoanStorage, ProtocolUpgradeable {
     }
 
     /// @inheritdoc ILoanVault
+    function lowerReserve(
+        uint256 loanId,
+        uint256 reservePrice
+    ) external nonReentrant onlyRole(CREDIT_ADMIN_ROLE) {
+        LoanRecovery.executeLowerReserve(loanId, reservePrice);
+    }
+
+    /// @inheritdoc ILoanVault
     function onAuctionSettled(
         uint256 loanId,
         uint256 proceeds,

@@ -292,6 +292,11 @@ interface ILoanVault is ILoanVaultAssets, ILoanVaultOracleHooks {
     /// @notice The receipts of `loanId` went to auction `auctionId`.
     event LoanLiquidated(uint256 indexed loanId, uint256 indexed auctionId, uint256 collateralValue);
 
+    /// @notice `loanId`'s lot has the reserve `reservePrice` (the lowest proceeds accepted without a further credit
+    /// decision) and the loan is carried at `impairedValue` (at most the reserve plus its cash): at liquidation, and
+    /// at each `lowerReserve`.
+    event ReserveSet(uint256 indexed loanId, uint256 reservePrice, uint256 impairedValue);
+
     /// @notice The auction of `loanId` settled (or the loan was written off: `proceeds` 0). The recovery, `proceeds` plus
     /// the `cashHeld` in its lockbox and reserve, paid `repaid` of the debt, then `lateFees`, and the rest, `surplus`,
     /// went to the borrower; `loss`, the debt not repaid, was written off against sUSDai. So the sale reconciles:
@@ -474,6 +479,13 @@ interface ILoanVault is ILoanVaultAssets, ILoanVaultOracleHooks {
     /// @notice Sends the receipts of a defaulted loan to a Dutch auction. Anyone once the step-in window after the
     /// default (`RiskParams.stepInWindowSeconds`) has passed; the credit admin at any time. Never paused.
     function liquidate(uint256 loanId) external returns (uint256 auctionId);
+
+    /// @notice Accepts a sale of `loanId`'s lot (Liquidating) for as little as `reservePrice`: the loan is first marked
+    /// down to at most `reservePrice` plus its lockbox and reserve (the drop leaves NAV at once, so no lender exits
+    /// above what the lot can now fetch), then the auction's floor is lowered to it
+    /// (`ICollateralAuction.lowerFloor`, which refuses a price below the loan's maximum LTV of the collateral or one
+    /// that does not lower the floor). CREDIT_ADMIN only: selling below the impaired value is a credit decision.
+    function lowerReserve(uint256 loanId, uint256 reservePrice) external;
 
     /// @notice Novates a defaulted loan to `newBorrower` (BORROWER and RECEIPT_HOLDER, within the borrower cap) and
     /// makes it performing again with a fresh schedule over the remaining payments. The lockbox and reserve first repay

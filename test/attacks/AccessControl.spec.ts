@@ -333,6 +333,7 @@ describe("Attack: every privileged function from an account without the role", (
               "applyCouponStep(uint256,uint256,int256,bool)": { expect: { role: "ORACLE" } },
               "setCovenantBreach(uint256,uint256)": { expect: { role: "ORACLE" } },
               "stepIn(uint256,address)": { expect: { role: "CREDIT_ADMIN" } },
+              "lowerReserve(uint256,uint256)": { expect: { role: "CREDIT_ADMIN" } },
               "setRiskParams((uint16,uint16,uint16,uint32,uint96,uint32))": {
                 expect: { role: "CREDIT_ADMIN" },
               },
@@ -379,7 +380,8 @@ describe("Attack: every privileged function from an account without the role", (
             privileged: {
               ...base,
               ...initialize("initialize(address,address,(uint16,uint16,uint32))"),
-              "start(uint256,uint256[],uint256)": { expect: { role: "LOAN_VAULT" } },
+              "start(uint256,uint256[],uint256,uint256,uint256)": { expect: { role: "LOAN_VAULT" } },
+              "lowerFloor(uint256,uint256)": { expect: { role: "LOAN_VAULT" } },
               "setAuctionParams((uint16,uint16,uint32))": { expect: { role: "CREDIT_ADMIN" } },
               "setRecoveryCustodian(address)": { expect: { role: "DEFAULT_ADMIN" } },
               // buyers must be allowlisted receipt holders

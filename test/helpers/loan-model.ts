@@ -879,11 +879,36 @@ export interface Curve {
   duration: bigint;
 }
 
-/** Start and floor prices of an auction of `collateral` (both rounded up). */
-export function curveFor(collateral: bigint, premiumBps: bigint, floorBps: bigint, duration: bigint): Curve {
+/**
+ * Start and floor prices of an auction of `collateral` (both rounded up). The lot's floor is the highest of the floor
+ * parameter, the loan's maximum LTV and the reserve in whole bps rounded up, at most the start price (`_newAuction`).
+ */
+export function curveFor(
+  collateral: bigint,
+  premiumBps: bigint,
+  floorBps: bigint,
+  duration: bigint,
+  reservePrice = 0n,
+  maxLtvBps = 0n,
+): Curve {
   // The auction stores the start price and derives the floor from it: floorBps of startPrice / (1 + premium).
-  const startPrice = ceilDiv(collateral * (BPS + premiumBps), BPS);
-  return { startPrice, floorPrice: ceilDiv(startPrice * floorBps, BPS + premiumBps), duration };
+  const top = BPS + premiumBps;
+  const startPrice = ceilDiv(collateral * top, BPS);
+  const minFloorBps = min(max(floorBps, maxLtvBps), top);
+  const lotFloorBps = max(minFloorBps, min(ceilDiv(reservePrice * BPS, collateral), top));
+  return { startPrice, floorPrice: ceilDiv(startPrice * lotFloorBps, top), duration };
+}
+
+/** The reserve price a liquidation sets: the impaired value (marked down to the collateral after the haircut plus the
+ * cash, if lower) less the cash held. */
+export function reserveFor(
+  impairedValue: bigint,
+  collateral: bigint,
+  haircutBps: bigint,
+  cash: bigint,
+): { impairedValue: bigint; reservePrice: bigint } {
+  const marked = min(impairedValue, (collateral * (BPS - haircutBps)) / BPS + cash);
+  return { impairedValue: marked, reservePrice: marked > cash ? marked - cash : 0n };
 }
 
 /** The linear Dutch price `elapsed` seconds after the start, rounded up (the discount is floored). */

@@ -14,7 +14,7 @@ import { now } from "./loans";
  */
 
 // Kept for test/invariant/protocol-model.ts, which imports these from here; new code imports ./loan-model.
-export { curveFor, priceAt, settle, type Curve, type Settlement } from "./loan-model";
+export { curveFor, priceAt, reserveFor, settle, type Curve, type Settlement } from "./loan-model";
 
 /** Mints `count` attested receipts worth `valueUsd` each to `to` (an account or a contract that is a RECEIPT_HOLDER). */
 let serial = 0;

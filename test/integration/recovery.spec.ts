@@ -119,8 +119,12 @@ describe("Recovery lifecycles (deploy scripts, bigint model)", () => {
     await time.setNextBlockTimestamp(liquidateAt);
     await loanVault.connect(actors.creditAdmin).liquidate(loanId);
     const auctionId = await auction.auctionOfLoan(loanId);
-    const curve = curveFor(reappraised, PREMIUM, FLOOR, DURATION);
-    expect((await auction.auctionOf(auctionId)).startPrice).to.equal(curve.startPrice);
+    // the lot's reserve is the impaired value (no cash held): it is also its floor (80% of the collateral)
+    const maxLtv = (await loanVault.termsOf(loanId)).maxLtvBps;
+    const curve = curveFor(reappraised, PREMIUM, FLOOR, DURATION, impaired, maxLtv);
+    expect(curve.floorPrice).to.equal(impaired);
+    const lot = await auction.auctionOf(auctionId);
+    expect([lot.startPrice, lot.floorPrice]).to.deep.equal([curve.startPrice, curve.floorPrice]);
 
     const buyAt = liquidateAt + 3_600n;
     const price = priceAt(curve, 3_600n);
@@ -193,7 +197,17 @@ describe("Recovery lifecycles (deploy scripts, bigint model)", () => {
     await loanVault.connect(actors.creditAdmin).liquidate(loanId);
     const auctionId = await auction.auctionOfLoan(loanId);
     const a = await auction.auctionOf(auctionId);
-    const curve = curveFor(reappraised, PREMIUM, FLOOR, DURATION);
+    // the reserve (the impaired value) is the floor: the lot cannot sell below what NAV carries it at (#24.3, #24.5)
+    const curve = curveFor(
+      reappraised,
+      PREMIUM,
+      FLOOR,
+      DURATION,
+      impaired,
+      (await loanVault.termsOf(loanId)).maxLtvBps,
+    );
+    expect(a.floorPrice).to.equal(impaired);
+    const navAtAuction = await susdai.totalAssets();
     const endsAt = BigInt(a.startedAt) + DURATION;
     // bought at the floor, in the auction's last second
     const proceeds = curve.floorPrice;
@@ -212,6 +226,8 @@ describe("Recovery lifecycles (deploy scripts, bigint model)", () => {
 
     const navAfter = await susdai.totalAssets();
     expect(navBefore - navAfter).to.equal(loss);
+    // the whole loss was in NAV from the default: the sale at the reserve moves nothing
+    expect(navAfter).to.equal(navAtAuction);
     expect(navAfter).to.equal(idle0 + proceeds);
     expect(await susdai.unvestedGains()).to.equal(0n);
     expect(await susdai.cumulativeLosses()).to.equal(loss);

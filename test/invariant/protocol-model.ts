@@ -9,7 +9,7 @@ import {
   subFloor,
   type Allocation,
 } from "../helpers/loan-model";
-import { curveFor, priceAt, settle, type Curve, type Settlement } from "../helpers/recovery";
+import { curveFor, priceAt, reserveFor, settle, type Curve, type Settlement } from "../helpers/recovery";
 
 /**
  * The bigint model behind test/invariant/Protocol.spec.ts: the whole protocol's state as the specification describes
@@ -280,7 +280,7 @@ export interface AuctionRecord {
 
 export const auctionPrice = (a: AuctionRecord, now: bigint): bigint => priceAt(a.curve, now - a.startedAt);
 
-export { curveFor, settle, type Settlement };
+export { curveFor, reserveFor, settle, type Settlement };
 
 // ==================================================================================================== oracle
 

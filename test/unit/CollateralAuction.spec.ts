@@ -56,6 +56,18 @@ type Fixture = Awaited<ReturnType<typeof auctionFixture>>;
 
 describe("CollateralAuction", () => {
   let f: Fixture;
+
+  /**
+   * The live lot's curve: its floor is the highest of the floor parameter, the loan's maximum LTV (60% here) and the
+   * reserve the vault set (the impaired value less the cash held; here the principal, 60% of the collateral).
+   */
+  async function lotCurve(): Promise<Curve> {
+    const s = await f.loanVault.stateOf(f.loanId);
+    const t = await f.loanVault.termsOf(f.loanId);
+    const cash = s.lockbox + s.reserve;
+    const reserve = s.impairedValue > cash ? s.impairedValue - cash : 0n;
+    return curveFor(COLLATERAL, PREMIUM, FLOOR, DURATION, reserve, t.maxLtvBps);
+  }
   let curve: Curve;
 
   const reads = (): Reads => ({
@@ -76,7 +88,7 @@ describe("CollateralAuction", () => {
 
   beforeEach(async () => {
     f = await auctionFixture();
-    curve = curveFor(COLLATERAL, PREMIUM, FLOOR, DURATION);
+    curve = await lotCurve();
   });
 
   describe("initialize", () => {
@@ -132,11 +144,11 @@ describe("CollateralAuction", () => {
     it("is LOAN_VAULT only", async () => {
       const { auction, actors } = f;
       const before = await snapshot(reads());
-      await expect(auction.connect(actors.attacker).start(9, [1], usd(1)))
+      await expect(auction.connect(actors.attacker).start(9, [1], usd(1), 0, 0))
         .to.be.revertedWithCustomError(auction, "AccessControlUnauthorizedAccount")
         .withArgs(actors.attacker.address, Roles.LOAN_VAULT);
       // the credit admin and the default admin are not the vault either
-      await expect(auction.connect(actors.creditAdmin).start(9, [1], usd(1)))
+      await expect(auction.connect(actors.creditAdmin).start(9, [1], usd(1), 0, 0))
         .to.be.revertedWithCustomError(auction, "AccessControlUnauthorizedAccount")
         .withArgs(actors.creditAdmin.address, Roles.LOAN_VAULT);
       await expectUnchanged(before, reads());
@@ -147,10 +159,10 @@ describe("CollateralAuction", () => {
       const { auction, actors } = f;
       await auction.connect(actors.deployer).grantRole(Roles.LOAN_VAULT, actors.keeper.address);
       const before = await snapshot(reads());
-      await expect(auction.connect(actors.keeper).start(7, [], usd(1)))
+      await expect(auction.connect(actors.keeper).start(7, [], usd(1), 0, 0))
         .to.be.revertedWithCustomError(auction, "AuctionEmptyLot")
         .withArgs(7);
-      await expect(auction.connect(actors.keeper).start(7, [1], 0))
+      await expect(auction.connect(actors.keeper).start(7, [1], 0, 0, 0))
         .to.be.revertedWithCustomError(auction, "AuctionEmptyLot")
         .withArgs(7);
       await expectUnchanged(before, reads());
@@ -163,8 +175,8 @@ describe("CollateralAuction", () => {
       const at = BigInt(await time.latest()) + 100n;
       await time.setNextBlockTimestamp(at);
       // 3 wei: start = ceil(3 x 1.2) = 4, floor = ceil(4 x 0.5 / 1.2) = 2 (= ceil(3 x 0.5)); the auction id is the loan id
-      expect(await auction.connect(actors.keeper).start.staticCall(77, [5, 6], 3)).to.equal(77n);
-      await expect(auction.connect(actors.keeper).start(77, [5, 6], 3))
+      expect(await auction.connect(actors.keeper).start.staticCall(77, [5, 6], 3, 0, 0)).to.equal(77n);
+      await expect(auction.connect(actors.keeper).start(77, [5, 6], 3, 0, 0))
         .to.emit(auction, "AuctionStarted")
         .withArgs(77, 77, 4, 2, at + DURATION, [5, 6]);
       const a = await auction.auctionOf(77);
@@ -192,7 +204,7 @@ describe("CollateralAuction", () => {
       expect(c).to.deep.equal({ startPrice: 2n, floorPrice: 2n, duration: 3_600n });
       const at = BigInt(await time.latest()) + 10n;
       await time.setNextBlockTimestamp(at);
-      await expect(auction.connect(actors.keeper).start(88, [1], 1))
+      await expect(auction.connect(actors.keeper).start(88, [1], 1, 0, 0))
         .to.emit(auction, "AuctionStarted")
         .withArgs(88, 88, 2, 2, at + 3_600n, [1]);
       expect((await auction.auctionOf(88)).floorPrice).to.equal(2n);
@@ -221,7 +233,7 @@ describe("CollateralAuction", () => {
             const c = curveFor(collateral, BigInt(premium), BigInt(floor), BigInt(duration));
             const at = BigInt(await time.latest()) + 1n;
             await time.setNextBlockTimestamp(at);
-            await expect(auction.connect(actors.keeper).start(id, [1], collateral))
+            await expect(auction.connect(actors.keeper).start(id, [1], collateral, 0, 0))
               .to.emit(auction, "AuctionStarted")
               .withArgs(id, id, c.startPrice, c.floorPrice, at + BigInt(duration), [1]);
             const a = await auction.auctionOf(id);
@@ -245,11 +257,11 @@ describe("CollateralAuction", () => {
       await auction.connect(actors.deployer).grantRole(Roles.LOAN_VAULT, actors.keeper.address);
       const keeper = auction.connect(actors.keeper);
       const before = await snapshot(reads());
-      await expect(keeper.start(loanId, [1], usd(1)))
+      await expect(keeper.start(loanId, [1], usd(1), 0, 0))
         .to.be.revertedWithCustomError(auction, "AuctionAlreadyStarted")
         .withArgs(loanId);
       // an empty lot is refused first
-      await expect(keeper.start(loanId, [], usd(1)))
+      await expect(keeper.start(loanId, [], usd(1), 0, 0))
         .to.be.revertedWithCustomError(auction, "AuctionEmptyLot")
         .withArgs(loanId);
       await expectUnchanged(before, reads());
@@ -258,7 +270,7 @@ describe("CollateralAuction", () => {
       await auction.connect(actors.liquidator).buy(loanId, curve.startPrice);
       const { nav: _nav, ...timeless } = reads(); // the sale's gain vests, so NAV moves with time
       const sold = await snapshot(timeless);
-      await expect(keeper.start(loanId, [1], usd(1)))
+      await expect(keeper.start(loanId, [1], usd(1), 0, 0))
         .to.be.revertedWithCustomError(auction, "AuctionAlreadyStarted")
         .withArgs(loanId);
       await expectUnchanged(sold, timeless);
@@ -267,7 +279,7 @@ describe("CollateralAuction", () => {
       await time.increaseTo(endsAt + 1n);
       await auction.expire(loanId);
       const expired = await snapshot(reads());
-      await expect(keeper.start(loanId, [1], usd(1)))
+      await expect(keeper.start(loanId, [1], usd(1), 0, 0))
         .to.be.revertedWithCustomError(auction, "AuctionAlreadyStarted")
         .withArgs(loanId);
       await expectUnchanged(expired, reads());
@@ -277,9 +289,9 @@ describe("CollateralAuction", () => {
       const { auction, actors } = f;
       await auction.connect(actors.deployer).grantRole(Roles.LOAN_VAULT, actors.keeper.address);
       const keeper = auction.connect(actors.keeper);
-      await keeper.start(77, [5], usd(10));
+      await keeper.start(77, [5], usd(10), 0, 0);
       const first = await auction.auctionOf(77).then(named);
-      await expect(keeper.start(77, [6], usd(20)))
+      await expect(keeper.start(77, [6], usd(20), 0, 0))
         .to.be.revertedWithCustomError(auction, "AuctionAlreadyStarted")
         .withArgs(77);
       expect(await auction.auctionOf(77).then(named)).to.deep.equal(first);
@@ -295,23 +307,23 @@ describe("CollateralAuction", () => {
       const over = ceilDiv((fits + 1n) * (BPS + PREMIUM), BPS);
       expect(over).to.be.greaterThan(UINT128_MAX);
       const before = await snapshot(reads());
-      await expect(keeper.start(90, [1], fits + 1n))
+      await expect(keeper.start(90, [1], fits + 1n, 0, 0))
         .to.be.revertedWithCustomError(auction, "AuctionPriceOverflow")
         .withArgs(over);
       // a collateral value whose start price does not even fit 256 bits panics in the multiplication
-      await expect(keeper.start(90, [1], MaxUint256)).to.be.revertedWithPanic(0x11);
+      await expect(keeper.start(90, [1], MaxUint256, 0, 0)).to.be.revertedWithPanic(0x11);
       await expectUnchanged(before, reads());
       expect(await auction.auctionOfLoan(90)).to.equal(0n);
       // with no premium, 2^128 itself is the first value refused
       await auction
         .connect(actors.creditAdmin)
         .setAuctionParams({ startPremiumBps: 0, floorBps: 5_000, durationSeconds: 3 * DAY });
-      await expect(keeper.start(91, [1], UINT128_MAX + 1n))
+      await expect(keeper.start(91, [1], UINT128_MAX + 1n, 0, 0))
         .to.be.revertedWithCustomError(auction, "AuctionPriceOverflow")
         .withArgs(UINT128_MAX + 1n);
       const at = BigInt(await time.latest()) + 10n;
       await time.setNextBlockTimestamp(at);
-      await expect(keeper.start(91, [1], UINT128_MAX))
+      await expect(keeper.start(91, [1], UINT128_MAX, 0, 0))
         .to.emit(auction, "AuctionStarted")
         .withArgs(91, 91, UINT128_MAX, ceilDiv(UINT128_MAX, 2n), at + BigInt(3 * DAY), [1]);
       // the largest start price at +20% is taken, and its curve prices without overflow
@@ -320,7 +332,7 @@ describe("CollateralAuction", () => {
         floorBps: Number(FLOOR),
         durationSeconds: Number(DURATION),
       });
-      await keeper.start(90, [1], fits);
+      await keeper.start(90, [1], fits, 0, 0);
       const big = curveFor(fits, PREMIUM, FLOOR, DURATION);
       expect(big.startPrice).to.be.at.most(UINT128_MAX);
       const a = await auction.auctionOf(90);
@@ -334,17 +346,111 @@ describe("CollateralAuction", () => {
       const fx = await defaultedFixture();
       const at = BigInt(await time.latest()) + 10n;
       await time.setNextBlockTimestamp(at);
-      const c = curveFor(COLLATERAL, PREMIUM, FLOOR, DURATION);
-      expect(c).to.deep.equal(curveFor(COLLATERAL, PREMIUM, FLOOR, DURATION));
+      // The reserve is the impaired value (the principal: the loan was in non-accrual), 60% of the collateral, which
+      // is also the loan's maximum LTV: the floor is 60%, above the 50% parameter.
+      const c = curveFor(COLLATERAL, PREMIUM, FLOOR, DURATION, PRINCIPAL, 6_000n);
       await expect(fx.loanVault.connect(fx.actors.creditAdmin).liquidate(fx.loanId))
         .to.emit(fx.auction, "AuctionStarted")
         .withArgs(fx.loanId, fx.loanId, c.startPrice, c.floorPrice, at + DURATION, fx.receiptIds)
+        .and.to.emit(fx.loanVault, "ReserveSet")
+        .withArgs(fx.loanId, PRINCIPAL, PRINCIPAL)
         .and.to.emit(fx.loanVault, "LoanLiquidated")
         .withArgs(fx.loanId, fx.loanId, COLLATERAL);
       expect(c.startPrice).to.equal(usd(126_144));
-      expect(c.floorPrice).to.equal(usd(52_560));
+      expect(c.floorPrice).to.equal(PRINCIPAL);
+      expect(await fx.auction.minFloorOf(fx.loanId)).to.equal(PRINCIPAL);
       expect(await fx.receipts.ownerOf(fx.receiptIds[0])).to.equal(fx.auction.target);
       expect((await fx.loanVault.stateOf(fx.loanId)).status).to.equal(LoanStatus.Liquidating);
+    });
+  });
+
+  describe("start: reserve and minimum floor (#24.5)", () => {
+    it("the floor is the highest of the parameter, the maximum LTV and the reserve (whole bps, rounded up), at most the start", async () => {
+      const { auction, actors } = f;
+      await auction.connect(actors.deployer).grantRole(Roles.LOAN_VAULT, actors.keeper.address);
+      const keeper = auction.connect(actors.keeper);
+      let id = 1_000n;
+      await fc.assert(
+        fc.asyncProperty(
+          fc.bigInt({ min: 1n, max: 10n ** 30n }),
+          fc.integer({ min: 0, max: 20_000 }),
+          fc.bigInt({ min: 0n, max: 2n * 10n ** 30n }),
+          async (collateral, maxLtv, reserve) => {
+            id++;
+            await keeper.start(id, [1], collateral, reserve, maxLtv);
+            const c = curveFor(collateral, PREMIUM, FLOOR, DURATION, reserve, BigInt(maxLtv));
+            const a = await auction.auctionOf(id);
+            expect([a.startPrice, a.floorPrice]).to.deep.equal([c.startPrice, c.floorPrice]);
+            // the floor never sells below the reserve, unless the reserve is above the start price
+            expect(c.floorPrice >= reserve || c.floorPrice === c.startPrice).to.equal(true);
+            const minFloor = curveFor(collateral, PREMIUM, FLOOR, DURATION, 0n, BigInt(maxLtv)).floorPrice;
+            expect(await auction.minFloorOf(id)).to.equal(minFloor);
+          },
+        ),
+        fuzzParams(30),
+      );
+    });
+  });
+
+  describe("lowerFloor", () => {
+    /** A keeper holding LOAN_VAULT starts a lot of 100k collateral at a 90k reserve with a 60% maximum LTV. */
+    async function reservedLot(): Promise<{ keeper: CollateralAuction; id: bigint; startedAt: bigint }> {
+      const { auction, actors } = f;
+      await auction.connect(actors.deployer).grantRole(Roles.LOAN_VAULT, actors.keeper.address);
+      const keeper = auction.connect(actors.keeper);
+      await keeper.start(500n, [1], usd(100_000), usd(90_000), 6_000n);
+      return { keeper, id: 500n, startedAt: BigInt(await time.latest()) };
+    }
+
+    it("lowers the floor to the reserve accepted (whole bps, rounded up): the curve falls to it over the same duration", async () => {
+      const { auction } = f;
+      const { keeper, id, startedAt } = await reservedLot();
+      expect((await auction.auctionOf(id)).floorPrice).to.equal(usd(90_000));
+      const reserve = usd(70_000) + 1n; // not a whole bps of the collateral: the floor rounds up to 7,001 bps
+      expect(await keeper.lowerFloor.staticCall(id, reserve)).to.equal(usd(70_010));
+      await expect(keeper.lowerFloor(id, reserve))
+        .to.emit(auction, "AuctionFloorLowered")
+        .withArgs(id, reserve, usd(70_010));
+      const c = { ...curveFor(usd(100_000), PREMIUM, FLOOR, DURATION), floorPrice: usd(70_010) };
+      await time.increaseTo(startedAt + DURATION / 3n);
+      expect(await auction.price(id)).to.equal(priceAt(c, DURATION / 3n));
+      // down to the minimum floor (the 60% maximum LTV), never below
+      await keeper.lowerFloor(id, usd(60_000));
+      expect((await auction.auctionOf(id)).floorPrice).to.equal(usd(60_000));
+    });
+
+    it("reverts: not the vault, not live, ended, below the minimum floor, not lower; state unchanged", async () => {
+      const { auction, actors, auctionId, endsAt } = f;
+      const { keeper, id, startedAt } = await reservedLot();
+      const lot = () => auction.auctionOf(id).then(named);
+      const before = await snapshot({ ...reads(), lot });
+      await expect(auction.connect(actors.creditAdmin).lowerFloor(id, usd(70_000)))
+        .to.be.revertedWithCustomError(auction, "AccessControlUnauthorizedAccount")
+        .withArgs(actors.creditAdmin.address, Roles.LOAN_VAULT);
+      await expect(keeper.lowerFloor(42n, usd(70_000)))
+        .to.be.revertedWithCustomError(auction, "AuctionBadStatus")
+        .withArgs(42n, Status.None);
+      await expect(keeper.lowerFloor(id, usd(60_000) - 1n))
+        .to.be.revertedWithCustomError(auction, "AuctionReserveBelowMinFloor")
+        .withArgs(id, usd(60_000) - 1n, usd(60_000));
+      // the reserve rounds up to the floor in force: nothing would be lowered
+      await expect(keeper.lowerFloor(id, usd(90_000) - 1n))
+        .to.be.revertedWithCustomError(auction, "AuctionFloorNotLowered")
+        .withArgs(id, usd(90_000) - 1n, usd(90_000));
+      await expect(keeper.lowerFloor(id, usd(95_000)))
+        .to.be.revertedWithCustomError(auction, "AuctionFloorNotLowered")
+        .withArgs(id, usd(95_000), usd(90_000));
+      await expectUnchanged(before, { ...reads(), lot });
+      // after the end, and once sold
+      await time.increaseTo(startedAt + DURATION + 1n);
+      await expect(keeper.lowerFloor(id, usd(70_000)))
+        .to.be.revertedWithCustomError(auction, "AuctionEnded")
+        .withArgs(id, startedAt + DURATION);
+      expect(endsAt).to.be.lessThan(startedAt + DURATION + 1n);
+      await auction.expire(auctionId);
+      await expect(keeper.lowerFloor(auctionId, usd(1)))
+        .to.be.revertedWithCustomError(auction, "AuctionBadStatus")
+        .withArgs(auctionId, Status.Expired);
     });
   });
 
@@ -363,7 +469,7 @@ describe("CollateralAuction", () => {
       }
       expect(await auction.price(auctionId)).to.equal(curve.floorPrice);
       // 1 second in, the exact price is not whole: the curve rounds up
-      expect(priceAt(curve, 1n)).to.equal(curve.startPrice - 283_888_888_888_888_888n);
+      expect(priceAt(curve, 1n)).to.equal(curve.startPrice - 243_333_333_333_333_333n);
     });
 
     it("reverts for an unknown auction, after the end, and once sold or expired", async () => {
@@ -704,7 +810,7 @@ describe("CollateralAuction", () => {
       await auction.connect(actors.deployer).grantRole(Roles.LOAN_VAULT, actors.keeper.address);
       const at = BigInt(await time.latest()) + 10n;
       await time.setNextBlockTimestamp(at);
-      await expect(auction.connect(actors.keeper).start(loanId + 100n, [1], usd(5)))
+      await expect(auction.connect(actors.keeper).start(loanId + 100n, [1], usd(5), 0, 0))
         .to.emit(auction, "AuctionStarted")
         .withArgs(loanId + 100n, loanId + 100n, usd(10), usd(10), at + 3_600n, [1]);
     });

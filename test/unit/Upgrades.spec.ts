@@ -11,6 +11,7 @@ import {
 import { readValidations } from "@openzeppelin/hardhat-upgrades/dist/utils/validations";
 
 import legacy from "../fixtures/legacy/LoanVault.v0.json";
+import legacyAuction from "../fixtures/legacy/CollateralAuction.v0.json";
 import { fundUsdai, openLoan, stake } from "../helpers/loans";
 import { usd } from "../../helpers/units";
 
@@ -116,6 +117,16 @@ describe("Upgrades", () => {
       const { actors, loanVault, auction, usdai } = f;
       const vault = loanVault.connect(actors.deployer);
       const current = (await hre.deployments.get("LoanVault_Implementation")).address;
+      // v0 starts auctions with v0's `start(loanId, receiptIds, collateralValue)`: the auction runs its v0 too, and both
+      // are upgraded together (a live lot from v0 has no minimum floor: its floor cannot be lowered).
+      const auctionProxy = auction.connect(actors.deployer);
+      const currentAuction = (await hre.deployments.get("CollateralAuction_Implementation")).address;
+      const auctionV0 = await new ContractFactory(
+        legacyAuction.abi,
+        legacyAuction.bytecode,
+        actors.deployer,
+      ).deploy(loanVault.target, usdai.target, f.receipts.target);
+      await auctionProxy.upgradeToAndCall(await auctionV0.getAddress(), "0x");
       // Put the proxy on v0 before any loan exists, then run the book through v0's code. (Today's sUSDai prices
       // deposits from `entryLoanAssets()`, which v0 lacks: the lender deposits first. An upgrade of a deployment
       // upgrades the vault before sUSDai.)
@@ -169,6 +180,12 @@ describe("Upgrades", () => {
       await time.setNextBlockTimestamp(at);
       await expect(vault.upgradeToAndCall(current, "0x")).to.emit(vault, "Upgraded").withArgs(current);
       expect(await read()).to.deep.equal(before);
+      const lotBefore = await auction.auctionOf(auctioned.loanId);
+      await expect(auctionProxy.upgradeToAndCall(currentAuction, "0x"))
+        .to.emit(auction, "Upgraded")
+        .withArgs(currentAuction);
+      expect(await auction.auctionOf(auctioned.loanId)).to.deep.equal(lotBefore);
+      expect(await auction.minFloorOf(auctioned.loanId)).to.equal(lotBefore.floorPrice);
 
       // Today's code carries the book on: the active loan repays and closes, the lot sells, the default is liquidated.
       await loanVault.connect(actors.borrower1).repay(active.loanId, MaxUint256);

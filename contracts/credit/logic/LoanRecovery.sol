@@ -82,13 +82,35 @@ library LoanRecovery {
         _requireStepInWindowOver($, loanId, s);
         uint256 count = s.receiptCount;
         uint256 collateral = LoanCollateral.collateralValue($, receipts, loanId, count);
+        // The lot is carried at no more than its collateral today after the haircut (it may have depreciated since
+        // the default), and its reserve is what recovers that with the cash held: the auction never sells below it.
+        uint256 cash = uint256(s.lockbox) + s.reserve;
+        uint256 impairedValue = _markDown(
+            $,
+            s,
+            collateral.mulDivDown(BPS - $.risk.recoveryHaircutBps, BPS) + cash
+        );
+        uint256 reservePrice = impairedValue.zeroFloorSub(cash);
         s.status = ILoanVault.LoanStatus.Liquidating;
         $.liquidatingPlusOne = uint64(uint256($.liquidatingPlusOne).max(1) + 1);
+        emit ILoanVault.ReserveSet(loanId, reservePrice, impairedValue);
 
         uint256[] memory ids = LoanCollateral.load($, loanId, count);
         LoanCollateral.move(receipts, ids, address(auction));
-        auctionId = auction.start(loanId, ids, collateral);
+        auctionId = auction.start(loanId, ids, collateral, reservePrice, $.terms[loanId].maxLtvBps);
         emit ILoanVault.LoanLiquidated(loanId, auctionId, collateral);
+    }
+
+    /// @notice See `ILoanVault.lowerReserve`; the vault has checked the caller. The mark-down comes first (an effect),
+    /// then the auction lowers its floor (which refuses a price below the minimum floor, reverting the mark with it).
+    function executeLowerReserve(uint256 loanId, uint256 reservePrice) external {
+        LoanStorage.LoanVaultStorage storage $ = loanStorage();
+        ILoanVault.LoanState storage s = $.state[loanId];
+        requireStatus(loanId, s, ILoanVault.LoanStatus.Liquidating);
+        uint256 impairedValue = _markDown($, s, reservePrice + s.lockbox + s.reserve);
+        emit ILoanVault.ReserveSet(loanId, reservePrice, impairedValue);
+
+        $.auction.lowerFloor(loanId, reservePrice);
     }
 
     /// @notice See `ILoanVault.stepIn`; the vault has checked the caller and that `newBorrower` holds BORROWER. The
@@ -410,6 +432,23 @@ library LoanRecovery {
         LoanAccounting.applyMarkdown($, int256(LoanAccounting.markdownOf(s)));
         s.accruedAt = uint32(block.timestamp);
         s.status = ILoanVault.LoanStatus.Defaulted;
+    }
+
+    /// @dev Marks an impaired loan down to `value` if that is below its impaired value: the difference leaves the
+    /// impaired total (NAV) and joins the markdown (the entry price still counts the loan at its claim). Returns the
+    /// impaired value after.
+    function _markDown(
+        LoanStorage.LoanVaultStorage storage $,
+        ILoanVault.LoanState storage s,
+        uint256 value
+    ) private returns (uint256) {
+        uint256 impairedValue = s.impairedValue;
+        if (value >= impairedValue) return impairedValue;
+        uint256 drop = impairedValue - value;
+        LoanAccounting.applyChange($, false, 0, 0, 0, -int256(drop), 0, address(0), bytes32(0));
+        LoanAccounting.applyMarkdown($, int256(drop));
+        s.impairedValue = uint96(value);
+        return value;
     }
 
     /// @dev A step-in's new start: the cash applied, a fresh schedule over the payments that remain (at least one), the

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { expectAggregates, expectLoanState } from "../../helpers/loan-check";
 import { aggregateOf } from "../../helpers/loan-model";
-import { closesAt, PLEDGED, Status } from "../protocol-model";
+import { AuctionStatus, auctionPrice, closesAt, PLEDGED, Status } from "../protocol-model";
 import { RULES } from "./setup";
 import { World, lenderOf } from "./world";
 import type { Op } from "./execution";
@@ -169,6 +169,16 @@ export async function checkInvariants(w: World, cmd: After, full = true): Promis
     .filter((l) => l.m.s.status === Status.Liquidating)
     .reduce((s, l) => s + l.receipts.length, 0);
   expect(inAuction, `${label}: receipts at auction`).to.equal(BigInt(auctioned));
+  // #24.3: a lot in a live auction is carried at no more than what a buyer pays for it now plus the loan's cash, so
+  // no exit is serviced at a price above what the book can fetch (the model's curve is checked against the chain's)
+  for (const a of w.auctions) {
+    if (a.status !== AuctionStatus.Live || now > a.startedAt + a.curve.duration) continue;
+    const s = w.loans[Number(a.loanId) - 1].m.s;
+    expect(
+      s.impairedValue,
+      `${label}: lot ${a.loanId} carried above its live price plus cash`,
+    ).to.be.lessThanOrEqual(auctionPrice(a, now) + s.lockbox + s.reserve);
+  }
   for (const loanId of w.touched) {
     const l = w.loans[Number(loanId) - 1];
     if (!l) continue;

@@ -182,6 +182,46 @@ describe("LoanVault recovery: default, liquidation, settlement, step-in", () => 
       expect((await fresh.stateOf(1n)).status).to.equal(LoanStatus.Defaulted);
     });
 
+    it("sets the lot's reserve to the impaired value less the cash held; the floor never sells below it", async () => {
+      const { loanVault, auction } = f;
+      const { loanId, t0 } = await houseLoan();
+      await f.loanVault.connect(payer).depositRevenue(loanId, usd(1_000));
+      const defaultedAt = await defaultHouseLoan(loanId, t0);
+      const s = await loanVault.stateOf(loanId);
+      const cash = s.lockbox + s.reserve;
+      // the 1,000 of revenue paid part of the late fee: the cash left is what the lockbox still holds
+      const reserve = s.impairedValue - cash;
+      await at(defaultedAt + STEP_IN_WINDOW);
+      await expect(loanVault.liquidate(loanId))
+        .to.emit(loanVault, "ReserveSet")
+        .withArgs(loanId, reserve, s.impairedValue);
+      // the reserve (the principal less the cash, 50% of the collateral) is under the 60% maximum LTV: the floor is 60%
+      const lot = await auction.auctionOf(loanId);
+      expect(lot.floorPrice).to.equal(mulDivUp(COLLATERAL, 6_000n, BPS));
+      expect(lot.floorPrice).to.be.greaterThanOrEqual(reserve);
+      expect((await loanVault.stateOf(loanId)).impairedValue).to.equal(s.impairedValue);
+    });
+
+    it("marks a lot that depreciated since the default down to its collateral today after the haircut (#24.3)", async () => {
+      const { loanVault, auction, receipts, actors } = f;
+      const { loanId, t0, receiptIds } = await houseLoan();
+      const defaultedAt = await defaultHouseLoan(loanId, t0);
+      expect((await loanVault.stateOf(loanId)).impairedValue).to.equal(P); // 2M x 80% > the principal
+      await receipts.connect(actors.appraiser).appraise(receiptIds[0], usd(1_000_000), 0, BPS);
+      await at(defaultedAt + STEP_IN_WINDOW);
+      const [navBefore, entryBefore] = [await loanVault.loanAssets(), await loanVault.entryLoanAssets()];
+      await expect(loanVault.liquidate(loanId))
+        .to.emit(loanVault, "ReserveSet")
+        .withArgs(loanId, usd(800_000), usd(800_000));
+      expect((await loanVault.stateOf(loanId)).impairedValue).to.equal(usd(800_000));
+      expect((await loanVault.accrualState()).impaired).to.equal(usd(800_000));
+      // NAV takes the 200k at once; the entry price still counts the loan at its claim
+      expect(navBefore - (await loanVault.loanAssets())).to.equal(usd(200_000));
+      expect(await loanVault.entryLoanAssets()).to.equal(entryBefore);
+      // the floor is the reserve: 80% of the collateral today
+      expect((await auction.auctionOf(loanId)).floorPrice).to.equal(usd(800_000));
+    });
+
     it("works while paused", async () => {
       const { loanId, t0 } = await houseLoan();
       await defaultHouseLoan(loanId, t0);
@@ -190,6 +230,71 @@ describe("LoanVault recovery: default, liquidation, settlement, step-in", () => 
         f.loanVault,
         "LoanLiquidated",
       );
+    });
+  });
+
+  describe("lowerReserve", () => {
+    /** The house loan re-appraised at 1.25M, defaulted and liquidated: reserve 1M (80%), minimum floor 750k (60%). */
+    async function reservedLot(): Promise<bigint> {
+      const { loanId, t0, receiptIds } = await houseLoan();
+      await f.receipts.connect(f.actors.appraiser).appraise(receiptIds[0], usd(1_250_000), 0, BPS);
+      await defaultHouseLoan(loanId, t0);
+      await f.loanVault.connect(f.actors.creditAdmin).liquidate(loanId);
+      expect((await f.auction.auctionOf(loanId)).floorPrice).to.equal(P);
+      return loanId;
+    }
+
+    it("marks the loan down to the accepted reserve first, then lowers the auction's floor to it", async () => {
+      const { loanVault, auction, susdai, actors } = f;
+      const loanId = await reservedLot();
+      const [navBefore, entryBefore] = [await susdai.totalAssets(), await loanVault.entryLoanAssets()];
+      await expect(loanVault.connect(actors.creditAdmin).lowerReserve(loanId, usd(900_000)))
+        .to.emit(loanVault, "ReserveSet")
+        .withArgs(loanId, usd(900_000), usd(900_000))
+        .and.to.emit(auction, "AuctionFloorLowered")
+        .withArgs(loanId, usd(900_000), usd(900_000));
+      expect((await loanVault.stateOf(loanId)).impairedValue).to.equal(usd(900_000));
+      expect(navBefore - (await susdai.totalAssets())).to.equal(usd(100_000));
+      expect(await loanVault.entryLoanAssets()).to.equal(entryBefore);
+      expect((await auction.auctionOf(loanId)).floorPrice).to.equal(usd(900_000));
+      // a reserve the loan's value is already below moves the floor, not the mark
+      await loanVault.connect(actors.creditAdmin).lowerReserve(loanId, usd(800_000));
+      expect((await loanVault.stateOf(loanId)).impairedValue).to.equal(usd(800_000));
+    });
+
+    it("reverts: not the credit admin, not Liquidating, below the maximum LTV, not lower; state unchanged", async () => {
+      const { loanVault, auction, actors } = f;
+      const loanId = await reservedLot();
+      const lot = async () => [...(await auction.auctionOf(loanId))];
+      await expectRevert(
+        loanId,
+        () => loanVault.connect(attacker).lowerReserve(loanId, usd(900_000)),
+        "AccessControlUnauthorizedAccount",
+        [attacker.address, Roles.CREDIT_ADMIN],
+      );
+      const { loanId: active } = await houseLoan();
+      await expectRevert(
+        active,
+        () => loanVault.connect(actors.creditAdmin).lowerReserve(active, usd(900_000)),
+        "LoanVaultBadStatus",
+        [active, LoanStatus.Active],
+      );
+      const before = await lot();
+      await expectRevert(
+        loanId,
+        () => loanVault.connect(actors.creditAdmin).lowerReserve(loanId, usd(750_000) - 1n),
+        "AuctionReserveBelowMinFloor",
+        [loanId, usd(750_000) - 1n, usd(750_000)],
+        auction,
+      );
+      await expectRevert(
+        loanId,
+        () => loanVault.connect(actors.creditAdmin).lowerReserve(loanId, P),
+        "AuctionFloorNotLowered",
+        [loanId, P, P],
+        auction,
+      );
+      expect(await lot()).to.deep.equal(before);
     });
   });
 

@@ -114,7 +114,12 @@ export async function attack(w: World, p: Params, t: bigint) {
     ],
     [
       "auction",
-      fx.auction.interface.encodeFunctionData("start", [loanId, [someReceipt.id], 1n]),
+      fx.auction.interface.encodeFunctionData("start", [loanId, [someReceipt.id], 1n, 0n, 0n]),
+      () => unauthorized("auction", C, Roles.LOAN_VAULT),
+    ],
+    [
+      "auction",
+      fx.auction.interface.encodeFunctionData("lowerFloor", [loanId, 1n]),
       () => unauthorized("auction", C, Roles.LOAN_VAULT),
     ],
     [

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
-import { AuctionStatus, curveFor, fail, Status } from "../../protocol-model";
+import { AuctionStatus, curveFor, fail, reserveFor, Status } from "../../protocol-model";
 import { World, lenderOf, aim } from "../world";
 import { lv, act, eventArgs, type Params } from "../execution";
 
@@ -153,12 +153,22 @@ export async function liquidate(w: World, p: Params, t: bigint) {
       const collateral = w.collateral(rec!.receipts, t);
       if (collateral === 0n) fail("auction", "AuctionEmptyLot", loanId);
       const ap = w.s.auctionParams;
+      // #24.3/#24.5: the lot is marked down to its collateral today after the haircut (plus its cash), and its reserve
+      // (the impaired value less the cash) and the loan's maximum LTV bound the auction's floor
+      const s = rec!.m.s;
+      const { impairedValue, reservePrice } = reserveFor(
+        s.impairedValue,
+        collateral,
+        w.s.haircutBps,
+        s.lockbox + s.reserve,
+      );
       return () => {
         rec!.m.s.status = Status.Liquidating;
+        rec!.m.s.impairedValue = impairedValue;
         w.auctions.push({
           id: loanId, // an auction is keyed by its loan
           loanId,
-          curve: curveFor(collateral, ap.premium, ap.floor, ap.duration),
+          curve: curveFor(collateral, ap.premium, ap.floor, ap.duration, reservePrice, rec!.m.t.maxLtvBps),
           startedAt: t,
           status: AuctionStatus.Live,
         });
