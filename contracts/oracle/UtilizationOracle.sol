@@ -48,6 +48,11 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
     /// @dev Bytes of `latestRoundData`'s return data that are read (five words); anything beyond is never copied.
     uint256 private constant ROUND_DATA_SIZE = 0xa0;
 
+    /// @dev Gas forwarded to the LoanVault's `pendingReferenceRate` (about 29,000 cold with the tests' mock feed; a
+    /// Chainlink proxy adds its aggregator's cold reads): a reference feed that burns gas fails its own loan's check,
+    /// not the rest of an upkeep's batch.
+    uint256 private constant REFERENCE_RATE_CHECK_GAS = 200_000;
+
     /// @dev Page size `checkUpkeep` uses when called with empty `checkData`.
     uint256 private constant DEFAULT_PAGE_SIZE = 50;
 
@@ -1015,17 +1020,19 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
     }
 
     /// @dev Whether the vault would move the loan's reference rate to its feed's now (`pendingReferenceRate`'s first
-    /// word). False where the vault cannot say (a feed answer it refuses, or a vault without the view): a refresh would
-    /// revert there. A low-level call copying one word: the vault is trusted, and this keeps the oracle under EIP-170.
+    /// word). False where the vault cannot say (a feed answer it refuses, a feed that needs more than
+    /// `REFERENCE_RATE_CHECK_GAS`, or a vault without the view): a refresh would revert there. A low-level call copying
+    /// one word: the vault is trusted, and this keeps the oracle under EIP-170.
     function _referenceRatePending(
         ILoanVaultOracleHooks vault,
         uint256 loanId
     ) private view returns (bool pending) {
         bytes4 selector = ILoanVaultReferenceRate.pendingReferenceRate.selector;
+        uint256 checkGas = REFERENCE_RATE_CHECK_GAS;
         assembly ("memory-safe") {
             mstore(0x00, selector)
             mstore(0x04, loanId)
-            let ok := staticcall(gas(), vault, 0x00, 0x24, 0x00, 0x20)
+            let ok := staticcall(checkGas, vault, 0x00, 0x24, 0x00, 0x20)
             pending := and(ok, and(gt(returndatasize(), 0x1f), iszero(iszero(mload(0x00)))))
         }
     }

@@ -17,6 +17,8 @@ const answerOf = (bps: bigint) => bps * 10_000n;
  * (Under Chainlink Automation, which simulates `checkUpkeep` every block, it is a block or two.)
  */
 const KEEPER_LAG_SECONDS = 3_600n;
+/** `MockAggregator.Mode.GasBomb`: `latestRoundData` loops until it runs out of gas. */
+const GAS_BOMB = 2;
 /** Reporter sources are 1 in `IUtilizationOracle.SourceKind`. */
 const REPORTER = 1;
 
@@ -226,6 +228,26 @@ describe("Fair pricing: the reference rate follows its feed (#24.7)", () => {
       expect(await loanVault.stateOf(loanId)).to.deep.equal(before);
       await referenceFeed.pushAnswer(answerOf(630n));
       expect(await listed()).to.deep.equal([loanId]);
+    });
+
+    it("a reference feed that burns gas fails its own loan's check only: the batch refreshes the others", async () => {
+      const { loanVault, referenceFeed, oracle } = f;
+      const bomb = await hre.ethers.deployContract("MockAggregator", [8]);
+      await bomb.pushAnswer(answerOf(430n));
+      const { loanId: bombed } = await houseLoan({
+        overrides: { referenceRateFeed: await bomb.getAddress() },
+      });
+      await configure(bombed);
+      const { loanId } = await feedLoan();
+      await bomb.pushAnswer(answerOf(630n));
+      await bomb.setMode(GAS_BOMB);
+      await referenceFeed.pushAnswer(answerOf(630n));
+      expect(await listed()).to.deep.equal([loanId]);
+      // With 1M gas, an uncapped check of the first loan would leave the second 1/64 of it.
+      await expect(oracle.performUpkeep(performData([bombed, loanId]), { gasLimit: 1_000_000 }))
+        .to.emit(loanVault, "ReferenceRateUpdated")
+        .withArgs(loanId, 630n, 1_230n);
+      expect((await loanVault.stateOf(bombed)).referenceRateBps).to.equal(430n);
     });
 
     it("does not list a loan that is no longer Active", async () => {
