@@ -3,7 +3,12 @@ pragma solidity 0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
-import {ILoanVault, ILoanVaultAssets, ILoanVaultOracleHooks} from "../interfaces/ILoanVault.sol";
+import {
+    ILoanVault,
+    ILoanVaultAssets,
+    ILoanVaultOracleHooks,
+    ILoanVaultReferenceRate
+} from "../interfaces/ILoanVault.sol";
 import {IGpuReceipt} from "../interfaces/IGpuReceipt.sol";
 import {IStakedUSDai} from "../interfaces/IStakedUSDai.sol";
 import {ProtocolUpgradeable} from "../access/ProtocolUpgradeable.sol";
@@ -122,9 +127,16 @@ contract LoanVault is ILoanVault, LoanStorage, ProtocolUpgradeable {
         return LoanCovenants.executeCheckCovenants(RECEIPTS, loanId);
     }
 
-    /// @inheritdoc ILoanVault
+    /// @inheritdoc ILoanVaultReferenceRate
     function refreshReferenceRate(uint256 loanId) external {
         LoanCovenants.executeRefreshReferenceRate(loanId);
+    }
+
+    /// @inheritdoc ILoanVaultReferenceRate
+    function pendingReferenceRate(
+        uint256 loanId
+    ) external view returns (bool pending, uint256 referenceRateBps) {
+        return LoanCovenants.pendingReferenceRate(loanId);
     }
 
     /// @inheritdoc ILoanVaultOracleHooks

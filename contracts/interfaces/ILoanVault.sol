@@ -16,6 +16,31 @@ interface ILoanVaultAssets {
     function entryLoanAssets() external view returns (uint256);
 }
 
+/// @title ILoanVaultReferenceRate
+/// @notice The reference rate of a loan priced on a feed, and how it follows the feed. The rate moves only when it is
+/// refreshed, so nobody can be left to choose when: `refreshReferenceRate` is permissionless and applies the feed in
+/// either direction, and the UtilizationOracle's Chainlink Automation upkeep lists (`checkUpkeep`) and refreshes
+/// (`performUpkeep`) every loan it monitors whose rate differs from its feed (`pendingReferenceRate`). A borrower who
+/// refreshes on the feed's dips gains nothing: the rises are applied by the keeper one upkeep after the feed moves.
+/// @dev Interest up to a refresh accrues at the rate in force before it; the rate applies from the refresh on.
+interface ILoanVaultReferenceRate {
+    /// @notice Re-reads the reference-rate feed of the Active loan `loanId` and applies it, up or down: interest and
+    /// late fees due so far are booked at the old rate, then the coupon becomes the feed's rate (in bps, rounded up)
+    /// plus the premium. Emits `ILoanVault.ReferenceRateUpdated`, also when the rate did not move. Anyone; never paused.
+    /// Reverts with `LoanVaultBadStatus` for a loan that is not Active, `LoanVaultInvalidParam("referenceRateFeed", 0)`
+    /// for a fixed-rate loan and `LoanVaultBadReferenceRate` for an answer that is non-positive, stale (older than
+    /// `RiskParams.referenceFeedMaxStalenessSeconds`), from the future or above the 50% cap.
+    function refreshReferenceRate(uint256 loanId) external;
+
+    /// @notice Whether a refresh of `loanId` now would move its reference rate (`pending`), and the rate it would apply:
+    /// the feed's rate in bps (rounded up) for an Active loan on a feed, else the loan's stored rate with `pending`
+    /// false (a fixed-rate loan, or a loan that is not Active). This is what the oracle's upkeep checks.
+    /// @dev Reverts with `LoanVaultBadReferenceRate` where `refreshReferenceRate` would (a feed answer it refuses).
+    function pendingReferenceRate(
+        uint256 loanId
+    ) external view returns (bool pending, uint256 referenceRateBps);
+}
+
 /// @title ILoanVaultOracleHooks
 /// @notice The part of the LoanVault that the UtilizationOracle pushes into (ORACLE role only).
 /// @dev Both pushes are idempotent. A coupon step carries an id that increases per loan: the vault applies a step
@@ -77,7 +102,7 @@ interface ILoanVaultOracleHooks {
 /// The vault keeps O(1) aggregates — total performing principal, the aggregate rate `sum(principal * coupon)`, and
 /// an interest checkpoint kept as an exact numerator in `USD x bps x seconds` — so `loanAssets()` costs the same with
 /// 1 or 10,000 loans and never drifts from the sum over loans (see `accrualState`).
-interface ILoanVault is ILoanVaultAssets, ILoanVaultOracleHooks {
+interface ILoanVault is ILoanVaultAssets, ILoanVaultOracleHooks, ILoanVaultReferenceRate {
     // ---------------------------------------------------------------- types
 
     /// @notice Lifecycle of a loan.
@@ -456,9 +481,6 @@ interface ILoanVault is ILoanVaultAssets, ILoanVaultOracleHooks {
 
     /// @notice Pledges more receipts to `loanId`; a top-up that restores the LTV cures a breach. Borrower only.
     function topUp(uint256 loanId, uint256[] calldata receiptIds) external;
-
-    /// @notice Re-reads the reference-rate feed of `loanId` (a stale or non-positive answer is refused). Anyone.
-    function refreshReferenceRate(uint256 loanId) external;
 
     /// @notice Tests the maintenance LTV of `loanId` on depreciated collateral value: a breach starts the cure
     /// period, a cured breach clears it. Anyone. Returns the loan's breach flags.

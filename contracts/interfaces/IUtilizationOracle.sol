@@ -51,6 +51,12 @@ uint32 constant MAX_REPORT_WINDOW_SECONDS = 1 days;
 /// SLA covenant flag. Nothing is pushed inline: `push`, or `performUpkeep` after `checkUpkeep`, sends pending steps
 /// and flags to `ILoanVaultOracleHooks`, whose step ids make a replayed push harmless.
 ///
+/// Reference rates. The upkeep also keeps the reference rate of every configured loan priced on a feed equal to the
+/// feed's: `checkUpkeep` lists a loan whose rate differs from its feed (up or down) and `performUpkeep` refreshes it
+/// through the LoanVault's permissionless `refreshReferenceRate`. So the rate a loan pays lags its feed by one upkeep
+/// at most, whoever else refreshes it, and a borrower refreshing only on the feed's dips keeps nothing. A feed answer
+/// the vault refuses (stale, non-positive, future) is not listed: a refresh would revert.
+///
 /// Trust assumptions. Feeds are chosen by ORACLE_ADMIN but are not trusted to behave: every read is gas-capped,
 /// bounded in returned data and validated, and a bad feed is skipped. Reporters are trusted for their own reading
 /// only: the median of all of them is what counts, and a reporter that signs two readings for one day has only the

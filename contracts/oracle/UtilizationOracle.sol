@@ -15,7 +15,7 @@ import {
     ORACLE_FEED_GAS_LIMIT,
     UPTIME_UNKNOWN
 } from "../interfaces/IUtilizationOracle.sol";
-import {ILoanVaultOracleHooks} from "../interfaces/ILoanVault.sol";
+import {ILoanVaultOracleHooks, ILoanVaultReferenceRate} from "../interfaces/ILoanVault.sol";
 import {COVENANT_SLA_BREACH} from "../credit/logic/LoanConstants.sol";
 import {ProtocolUpgradeable} from "../access/ProtocolUpgradeable.sol";
 import {KEEPER_ROLE, ORACLE_ADMIN_ROLE, REPORTER_ROLE} from "../libraries/Roles.sol";
@@ -47,6 +47,11 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
 
     /// @dev Bytes of `latestRoundData`'s return data that are read (five words); anything beyond is never copied.
     uint256 private constant ROUND_DATA_SIZE = 0xa0;
+
+    /// @dev Gas forwarded to the LoanVault's `pendingReferenceRate` (about 29,000 cold with the tests' mock feed; a
+    /// Chainlink proxy adds its aggregator's cold reads): a reference feed that burns gas fails its own loan's check,
+    /// not the rest of an upkeep's batch.
+    uint256 private constant REFERENCE_RATE_CHECK_GAS = 200_000;
 
     /// @dev Page size `checkUpkeep` uses when called with empty `checkData`.
     uint256 private constant DEFAULT_PAGE_SIZE = 50;
@@ -303,9 +308,11 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
     /// @inheritdoc AutomationCompatibleInterface
     /// @dev `checkData` is `abi.encode(uint256 start, uint256 pageSize)` over the configured loans (empty: start 0,
     /// page size 50). `performData` is `abi.encode(uint256[] loanIds)`: the loans of the page with a report day that
-    /// has closed, or with a pending coupon step or covenant flags that differ from the last pushed and that the
+    /// has closed, with a pending coupon step or covenant flags that differ from the last pushed and that the
     /// LoanVault reports as performing (a loan that is not performing keeps its push pending without making an upkeep
-    /// spin on it). Nothing is needed while paused or before a LoanVault is set.
+    /// spin on it), or whose reference rate differs from its feed's (`ILoanVaultReferenceRate.pendingReferenceRate`:
+    /// a rise or a fall, from the first block the feed's answer differs). Nothing is needed while paused or before a
+    /// LoanVault is set.
     function checkUpkeep(
         bytes calldata checkData
     ) external view returns (bool upkeepNeeded, bytes memory performData) {
@@ -325,8 +332,11 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
         for (uint256 i = start; i < end; ++i) {
             uint256 loanId = $.loanIds[i];
             LoanFeed storage loan = $.loans[loanId];
-            if (_closable($, loan) || (_hasPending(loan) && vault.isPerforming(loanId)))
-                due[found++] = loanId;
+            if (
+                _closable($, loan) ||
+                (_hasPending(loan) && vault.isPerforming(loanId)) ||
+                _referenceRatePending(vault, loanId)
+            ) due[found++] = loanId;
         }
         if (found == 0) return (false, "");
         assembly ("memory-safe") {
@@ -337,17 +347,20 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
 
     /// @inheritdoc AutomationCompatibleInterface
     /// @dev Permissionless. `performData` is `abi.encode(uint256[] loanIds)`. Each loan is re-validated: a closed
-    /// report day is recorded (or missed), then a pending push is sent; a loan with nothing to do or not performing is
-    /// skipped without reverting, so a stale or replayed `performData` is harmless. A LoanVault revert (it is trusted)
-    /// reverts the batch; `push` isolates a single loan.
+    /// report day is recorded (or missed), then a pending push is sent, then the loan's reference rate is refreshed if
+    /// it differs from its feed's; a loan with nothing to do or not performing is skipped without reverting, so a stale
+    /// or replayed `performData` is harmless. A LoanVault revert (it is trusted) reverts the batch; `push` and the
+    /// vault's `refreshReferenceRate` isolate a single loan.
     function performUpkeep(bytes calldata performData) external whenNotPaused nonReentrant {
         UtilizationOracleStorage storage $ = _getStorage();
         ILoanVaultOracleHooks vault = _requireLoanVault($);
         uint256[] memory loanIds = abi.decode(performData, (uint256[]));
         for (uint256 i; i < loanIds.length; ++i) {
-            LoanFeed storage loan = $.loans[loanIds[i]];
-            if (_closable($, loan)) _closeReportDay($, loan, loanIds[i], loan.openDay);
-            _push(loan, loanIds[i], vault);
+            uint256 loanId = loanIds[i];
+            LoanFeed storage loan = $.loans[loanId];
+            if (_closable($, loan)) _closeReportDay($, loan, loanId, loan.openDay);
+            _push(loan, loanId, vault);
+            _refreshReferenceRate(vault, loanId);
         }
     }
 
@@ -1004,6 +1017,41 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
             vault.setCovenantBreach(loanId, flags);
         }
         return PushOutcome.Pushed;
+    }
+
+    /// @dev Whether the vault would move the loan's reference rate to its feed's now (`pendingReferenceRate`'s first
+    /// word). False where the vault cannot say (a feed answer it refuses, a feed that needs more than
+    /// `REFERENCE_RATE_CHECK_GAS`, or a vault without the view): a refresh would revert there. A low-level call copying
+    /// one word: the vault is trusted, and this keeps the oracle under EIP-170.
+    function _referenceRatePending(
+        ILoanVaultOracleHooks vault,
+        uint256 loanId
+    ) private view returns (bool pending) {
+        bytes4 selector = ILoanVaultReferenceRate.pendingReferenceRate.selector;
+        uint256 checkGas = REFERENCE_RATE_CHECK_GAS;
+        assembly ("memory-safe") {
+            mstore(0x00, selector)
+            mstore(0x04, loanId)
+            let ok := staticcall(checkGas, vault, 0x00, 0x24, 0x00, 0x20)
+            pending := and(ok, and(gt(returndatasize(), 0x1f), iszero(iszero(mload(0x00)))))
+        }
+    }
+
+    /// @dev Refreshes the loan's reference rate when the vault would move it (`_referenceRatePending`): the vault's
+    /// `refreshReferenceRate`, its revert bubbled up (the vault is trusted: see `performUpkeep`). Low-level, as
+    /// `_referenceRatePending`, for the oracle's size.
+    function _refreshReferenceRate(ILoanVaultOracleHooks vault, uint256 loanId) private {
+        if (!_referenceRatePending(vault, loanId)) return;
+        bytes4 selector = ILoanVaultReferenceRate.refreshReferenceRate.selector;
+        assembly ("memory-safe") {
+            mstore(0x00, selector)
+            mstore(0x04, loanId)
+            if iszero(call(gas(), vault, 0, 0x00, 0x24, 0x00, 0x00)) {
+                let p := mload(0x40)
+                returndatacopy(p, 0x00, returndatasize())
+                revert(p, returndatasize())
+            }
+        }
     }
 
     function _hasPending(LoanFeed storage loan) private view returns (bool) {

@@ -14,8 +14,8 @@ import {LoanPayments} from "./LoanPayments.sol";
 import {LoanStorage, loanStorage, requireStatus} from "./LoanStorage.sol";
 
 /// @title LoanCovenants
-/// @notice A loan's pricing and covenants: oracle coupon steps and covenant flags, reference-rate refreshes, the LTV
-/// covenants with their cure period, top-ups, and good standing.
+/// @notice A loan's pricing and covenants: oracle coupon steps and covenant flags, reference-rate refreshes (and the
+/// check the oracle's upkeep makes before one), the LTV covenants with their cure period, top-ups, and good standing.
 /// @dev `executeCouponStep` and `executeSetCovenantBreach` are internal (inlined in the vault: the oracle's upkeep
 /// pushes them, and a coupon step's ceiling leaves no room for a DELEGATECALL); the other entry points are external
 /// (linked; DELEGATECALL on the vault's storage, called only from the vault and from `LoanPayments`). Events and errors
@@ -75,7 +75,7 @@ library LoanCovenants {
         emit ILoanVaultOracleHooks.CovenantFlagsSet(loanId, previous, flags);
     }
 
-    /// @notice See `ILoanVault.refreshReferenceRate`.
+    /// @notice See `ILoanVaultReferenceRate.refreshReferenceRate`.
     function executeRefreshReferenceRate(uint256 loanId) external {
         LoanStorage.LoanVaultStorage storage $ = loanStorage();
         ILoanVault.LoanTerms storage t = $.terms[loanId];
@@ -90,6 +90,19 @@ library LoanCovenants {
         _bookCoupon($, s, couponBps, rounding);
         s.referenceRateBps = uint16(referenceRateBps);
         emit ILoanVault.ReferenceRateUpdated(loanId, referenceRateBps, couponBps);
+    }
+
+    /// @notice See `ILoanVaultReferenceRate.pendingReferenceRate`.
+    function pendingReferenceRate(
+        uint256 loanId
+    ) external view returns (bool pending, uint256 referenceRateBps) {
+        LoanStorage.LoanVaultStorage storage $ = loanStorage();
+        ILoanVault.LoanState storage s = $.state[loanId];
+        referenceRateBps = s.referenceRateBps;
+        address feed = $.terms[loanId].referenceRateFeed;
+        if (feed == address(0) || s.status != ILoanVault.LoanStatus.Active) return (false, referenceRateBps);
+        uint256 feedRateBps = readReferenceRate($, feed);
+        return (feedRateBps != referenceRateBps, feedRateBps);
     }
 
     /// @notice See `ILoanVault.topUp`: pledges more receipts of the loan's site, then re-evaluates the covenants.
