@@ -66,12 +66,21 @@ async function liquidate(ctx: DemoContext, loan: DemoLoan, debt: bigint, impaire
   const start = auction.startPrice;
   const floor = auction.floorPrice;
   const duration = BigInt(auction.duration);
-  const bid = (collateral * BigInt(LIQUIDATOR_BID_BPS)) / 10_000n;
+  // The liquidator would pay LIQUIDATOR_BID_BPS of the collateral, but the lot never sells below its floor (the
+  // reserve, or the loan's maximum LTV of the collateral): it waits for the floor if its bid is below it.
+  // It buys an hour before the end at the latest (the price then is a little above the floor).
+  const wanted = (collateral * BigInt(LIQUIDATOR_BID_BPS)) / 10_000n;
+  const last = duration - 3_600n;
+  const priceAt = (elapsed: bigint) => start - ((start - floor) * elapsed) / duration;
   // The first second at which the linear Dutch price is at or below the bid.
-  const elapsed = bid >= start ? 0n : ((start - bid) * duration + (start - floor) - 1n) / (start - floor);
+  const reached =
+    wanted >= start ? 0n : ((start - wanted) * duration + (start - floor) - 1n) / (start - floor);
+  const elapsed = reached < last ? reached : last;
+  const bid = wanted > priceAt(elapsed) ? wanted : priceAt(elapsed);
   await ctx.progress(
     `loan ${loan.label}: liquidated into auction #${auctionId}: ${formatUsd(start, 0)} falling to ${formatUsd(floor, 0)} ` +
-      `over ${Number(duration) / 3600}h; the liquidator bids ${formatBps(LIQUIDATOR_BID_BPS)} of collateral = ${formatUsd(bid, 0)}`,
+      `over ${Number(duration) / 3600}h (the floor: the reserve or the 60% maximum LTV); the liquidator would pay ` +
+      `${formatBps(LIQUIDATOR_BID_BPS)} of collateral (${formatUsd(wanted, 0)}) and bids ${formatUsd(bid, 0)}`,
   );
   ctx.schedule(Number(startedAt + elapsed), `auction #${auctionId} buy`, async () => {
     const buyer = actors.liquidator;

@@ -180,7 +180,10 @@ export const REPORTER3_LATE = new Set([7, 8]);
 
 // ---------------------------------------------------------------- chapter 7: recovery
 
-/** The liquidator's bid: this share of the lot's collateral value (the auction's floor is 50%). */
+/**
+ * What the liquidator would pay: this share of the lot's collateral value. The lot's floor is the highest of the 50%
+ * floor parameter, the loan's 60% maximum LTV and its reserve, so it waits for the floor.
+ */
 export const LIQUIDATOR_BID_BPS = 5_300;
 
 // ---------------------------------------------------------------- chapter 8: redemption
