@@ -276,6 +276,22 @@ interface IStakedUSDai is IERC4626, IERC7540Operator, IERC7540Redeem {
     /// @notice Realized losses recorded since inception.
     function cumulativeLosses() external view returns (uint256);
 
+    /// @notice What the loan vault measures its concentration caps against: NAV (`totalAssets`) less the value, at
+    /// today's price rounded up, of the shares minted in the last one to two windows and of the shares waiting in the
+    /// redemption queue; floored at zero, so it rounds down and is never above NAV. A window is the cooldown (at least
+    /// one day), so a deposit made this week cannot raise it: a deposit counts once the window after the one it was
+    /// made in has ended, and only while its shares stay out of the queue. In a new vault's first window (genesis,
+    /// when there is no history) deposits count at once.
+    function capBase() external view returns (uint256);
+
+    /// @notice The cap base's window: when the current one ends, and how many shares had ever been minted (supply
+    /// plus shares burned by servicing) when the previous and the current one opened (the maximum during genesis).
+    /// `sharesMinted` is that count now; `capBase` treats `sharesMinted` minus the baseline in force as recent.
+    function capWindow()
+        external
+        view
+        returns (uint256 windowEnd, uint256 mintedAtPrevStart, uint256 mintedAtStart, uint256 sharesMinted);
+
     /// @notice Queue entry `index`.
     function redemptionRequest(uint256 index) external view returns (RedemptionRequest memory);
 

@@ -42,6 +42,9 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
     uint256 internal constant MAX_VESTING_PERIOD_SECONDS = 30 days;
     /// @dev Most active requests a controller may be allowed.
     uint256 internal constant MAX_ACTIVE_REQUESTS_CAP = 100;
+    /// @dev Shortest window of the cap base (see `capBase`): it is the cooldown, but at least this, so a vault whose
+    /// exits are instant still makes a deposit wait before the concentration caps count it.
+    uint256 internal constant MIN_CAP_WINDOW_SECONDS = 1 days;
     /// @dev Fewest shares outstanding for a lump gain to be credited. Below it a gain would accrue to OpenZeppelin's
     /// virtual share and a dust position and blow the share price up (a harvest is permissionless), so later deposits
     /// would round away.
@@ -78,6 +81,14 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
         // so it is never written from zero again)
         uint128 waitingGain;
         uint32 waitingPeriod;
+        // slot 10: the cap base's window (appended; see `capBase`). `sharesBurned` plus `totalSupply()` is every share
+        // ever minted, a counter that only deposits raise, so a deposit never writes here: it only reads
+        // `capWindowEnd` and rolls the window (a rare write) when it has ended.
+        uint128 sharesBurned;
+        uint40 capWindowEnd;
+        // slot 11: shares ever minted when the previous and the current window opened
+        uint128 capMintedAtPrevStart;
+        uint128 capMintedAtStart;
     }
 
     // keccak256(abi.encode(uint256(keccak256("gpucredit.storage.StakedUSDai")) - 1)) & ~bytes32(uint256(0xff))
@@ -120,6 +131,12 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
         emit LoanVaultSet(loanVault_);
         _setRedemptionParams($, cooldown, minRedeemAssets, maxActiveRequests);
         _setVestingPeriod($, vestingPeriod_);
+        // Genesis: a new vault has no history to season deposits against, so what is deposited in its first window
+        // counts at once (baselines at the maximum; see `capBase`). An upgraded vault skips this: its new fields read
+        // zero, which counts the shares it already has and seasons every deposit from the first one after the upgrade.
+        $.capWindowEnd = uint40(block.timestamp + _capWindow($));
+        $.capMintedAtPrevStart = type(uint128).max;
+        $.capMintedAtStart = type(uint128).max;
     }
 
     // ================================================================ ERC-4626 deposits
@@ -157,6 +174,8 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
         if (assets == 0 || shares == 0) revert StakedUSDaiZeroAmount();
         StakedUSDaiStorage storage $ = _getStorage();
         if ($.blacklisted[caller]) revert StakedUSDaiBlacklisted(caller);
+        // Before the mint: a new window's baseline must not include this deposit's shares.
+        if (block.timestamp >= $.capWindowEnd) _rollCapWindow($);
         $.idleAssets = _toUint128(uint256($.idleAssets) + assets);
         super._deposit(caller, receiver, assets, shares);
     }
@@ -253,7 +272,11 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
         $.idleAssets = uint128(idle);
         $.totalPendingShares -= uint128(shares);
         $.totalClaimableAssets += uint128(assets);
-        if (shares != 0) _burn(address(this), shares);
+        if (shares != 0) {
+            // Every share ever minted = supply + burned: what the cap base's window measures deposits with.
+            $.sharesBurned = _toUint128(uint256($.sharesBurned) + shares);
+            _burn(address(this), shares);
+        }
     }
 
     // ================================================================ ERC-7540 claims
@@ -545,6 +568,43 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
     }
 
     /// @inheritdoc IStakedUSDai
+    /// @dev O(1): three slots of this contract, the queue slot and NAV. `minted` (supply + shares burned by servicing)
+    /// only grows, and only deposits grow it, so the shares minted since a window opened are `minted` minus the
+    /// baseline stored when it did. A deposit rolls the window before it mints, so a baseline is exactly the count
+    /// at the window's start; when no deposit has rolled it, no deposit happened since its end, which is what lets
+    /// this view roll it too. The recent and the pending shares are both subtracted even where they overlap (a
+    /// recent deposit that is queued, or already serviced), which errs low.
+    function capBase() external view returns (uint256) {
+        StakedUSDaiStorage storage $ = _getStorage();
+        uint256 supply = totalSupply();
+        uint256 minted = supply + $.sharesBurned;
+        uint256 end = $.capWindowEnd;
+        uint256 baseline;
+        if (block.timestamp < end) baseline = $.capMintedAtPrevStart;
+        else if (block.timestamp < end + _capWindow($)) baseline = $.capMintedAtStart;
+        else baseline = minted;
+        uint256 excluded = minted.zeroFloorSub(baseline) + $.totalPendingShares;
+        if (excluded >= supply) return 0;
+        uint256 nav = totalAssets();
+        return nav.zeroFloorSub(excluded.mulDivUp(nav + 1, supply + 1));
+    }
+
+    /// @inheritdoc IStakedUSDai
+    function capWindow()
+        external
+        view
+        returns (uint256 windowEnd, uint256 mintedAtPrevStart, uint256 mintedAtStart, uint256 sharesMinted)
+    {
+        StakedUSDaiStorage storage $ = _getStorage();
+        return (
+            $.capWindowEnd,
+            $.capMintedAtPrevStart,
+            $.capMintedAtStart,
+            totalSupply() + $.sharesBurned
+        );
+    }
+
+    /// @inheritdoc IStakedUSDai
     function redemptionRequest(uint256 index) external view returns (RedemptionRequest memory) {
         return _getStorage().requests[index];
     }
@@ -704,6 +764,30 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
         $.vestingAmount = _toUint128(amount);
         $.vestingStart = uint40(start);
         $.vestingEnd = uint40(end);
+    }
+
+    /// @dev Opens the cap base's next window (called by a deposit, before it mints, once `capWindowEnd` has passed).
+    /// One window passed: the current one becomes the previous one and a new one follows it back to back, so a deposit
+    /// counts once the window after its own has ended, one to two windows after it was made. Two or more passed: no
+    /// deposit happened in the last full window, so every share minted so far is seasoned. `min` ends genesis (whose
+    /// baselines are the maximum): its deposits count from the end of its window.
+    function _rollCapWindow(StakedUSDaiStorage storage $) private {
+        uint256 end = $.capWindowEnd;
+        uint256 window = _capWindow($);
+        uint128 minted = _toUint128(totalSupply() + $.sharesBurned);
+        if (block.timestamp < end + window) {
+            $.capMintedAtPrevStart = uint128(Math.min($.capMintedAtStart, minted));
+            $.capWindowEnd = uint40(end + window);
+        } else {
+            $.capMintedAtPrevStart = minted;
+            $.capWindowEnd = uint40(block.timestamp + window);
+        }
+        $.capMintedAtStart = minted;
+    }
+
+    /// @dev The cap base's window: the cooldown, at least `MIN_CAP_WINDOW_SECONDS`.
+    function _capWindow(StakedUSDaiStorage storage $) private view returns (uint256) {
+        return Math.max($.cooldown, MIN_CAP_WINDOW_SECONDS);
     }
 
     /// @dev Idle USDai plus the loan vault's `loanAssets()`: NAV before unvested gains are held back.
