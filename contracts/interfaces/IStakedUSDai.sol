@@ -205,6 +205,11 @@ interface IStakedUSDai is IERC4626, IERC7540Operator, IERC7540Redeem {
         uint256 maxRequests
     ) external returns (uint256 serviced, uint256 shares, uint256 assets);
 
+    /// @notice Takes a cap checkpoint if the latest one is at least a window old (otherwise does nothing). Anyone may
+    /// call it; `serviceRedemptions` calls it too. A deposit counts in `capBase` once a checkpoint taken after it is a
+    /// window old, so a keeper that checkpoints daily makes deposits count within two windows and a day.
+    function checkpointCapBase() external;
+
     // ---------------------------------------------------------------- loan vault hooks (LOAN_VAULT)
 
     /// @notice Sends `amount` idle USDai to `borrower` for a new loan. Idle USDai owed to waiting redemptions (valued
@@ -277,20 +282,20 @@ interface IStakedUSDai is IERC4626, IERC7540Operator, IERC7540Redeem {
     function cumulativeLosses() external view returns (uint256);
 
     /// @notice What the loan vault measures its concentration caps against: NAV (`totalAssets`) less the value, at
-    /// today's price rounded up, of the shares minted in the last one to two windows and of the shares waiting in the
-    /// redemption queue; floored at zero, so it rounds down and is never above NAV. A window is the cooldown (at least
-    /// one day), so a deposit made this week cannot raise it: a deposit counts once the window after the one it was
-    /// made in has ended, and only while its shares stay out of the queue. In a new vault's first window (genesis,
-    /// when there is no history) deposits count at once.
+    /// today's price rounded up, of the shares waiting in the redemption queue and of the *recent* shares, those minted
+    /// after the latest cap checkpoint that is at least a window old (a window is the cooldown, at least one day);
+    /// floored at zero, so it rounds down and is never above NAV. A deposit therefore counts no sooner than one window
+    /// after it was made, and only while its shares stay out of the queue: money deposited the week of a draw cannot
+    /// lift a cap. Until the first checkpoint (a new vault's genesis, or an upgraded vault) no share is recent.
     function capBase() external view returns (uint256);
 
-    /// @notice The cap base's window: when the current one ends, and how many shares had ever been minted (supply
-    /// plus shares burned by servicing) when the previous and the current one opened (the maximum during genesis).
-    /// `sharesMinted` is that count now; `capBase` treats `sharesMinted` minus the baseline in force as recent.
-    function capWindow()
+    /// @notice The latest cap checkpoint: when it was taken (0: none yet), and how many shares had ever been minted
+    /// (supply plus shares burned by servicing) at the one before it and at it (the maximum during genesis).
+    /// `sharesMinted` is that count now.
+    function capCheckpoint()
         external
         view
-        returns (uint256 windowEnd, uint256 mintedAtPrevStart, uint256 mintedAtStart, uint256 sharesMinted);
+        returns (uint256 checkpointAt, uint256 mintedAtPrev, uint256 mintedAtCheckpoint, uint256 sharesMinted);
 
     /// @notice Queue entry `index`.
     function redemptionRequest(uint256 index) external view returns (RedemptionRequest memory);

@@ -81,14 +81,13 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
         // so it is never written from zero again)
         uint128 waitingGain;
         uint32 waitingPeriod;
-        // slot 10: the cap base's window (appended; see `capBase`). `sharesBurned` plus `totalSupply()` is every share
-        // ever minted, a counter that only deposits raise, so a deposit never writes here: it only reads
-        // `capWindowEnd` and rolls the window (a rare write) when it has ended.
+        // slot 10 (appended; see `capBase`): shares burned by servicing, so that supply + burned counts every share ever
+        // minted (only deposits raise it), and the time of the latest cap checkpoint (0: none yet)
         uint128 sharesBurned;
-        uint40 capWindowEnd;
-        // slot 11: shares ever minted when the previous and the current window opened
-        uint128 capMintedAtPrevStart;
-        uint128 capMintedAtStart;
+        uint40 capCheckpointAt;
+        // slot 11: shares ever minted at the checkpoint before the latest one, and at the latest one
+        uint128 capMintedAtPrev;
+        uint128 capMintedAtCheckpoint;
     }
 
     // keccak256(abi.encode(uint256(keccak256("gpucredit.storage.StakedUSDai")) - 1)) & ~bytes32(uint256(0xff))
@@ -131,12 +130,12 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
         emit LoanVaultSet(loanVault_);
         _setRedemptionParams($, cooldown, minRedeemAssets, maxActiveRequests);
         _setVestingPeriod($, vestingPeriod_);
-        // Genesis: a new vault has no history to season deposits against, so what is deposited in its first window
-        // counts at once (baselines at the maximum; see `capBase`). An upgraded vault skips this: its new fields read
-        // zero, which counts the shares it already has and seasons every deposit from the first one after the upgrade.
-        $.capWindowEnd = uint40(block.timestamp + _capWindow($));
-        $.capMintedAtPrevStart = type(uint128).max;
-        $.capMintedAtStart = type(uint128).max;
+        // Genesis: a new vault has no history, so what is deposited before its first cap checkpoint counts at once
+        // (baselines at the maximum; see `capBase`). Writing the slots now also spares the first service a fresh-slot
+        // write. An upgraded vault reads zero here, which `capBase` treats the same way.
+        $.capCheckpointAt = uint40(block.timestamp);
+        $.capMintedAtPrev = type(uint128).max;
+        $.capMintedAtCheckpoint = type(uint128).max;
     }
 
     // ================================================================ ERC-4626 deposits
@@ -174,8 +173,6 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
         if (assets == 0 || shares == 0) revert StakedUSDaiZeroAmount();
         StakedUSDaiStorage storage $ = _getStorage();
         if ($.blacklisted[caller]) revert StakedUSDaiBlacklisted(caller);
-        // Before the mint: a new window's baseline must not include this deposit's shares.
-        if (block.timestamp >= $.capWindowEnd) _rollCapWindow($);
         $.idleAssets = _toUint128(uint256($.idleAssets) + assets);
         super._deposit(caller, receiver, assets, shares);
     }
@@ -273,10 +270,17 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
         $.totalPendingShares -= uint128(shares);
         $.totalClaimableAssets += uint128(assets);
         if (shares != 0) {
-            // Every share ever minted = supply + burned: what the cap base's window measures deposits with.
+            // Every share ever minted = supply + burned: what the cap base measures deposits with.
             $.sharesBurned = _toUint128(uint256($.sharesBurned) + shares);
             _burn(address(this), shares);
         }
+        // Keepers service often: each call also takes a cap checkpoint once the latest is a window old.
+        _checkpointCapBase($);
+    }
+
+    /// @inheritdoc IStakedUSDai
+    function checkpointCapBase() external {
+        _checkpointCapBase(_getStorage());
     }
 
     // ================================================================ ERC-7540 claims
@@ -568,38 +572,39 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
     }
 
     /// @inheritdoc IStakedUSDai
-    /// @dev O(1): three slots of this contract, the queue slot and NAV. `minted` (supply + shares burned by servicing)
-    /// only grows, and only deposits grow it, so the shares minted since a window opened are `minted` minus the
-    /// baseline stored when it did. A deposit rolls the window before it mints, so a baseline is exactly the count
-    /// at the window's start; when no deposit has rolled it, no deposit happened since its end, which is what lets
-    /// this view roll it too. The recent and the pending shares are both subtracted even where they overlap (a
-    /// recent deposit that is queued, or already serviced), which errs low.
+    /// @dev O(1): two slots of this contract, the queue slots and NAV. `minted` (supply + shares burned by servicing)
+    /// only grows, and only deposits grow it, so the shares minted since a checkpoint are `minted` less the count
+    /// stored with it. The baseline is the latest checkpoint at least a window old: the latest one once it has aged,
+    /// the one before it until then (which had aged when it was replaced). Recent shares that are also queued, or were
+    /// already serviced, are subtracted twice, which errs low.
     function capBase() external view returns (uint256) {
         StakedUSDaiStorage storage $ = _getStorage();
         uint256 supply = totalSupply();
         uint256 minted = supply + $.sharesBurned;
-        uint256 end = $.capWindowEnd;
-        uint256 baseline;
-        if (block.timestamp < end) baseline = $.capMintedAtPrevStart;
-        else if (block.timestamp < end + _capWindow($)) baseline = $.capMintedAtStart;
-        else baseline = minted;
-        uint256 excluded = minted.zeroFloorSub(baseline) + $.totalPendingShares;
+        uint256 at = $.capCheckpointAt;
+        uint256 recent;
+        if (at != 0) {
+            uint256 baseline =
+                block.timestamp >= at + _capWindow($) ? $.capMintedAtCheckpoint : $.capMintedAtPrev;
+            recent = minted.zeroFloorSub(baseline);
+        }
+        uint256 excluded = recent + $.totalPendingShares;
         if (excluded >= supply) return 0;
         uint256 nav = totalAssets();
         return nav.zeroFloorSub(excluded.mulDivUp(nav + 1, supply + 1));
     }
 
     /// @inheritdoc IStakedUSDai
-    function capWindow()
+    function capCheckpoint()
         external
         view
-        returns (uint256 windowEnd, uint256 mintedAtPrevStart, uint256 mintedAtStart, uint256 sharesMinted)
+        returns (uint256 checkpointAt, uint256 mintedAtPrev, uint256 mintedAtCheckpoint, uint256 sharesMinted)
     {
         StakedUSDaiStorage storage $ = _getStorage();
         return (
-            $.capWindowEnd,
-            $.capMintedAtPrevStart,
-            $.capMintedAtStart,
+            $.capCheckpointAt,
+            $.capMintedAtPrev,
+            $.capMintedAtCheckpoint,
             totalSupply() + $.sharesBurned
         );
     }
@@ -766,23 +771,18 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
         $.vestingEnd = uint40(end);
     }
 
-    /// @dev Opens the cap base's next window (called by a deposit, before it mints, once `capWindowEnd` has passed).
-    /// One window passed: the current one becomes the previous one and a new one follows it back to back, so a deposit
-    /// counts once the window after its own has ended, one to two windows after it was made. Two or more passed: no
-    /// deposit happened in the last full window, so every share minted so far is seasoned. `min` ends genesis (whose
-    /// baselines are the maximum): its deposits count from the end of its window.
-    function _rollCapWindow(StakedUSDaiStorage storage $) private {
-        uint256 end = $.capWindowEnd;
-        uint256 window = _capWindow($);
+    /// @dev Takes a cap checkpoint (the count of shares ever minted, now) once the latest is a window old; the latest
+    /// becomes the previous one. With none yet (an upgraded vault) both are now. `min` ends genesis, whose counts are
+    /// the maximum: the shares that exist at the first checkpoint count at once.
+    function _checkpointCapBase(StakedUSDaiStorage storage $) private {
+        uint256 at = $.capCheckpointAt;
+        if (at != 0 && block.timestamp < at + _capWindow($)) return;
         uint128 minted = _toUint128(totalSupply() + $.sharesBurned);
-        if (block.timestamp < end + window) {
-            $.capMintedAtPrevStart = uint128(Math.min($.capMintedAtStart, minted));
-            $.capWindowEnd = uint40(end + window);
-        } else {
-            $.capMintedAtPrevStart = minted;
-            $.capWindowEnd = uint40(block.timestamp + window);
-        }
-        $.capMintedAtStart = minted;
+        uint128 prev = $.capMintedAtCheckpoint;
+        if (at == 0 || prev > minted) prev = minted;
+        $.capMintedAtPrev = prev;
+        $.capMintedAtCheckpoint = minted;
+        $.capCheckpointAt = uint40(block.timestamp);
     }
 
     /// @dev The cap base's window: the cooldown, at least `MIN_CAP_WINDOW_SECONDS`.

@@ -11,12 +11,13 @@ import { at, loadLoanVault, loanVaultHelpers, NAV, type Signer, SITE, SITE_KEY, 
 
 /**
  * Issue #24, item 6: "Caps measured against a NAV one can inflate". The concentration caps are in bps of sUSDai's
- * cap base (`capBase`): NAV less the shares minted in the last one to two windows (a window is the cooldown, 7 days
- * locally) and less the shares waiting in the redemption queue. A deposit made just before a draw cannot lift a cap,
- * and money on its way out does not hold one up.
+ * cap base (`capBase`): NAV less the shares waiting in the redemption queue and less the recent shares, those minted
+ * after the latest cap checkpoint that is at least a window old (a window is the cooldown, 7 days locally; servicing
+ * and `checkpointCapBase` take checkpoints). A deposit made just before a draw cannot lift a cap, and money on its way
+ * out does not hold one up.
  *
- * The house fixture stakes 10M (lender1) in the vault's genesis window, where deposits count at once. Zero-coupon
- * terms keep NAV at exactly 10M, so every cap figure below is exact.
+ * The house fixture stakes 10M (lender1) in the vault's genesis (before its first checkpoint), where deposits count at
+ * once. Zero-coupon terms keep NAV at exactly 10M, so every cap figure below is exact.
  */
 describe("#24.6 Caps measured against a NAV one can inflate", () => {
   let f: ProtocolFixture, b1: Signer, b2: Signer, affiliate: Signer;
@@ -28,6 +29,7 @@ describe("#24.6 Caps measured against a NAV one can inflate", () => {
   const BORROWER_CAP_BPS = 3_000n;
   const SITE_CAP_BPS = 5_000n;
   const WINDOW = BigInt(7 * DAY); // the local cooldown
+  const MAX_UINT128 = 2n ** 128n - 1n;
   /** Zero-coupon terms whose approval outlives the waits below. */
   async function terms(borrower: Signer, principal: bigint, site = SITE): Promise<LoanTerms> {
     const t = await now();
@@ -41,13 +43,16 @@ describe("#24.6 Caps measured against a NAV one can inflate", () => {
   }
 
   /**
-   * Moves past the genesis window (the vault's first cooldown, where deposits count at once) into an ordinary one.
-   * The fixture deploys and stakes within seconds, so one cooldown from now is past it (no new view needed, so the
-   * attack specs also run against the code before this fix).
+   * Ends genesis: a cooldown on, a keeper's service takes the first cap checkpoint; later deposits are recent. (Only
+   * calls that exist before this fix, so the attack specs also run against the old code.)
    */
   async function leaveGenesis(): Promise<void> {
     await time.increase(WINDOW);
+    await f.susdai.connect(f.actors.keeper).serviceRedemptions(1);
   }
+
+  /** The latest checkpoint's time. */
+  const checkpointAt = async () => (await f.susdai.capCheckpoint())[0];
 
   /** What the caps measured before this fix: NAV at the moment of the draw. */
   const navCap = async (bps: bigint) => mulDivDown(await f.susdai.totalAssets(), bps, BPS);
@@ -114,13 +119,16 @@ describe("#24.6 Caps measured against a NAV one can inflate", () => {
   // ================================================================ ordinary deposits
 
   describe("a lender's deposit", () => {
-    it("#24.6 counts once the window after the one it was made in has ended, not before", async () => {
+    it("#24.6 counts once a checkpoint taken after it is a window old, not before", async () => {
       await leaveGenesis();
+      const r1 = await checkpointAt();
       const collateral = await mintReceipts(f, b1, 1, 10_000_000);
       await stake(f, f.actors.lender2, 5_000_000);
       await stake(f, f.actors.lender2, 5_000_000);
-      const [windowEnd] = await f.susdai.capWindow();
-      const counted = windowEnd + WINDOW;
+      // the next checkpoint (a window after the first) is the first one after the deposits
+      await at(r1 + WINDOW);
+      await f.susdai.checkpointCapBase();
+      const counted = r1 + 2n * WINDOW;
 
       await at(counted - 1n);
       const t = loanTerms(b1.address, usd(5_000_000), SITE, Number(counted), ZERO_COUPON);
@@ -135,6 +143,13 @@ describe("#24.6 Caps measured against a NAV one can inflate", () => {
       const loanId = await f.loanVault.loanCount();
       await f.loanVault.connect(b1).borrow(loanId, collateral);
       expect((await f.loanVault.exposureOf(b1.address, SITE_KEY))[0]).to.equal(usd(5_000_000));
+    });
+
+    it("#24.6 stays recent while no later checkpoint is taken (errs low)", async () => {
+      await leaveGenesis();
+      await stake(f, f.actors.lender2, 1_000);
+      await time.increase(10n * WINDOW);
+      expect(await f.susdai.capBase()).to.equal((await f.susdai.totalAssets()) - usd(1_000));
     });
   });
 
@@ -167,41 +182,44 @@ describe("#24.6 Caps measured against a NAV one can inflate", () => {
   // ================================================================ the view
 
   describe("capBase", () => {
-    it("#24.6 equals NAV in genesis and when nothing is recent or queued", async () => {
+    it("#24.6 equals NAV in genesis, however long it lasts", async () => {
       expect(await f.susdai.capBase()).to.equal(await f.susdai.totalAssets());
-      const [windowEnd, prev, current] = await f.susdai.capWindow();
-      expect(prev).to.equal(2n ** 128n - 1n);
-      expect(current).to.equal(2n ** 128n - 1n);
-      await time.increaseTo(windowEnd + WINDOW);
+      const [at0, prev, current, minted] = await f.susdai.capCheckpoint();
+      expect([prev, current, minted]).to.deep.equal([MAX_UINT128, MAX_UINT128, usd(NAV)]);
+      await time.increaseTo(at0 + 3n * WINDOW);
+      await stake(f, f.actors.lender2, 1_000);
       expect(await f.susdai.capBase()).to.equal(await f.susdai.totalAssets());
     });
 
-    it("#24.6 rolls back to back, and afresh after two idle windows", async () => {
+    it("#24.6 checkpoints at most once a window; the baseline is the latest one a window old", async () => {
       await leaveGenesis();
-      const [genesisEnd] = await f.susdai.capWindow();
+      const r1 = await checkpointAt();
+      expect(await f.susdai.capCheckpoint()).to.deep.equal([r1, usd(NAV), usd(NAV), usd(NAV)]);
       await stake(f, affiliate, 1_000);
-      let [end, prev, current, minted] = await f.susdai.capWindow();
-      expect(end).to.equal(genesisEnd + WINDOW);
-      expect([prev, current, minted]).to.deep.equal([usd(NAV), usd(NAV), usd(NAV + 1_000)]);
+      const nav1 = await f.susdai.totalAssets();
+      expect(await f.susdai.capBase()).to.equal(nav1 - usd(1_000));
 
-      // A deposit in the next window: the window that ended becomes the previous one.
-      await time.increaseTo(end);
+      // too early: nothing changes
+      await at(r1 + WINDOW - 1n);
+      await f.susdai.checkpointCapBase();
+      expect(await checkpointAt()).to.equal(r1);
+      // a window on: the latest becomes the previous; the base does not move
+      await at(r1 + WINDOW);
+      await f.susdai.checkpointCapBase();
+      const r2 = r1 + WINDOW;
+      expect(await f.susdai.capCheckpoint()).to.deep.equal([
+        r2,
+        usd(NAV),
+        usd(NAV + 1_000),
+        usd(NAV + 1_000),
+      ]);
+      expect(await f.susdai.capBase()).to.equal(nav1 - usd(1_000));
       await stake(f, affiliate, 2_000);
-      [end, prev, current, minted] = await f.susdai.capWindow();
-      expect(end).to.equal(genesisEnd + 2n * WINDOW);
-      expect([prev, current, minted]).to.deep.equal([usd(NAV), usd(NAV + 1_000), usd(NAV + 3_000)]);
-      const nav = await f.susdai.totalAssets();
-      expect(await f.susdai.capBase()).to.equal(nav - usd(3_000));
-
-      // Two idle windows later everything minted so far is seasoned; the next deposit opens a window at its time.
-      await time.increaseTo(end + WINDOW);
-      expect(await f.susdai.capBase()).to.equal(nav);
-      await stake(f, affiliate, 4_000);
-      const t = BigInt(await now());
-      [end, prev, current, minted] = await f.susdai.capWindow();
-      expect(end).to.equal(t + WINDOW);
-      expect([prev, current, minted]).to.deep.equal([usd(NAV + 3_000), usd(NAV + 3_000), usd(NAV + 7_000)]);
-      expect(await f.susdai.capBase()).to.equal((await f.susdai.totalAssets()) - usd(4_000));
+      const nav2 = await f.susdai.totalAssets();
+      expect(await f.susdai.capBase()).to.equal(nav2 - usd(3_000));
+      // once the latest is a window old, the 1,000 made before it count; the 2,000 made after it do not
+      await time.increaseTo(r2 + WINDOW);
+      expect(await f.susdai.capBase()).to.equal(nav2 - usd(2_000));
     });
 
     it("#24.6 values excluded shares at today's price rounded up, so it rounds down", async () => {
@@ -214,7 +232,7 @@ describe("#24.6 Caps measured against a NAV one can inflate", () => {
       await f.susdai.connect(lender1).requestRedeem(usd(1_234_567) + 7n, lender1.address, lender1.address);
       const nav = await f.susdai.totalAssets();
       const supply = await f.susdai.totalSupply();
-      const [, prev, , minted] = await f.susdai.capWindow();
+      const [, prev, , minted] = await f.susdai.capCheckpoint();
       const excluded = minted - prev + (await f.susdai.totalPendingShares());
       const expected = nav - mulDivUp(excluded, nav + 1n, supply + 1n);
       expect(await f.susdai.capBase()).to.equal(expected);
@@ -239,18 +257,21 @@ describe("#24.6 Caps measured against a NAV one can inflate", () => {
     });
 
     it("#24.6 a window is the cooldown, at least one day", async () => {
+      const D = BigInt(DAY);
       await f.susdai.connect(f.actors.deployer).setRedemptionParams(0, 0, 10);
-      const [genesisEnd] = await f.susdai.capWindow();
-      // genesis was opened with the 7-day cooldown; past it, a deposit opens one-day windows
-      await time.increaseTo(genesisEnd);
+      await time.increase(D);
+      await f.susdai.checkpointCapBase();
+      const r1 = await checkpointAt();
       await stake(f, affiliate, 1_000);
-      const [end] = await f.susdai.capWindow();
-      expect(end).to.equal(genesisEnd + BigInt(DAY));
       const nav = await f.susdai.totalAssets();
+      await at(r1 + D - 1n);
+      await f.susdai.checkpointCapBase();
+      expect(await checkpointAt()).to.equal(r1);
+      await at(r1 + D);
+      await f.susdai.checkpointCapBase();
+      await time.increaseTo(r1 + 2n * D - 1n);
       expect(await f.susdai.capBase()).to.equal(nav - usd(1_000));
-      await time.increaseTo(end + BigInt(DAY) - 1n);
-      expect(await f.susdai.capBase()).to.equal(nav - usd(1_000));
-      await time.increaseTo(end + BigInt(DAY));
+      await time.increaseTo(r1 + 2n * D);
       expect(await f.susdai.capBase()).to.equal(nav);
     });
 
@@ -262,7 +283,7 @@ describe("#24.6 Caps measured against a NAV one can inflate", () => {
       expect(await f.susdai.capBase.estimateGas()).to.equal(one);
     });
 
-    it("#24.6 an in-place upgrade (new fields zero) counts the shares that exist and seasons the next deposit", async () => {
+    it("#24.6 an in-place upgrade (new fields zero) counts the shares that exist; its first checkpoint seasons deposits", async () => {
       const { lender1 } = f.actors;
       const susdai = await f.susdai.getAddress();
       // The appended fields (slots 10 and 11 of sUSDai's ERC-7201 namespace) read zero on an upgraded proxy.
@@ -274,15 +295,18 @@ describe("#24.6 Caps measured against a NAV one can inflate", () => {
           `0x${"00".repeat(32)}`,
         ]);
       }
-      expect(await f.susdai.capWindow()).to.deep.equal([0n, 0n, 0n, usd(NAV)]);
+      expect(await f.susdai.capCheckpoint()).to.deep.equal([0n, 0n, 0n, usd(NAV)]);
       await f.susdai.connect(lender1).requestRedeem(usd(1_000_000), lender1.address, lender1.address);
       expect(await f.susdai.capBase()).to.equal(usd(9_000_000));
-      // The first deposit after the upgrade opens a window and is recent for a full one.
+      // The upgrade's call (`upgradeToAndCall(impl, checkpointCapBase())`) takes the first checkpoint at once.
+      await f.susdai.checkpointCapBase();
+      const r1 = await checkpointAt();
+      expect(await f.susdai.capCheckpoint()).to.deep.equal([r1, usd(NAV), usd(NAV), usd(NAV)]);
       await stake(f, affiliate, 5_000_000);
-      const t = BigInt(await now());
-      expect(await f.susdai.capWindow()).to.deep.equal([t + WINDOW, usd(NAV), usd(NAV), usd(15_000_000)]);
       expect(await f.susdai.capBase()).to.equal(usd(9_000_000));
-      await time.increaseTo(t + 2n * WINDOW);
+      await at(r1 + WINDOW);
+      await f.susdai.checkpointCapBase();
+      await time.increaseTo(r1 + 2n * WINDOW);
       expect(await f.susdai.capBase()).to.equal(usd(14_000_000));
     });
   });
