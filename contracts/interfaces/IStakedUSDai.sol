@@ -295,7 +295,12 @@ interface IStakedUSDai is IERC4626, IERC7540Operator, IERC7540Redeem {
     function capCheckpoint()
         external
         view
-        returns (uint256 checkpointAt, uint256 mintedAtPrev, uint256 mintedAtCheckpoint, uint256 sharesMinted);
+        returns (
+            uint256 checkpointAt,
+            uint256 mintedAtPrev,
+            uint256 mintedAtCheckpoint,
+            uint256 sharesMinted
+        );
 
     /// @notice Queue entry `index`.
     function redemptionRequest(uint256 index) external view returns (RedemptionRequest memory);

@@ -269,13 +269,7 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
         $.idleAssets = uint128(idle);
         $.totalPendingShares -= uint128(shares);
         $.totalClaimableAssets += uint128(assets);
-        if (shares != 0) {
-            // Every share ever minted = supply + burned: what the cap base measures deposits with.
-            $.sharesBurned = _toUint128(uint256($.sharesBurned) + shares);
-            _burn(address(this), shares);
-        }
-        // Keepers service often: each call also takes a cap checkpoint once the latest is a window old.
-        _checkpointCapBase($);
+        _burnServiced($, shares);
     }
 
     /// @inheritdoc IStakedUSDai
@@ -769,6 +763,16 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
         $.vestingAmount = _toUint128(amount);
         $.vestingStart = uint40(start);
         $.vestingEnd = uint40(end);
+    }
+
+    /// @dev Burns the serviced shares and counts them (supply + burned is every share ever minted, what the cap base
+    /// measures deposits with); then, as keepers service often, takes a cap checkpoint once the latest is a window old.
+    function _burnServiced(StakedUSDaiStorage storage $, uint256 shares) private {
+        if (shares != 0) {
+            $.sharesBurned = _toUint128(uint256($.sharesBurned) + shares);
+            _burn(address(this), shares);
+        }
+        _checkpointCapBase($);
     }
 
     /// @dev Takes a cap checkpoint (the count of shares ever minted, now) once the latest is a window old; the latest
