@@ -767,9 +767,10 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
 
     /// @dev Burns the serviced shares and counts them (supply + burned is every share ever minted, what the cap base
     /// measures deposits with); then, as keepers service often, takes a cap checkpoint once the latest is a window old.
+    /// The counts saturate at 128 bits instead of reverting, so that no share count can ever stop exits.
     function _burnServiced(StakedUSDaiStorage storage $, uint256 shares) private {
         if (shares != 0) {
-            $.sharesBurned = _toUint128(uint256($.sharesBurned) + shares);
+            $.sharesBurned = _saturate128(uint256($.sharesBurned) + shares);
             _burn(address(this), shares);
         }
         _checkpointCapBase($);
@@ -781,7 +782,7 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
     function _checkpointCapBase(StakedUSDaiStorage storage $) private {
         uint256 at = $.capCheckpointAt;
         if (at != 0 && block.timestamp < at + _capWindow($)) return;
-        uint128 minted = _toUint128(totalSupply() + $.sharesBurned);
+        uint128 minted = _saturate128(totalSupply() + $.sharesBurned);
         uint128 prev = $.capMintedAtCheckpoint;
         if (at == 0 || prev > minted) prev = minted;
         $.capMintedAtPrev = prev;
@@ -867,6 +868,10 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
 
     function _requireNotBlacklisted(StakedUSDaiStorage storage $, address account) private view {
         if ($.blacklisted[account]) revert StakedUSDaiBlacklisted(account);
+    }
+
+    function _saturate128(uint256 amount) private pure returns (uint128) {
+        return uint128(Math.min(amount, type(uint128).max));
     }
 
     function _toUint128(uint256 amount) private pure returns (uint128) {
