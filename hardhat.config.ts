@@ -140,6 +140,9 @@ const config: HardhatUserConfig = {
       // At 10k runs the oracle is 24.9 KB, over EIP-170's 24 KiB; 200 runs leaves ~3.8 KB of headroom for a few
       // percent of runtime gas (its rows in gas/ceilings.json are measured with this setting).
       "contracts/oracle/UtilizationOracle.sol": sizeBound(200),
+      // sUSDai sat 137 bytes under EIP-170's limit at 10k runs, and the cap base (#24.6) needs several hundred more.
+      // At 2k runs it is 23.4 KB (~1.2 KB of headroom) for under 100 gas per deposit or claim (bench rows within 5%).
+      "contracts/token/StakedUSDai.sol": sizeBound(2_000),
       "contracts/credit/LoanVault.sol": sizeBound(200, true),
       "contracts/credit/logic/LoanRecovery.sol": sizeBound(200, true),
       // The draw (linked, not inlined) needs more stack than the legacy pipeline gives; 10k runs for its gas.

@@ -206,6 +206,11 @@ interface IStakedUSDai is IERC4626, IERC7540Operator, IERC7540Redeem {
         uint256 maxRequests
     ) external returns (uint256 serviced, uint256 shares, uint256 assets);
 
+    /// @notice Takes a cap checkpoint if the latest one is at least a window old (otherwise does nothing). Anyone may
+    /// call it; `serviceRedemptions` calls it too. A deposit counts in `capBase` once a checkpoint taken after it is a
+    /// window old, so a keeper that checkpoints daily makes deposits count within two windows and a day.
+    function checkpointCapBase() external;
+
     // ---------------------------------------------------------------- loan vault hooks (LOAN_VAULT)
 
     /// @notice Sends `amount` idle USDai to `borrower` for a new loan. Idle USDai owed to waiting redemptions (valued
@@ -276,6 +281,27 @@ interface IStakedUSDai is IERC4626, IERC7540Operator, IERC7540Redeem {
 
     /// @notice Realized losses recorded since inception.
     function cumulativeLosses() external view returns (uint256);
+
+    /// @notice What the loan vault measures its concentration caps against: NAV (`totalAssets`) less the value, at
+    /// today's price rounded up, of the shares waiting in the redemption queue and of the *recent* shares, those minted
+    /// after the latest cap checkpoint that is at least a window old (a window is the cooldown, at least one day);
+    /// floored at zero, so it rounds down and is never above NAV. A deposit therefore counts no sooner than one window
+    /// after it was made, and only while its shares stay out of the queue: money deposited the week of a draw cannot
+    /// lift a cap. Until the first checkpoint (a new vault's genesis, or an upgraded vault) no share is recent.
+    function capBase() external view returns (uint256);
+
+    /// @notice The latest cap checkpoint: when it was taken (0: none yet), and how many shares had ever been minted
+    /// (supply plus shares burned by servicing) at the one before it and at it (the maximum during genesis).
+    /// `sharesMinted` is that count now.
+    function capCheckpoint()
+        external
+        view
+        returns (
+            uint256 checkpointAt,
+            uint256 mintedAtPrev,
+            uint256 mintedAtCheckpoint,
+            uint256 sharesMinted
+        );
 
     /// @notice Queue entry `index`.
     function redemptionRequest(uint256 index) external view returns (RedemptionRequest memory);

@@ -42,6 +42,9 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
     uint256 internal constant MAX_VESTING_PERIOD_SECONDS = 30 days;
     /// @dev Most active requests a controller may be allowed.
     uint256 internal constant MAX_ACTIVE_REQUESTS_CAP = 100;
+    /// @dev Shortest window of the cap base (see `capBase`): it is the cooldown, but at least this, so a vault whose
+    /// exits are instant still makes a deposit wait before the concentration caps count it.
+    uint256 internal constant MIN_CAP_WINDOW_SECONDS = 1 days;
     /// @dev Fewest shares outstanding for a lump gain to be credited. Below it a gain would accrue to OpenZeppelin's
     /// virtual share and a dust position and blow the share price up (a harvest is permissionless), so later deposits
     /// would round away.
@@ -78,6 +81,13 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
         // so it is never written from zero again)
         uint128 waitingGain;
         uint32 waitingPeriod;
+        // slot 10 (appended; see `capBase`): shares burned by servicing, so that supply + burned counts every share ever
+        // minted (only deposits raise it), and the time of the latest cap checkpoint (0: none yet)
+        uint128 sharesBurned;
+        uint40 capCheckpointAt;
+        // slot 11: shares ever minted at the checkpoint before the latest one, and at the latest one
+        uint128 capMintedAtPrev;
+        uint128 capMintedAtCheckpoint;
     }
 
     // keccak256(abi.encode(uint256(keccak256("gpucredit.storage.StakedUSDai")) - 1)) & ~bytes32(uint256(0xff))
@@ -120,6 +130,12 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
         emit LoanVaultSet(loanVault_);
         _setRedemptionParams($, cooldown, minRedeemAssets, maxActiveRequests);
         _setVestingPeriod($, vestingPeriod_);
+        // Genesis: a new vault has no history, so what is deposited before its first cap checkpoint counts at once
+        // (baselines at the maximum; see `capBase`). Writing the slots now also spares the first service a fresh-slot
+        // write. An upgraded vault reads zero here, which `capBase` treats the same way.
+        $.capCheckpointAt = uint40(block.timestamp);
+        $.capMintedAtPrev = type(uint128).max;
+        $.capMintedAtCheckpoint = type(uint128).max;
     }
 
     // ================================================================ ERC-4626 deposits
@@ -253,7 +269,12 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
         $.idleAssets = uint128(idle);
         $.totalPendingShares -= uint128(shares);
         $.totalClaimableAssets += uint128(assets);
-        if (shares != 0) _burn(address(this), shares);
+        _burnServiced($, shares);
+    }
+
+    /// @inheritdoc IStakedUSDai
+    function checkpointCapBase() external {
+        _checkpointCapBase(_getStorage());
     }
 
     // ================================================================ ERC-7540 claims
@@ -547,6 +568,44 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
     }
 
     /// @inheritdoc IStakedUSDai
+    /// @dev O(1): two slots of this contract, the queue slots and NAV. `minted` (supply + shares burned by servicing)
+    /// only grows, and only deposits grow it, so the shares minted since a checkpoint are `minted` less the count
+    /// stored with it. The baseline is the latest checkpoint at least a window old: the latest one once it has aged,
+    /// the one before it until then (which had aged when it was replaced). Recent shares that are also queued, or were
+    /// already serviced, are subtracted twice, which errs low.
+    function capBase() external view returns (uint256) {
+        StakedUSDaiStorage storage $ = _getStorage();
+        uint256 supply = totalSupply();
+        uint256 minted = supply + $.sharesBurned;
+        uint256 at = $.capCheckpointAt;
+        uint256 recent;
+        if (at != 0) {
+            uint256 baseline =
+                block.timestamp >= at + _capWindow($) ? $.capMintedAtCheckpoint : $.capMintedAtPrev;
+            recent = minted.zeroFloorSub(baseline);
+        }
+        uint256 excluded = recent + $.totalPendingShares;
+        if (excluded >= supply) return 0;
+        uint256 nav = totalAssets();
+        return nav.zeroFloorSub(excluded.mulDivUp(nav + 1, supply + 1));
+    }
+
+    /// @inheritdoc IStakedUSDai
+    function capCheckpoint()
+        external
+        view
+        returns (uint256 checkpointAt, uint256 mintedAtPrev, uint256 mintedAtCheckpoint, uint256 sharesMinted)
+    {
+        StakedUSDaiStorage storage $ = _getStorage();
+        return (
+            $.capCheckpointAt,
+            $.capMintedAtPrev,
+            $.capMintedAtCheckpoint,
+            totalSupply() + $.sharesBurned
+        );
+    }
+
+    /// @inheritdoc IStakedUSDai
     function redemptionRequest(uint256 index) external view returns (RedemptionRequest memory) {
         return _getStorage().requests[index];
     }
@@ -715,6 +774,36 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
         return uint256($.idleAssets) + loanAssets;
     }
 
+    /// @dev Burns the serviced shares and counts them (supply + burned is every share ever minted, what the cap base
+    /// measures deposits with); then, as keepers service often, takes a cap checkpoint once the latest is a window old.
+    /// The counts saturate at 128 bits instead of reverting, so that no share count can ever stop exits.
+    function _burnServiced(StakedUSDaiStorage storage $, uint256 shares) private {
+        if (shares != 0) {
+            $.sharesBurned = _saturate128(uint256($.sharesBurned) + shares);
+            _burn(address(this), shares);
+        }
+        _checkpointCapBase($);
+    }
+
+    /// @dev Takes a cap checkpoint (the count of shares ever minted, now) once the latest is a window old; the latest
+    /// becomes the previous one. With none yet (an upgraded vault) both are now. `min` ends genesis, whose counts are
+    /// the maximum: the shares that exist at the first checkpoint count at once.
+    function _checkpointCapBase(StakedUSDaiStorage storage $) private {
+        uint256 at = $.capCheckpointAt;
+        if (at != 0 && block.timestamp < at + _capWindow($)) return;
+        uint128 minted = _saturate128(totalSupply() + $.sharesBurned);
+        uint128 prev = $.capMintedAtCheckpoint;
+        if (at == 0 || prev > minted) prev = minted;
+        $.capMintedAtPrev = prev;
+        $.capMintedAtCheckpoint = minted;
+        $.capCheckpointAt = uint40(block.timestamp);
+    }
+
+    /// @dev The cap base's window: the cooldown, at least `MIN_CAP_WINDOW_SECONDS`.
+    function _capWindow(StakedUSDaiStorage storage $) private view returns (uint256) {
+        return Math.max($.cooldown, MIN_CAP_WINDOW_SECONDS);
+    }
+
     /// @dev Idle USDai plus the loan vault's `loanAssets()`: NAV before unvested gains are held back.
     function _grossAssets(StakedUSDaiStorage storage $) private view returns (uint256) {
         ILoanVaultAssets vault = $.loanVault;
@@ -788,6 +877,10 @@ contract StakedUSDai is IStakedUSDai, IUSDaiYieldReceiver, ProtocolUpgradeable, 
 
     function _requireNotBlacklisted(StakedUSDaiStorage storage $, address account) private view {
         if ($.blacklisted[account]) revert StakedUSDaiBlacklisted(account);
+    }
+
+    function _saturate128(uint256 amount) private pure returns (uint128) {
+        return uint128(Math.min(amount, type(uint128).max));
     }
 
     function _toUint128(uint256 amount) private pure returns (uint128) {

@@ -121,6 +121,8 @@ export class ShareModel extends StakedModel {
   totalClaimable = 0n;
   cumulativeLosses = 0n;
   controllers = new Map<string, Controller>();
+  /** The cap base's checkpoints (#24.6): shares burned by servicing, the latest checkpoint's time and counts. */
+  cap = { burned: 0n, at: 0n, prev: 0n, current: 0n };
 
   constructor(
     idle: bigint,
@@ -158,8 +160,35 @@ export class ShareModel extends StakedModel {
       totalClaimable: this.totalClaimable,
       cumulativeLosses: this.cumulativeLosses,
       controllers: new Map([...this.controllers].map(([k, v]) => [k, { ...v }])),
+      cap: { ...this.cap },
     });
     return c;
+  }
+
+  /** `_capWindow`: the cooldown, at least a day. */
+  get capWindow(): bigint {
+    return this.cooldown > 86_400n ? this.cooldown : 86_400n;
+  }
+
+  /** `_checkpointCapBase`: once the latest checkpoint is a window old (or with none), the count of shares ever minted. */
+  checkpoint(now: bigint): void {
+    const { cap } = this;
+    if (cap.at !== 0n && now < cap.at + this.capWindow) return;
+    const minted = this.supply + cap.burned;
+    let prev = cap.current;
+    if (cap.at === 0n || prev > minted) prev = minted;
+    Object.assign(cap, { prev, current: minted, at: now });
+  }
+
+  /** `capBase`: NAV `ta` less the recent and the queued shares at today's price rounded up, floored at zero. */
+  capBase(now: bigint, ta: bigint): bigint {
+    const { cap } = this;
+    const minted = this.supply + cap.burned;
+    let recent = 0n;
+    if (cap.at !== 0n) recent = subFloor(minted, now >= cap.at + this.capWindow ? cap.current : cap.prev);
+    const excluded = recent + this.totalPending;
+    if (excluded >= this.supply) return 0n;
+    return subFloor(ta, mulDivUp(excluded, ta + 1n, this.supply + 1n));
   }
 
   get supply(): bigint {
@@ -246,6 +275,8 @@ export class ShareModel extends StakedModel {
     this.totalPending -= shares;
     this.totalClaimable += assets;
     if (shares !== 0n) this.shares.burn(this.self, shares);
+    this.cap.burned += shares;
+    this.checkpoint(now);
     return { touched, shares, assets };
   }
 }

@@ -120,7 +120,8 @@ library LoanOrigination {
     // ================================================================ checks
 
     /// @notice Concentration caps: the borrower's and the site's outstanding principal plus `principal`, against their
-    /// caps in bps of sUSDai's NAV.
+    /// caps in bps of sUSDai's cap base (`IStakedUSDai.capBase`: NAV without this week's deposits and without what the
+    /// redemption queue is owed), so money that arrives just before a draw, or is on its way out, cannot lift a cap.
     function checkCaps(
         LoanStorage.LoanVaultStorage storage $,
         IStakedUSDai staked,
@@ -128,23 +129,23 @@ library LoanOrigination {
         bytes32 site,
         uint256 principal
     ) internal view {
-        uint256 nav = checkBorrowerCap($, staked, borrower, principal);
+        uint256 base = checkBorrowerCap($, staked, borrower, principal);
         uint256 siteExposure = $.sitePrincipal[site] + principal;
-        uint256 siteCap = nav.mulDivDown($.risk.siteCapBps, BPS);
+        uint256 siteCap = base.mulDivDown($.risk.siteCapBps, BPS);
         if (siteExposure > siteCap) revert ILoanVault.LoanVaultSiteCap(site, siteExposure, siteCap);
     }
 
     /// @notice The borrower's concentration cap alone (a step-in moves a loan between borrowers, not between sites).
-    /// Returns sUSDai's NAV, which it read.
+    /// Returns sUSDai's cap base, which it read.
     function checkBorrowerCap(
         LoanStorage.LoanVaultStorage storage $,
         IStakedUSDai staked,
         address borrower,
         uint256 principal
-    ) internal view returns (uint256 nav) {
-        nav = staked.totalAssets();
+    ) internal view returns (uint256 base) {
+        base = staked.capBase();
         uint256 borrowerExposure = $.borrowerPrincipal[borrower] + principal;
-        uint256 borrowerCap = nav.mulDivDown($.risk.borrowerCapBps, BPS);
+        uint256 borrowerCap = base.mulDivDown($.risk.borrowerCapBps, BPS);
         if (borrowerExposure > borrowerCap) {
             revert ILoanVault.LoanVaultBorrowerCap(borrower, borrowerExposure, borrowerCap);
         }

@@ -276,13 +276,14 @@ async function checkStep(w: World, cmd: After, label: string): Promise<void> {
   counters.stepChecks++;
   const { loanVault, susdai } = w.s.fx;
   const now = w.now;
-  const [latest, agg, loanAssets, entryLoanAssets, supply, ta] = await Promise.all([
+  const [latest, agg, loanAssets, entryLoanAssets, supply, ta, capBase] = await Promise.all([
     time.latest(),
     loanVault.accrualState(),
     loanVault.loanAssets(),
     loanVault.entryLoanAssets(),
     susdai.totalSupply(),
     susdai.totalAssets(),
+    susdai.capBase(),
   ]);
   expect(BigInt(latest), `${label}: clock`).to.equal(now);
   const expected = aggregateOf(
@@ -301,6 +302,9 @@ async function checkStep(w: World, cmd: After, label: string): Promise<void> {
   expect(entryLoanAssets - loanAssets, `${label} markdown`).to.equal(expected.markdown);
   expect(supply, `${label}: sUSDai supply`).to.equal(w.staked.supply);
   expect(ta, `${label}: sUSDai totalAssets`).to.equal(w.staked.totalAssets(now, loanAssets));
+  // #24.6: the caps' base matches the model and is never above NAV
+  expect(capBase, `${label}: sUSDai capBase`).to.equal(w.staked.capBase(now, ta));
+  expect(capBase, `${label}: capBase <= NAV`).to.be.lessThanOrEqual(ta);
   checkPrice(w, cmd, label, ta, supply);
 }
 

@@ -117,6 +117,8 @@ export interface Setup {
   snapshot: SnapshotRestorer;
   /** The clock at the snapshot: where every sequence starts. */
   startedAt: bigint;
+  /** sUSDai's cap checkpoint at the snapshot (#24.6): time, counts at the previous and latest, shares ever minted. */
+  capCheckpoint: { at: bigint; prev: bigint; current: bigint; minted: bigint };
   /** Full invariant checks every this many commands (and at the end of each sequence); 1 checks after every command. */
   checkEvery: number;
 }
@@ -283,6 +285,9 @@ export async function buildSetup(checkEvery = 1): Promise<Setup> {
     fingerprint: "",
     snapshot: undefined as unknown as SnapshotRestorer,
     startedAt: 0n,
+    capCheckpoint: await susdai
+      .capCheckpoint()
+      .then(([at, prev, current, minted]) => ({ at, prev, current, minted })),
     checkEvery,
   };
   setup.fingerprint = await paramsFingerprint(setup);

@@ -58,6 +58,13 @@ export class World {
       s.params.maxActive,
       new Ledger("susdai", s.sharesInit, s.shareSupply),
     );
+    const cap = s.capCheckpoint;
+    this.staked.cap = {
+      burned: cap.minted - s.shareSupply,
+      at: cap.at,
+      prev: cap.prev,
+      current: cap.current,
+    };
     this.ghost.inflow = s.idle;
     this.now = s.startedAt;
     for (const r of s.receipts) this.receipts.set(r.id, { ...r });

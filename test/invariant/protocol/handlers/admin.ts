@@ -68,9 +68,9 @@ export async function approveLoan(w: World, p: Params, t: bigint) {
   );
 }
 
-/** `_checkCaps`: the borrower's and the site's principal, plus `principal`, within their share of NAV at `t`. */
+/** `checkCaps`: the borrower's and the site's principal, plus `principal`, within their share of the cap base at `t`. */
 export function checkCaps(w: World, t: bigint, borrower: string, site: string, principal: bigint) {
-  const nav = w.nav(t);
+  const nav = w.staked.capBase(t, w.nav(t));
   const borrowerExposure = exposure(w.loans, (l) => l.borrower === borrower) + principal;
   const borrowerCap = (nav * w.s.borrowerCapBps) / BPS;
   if (borrowerExposure > borrowerCap)
@@ -98,7 +98,7 @@ export async function stepIn(w: World, p: Params, t: bigint) {
       const probe = rec!.m.clone();
       // the lockbox and reserve repay the debt first; the rest must fit the new operator's cap (#16.6)
       const applied = lv(() => probe.stepIn(t));
-      const nav = w.nav(t);
+      const nav = w.staked.capBase(t, w.nav(t));
       const borrowerExposure = exposure(w.loans, (l) => l.borrower === target) + probe.s.principal;
       const borrowerCap = (nav * w.s.borrowerCapBps) / BPS;
       if (borrowerExposure > borrowerCap)
