@@ -53,16 +53,16 @@ interface IERC7540Redeem {
 /// asynchronous redemptions through a FIFO queue. Its price rises with loan interest and vested T-bill yield, and
 /// falls only on realized loan losses and impairments.
 /// @dev NAV: `totalAssets() = idle + loanVault.loanAssets() - unvested`, O(1); exits and conversions use it. Deposits
-/// and mints are priced at NAV with unvested gains and with impaired loans at their whole claim
-/// (`idle + loanVault.entryLoanAssets()`; `previewDeposit`, `previewMint`), so a deposit pays for the gains booked
-/// before it and for a full recovery of the loans in default, and cannot capture a gain or a write-back. `idle` is USDai tracked internally, so
-/// a donation to the contract does not move the price (governance may later vest it into NAV with `vestSurplus`). Lump
-/// gains vest linearly over at least `vestingPeriod` from their arrival, so a harvest cannot be sandwiched, and a new
-/// gain never delays one already vesting: a gain that arrives while another vests waits for it to finish, then vests
-/// over a full period. Deposits and mints stop while paused; redemption requests have their own guardian switch, and
-/// service and claims never stop. Requests carry `requestId = 0`: ERC-7540 then aggregates state per controller, which is
-/// what `pendingRedeemRequest` and `claimableRedeemRequest` report exactly. Serviced requests are priced at service
-/// time; a controller's claims are paid pro rata over everything serviced for it, rounding down.
+/// and mints are priced at NAV with unvested gains and with impaired loans at their whole claim (`idle +
+/// loanVault.entryLoanAssets()`; `previewDeposit`, `previewMint`), so a deposit pays for the gains booked before it and
+/// for a full recovery of the loans in default, and cannot capture a gain or a write-back. `idle` is USDai tracked
+/// internally, so a donation to the contract does not move the price (governance may later vest it into NAV with
+/// `vestSurplus`). Lump gains vest linearly over at least `vestingPeriod` from their arrival, so a harvest cannot be
+/// sandwiched, and a new gain never delays one already vesting: a gain that arrives while another vests waits for it to
+/// finish, then vests over a full period. Deposits and mints stop while paused; redemption requests have their own
+/// guardian switch, and service and claims never stop. Requests carry `requestId = 0`: ERC-7540 then aggregates state
+/// per controller, which is what `pendingRedeemRequest` and `claimableRedeemRequest` report exactly. Serviced requests
+/// are priced at service time; a controller's claims are paid pro rata over everything serviced for it, rounding down.
 interface IStakedUSDai is IERC4626, IERC7540Operator, IERC7540Redeem {
     // ---------------------------------------------------------------- structs
 
