@@ -190,12 +190,12 @@ async function explainCreditRevert(
     case "LoanVaultSiteCap": {
       const [account, exposure, cap] = revert.args as [string, bigint, bigint];
       const borrowerCap = revert.name === "LoanVaultBorrowerCap";
-      const [nav, risk] = await Promise.all([(await stakedUsdaiAt(hre)).totalAssets(), vault.riskParams()]);
+      const [base, risk] = await Promise.all([(await stakedUsdaiAt(hre)).capBase(), vault.riskParams()]);
       const who = borrowerCap ? `borrower ${await shortLabelOf(hre, account)}` : `site ${siteName(account)}`;
       return (
         `principal ${formatUsd(principal)} would take the outstanding principal of ${who} to ${formatUsd(exposure)}, ` +
         `above its cap ${formatUsd(cap)} (${formatBps(borrowerCap ? risk.borrowerCapBps : risk.siteCapBps)} of ` +
-        `sUSDai's NAV ${formatUsd(nav)})`
+        `sUSDai's cap base ${formatUsd(base)}: NAV less recent deposits and the redemption queue)`
       );
     }
     case "LoanVaultLtvExceeded": {

@@ -162,7 +162,8 @@ describe("Attack: redemption-queue griefing", () => {
       const last = pages[pages.length - 1]; // 11 queued
       for (const g of [...pages, last]) {
         const spread = Number(g > first ? g - first : first - g) / Number(first);
-        expect(spread, `page gas ${g} vs ${first}`).to.be.lessThan(0.01);
+        // within 2%: once a cap window, a page also takes sUSDai's cap checkpoint (about 4,700 gas, #24.6)
+        expect(spread, `page gas ${g} vs ${first}`).to.be.lessThan(0.02);
       }
       // a 10-request page stays far below a block's gas (instrumented code costs more: not under coverage)
       if (!underCoverage()) expect(first).to.be.lessThan(500_000n);

@@ -586,7 +586,7 @@ describe("Loan and keeper tasks on the in-process network", () => {
         base,
         exactly(
           "principal $1,000.00 would take the outstanding principal of borrower borrower1 to $1,000.00, above its cap " +
-            "$0.00 (30.00% of sUSDai's NAV $0.00)",
+            "$0.00 (30.00% of sUSDai's cap base $0.00: NAV less recent deposits and the redemption queue)",
         ),
       );
       // The vault's own rule (maintenance LTV at least the max LTV), found by simulating the call.
@@ -686,26 +686,30 @@ describe("Loan and keeper tasks on the in-process network", () => {
       expect(await f.receipts.ownerOf(receiptId)).to.equal(addr("borrower1"));
     });
 
-    it("refuses a draw sUSDai cannot fund, in the vault's own figures, before approving any receipt", async () => {
+    it("refuses a draw the redemption queue leaves no room for, in the vault's own figures, before approving any receipt", async () => {
       const receiptId = await lendingReady();
       await run("loan:approve", { borrower: "borrower1", principal: "1000", site: "DAL-1" });
-      // lender1 queues 9,500 of its 10,000 shares: the queue's claim leaves less idle USDai than the principal
+      // lender1 queues 9,500 of its 10,000 shares: queued shares leave the cap base (#24.6), so the borrower cap
+      // (30% of the 500 left) refuses the draw before sUSDai is asked for idle USDai it no longer has free
       await f.susdai.connect(f.actors.lender1).requestRedeem(usd(9_500), addr("lender1"), addr("lender1"));
       const refusal = await f.loanVault
         .connect(f.actors.borrower1)
         .borrow.staticCall(1n, [receiptId])
         .then(
           () => null,
-          (err: { data: string }) => f.susdai.interface.parseError(err.data),
+          (err: { data: string }) => f.loanVault.interface.parseError(err.data),
         );
-      expect(refusal?.name, "the vault refuses the draw").to.equal("StakedUSDaiInsufficientIdle");
-      const available = refusal!.args[1] as bigint;
-      expect(available).to.be.lessThan(usd(1_000));
+      expect(refusal?.name, "the vault refuses the draw").to.equal("LoanVaultBorrowerCap");
+      const cap = refusal!.args[2] as bigint;
+      const base = await f.susdai.capBase();
+      expect(cap).to.equal((base * 3_000n) / 10_000n);
       await expectRefused(
         "loan:borrow",
         { loan: "1", receipts: receiptId.toString() },
         exactly(
-          `sUSDai has ${formatUsd(available)} of idle USDai free to lend (after queued redemptions), less than the principal $1,000.00`,
+          `principal $1,000.00 would take the outstanding principal of borrower borrower1 to $1,000.00, above its cap ` +
+            `${formatUsd(cap)} (30.00% of sUSDai's cap base ${formatUsd(base)}: NAV less recent deposits and the ` +
+            `redemption queue)`,
         ),
       );
       expect(await f.receipts.getApproved(receiptId)).to.equal(ZeroAddress);
