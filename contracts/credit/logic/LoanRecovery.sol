@@ -107,7 +107,11 @@ library LoanRecovery {
         LoanStorage.LoanVaultStorage storage $ = loanStorage();
         ILoanVault.LoanState storage s = $.state[loanId];
         requireStatus(loanId, s, ILoanVault.LoanStatus.Liquidating);
-        uint256 impairedValue = _markDown($, s, reservePrice + s.lockbox + s.reserve);
+        uint256 impairedValue = s.impairedValue;
+        // A reserve at or above the impaired value marks nothing (and cannot overflow with the cash added).
+        if (reservePrice < impairedValue) {
+            impairedValue = _markDown($, s, reservePrice + s.lockbox + s.reserve);
+        }
         emit ILoanVault.ReserveSet(loanId, reservePrice, impairedValue);
 
         $.auction.lowerFloor(loanId, reservePrice);

@@ -294,6 +294,14 @@ describe("LoanVault recovery: default, liquidation, settlement, step-in", () => 
         [loanId, P, P],
         auction,
       );
+      // a reserve far above the mark: the auction's clear refusal, not an overflow
+      await expectRevert(
+        loanId,
+        () => loanVault.connect(actors.creditAdmin).lowerReserve(loanId, MaxUint256 / 2n ** 64n),
+        "AuctionFloorNotLowered",
+        [loanId, MaxUint256 / 2n ** 64n, P],
+        auction,
+      );
       expect(await lot()).to.deep.equal(before);
     });
   });
