@@ -359,6 +359,7 @@ describe("CollateralAuction", () => {
       expect(c.startPrice).to.equal(usd(126_144));
       expect(c.floorPrice).to.equal(PRINCIPAL);
       expect(await fx.auction.minFloorOf(fx.loanId)).to.equal(PRINCIPAL);
+      expect(await fx.auction.minFloorOf(fx.loanId + 1n)).to.equal(0n); // no auction
       expect(await fx.receipts.ownerOf(fx.receiptIds[0])).to.equal(fx.auction.target);
       expect((await fx.loanVault.stateOf(fx.loanId)).status).to.equal(LoanStatus.Liquidating);
     });
