@@ -257,6 +257,9 @@ describe("Fair pricing: the reference rate follows its feed (#24.7)", () => {
       expect((await loanVault.stateOf(loanId)).status).to.equal(LoanStatus.Repaid);
       await referenceFeed.pushAnswer(answerOf(630n));
       expect(await listed()).to.deep.equal([]);
+      // the view agrees: a loan with a feed that is not Active has nothing pending
+      const applied = (await loanVault.stateOf(loanId)).referenceRateBps;
+      expect(await loanVault.pendingReferenceRate(loanId)).to.deep.equal([false, applied]);
       await expect(f.oracle.performUpkeep(performData([loanId]))).not.to.emit(
         loanVault,
         "ReferenceRateUpdated",

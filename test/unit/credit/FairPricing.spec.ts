@@ -64,6 +64,7 @@ describe("Fair share pricing (#24)", () => {
       const loanId = await impairedHouseLoan();
       const s = await loanVault.stateOf(loanId);
       expect(s.impairedValue).to.equal(usd(800_000));
+      expect(await loanVault.inGoodStanding(loanId)).to.equal(false); // a defaulted loan is never in good standing
       const claim = s.principal + s.interest + s.lateFees;
       // The entry price counts the loan at its claim; NAV (exits) at its impaired value.
       expect((await loanVault.entryLoanAssets()) - (await loanVault.loanAssets())).to.equal(
