@@ -112,6 +112,17 @@ describe("LoanVault views", () => {
       expect(await loanVault.inGoodStanding(await approve(f, b1, P))).to.equal(false);
     });
 
+    it("inGoodStanding: false while the oracle flags a covenant breach on a loan paid up to date", async () => {
+      const { loanVault, actors } = f;
+      const { loanId } = await houseLoan();
+      expect(await loanVault.inGoodStanding(loanId)).to.equal(true);
+      // the fixture gives the ORACLE role on the vault to oracleAdmin
+      await loanVault.connect(actors.oracleAdmin).setCovenantBreach(loanId, 1n);
+      expect(await loanVault.inGoodStanding(loanId)).to.equal(false);
+      await loanVault.connect(actors.oracleAdmin).setCovenantBreach(loanId, 0n);
+      expect(await loanVault.inGoodStanding(loanId)).to.equal(true);
+    });
+
     it("termsOf / stateOf / receiptsOf / slaUptimeBps / covenantFlags / lastCouponStepId / loanCount", async () => {
       const { loanVault } = f;
       const { loanId, receiptIds } = await houseLoan({ receipts: 5 });
