@@ -121,6 +121,12 @@ describe("LoanVault views", () => {
       expect(await loanVault.inGoodStanding(loanId)).to.equal(false);
       await loanVault.connect(actors.oracleAdmin).setCovenantBreach(loanId, 0n);
       expect(await loanVault.inGoodStanding(loanId)).to.equal(true);
+      // and while the vault's own breach flags are set (here non-accrual, after a touch past grace)
+      const { loanId: late, t0 } = await houseLoan();
+      await time.increaseTo(t0 + INTERVAL + GRACE + 1n);
+      await loanVault.checkCovenants(late);
+      expect((await loanVault.stateOf(late)).breachFlags).to.not.equal(0n);
+      expect(await loanVault.inGoodStanding(late)).to.equal(false);
     });
 
     it("termsOf / stateOf / receiptsOf / slaUptimeBps / covenantFlags / lastCouponStepId / loanCount", async () => {
