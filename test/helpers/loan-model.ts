@@ -907,7 +907,7 @@ export function reserveFor(
   haircutBps: bigint,
   cash: bigint,
 ): { impairedValue: bigint; reservePrice: bigint } {
-  const marked = min(impairedValue, (collateral * (BPS - haircutBps)) / BPS + cash);
+  const marked = impairedValueFor(impairedValue, collateral, haircutBps, cash);
   return { impairedValue: marked, reservePrice: marked > cash ? marked - cash : 0n };
 }
 
