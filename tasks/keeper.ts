@@ -1,6 +1,6 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 
-import { formatBps, formatUsd } from "../helpers/format";
+import { formatBps, formatTable, formatUsd } from "../helpers/format";
 import { LoanStatus } from "../helpers/loans";
 import { Roles } from "../helpers/roles";
 import type { CollateralAuction } from "../typechain-types";
@@ -333,4 +333,68 @@ roleTask("loan:step-in", "Novate a defaulted loan to a replacement operator (cre
         `${await labelOf(hre, newBorrower)}; coupon ${formatBps(state.couponBps)}, a fresh schedule from now`,
     );
     await printLoan(hre, vault, loanId);
+  });
+
+/**
+ * The loans a keeper should mark (#24.2): Active, with the next unsettled payment past its grace period. Each is sent
+ * `checkCovenants`, which puts it in non-accrual and carries it in NAV at what it would recover today, so no redemption
+ * is serviced at a price that counts it at par. Returns one row per loan marked.
+ */
+export async function markPastGrace(
+  hre: HardhatRuntimeEnvironment,
+  signer: Awaited<ReturnType<typeof signerOf>>,
+  only?: bigint,
+): Promise<[string, string, string, string][]> {
+  const vault = await loanVaultAt(hre, signer);
+  const count = await vault.loanCount();
+  const next = BigInt(await chainNow(hre)) + 1n;
+  const rows: [string, string, string, string][] = [];
+  for (let id = only ?? 1n; id <= (only ?? count); id++) {
+    const [terms, state] = await Promise.all([vault.termsOf(id), vault.stateOf(id)]);
+    if (state.status !== LoanStatus.Active) continue;
+    const [dueDate] = await vault.nextPayment(id);
+    if (dueDate === 0n || next <= dueDate + terms.gracePeriodSeconds) continue;
+    const { receipt } = await send(
+      `LoanVault.checkCovenants #${id}`,
+      () => vault.checkCovenants(id),
+      vault.interface,
+    );
+    const marked = receipt.logs
+      .map((log) => vault.interface.parseLog(log))
+      .find((parsed) => parsed?.name === "WrittenDown");
+    const writedown = marked ? (marked.args.writedown as bigint) : (await vault.stateOf(id)).impairedValue;
+    rows.push([
+      `#${id}`,
+      formatUsd(state.principal),
+      formatUsd(writedown),
+      formatUsd(state.principal - writedown),
+    ]);
+  }
+  return rows;
+}
+
+roleTask(
+  "keeper:mark",
+  "Mark loans with a payment past grace at what they would recover (checkCovenants; permissionless)",
+  "keeper",
+)
+  .addOptionalParam("loan", "loan id (default: every Active loan with a payment past grace)")
+  .setAction(async (args: { loan?: string; as: string }, hre) => {
+    const only = args.loan === undefined ? undefined : parseId(args.loan, "loan");
+    const signer = await signerOf(hre, args.as);
+    if (only !== undefined) await requireLoan(await loanVaultAt(hre, signer), only);
+    const rows = await markPastGrace(hre, signer, only);
+    if (rows.length === 0) {
+      out("No Active loan has a payment past its grace period: nothing to mark.");
+      return;
+    }
+    out("\nLoans past grace, marked (NAV carries each at its principal less the writedown)");
+    out(
+      formatTable(["loan", "principal", "writedown", "carried at"], rows, [
+        "left",
+        "right",
+        "right",
+        "right",
+      ]),
+    );
   });

@@ -3,6 +3,7 @@ import { MaxUint256 } from "ethers";
 
 import { formatAmount, formatUsd } from "../helpers/format";
 import { roleTask, viewTask } from "./lib/define";
+import { markPastGrace } from "./keeper";
 import { reserveTokenAt, stakedUsdaiAt, usdaiAt } from "./lib/contracts";
 import { getProtocolConfig, isLocalNetwork } from "../config/protocol";
 import { DeployIds } from "../helpers/deploy-ids";
@@ -224,6 +225,9 @@ roleTask("susdai:service", "Service due redemption requests from idle USDai (per
       out("The redemption queue is empty: nothing to service.");
       return;
     }
+    // No exit is priced with a loan past grace still at par: mark those first (#24.2).
+    const marked = await markPastGrace(hre, signer);
+    if (marked.length !== 0) out(`Marked ${marked.length} loan(s) past grace first (see keeper:mark).`);
     const [serviced, shares, assets] = await susdai.serviceRedemptions.staticCall(max, {
       blockTag: "pending",
     });

@@ -198,7 +198,10 @@ interface ILoanVault is ILoanVaultAssets, ILoanVaultOracleHooks, ILoanVaultRefer
     /// @param schedulePrincipal principal the payment schedule amortizes (reset by a step-in).
     /// @param scheduleStart start of the payment schedule (the borrow time, or the step-in time).
     /// @param schedulePayments number of payments in the schedule (reset by a step-in).
-    /// @param impairedValue expected recovery booked in NAV while defaulted (collateral value after haircut).
+    /// @param impairedValue while Defaulted or Liquidating: the expected recovery NAV carries the loan at (collateral
+    /// value after the haircut, plus its cash). While Active: its writedown, what NAV holds below its principal because
+    /// a payment is past grace and the last mark (`checkCovenants`, `topUp`) found it would recover less (zero for a
+    /// loan accruing, or recovering its principal).
     struct LoanState {
         // slot 0: accrual and the schedule's progress
         uint96 principal;
@@ -341,6 +344,10 @@ interface ILoanVault is ILoanVaultAssets, ILoanVaultOracleHooks, ILoanVaultRefer
     /// @notice `loanId` entered (`nonAccrual` true: a payment is past its grace period, its interest left NAV) or left
     /// (false: no payment is past grace any more, its interest is back in NAV) non-accrual.
     event NonAccrualSet(uint256 indexed loanId, bool nonAccrual);
+    /// @notice NAV now carries the Active `loanId` (in non-accrual) at its principal less `writedown`: its principal
+    /// above what it would recover today, collateral after the haircut plus its lockbox and reserve. Emitted when a mark
+    /// moves it, when a payment takes the principal below it, and (with zero) when the loan leaves non-accrual.
+    event WrittenDown(uint256 indexed loanId, uint256 writedown);
     /// @notice The defaulted `loanId`, whose collateral is worth nothing, was written off and its receipts sent to
     /// `custodian`. The settlement's figures follow in `AuctionSettled` (proceeds 0), as for an unsold auction.
     event LoanWrittenOff(uint256 indexed loanId, address indexed custodian);

@@ -36,6 +36,8 @@ export const LOCAL_MATERIALITY = 10n * 10n ** 18n;
 /** `MIN_MATERIALITY_THRESHOLD`: the threshold in force is never below 1e-9 USDai (the quote's rounding). */
 export const MIN_MATERIALITY = 10n ** 9n;
 export const LOCAL_STEP_IN_WINDOW = 2n * 86_400n;
+/** The local deployment's recovery haircut (`RiskParams.recoveryHaircutBps`), 20%. */
+export const LOCAL_HAIRCUT_BPS = 2_000n;
 
 /** The terms the model needs (all bigints). */
 export interface ModelTerms {
@@ -368,12 +370,30 @@ export class LoanModel {
     return fee;
   }
 
-  /** After money was applied: into non-accrual if a payment past grace is unsettled, out of it once none is. */
+  /**
+   * After money was applied: into non-accrual if a payment past grace is unsettled, out of it (and its writedown with
+   * it) once none is.
+   */
   syncAccrual(): void {
     const s = this.s;
     const late = s.lateFeeIndex >= s.nextPaymentIndex;
     if (this.accruing && late) s.breachFlags |= BREACH_NON_ACCRUAL;
-    else if (!this.accruing && !late) s.breachFlags &= ~BREACH_NON_ACCRUAL;
+    else if (!this.accruing && !late) {
+      s.breachFlags &= ~BREACH_NON_ACCRUAL;
+      s.impairedValue = 0n;
+    }
+  }
+
+  /**
+   * The past-grace mark (#24.2, `checkCovenants` and `topUp`): a loan in non-accrual is written down to what it would
+   * recover today, `min(principal, collateral x (1 - haircut) + lockbox + reserve)`; an Active loan's `impairedValue`
+   * is that writedown.
+   */
+  markPastGrace(now: bigint, haircutBps: bigint): void {
+    if (this.accruing) return;
+    const s = this.s;
+    const recovery = (this.collateral(now) * (BPS - haircutBps)) / BPS + s.lockbox + s.reserve;
+    s.impairedValue = subFloor(s.principal, recovery);
   }
 
   /** The LTV covenants; a required top-up clears only on a `cure` (a top-up, or a repayment of principal). */
@@ -414,6 +434,8 @@ export class LoanModel {
     if (ahead && ahead.accruedAt !== 0n) s.accruedAt = ahead.accruedAt;
     const paid = a.scheduledPrincipal + a.prepayment;
     s.principal -= paid;
+    // a written-down loan stays written down by as much, never below zero
+    if (paid !== 0n && !a.interestInBooks && s.impairedValue > s.principal) s.impairedValue = s.principal;
     if (s.interest === 0n && s.lateFees === 0n) {
       if (s.principal === 0n) {
         s.status = Status.Repaid;
@@ -580,15 +602,18 @@ export class LoanModel {
     return a;
   }
 
-  checkCovenants(now: bigint): bigint {
+  checkCovenants(now: bigint, haircutBps = LOCAL_HAIRCUT_BPS): bigint {
     this.accrue(now);
-    return this.evaluateCovenants(now);
+    const flags = this.evaluateCovenants(now);
+    this.markPastGrace(now, haircutBps);
+    return flags;
   }
 
   /** `topUp`: the collateral function must already include the new receipts. A top-up may cure a required top-up. */
-  topUp(now: bigint): void {
+  topUp(now: bigint, haircutBps = LOCAL_HAIRCUT_BPS): void {
     this.accrue(now);
     this.evaluateCovenants(now, true);
+    this.markPastGrace(now, haircutBps);
   }
 
   applyCouponStep(now: bigint, stepId: bigint, deltaBps: bigint, topUpRequired: boolean): void {
@@ -655,7 +680,8 @@ export class LoanModel {
       }
     }
     const late = s.lateFeeIndex >= s.nextPaymentIndex;
-    const carried = this.accruing && !late ? s.principal + s.interest : s.principal;
+    // a loan in non-accrual leaves the book at what it carried: its principal less its writedown
+    const carried = this.accruing && !late ? s.principal + s.interest : s.principal - s.impairedValue;
     const recovery = (this.collateral(now) * (BPS - haircutBps)) / BPS + s.lockbox + s.reserve;
     s.impairedValue = min(recovery, carried);
     s.accruedAt = now; // a defaulted loan's accruedAt is when it defaulted
@@ -726,10 +752,14 @@ export function aggregateOf(loans: LoanModel[], now: bigint) {
   for (const l of loans) {
     if (l.active) {
       totalPrincipal += l.s.principal;
-      // a loan in non-accrual is in the books at its principal alone
+      // a loan in non-accrual is in the books at its principal alone, less its writedown (booked in the numerator);
+      // the entry price adds the writedown back
       if (l.accruing) {
         rateSum += l.s.principal * l.s.couponBps;
         numerator += l.numeratorAt(now);
+      } else {
+        numerator -= l.s.impairedValue * D;
+        markdown += l.s.impairedValue;
       }
     }
     if (l.s.status === Status.Defaulted || l.s.status === Status.Liquidating) {

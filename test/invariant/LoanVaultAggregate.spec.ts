@@ -288,7 +288,7 @@ describe("LoanVault aggregate invariant (seeded model-based fuzz)", function () 
                 await step(
                   (p, t) => {
                     if (!p.active) throw new ModelRevert("LoanVaultBadStatus", [p.id, p.s.status]);
-                    p.checkCovenants(t);
+                    p.checkCovenants(t, haircut);
                   },
                   m,
                   () => vault.checkCovenants(m.id),
@@ -318,6 +318,10 @@ describe("LoanVault aggregate invariant (seeded model-based fuzz)", function () 
                   const pending = st.principal * st.couponBps * (now - st.accruedAt);
                   numerator += st.interest * D + pending;
                   debt += st.interest + (pending >= 0n ? ceilDiv(pending, D) : -(-pending / D));
+                } else {
+                  // ... less its past-grace writedown, booked in the numerator (#24.2)
+                  numerator -= st.impairedValue * D;
+                  debt -= st.impairedValue;
                 }
               }
               if (st.status === Status.Defaulted || st.status === Status.Liquidating)

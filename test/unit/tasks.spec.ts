@@ -913,6 +913,21 @@ describe("Loan and keeper tasks on the in-process network", () => {
       );
     });
 
+    it("keeper:mark marks loans past grace at their recovery, and says when there is none", async () => {
+      const { receiptId } = await activeLoan();
+      expect(await run("keeper:mark", {})).to.include("nothing to mark");
+      await expectRefused("keeper:mark", { loan: "9" }, exactly("--loan 9: no such loan (loans are 1 to 1)"));
+      // The collateral is re-appraised at the principal: it would recover 80% of it.
+      await f.receipts.connect(f.actors.appraiser).appraise(receiptId, usd(1000), 0, 10_000n);
+      const [dueDate] = await f.loanVault.nextPayment(1);
+      await time.setNextBlockTimestamp(dueDate + 5n * 86_400n + 1n);
+      await hre.network.provider.send("evm_mine");
+      const printed = await run("keeper:mark", {});
+      const { impairedValue } = await f.loanVault.stateOf(1);
+      expect(impairedValue).to.equal(usd(200));
+      expect(printed).to.match(/#1\s+\$1,000\.00\s+\$200\.00\s+\$800\.00/);
+    });
+
     it("liquidate, auction:show and auction:buy: refusals send nothing; the buy settles the loan", async () => {
       const { loanId, receiptId } = await activeLoan();
       await expectRefused(

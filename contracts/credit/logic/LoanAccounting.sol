@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {ILoanVault} from "../../interfaces/ILoanVault.sol";
 import {FixedPointMath} from "../../libraries/FixedPointMath.sol";
 import {INTEREST_DENOMINATOR, LoanSchedule} from "../../libraries/LoanSchedule.sol";
+import {BPS} from "../../libraries/Constants.sol";
 import {BREACH_NON_ACCRUAL} from "./LoanConstants.sol";
 import {LoanStorage} from "./LoanStorage.sol";
 
@@ -89,6 +90,34 @@ library LoanAccounting {
     function applyMarkdown(LoanStorage.LoanVaultStorage storage $, int256 delta) internal {
         if (delta > 0) $.markdown = toUint96(uint256($.markdown) + uint256(delta));
         else if (delta < 0) $.markdown = uint96(uint256($.markdown).zeroFloorSub(uint256(-delta)));
+    }
+
+    /// @notice What a loan would recover if it were sold today: `collateral` (its receipts' value) after the recovery
+    /// haircut, plus the lockbox and debt-service reserve it holds. Rounded down.
+    function recoveryOf(
+        LoanStorage.LoanVaultStorage storage $,
+        ILoanVault.LoanState storage s,
+        uint256 collateral
+    ) internal view returns (uint256) {
+        return collateral.mulDivDown(BPS - $.risk.recoveryHaircutBps, BPS) + s.lockbox + s.reserve;
+    }
+
+    /// @notice Sets an Active loan's writedown (`LoanState.impairedValue` while Active) to `writedown`, at most its
+    /// principal: NAV carries the loan at its principal less the writedown (booked in the interest numerator, as the
+    /// reversed interest of a loan in non-accrual is), and the entry price adds it back (the markdown), so a deposit
+    /// pays for the loan at its principal and gains nothing if the loan cures. Only a loan in non-accrual has one.
+    function setWritedown(
+        LoanStorage.LoanVaultStorage storage $,
+        uint256 loanId,
+        ILoanVault.LoanState storage s,
+        uint256 writedown
+    ) internal {
+        int256 move = int256(writedown) - int256(uint256(s.impairedValue));
+        if (move == 0) return;
+        applyChange($, false, 0, 0, -move * int256(INTEREST_DENOMINATOR), 0, 0, address(0), bytes32(0));
+        applyMarkdown($, move);
+        s.impairedValue = uint96(writedown);
+        emit ILoanVault.WrittenDown(loanId, writedown);
     }
 
     /// @notice What an impaired loan could still bring back above its impaired value: its claim (principal, interest

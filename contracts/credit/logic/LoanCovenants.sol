@@ -121,6 +121,7 @@ library LoanCovenants {
         emit ILoanVault.ToppedUp(loanId, receiptIds, added);
         uint256 collateral = LoanCollateral.collateralValue($, receipts, loanId, count) + added;
         evaluate(loanId, s, t, collateral, true);
+        _markPastGrace($, loanId, s, collateral);
 
         LoanCollateral.pull(receipts, msg.sender, receiptIds);
     }
@@ -135,14 +136,9 @@ library LoanCovenants {
         requireStatus(loanId, s, ILoanVault.LoanStatus.Active);
         ILoanVault.LoanTerms storage t = $.terms[loanId];
         _accrue($, loanId, s, t);
-        return
-            evaluate(
-                loanId,
-                s,
-                t,
-                LoanCollateral.collateralValue($, receipts, loanId, s.receiptCount),
-                false
-            );
+        uint256 collateral = LoanCollateral.collateralValue($, receipts, loanId, s.receiptCount);
+        breachFlags = evaluate(loanId, s, t, collateral, false);
+        _markPastGrace($, loanId, s, collateral);
     }
 
     /// @notice Re-tests an accrued loan's LTV covenants against its collateral now (after a repayment lowered the
@@ -157,6 +153,14 @@ library LoanCovenants {
             LoanCollateral.collateralValue($, receipts, loanId, s.receiptCount),
             true
         );
+    }
+
+    /// @notice Sets the writedown of a loan in non-accrual (`LoanAccounting.setWritedown`): the payment paths take it to
+    /// their new principal when a payment goes below it, and to zero when the loan leaves non-accrual. Linked, so the
+    /// vault's inlined repayment carries a call, not the booking, for a path that only a late loan takes.
+    function executeSetWritedown(uint256 loanId, uint256 writedown) external {
+        LoanStorage.LoanVaultStorage storage $ = loanStorage();
+        LoanAccounting.setWritedown($, loanId, $.state[loanId], writedown);
     }
 
     // ================================================================ covenants
@@ -220,6 +224,21 @@ library LoanCovenants {
     }
 
     // ================================================================ private
+
+    /// @dev Marks a loan in non-accrual (a payment past its grace period) to what it would recover today: NAV carries it
+    /// at the lower of its principal and `collateral` after the haircut plus its cash, so no exit is priced above what
+    /// the book is worth while the default is still weeks away (#24.2). The mark follows the collateral both ways: a
+    /// top-up or a re-appraisal lifts it (the entry price does not move: it counts the loan at its principal).
+    function _markPastGrace(
+        LoanStorage.LoanVaultStorage storage $,
+        uint256 loanId,
+        ILoanVault.LoanState storage s,
+        uint256 collateral
+    ) private {
+        if (LoanAccounting.isAccruing(s)) return;
+        uint256 recovery = LoanAccounting.recoveryOf($, s, collateral);
+        LoanAccounting.setWritedown($, loanId, s, uint256(s.principal).zeroFloorSub(recovery));
+    }
 
     /// @dev Accrues the loan (interest and late fees) and books the accrual.
     function _accrue(

@@ -198,7 +198,10 @@ library LoanPayments {
     ) internal {
         bool late = s.lateFeeIndex >= s.nextPaymentIndex;
         bool accruing = LoanAccounting.isAccruing(s);
-        if (accruing == late) _setNonAccrual($, loanId, s, late, 0);
+        if (accruing != late) return;
+        // Back to the books at its principal and interest: its writedown (if it was marked past grace) goes too.
+        if (!late && s.impairedValue != 0) LoanCovenants.executeSetWritedown(loanId, 0);
+        _setNonAccrual($, loanId, s, late, 0);
     }
 
     /// @notice The last payment already settled or charged a late fee (`charged`), and the last payment past its grace
@@ -480,7 +483,13 @@ library LoanPayments {
         } else {
             _book($, t, paid, 0, 0);
         }
-        if (paid != 0) s.principal = uint96(principal);
+        if (paid != 0) {
+            s.principal = uint96(principal);
+            // A loan in non-accrual stays written down by as much (money from its own cash lowered its recovery by what
+            // it paid), but never below zero.
+            if (!interestInBooks && s.impairedValue > principal)
+                LoanCovenants.executeSetWritedown(loanId, principal);
+        }
 
         if (interest == 0 && lateFees == 0) {
             if (principal == 0) {

@@ -11,7 +11,6 @@ import {IGpuReceipt} from "../../interfaces/IGpuReceipt.sol";
 import {ILoanVault} from "../../interfaces/ILoanVault.sol";
 import {IStakedUSDai} from "../../interfaces/IStakedUSDai.sol";
 import {IUtilizationOracle} from "../../interfaces/IUtilizationOracle.sol";
-import {BPS} from "../../libraries/Constants.sol";
 import {CREDIT_ADMIN_ROLE, RECEIPT_HOLDER_ROLE} from "../../libraries/Roles.sol";
 import {FixedPointMath} from "../../libraries/FixedPointMath.sol";
 import {INTEREST_DENOMINATOR, LoanSchedule} from "../../libraries/LoanSchedule.sol";
@@ -85,11 +84,7 @@ library LoanRecovery {
         // The lot is carried at no more than its collateral today after the haircut (it may have depreciated since
         // the default), and its reserve is what recovers that with the cash held: the auction never sells below it.
         uint256 cash = uint256(s.lockbox) + s.reserve;
-        uint256 impairedValue = _markDown(
-            $,
-            s,
-            collateral.mulDivDown(BPS - $.risk.recoveryHaircutBps, BPS) + cash
-        );
+        uint256 impairedValue = _markDown($, s, LoanAccounting.recoveryOf($, s, collateral));
         uint256 reservePrice = impairedValue.zeroFloorSub(cash);
         s.status = ILoanVault.LoanStatus.Liquidating;
         $.liquidatingPlusOne = uint64(uint256($.liquidatingPlusOne).max(1) + 1);
@@ -407,12 +402,13 @@ library LoanRecovery {
         uint256 principal = s.principal;
         bool accruing = LoanAccounting.isAccruing(s);
         bool late = s.lateFeeIndex >= s.nextPaymentIndex;
-        uint256 carried = accruing && !late ? principal + s.interest : principal;
-        uint256 recovery =
-            collateral.mulDivDown(BPS - $.risk.recoveryHaircutBps, BPS) + s.lockbox + s.reserve;
-        uint256 impairedValue = recovery.min(carried);
+        // A loan in non-accrual may be written down (marked past grace); it leaves the book at what it carried.
+        uint256 writedown = s.impairedValue;
+        uint256 carried = accruing && !late ? principal + s.interest : principal - writedown;
+        uint256 impairedValue = LoanAccounting.recoveryOf($, s, collateral).min(carried);
         int256 rateOut;
-        int256 interestOut;
+        // The writedown was booked in the interest numerator: it returns to it as the loan leaves.
+        int256 interestOut = -int256(writedown * INTEREST_DENOMINATOR);
         if (accruing) {
             uint256 couponBps = s.couponBps;
             rateOut = int256(principal * couponBps);
@@ -433,7 +429,7 @@ library LoanRecovery {
             bytes32(0)
         );
         s.impairedValue = uint96(impairedValue);
-        LoanAccounting.applyMarkdown($, int256(LoanAccounting.markdownOf(s)));
+        LoanAccounting.applyMarkdown($, int256(LoanAccounting.markdownOf(s)) - int256(writedown));
         s.accruedAt = uint32(block.timestamp);
         s.status = ILoanVault.LoanStatus.Defaulted;
     }

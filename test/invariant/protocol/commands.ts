@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { World } from "./world";
 import { Op, type Params } from "./execution";
 import { usdaiMint, usdaiRedeem, donate, deposit, mint, requestRedeem, claim } from "./handlers/lender";
-import { harvest, service, sweep, close, declareDefault, liquidate } from "./handlers/keeper";
+import { harvest, service, sweep, close, checkCovenants, declareDefault, liquidate } from "./handlers/keeper";
 import { borrow, repay, revenue, releaseExcess, topUp } from "./handlers/borrower";
 import { approveLoan, stepIn, appraise } from "./handlers/admin";
 import { buy, expire } from "./handlers/liquidator";
@@ -175,6 +175,12 @@ export const commands = [
       loan: nat(7),
     }),
     2,
+  ),
+  op(
+    "loanVault.checkCovenants",
+    checkCovenants,
+    rec({ loan: nat(7), aim: fc.constantFrom(true, true, true, false) }),
+    3,
   ),
   op(
     "loanVault.declareDefault",
@@ -373,6 +379,7 @@ export const COMMAND_NAMES = [
   "loanVault.releaseExcess",
   "loanVault.topUp",
   "loanVault.close",
+  "loanVault.checkCovenants",
   "loanVault.declareDefault",
   "loanVault.liquidate",
   "loanVault.stepIn",

@@ -314,16 +314,22 @@ async function checkStep(w: World, cmd: After, label: string): Promise<void> {
  */
 function checkPrice(w: World, cmd: After, label: string, ta: bigint, supply: bigint): void {
   const price: [bigint, bigint] = [ta + 1n, supply + 1n];
-  // a loan going into non-accrual reverses its unpaid interest out of NAV: an impairment (#16.10)
+  // a loan going into non-accrual reverses its unpaid interest out of NAV: an impairment (#16.10); so does a deeper
+  // past-grace mark (#24.2: an Active loan's writedown rose)
   const nonAccrual = new Set(w.loans.filter((l) => l.m.active && !l.m.accruing).map((l) => l.m.id));
   const newlyNonAccrual = [...nonAccrual].some((id) => !w.nonAccrual.has(id));
+  const writedowns = new Map(w.loans.filter((l) => l.m.active).map((l) => [l.m.id, l.m.s.impairedValue]));
+  const writtenDown = [...writedowns].some(([id, v]) => v > (w.writedowns.get(id) ?? 0n));
   if (w.lastPrice[1] !== 0n && price[0] * w.lastPrice[1] < w.lastPrice[0] * price[1]) {
     const realized =
-      newlyNonAccrual || ["loanVault.declareDefault", "auction.buy", "auction.expire"].includes(cmd.name);
+      newlyNonAccrual ||
+      writtenDown ||
+      ["loanVault.declareDefault", "auction.buy", "auction.expire"].includes(cmd.name);
     expect(realized, `${label}: share price fell`).to.equal(true);
   }
   w.lastPrice = price;
   w.nonAccrual = nonAccrual;
+  w.writedowns = writedowns;
 }
 
 /** End of a sequence: every receipt's owner and serial registry entry. */

@@ -41,6 +41,8 @@ export class World {
   statuses = new Map<bigint, bigint>();
   /** Loans in non-accrual when the price was last checked. */
   nonAccrual = new Set<bigint>();
+  /** Each Active loan's writedown (#24.2) when the price was last checked. */
+  writedowns = new Map<bigint, bigint>();
   /** Loans the commands touched since the last full check (whose views that check compares). */
   touched = new Set<bigint>();
   /** Commands run in this sequence (the opening's included). */

@@ -2,12 +2,22 @@ import { expect } from "chai";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 
 import type { ProtocolFixture } from "../../fixtures/protocol";
-import { stake } from "../../helpers/loans";
+import { mintReceipts, stake } from "../../helpers/loans";
 import { fundBuyer } from "../../helpers/recovery";
 import { BPS } from "../../helpers/math";
 import { DAY, LoanStatus } from "../../../helpers/loans";
 import { usd } from "../../../helpers/units";
-import { loadLoanVault, loanVaultHelpers, STEP_IN_WINDOW, type Signer } from "./suite";
+import {
+  at,
+  GRACE,
+  INTERVAL,
+  loadLoanVault,
+  loanVaultHelpers,
+  P,
+  STEP_IN_WINDOW,
+  WINDOW,
+  type Signer,
+} from "./suite";
 
 /**
  * Fair share pricing around credit events (issue #24): one `describe` per item of the review, named after it. Each
@@ -108,6 +118,166 @@ describe("Fair share pricing (#24)", () => {
       expect(await loanVault.entryLoanAssets()).to.equal(await loanVault.loanAssets());
     });
   });
+  describe("#24.2 exit before impairment", () => {
+    /** The house loan with its collateral re-appraised at `collateral` (1M: it would recover 800k) and its first payment missed. */
+    async function missedPayment(collateral = usd(1_000_000)) {
+      const { loanId, receiptIds, t0 } = await houseLoan();
+      await f.receipts.connect(f.actors.appraiser).appraise(receiptIds[0], collateral, 0, BPS);
+      return { loanId, receiptIds, dueAt: t0 + INTERVAL, t0 };
+    }
+    /** Past grace, a keeper (anyone) checks the loan: this marks it. */
+    const keeperChecks = (loanId: bigint) => f.loanVault.connect(f.actors.keeper).checkCovenants(loanId);
+
+    it("a lender who asks to exit when a payment is missed is paid no more than its shares are worth once the loan is impaired", async () => {
+      const { susdai, usdai } = f;
+      const informed = f.actors.lender3;
+      await stake(f, informed, 2_000_000);
+      const { loanId, dueAt, t0 } = await missedPayment();
+      // The payment is missed: the informed lender asks to exit in the next block.
+      await at(dueAt + 1n);
+      const shares = await susdai.balanceOf(informed.address);
+      await susdai.connect(informed).requestRedeem(shares, informed.address, informed.address);
+      // The keeper's round at the end of the grace period.
+      await at(dueAt + GRACE + 1n);
+      await keeperChecks(loanId);
+      // The cooldown ends two days later (day 37): the request is serviced and claimed.
+      await at(dueAt + 1n + COOLDOWN);
+      await susdai.serviceRedemptions(10n);
+      const before = await usdai.balanceOf(informed.address);
+      await susdai.connect(informed).redeem(shares, informed.address, informed.address);
+      const paid = (await usdai.balanceOf(informed.address)) - before;
+      // Day 60: the default impairs the loan at 800k (collateral after the 20% haircut).
+      await defaultHouseLoan(loanId, t0);
+      const worth = await susdai.convertToAssets(shares);
+      // Before the fix the exit was paid at par and took 33,3xx USDai of the 200k loss from the lenders who stayed.
+      // Now it is paid at the marked book, which the default does not move.
+      expect(paid).to.be.lessThanOrEqual(worth);
+    });
+
+    it("a matured request serviced in the block before `declareDefault` is priced at the impaired value", async () => {
+      const { susdai, loanVault } = f;
+      const informed = f.actors.lender3;
+      await stake(f, informed, 2_000_000);
+      const { loanId, dueAt } = await missedPayment();
+      await at(dueAt + 1n);
+      const shares = await susdai.balanceOf(informed.address);
+      await susdai.connect(informed).requestRedeem(shares, informed.address, informed.address);
+      await at(dueAt + GRACE + 1n);
+      await keeperChecks(loanId);
+      // The informed lender waits for the last block before the default and services its own request.
+      await at(dueAt + GRACE + WINDOW);
+      await susdai.serviceRedemptions(10n);
+      const servicedAt = await sharePrice();
+      await loanVault.declareDefault(loanId);
+      // Before the fix the price fell 1.66% in this block (the 200k impairment); now the default finds it marked.
+      expect(await sharePrice()).to.be.greaterThanOrEqual(servicedAt);
+    });
+
+    it("the mark: past grace, anyone's `checkCovenants` carries the loan at its recovery; the entry price at its principal", async () => {
+      const { loanVault, susdai } = f;
+      const { loanId, dueAt } = await missedPayment();
+      // Within grace nothing is marked.
+      await at(dueAt + GRACE);
+      await expect(keeperChecks(loanId)).not.to.emit(loanVault, "WrittenDown");
+      await at(dueAt + GRACE + 1n);
+      const navBefore = await susdai.totalAssets();
+      const tx = keeperChecks(loanId);
+      await expect(tx).to.emit(loanVault, "NonAccrualSet").withArgs(loanId, true);
+      await expect(tx).to.emit(loanVault, "WrittenDown").withArgs(loanId, usd(200_000));
+      expect((await loanVault.stateOf(loanId)).impairedValue).to.equal(usd(200_000));
+      // NAV: the principal less the writedown (its interest left with non-accrual). Entry: the principal.
+      expect(await loanVault.loanAssets()).to.equal(P - usd(200_000));
+      expect(await loanVault.entryLoanAssets()).to.equal(P);
+      expect(navBefore - (await susdai.totalAssets())).to.be.greaterThan(usd(200_000));
+      // A second check with nothing changed books nothing.
+      await expect(keeperChecks(loanId)).not.to.emit(loanVault, "WrittenDown");
+    });
+
+    it("the mark follows the collateral both ways, and the entry price does not move", async () => {
+      const { loanVault, receipts } = f;
+      const { loanId, receiptIds, dueAt } = await missedPayment();
+      await at(dueAt + GRACE + 1n);
+      await keeperChecks(loanId);
+      const entry = await loanVault.entryLoanAssets();
+      // The collateral loses another 250k: the loan is marked down to 600k.
+      await receipts.connect(f.actors.appraiser).appraise(receiptIds[0], usd(750_000), 0, BPS);
+      await expect(keeperChecks(loanId)).to.emit(loanVault, "WrittenDown").withArgs(loanId, usd(400_000));
+      expect(await loanVault.loanAssets()).to.equal(usd(600_000));
+      // Re-appraised at 1.5M it would recover 1.2M: the principal, no writedown.
+      await receipts.connect(f.actors.appraiser).appraise(receiptIds[0], usd(1_500_000), 0, BPS);
+      await expect(keeperChecks(loanId)).to.emit(loanVault, "WrittenDown").withArgs(loanId, 0n);
+      expect(await loanVault.loanAssets()).to.equal(P);
+      expect(await loanVault.entryLoanAssets()).to.equal(entry);
+    });
+
+    it("a top-up lifts the mark", async () => {
+      const { loanVault } = f;
+      const { loanId, dueAt } = await missedPayment();
+      await at(dueAt + GRACE + 1n);
+      await keeperChecks(loanId);
+      // 100k more of collateral recovers 80k more after the haircut.
+      const extra = await mintReceipts(f, f.actors.borrower1, 1, 100_000);
+      await expect(loanVault.connect(f.actors.borrower1).topUp(loanId, extra))
+        .to.emit(loanVault, "WrittenDown")
+        .withArgs(loanId, usd(120_000));
+      expect(await loanVault.loanAssets()).to.equal(usd(880_000));
+    });
+
+    it("a payment that brings the loan current takes the writedown out with non-accrual; the cure is a gain at NAV only", async () => {
+      const { loanVault } = f;
+      const { loanId, dueAt } = await missedPayment();
+      await at(dueAt + GRACE + 1n);
+      await keeperChecks(loanId);
+      const entry = await loanVault.entryLoanAssets();
+      const [, amountDue] = await loanVault.nextPayment(loanId);
+      await f.usdai.connect(f.actors.borrower1).approve(await loanVault.getAddress(), amountDue * 2n);
+      const tx = loanVault.connect(f.actors.borrower1).repay(loanId, amountDue * 2n);
+      await expect(tx).to.emit(loanVault, "WrittenDown").withArgs(loanId, 0n);
+      await expect(tx).to.emit(loanVault, "NonAccrualSet").withArgs(loanId, false);
+      expect((await loanVault.stateOf(loanId)).impairedValue).to.equal(0n);
+      // The entry price counted the loan at its principal all along: the cure moves NAV up to it, not beyond.
+      expect(await loanVault.entryLoanAssets()).to.be.lessThanOrEqual(entry + usd(1));
+    });
+
+    it("a payment that leaves the loan late keeps the writedown, never above the principal", async () => {
+      const { loanVault } = f;
+      // Collateral worth almost nothing: the mark writes the loan down to its cash (none): to zero.
+      const { loanId, t0 } = await missedPayment(1n);
+      // Two installments past grace.
+      await at(t0 + 2n * INTERVAL + GRACE + 1n);
+      await keeperChecks(loanId);
+      expect((await loanVault.stateOf(loanId)).impairedValue).to.equal(P);
+      expect(await loanVault.loanAssets()).to.equal(0n);
+      // The borrower settles the first installment only: the second is still past grace, so the loan stays in
+      // non-accrual; its principal falls below the writedown, which follows it down.
+      const [, firstOnly] = await loanVault.nextPayment(loanId);
+      await f.usdai.connect(f.actors.borrower1).approve(await loanVault.getAddress(), firstOnly);
+      await expect(loanVault.connect(f.actors.borrower1).repay(loanId, firstOnly)).to.emit(
+        loanVault,
+        "WrittenDown",
+      );
+      const s = await loanVault.stateOf(loanId);
+      expect(s.breachFlags & 4n).to.equal(4n);
+      expect(s.impairedValue).to.equal(s.principal);
+      expect(await loanVault.loanAssets()).to.equal(0n);
+    });
+
+    it("a default after the mark leaves the book where the mark put it, and the markdown at the claim", async () => {
+      const { loanVault } = f;
+      const { loanId, dueAt, t0 } = await missedPayment();
+      await at(dueAt + GRACE + 1n);
+      await keeperChecks(loanId);
+      const nav = await loanVault.loanAssets();
+      await defaultHouseLoan(loanId, t0);
+      const s = await loanVault.stateOf(loanId);
+      expect(s.impairedValue).to.equal(usd(800_000));
+      expect(await loanVault.loanAssets()).to.equal(nav);
+      expect((await loanVault.entryLoanAssets()) - (await loanVault.loanAssets())).to.equal(
+        s.principal + s.interest + s.lateFees - s.impairedValue,
+      );
+    });
+  });
+
   describe("#24.3 exit during an auction", () => {
     it("a lot is carried at no more than its live price plus its cash: an exit serviced late in the auction is not paid above what the sale brings", async () => {
       const { loanVault, auction, susdai } = f;

@@ -252,7 +252,7 @@ export async function topUp(w: World, p: Params, t: bigint) {
       const all = [...rec!.receipts, ...ids];
       const probe = new LoanModel(m.id, m.t, (now) => w.collateral(all, now));
       probe.s = { ...m.s };
-      probe.topUp(t);
+      probe.topUp(t, w.s.haircutBps);
       pullReceipts(w, rec!.borrower, ids);
       return () => {
         m.s = probe.s;

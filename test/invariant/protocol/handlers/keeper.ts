@@ -108,6 +108,38 @@ export async function close(w: World, p: Params, t: bigint) {
   );
 }
 
+/**
+ * `checkCovenants`, the keeper's round (anyone may call it): accrues, re-tests the LTV covenants and marks a loan past
+ * grace to what it would recover today (#24.2). Aimed at loans with a payment past grace, which the mark moves.
+ */
+export async function checkCovenants(w: World, p: Params, t: bigint) {
+  const idx = p.aim
+    ? aim(
+        w,
+        p.loan as number,
+        (l) => l.m.active && l.m.dueDate(l.m.s.nextPaymentIndex) + l.m.t.gracePeriodSeconds < t,
+      )
+    : (p.loan as number);
+  const rec = w.loan(idx);
+  const loanId = w.loanId(idx);
+  await act(
+    w,
+    "loanVault.checkCovenants",
+    t,
+    () => {
+      if (!rec) fail("loanVault", "LoanVaultBadStatus", loanId, Status.None);
+      if (!rec!.m.active) fail("loanVault", "LoanVaultBadStatus", loanId, rec!.m.s.status);
+      const probe = rec!.m.clone();
+      probe.checkCovenants(t, w.s.haircutBps);
+      return () => {
+        rec!.m.s = probe.s;
+        w.touched.add(loanId);
+      };
+    },
+    () => w.s.fx.loanVault.connect(w.s.fx.actors.keeper).checkCovenants(loanId),
+  );
+}
+
 export async function declareDefault(w: World, p: Params, t: bigint) {
   const idx = p.aim
     ? aim(w, p.loan as number, (l) => l.m.active && l.m.defaultableAt() !== 0n && l.m.defaultableAt() <= t)
