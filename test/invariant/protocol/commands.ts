@@ -93,7 +93,7 @@ export const commands = [
     }),
     4,
   ),
-  op("susdai.serviceRedemptions", service, rec({ max: nat(6) }), 3),
+  op("susdai.serviceRedemptions", service, rec({ max: nat(6), keeper: fc.boolean() }), 3),
   op(
     "susdai.claim",
     claim,

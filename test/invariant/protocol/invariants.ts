@@ -31,7 +31,11 @@ type After = Pick<Op, "name" | "toString">;
  *       premium now, clamped after each) and streaks equal the model; a push moves the coupon by at most that delta,
  *       within the terms' floor and cap (handlers/oracle.ts);
  *   (11) the max views never revert and name exactly what can be deposited, minted or claimed;
- *   (12) redemption-queue work per call is bounded by its argument (handlers/keeper.ts).
+ *   (12) redemption-queue work per call is bounded by its argument (handlers/keeper.ts);
+ *   (13) no free gain (#24.4): a deposit or mint claimed at the earliest service, with no credit event in between,
+ *       returns at most what it paid plus its share of the interest accrued meanwhile (handlers/lender.ts);
+ *   (14) no exit is serviced at a price above the book's value under the state machine, when the keeper marks the loans
+ *       past grace before servicing as `susdai:service` does (#24.2, handlers/keeper.ts).
  */
 
 /**

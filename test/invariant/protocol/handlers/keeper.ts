@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
-import { AuctionStatus, curveFor, fail, reserveFor, Status } from "../../protocol-model";
+import { AuctionStatus, curveFor, fail, reserveFor, Status, type LoanRecord } from "../../protocol-model";
+import { BPS, INTEREST_DENOMINATOR, min } from "../../../helpers/math";
 import { World, lenderOf, aim } from "../world";
 import { lv, act, eventArgs, type Params } from "../execution";
 
@@ -33,16 +34,51 @@ export async function harvest(w: World, _p: Params, t: bigint) {
   );
 }
 
+/**
+ * `serviceRedemptions`. With `keeper`, the keeper's routine as `susdai:service` runs it: every Active loan with a payment
+ * past grace is marked first (`checkCovenants`, one block each), then the queue is serviced, and (14) no exit is
+ * serviced at a price above the book's value under the state machine: performing loans at principal and interest,
+ * loans past grace at the lower of principal and their recovery (collateral after the haircut plus cash) when marked,
+ * impaired loans at their impaired value.
+ */
 export async function service(w: World, p: Params, t: bigint) {
   const max = BigInt(p.max as number);
+  let at = t;
+  const marked = new Map<bigint, bigint>();
+  if (p.keeper) {
+    for (const rec of w.loans) {
+      const m = rec.m;
+      if (!m.active || m.s.nextPaymentIndex > m.s.schedulePayments) continue;
+      if (m.dueDate(m.s.nextPaymentIndex) + m.t.gracePeriodSeconds >= at) continue;
+      const s = m.s;
+      await markLoan(w, rec, at);
+      const recovery =
+        (w.collateral(rec.receipts, at) * (BPS - w.s.haircutBps)) / BPS + s.lockbox + s.reserve;
+      marked.set(m.id, recovery);
+      at += 1n;
+    }
+  }
   const headBefore = w.staked.head;
   await act(
     w,
     "susdai.serviceRedemptions",
-    t,
+    at,
     () => (receipt) => {
-      const ta = w.nav(t);
-      const { touched, shares, assets } = w.staked.service(t, ta, max);
+      const ta = w.nav(at);
+      if (p.keeper) {
+        let book = 0n;
+        for (const { m } of w.loans) {
+          const st = m.s.status;
+          if (st === Status.Defaulted || st === Status.Liquidating) book += m.s.impairedValue;
+          else if (!m.active) continue;
+          else if (marked.has(m.id)) book += min(m.s.principal, marked.get(m.id)!);
+          else book += m.s.principal + (m.accruing ? m.numeratorAt(at) / INTEREST_DENOMINATOR : 0n);
+        }
+        // per-loan floors against the aggregate's one floor: at most a wei per loan
+        const fair = w.staked.totalAssets(at, book) + BigInt(w.loans.length);
+        expect(ta, "(14) an exit is priced at no more than the book's value").to.be.lessThanOrEqual(fair);
+      }
+      const { touched, shares, assets } = w.staked.service(at, ta, max);
       const events = eventArgs(w, receipt, "susdai", "RedeemRequestServiced");
       // (12) queue work per call is bounded by its argument.
       expect(events.length, "entries serviced").to.equal(touched);
@@ -121,18 +157,33 @@ export async function checkCovenants(w: World, p: Params, t: bigint) {
       )
     : (p.loan as number);
   const rec = w.loan(idx);
-  const loanId = w.loanId(idx);
+  if (!rec) {
+    const loanId = w.loanId(idx);
+    await act(
+      w,
+      "loanVault.checkCovenants",
+      t,
+      () => fail("loanVault", "LoanVaultBadStatus", loanId, Status.None),
+      () => w.s.fx.loanVault.connect(w.s.fx.actors.keeper).checkCovenants(loanId),
+    );
+    return;
+  }
+  await markLoan(w, rec, t);
+}
+
+/** `checkCovenants(loanId)` of one loan at `t`, from the keeper. */
+async function markLoan(w: World, rec: LoanRecord, t: bigint) {
+  const loanId = rec.m.id;
   await act(
     w,
     "loanVault.checkCovenants",
     t,
     () => {
-      if (!rec) fail("loanVault", "LoanVaultBadStatus", loanId, Status.None);
-      if (!rec!.m.active) fail("loanVault", "LoanVaultBadStatus", loanId, rec!.m.s.status);
-      const probe = rec!.m.clone();
+      if (!rec.m.active) fail("loanVault", "LoanVaultBadStatus", loanId, rec.m.s.status);
+      const probe = rec.m.clone();
       probe.checkCovenants(t, w.s.haircutBps);
       return () => {
-        rec!.m.s = probe.s;
+        rec.m.s = probe.s;
         w.touched.add(loanId);
       };
     },

@@ -11,6 +11,25 @@ import { act, eventArgs, type Params } from "../execution";
  * redemption requests and claims (also through the attacker contract, which must be refused).
  */
 
+/**
+ * (13) no free gain (#24.4): `shares` just bought for `assets` at `t`, asked out at once and claimed at the earliest
+ * service (a cooldown later), with no credit event in between, return at most what was paid plus their share of the
+ * interest the book accrues meanwhile. The later NAV is the model's projection with nothing else happening: interest
+ * accrues and unvested gains vest (vesting is shorter than the cooldown), so a deposit priced without a pending gain
+ * would take part of it here. The model equals the chain at every step (7), so the projection is the chain's.
+ */
+function noFreeGain(w: World, t: bigint, shares: bigint, assets: bigint): void {
+  const serviced = t + 1n + w.staked.cooldown;
+  const interest = w.loanAssets(serviced) - w.loanAssets(t);
+  const supply = w.staked.supply + 1n;
+  const value = (shares * (w.staked.totalAssets(serviced, w.loanAssets(serviced)) + 1n)) / supply;
+  const bound = assets + ceilDiv(shares * (interest > 0n ? interest : 0n), supply) + 1n;
+  expect(
+    value,
+    "(13) deposit, then claim at the earliest: at most the interest accrued",
+  ).to.be.lessThanOrEqual(bound);
+}
+
 export async function usdaiMint(w: World, p: Params, t: bigint) {
   const lender = lenderOf(w, p.lender as number);
   const variant = p.variant as string;
@@ -118,6 +137,7 @@ export async function deposit(w: World, p: Params, t: bigint) {
         // (5) no free money: the new shares are worth at most what was paid, at once.
         const worth = (shares * (w.nav(t) + 1n)) / (w.staked.supply + 1n);
         expect(worth, "deposit-then-redeem value").to.be.lessThanOrEqual(assets);
+        noFreeGain(w, t, shares, assets);
       };
     },
     () =>
@@ -154,6 +174,7 @@ export async function mint(w: World, p: Params, t: bigint) {
         w.ghost.inflow += assets;
         const worth = (shares * (w.nav(t) + 1n)) / (w.staked.supply + 1n);
         expect(worth, "mint-then-redeem value").to.be.lessThanOrEqual(assets);
+        noFreeGain(w, t, shares, assets);
       };
     },
     () => susdai.connect(lender)["mint(uint256,address,uint256)"](shares, lender.address, maxAssets),
