@@ -30,9 +30,9 @@ import {LoanStorage, loanStorage} from "./logic/LoanStorage.sol";
 /// named for its concern (`contracts/credit/logic/`): `LoanOrigination`, `LoanPayments`, `LoanCovenants`,
 /// `LoanRecovery`, and `LoanLens` for computed views. Every change to the books (the NAV aggregates, the impaired total
 /// and the exposures) goes through `LoanAccounting.applyChange`. Linked (external, DELEGATECALL) or inlined
-/// (internal) is chosen per path from `gas/ceilings.json`: repayment, revenue, oracle pushes and the auction's
-/// settlement are inlined here, where a cold DELEGATECALL would cost them more than their ceilings allow; everything
-/// else is linked, which keeps the vault under 20 KiB. Storage is ERC-7201 namespaced (`LoanStorage`).
+/// (internal) is chosen per path from `gas/ceilings.json`: the oracle pushes and the auction's settlement are inlined
+/// here, where a cold DELEGATECALL would cost them more than their ceilings allow; everything else, repayment
+/// included, is linked, which keeps the vault under 20 KiB. Storage is ERC-7201 namespaced (`LoanStorage`).
 /// @custom:oz-upgrades-unsafe-allow state-variable-immutable external-library-linking
 contract LoanVault is ILoanVault, LoanStorage, ProtocolUpgradeable {
     /// @custom:oz-upgrades-unsafe-allow state-variable-immutable

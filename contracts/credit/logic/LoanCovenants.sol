@@ -155,14 +155,6 @@ library LoanCovenants {
         );
     }
 
-    /// @notice Sets the writedown of a loan in non-accrual (`LoanAccounting.setWritedown`): the payment paths take it to
-    /// their new principal when a payment goes below it, and to zero when the loan leaves non-accrual. Linked, so the
-    /// vault's inlined repayment carries a call, not the booking, for a path that only a late loan takes.
-    function executeSetWritedown(uint256 loanId, uint256 writedown) external {
-        LoanStorage.LoanVaultStorage storage $ = loanStorage();
-        LoanAccounting.setWritedown($, loanId, $.state[loanId], writedown);
-    }
-
     // ================================================================ covenants
 
     /// @notice Re-tests the LTV flags against `collateral`: the maintenance breach sets or clears on maintenance LTV; a

@@ -24,9 +24,9 @@ import {LoanStorage, loanStorage, requireStatus} from "./LoanStorage.sol";
 /// @title LoanPayments
 /// @notice Money coming in: repayment, revenue into the lockbox, the waterfall (`sweep`), the release of excess, and
 /// the close of a repaid loan; with the payment schedule and late fees they settle.
-/// @dev `executeRepay` is internal (inlined in the vault: a DELEGATECALL would take repayment over its gas ceiling);
-/// the other entry points are external (linked; DELEGATECALL on the vault's storage, called only from its
-/// nonReentrant entry points). A repayment that lowers principal while a covenant is breached re-tests the covenants
+/// @dev The entry points are external (linked; DELEGATECALL on the vault's storage, called only from its nonReentrant
+/// entry points). Repayment is linked too: it was the largest piece of the vault's bytecode, and the vault needs the
+/// room more than repayment needs the 2,600 gas of a cold DELEGATECALL (see docs/architecture.md). A repayment that lowers principal while a covenant is breached re-tests the covenants
 /// through the linked `LoanCovenants.executeReevaluate`: a rare path, kept out of the vault's bytecode. Events and
 /// errors are the vault's (`ILoanVault`).
 library LoanPayments {
@@ -42,7 +42,7 @@ library LoanPayments {
         IGpuReceipt receipts,
         uint256 loanId,
         uint256 amount
-    ) internal returns (ILoanVault.Allocation memory allocation) {
+    ) external returns (ILoanVault.Allocation memory allocation) {
         LoanStorage.LoanVaultStorage storage $ = loanStorage();
         ILoanVault.LoanTerms storage t = $.terms[loanId];
         ILoanVault.LoanState storage s = $.state[loanId];
@@ -200,7 +200,7 @@ library LoanPayments {
         bool accruing = LoanAccounting.isAccruing(s);
         if (accruing != late) return;
         // Back to the books at its principal and interest: its writedown (if it was marked past grace) goes too.
-        if (!late && s.impairedValue != 0) LoanCovenants.executeSetWritedown(loanId, 0);
+        if (!late && s.impairedValue != 0) LoanAccounting.setWritedown($, loanId, s, 0);
         _setNonAccrual($, loanId, s, late, 0);
     }
 
@@ -488,7 +488,7 @@ library LoanPayments {
             // A loan in non-accrual stays written down by as much (money from its own cash lowered its recovery by what
             // it paid), but never below zero.
             if (!interestInBooks && s.impairedValue > principal)
-                LoanCovenants.executeSetWritedown(loanId, principal);
+                LoanAccounting.setWritedown($, loanId, s, principal);
         }
 
         if (interest == 0 && lateFees == 0) {
