@@ -26,9 +26,9 @@ import {LoanStorage, loanStorage, requireStatus} from "./LoanStorage.sol";
 /// the close of a repaid loan; with the payment schedule and late fees they settle.
 /// @dev The entry points are external (linked; DELEGATECALL on the vault's storage, called only from its nonReentrant
 /// entry points). Repayment is linked too: it was the largest piece of the vault's bytecode, and the vault needs the
-/// room more than repayment needs the 2,600 gas of a cold DELEGATECALL (see docs/architecture.md). A repayment that lowers principal while a covenant is breached re-tests the covenants
-/// through the linked `LoanCovenants.executeReevaluate`: a rare path, kept out of the vault's bytecode. Events and
-/// errors are the vault's (`ILoanVault`).
+/// room more than repayment needs the 2,600 gas of a cold DELEGATECALL (see docs/architecture.md). A repayment that
+/// lowers principal while a covenant is breached re-tests the covenants through the linked
+/// `LoanCovenants.executeReevaluate`: a rare path. Events and errors are the vault's (`ILoanVault`).
 library LoanPayments {
     using FixedPointMath for uint256;
     using SafeERC20 for IERC20;
