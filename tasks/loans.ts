@@ -409,7 +409,11 @@ async function printState(hre: HardhatRuntimeEnvironment, view: LoanView): Promi
     ["cure deadline", state.cureDeadline === 0n ? "-" : formatTimestamp(state.cureDeadline)],
     ["receipts", view.receiptIds.length === 0 ? "-" : view.receiptIds.map((id) => `#${id}`).join(", ")],
   ];
-  if (state.impairedValue > 0n) rows.push(["impaired to", formatUsd(state.impairedValue)]);
+  // While Active, `impairedValue` is the past-grace writedown (#24.2); once in default, the expected recovery.
+  if (state.impairedValue > 0n && state.status === LoanStatus.Active) {
+    rows.push(["written down (past grace)", formatUsd(state.impairedValue)]);
+    rows.push(["carried in NAV at", formatUsd(state.principal - state.impairedValue)]);
+  } else if (state.impairedValue > 0n) rows.push(["impaired to", formatUsd(state.impairedValue)]);
   printFields(`Loan #${loanId}: state`, rows);
 }
 

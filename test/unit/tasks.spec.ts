@@ -926,6 +926,11 @@ describe("Loan and keeper tasks on the in-process network", () => {
       const { impairedValue } = await f.loanVault.stateOf(1);
       expect(impairedValue).to.equal(usd(200));
       expect(printed).to.match(/#1\s+\$1,000\.00\s+\$200\.00\s+\$800\.00/);
+      // loan:show names the writedown of an Active loan as such, not as an impairment
+      const shown = await run("loan:show", { loan: "1" });
+      expect(shown).to.match(/written down \(past grace\)\s+\$200\.00/);
+      expect(shown).to.match(/carried in NAV at\s+\$800\.00/);
+      expect(shown).not.to.include("impaired to");
     });
 
     it("liquidate, auction:show and auction:buy: refusals send nothing; the buy settles the loan", async () => {
