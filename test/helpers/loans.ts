@@ -1,4 +1,5 @@
 import hre from "hardhat";
+import { time } from "@nomicfoundation/hardhat-network-helpers";
 
 import { mintAppraisedReceipt, receiptIssuers } from "../../helpers/receipts";
 import { DAY, loanTerms, type LoanTerms } from "../../helpers/loans";
@@ -65,6 +66,25 @@ export async function stake(
 }
 
 /** Gives `account` `amountUsd` of USDai (through the reserve) and approves the loan vault for it. */
+/**
+ * The earliest exit of `shares` held by `lender`: request, wait out `cooldownSeconds`, service the queue, claim.
+ * Returns the USDai the claim paid.
+ */
+export async function exitAtEarliest(
+  fx: Pick<ProtocolFixture, "susdai" | "usdai">,
+  lender: HardhatEthersSigner,
+  shares: bigint,
+  cooldownSeconds: bigint | number,
+): Promise<bigint> {
+  const { susdai, usdai } = fx;
+  await susdai.connect(lender).requestRedeem(shares, lender.address, lender.address);
+  await time.increase(cooldownSeconds);
+  await susdai.serviceRedemptions(10n);
+  const before = await usdai.balanceOf(lender.address);
+  await susdai.connect(lender).redeem(shares, lender.address, lender.address);
+  return (await usdai.balanceOf(lender.address)) - before;
+}
+
 export async function fundUsdai(
   fx: ProtocolFixture,
   account: HardhatEthersSigner,

@@ -653,34 +653,23 @@ describe("UtilizationOracle", () => {
       }));
       await ctx.admin.configureLoan(LOAN, sources, 2, MAX_STALENESS);
       const day = await today();
-      const stranger = await signed(
-        day,
-        [
-          [8_000, 9_900],
-          [8_000, 9_900],
-        ],
-        [actors.reporter1, actors.attacker],
-      );
-      await expectRevertUnchanged(
-        LOAN,
-        () => oracle.submitReport(stranger.reports, stranger.signatures),
-        "UtilizationOracleUnauthorizedSigner",
-        [LOAN, actors.attacker.address],
-      );
-      const notSource = await signed(
-        day,
-        [
-          [8_000, 9_900],
-          [8_000, 9_900],
-        ],
-        [actors.reporter1, actors.reporter3],
-      );
-      await expectRevertUnchanged(
-        LOAN,
-        () => oracle.submitReport(notSource.reports, notSource.signatures),
-        "UtilizationOracleUnauthorizedSigner",
-        [LOAN, actors.reporter3.address],
-      );
+      // A signer without the REPORTER role (configured as a source or not), and a reporter that is not a source.
+      for (const outsider of [actors.attacker, actors.reporter3]) {
+        const batch = await signed(
+          day,
+          [
+            [8_000, 9_900],
+            [8_000, 9_900],
+          ],
+          [actors.reporter1, outsider],
+        );
+        await expectRevertUnchanged(
+          LOAN,
+          () => oracle.submitReport(batch.reports, batch.signatures),
+          "UtilizationOracleUnauthorizedSigner",
+          [LOAN, outsider.address],
+        );
+      }
     });
 
     it("refuses a loan whose reporters cannot reach its quorum, and mismatched or too many arrays", async () => {

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 
 import type { ProtocolFixture } from "../../fixtures/protocol";
-import { mintReceipts, stake } from "../../helpers/loans";
+import { exitAtEarliest, mintReceipts, stake } from "../../helpers/loans";
 import { fundBuyer } from "../../helpers/recovery";
 import { BPS } from "../../helpers/math";
 import { DAY, LoanStatus } from "../../../helpers/loans";
@@ -33,17 +33,9 @@ describe("Fair share pricing (#24)", () => {
   beforeEach(async () => ({ f, b2 } = await loadLoanVault()));
   const { houseLoan, defaultHouseLoan } = loanVaultHelpers(() => f);
 
-  /** What `lender` gets back for every share it holds: request, wait out the cooldown, service, claim. */
-  async function exitAll(lender: Signer): Promise<bigint> {
-    const { susdai, usdai } = f;
-    const shares = await susdai.balanceOf(lender.address);
-    await susdai.connect(lender).requestRedeem(shares, lender.address, lender.address);
-    await time.increase(COOLDOWN);
-    await susdai.serviceRedemptions(10n);
-    const before = await usdai.balanceOf(lender.address);
-    await susdai.connect(lender).redeem(shares, lender.address, lender.address);
-    return (await usdai.balanceOf(lender.address)) - before;
-  }
+  /** What `lender` gets back for every share it holds, at the earliest. */
+  const exitAll = async (lender: Signer): Promise<bigint> =>
+    exitAtEarliest(f, lender, await f.susdai.balanceOf(lender.address), COOLDOWN);
 
   /**
    * The house loan, its collateral re-appraised at `collateral` (1M: impaired at 800k after the 20% haircut), in
