@@ -285,6 +285,20 @@ on("LoanVault:LoanDefaulted", async ({ event, context }) => {
   await context.db.update(loan, { id: event.args.loanId }).set({ defaultedAt: event.block.timestamp });
 });
 
+// Marks on the way to a default, on the tape with the state they leave: non-accrual (a payment past grace), the
+// past-grace writedown (the loan's `impairedValue` while Active) and an auction lot's reserve.
+on("LoanVault:NonAccrualSet", async ({ event, context }) => {
+  await onLoanEvent("NonAccrualSet", event, context);
+});
+
+on("LoanVault:WrittenDown", async ({ event, context }) => {
+  await onLoanEvent("WrittenDown", event, context);
+});
+
+on("LoanVault:ReserveSet", async ({ event, context }) => {
+  await onLoanEvent("ReserveSet", event, context);
+});
+
 on("LoanVault:LoanLiquidated", async ({ event, context }) => {
   await onLoanEvent("LoanLiquidated", event, context);
   await context.db.update(loan, { id: event.args.loanId }).set({ auctionId: event.args.auctionId });
