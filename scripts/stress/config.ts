@@ -1,3 +1,5 @@
+import os from "node:os";
+
 /**
  * The stress simulator's parameters, in one place, with their defaults. A profile (`ci`, `default`, `long`) picks
  * the size of a run; environment variables (documented in .env.example) and command-line flags override single
@@ -44,6 +46,12 @@ export interface StressConfig {
   horizonMonths: number;
   /** Where reports/stress.json and reports/stress.html go. */
   reportDir: string;
+  /**
+   * Worker processes the paths are spread over, each with its own in-process Hardhat network, deployment and snapshot
+   * (scripts/stress/workers.ts). It changes how fast a run goes, never its figures. Default: one per core
+   * (`os.availableParallelism()`); `loadConfig` caps it at the run's number of on-chain paths.
+   */
+  workers: number;
 
   book: {
     operators: number;
@@ -173,6 +181,7 @@ export const DEFAULTS: StressConfig = {
   couponOffPaths: 1,
   horizonMonths: 36,
   reportDir: "reports",
+  workers: Math.max(1, os.availableParallelism()),
   book: {
     operators: 8,
     sites: ["DAL-1", "PHX-2", "ATL-3"],
@@ -264,9 +273,14 @@ function nonNegativeInt(name: string, value: string): number {
   return n;
 }
 
+/** How many paths a run plays on-chain: per scenario, its paths plus those re-run with the coupon rules off. */
+export function onChainPathCount(c: StressConfig): number {
+  return c.scenarios.length * (c.pathsPerScenario + c.couponOffPaths);
+}
+
 /**
  * The run's configuration: defaults, then the profile, then environment variables (STRESS_*), then flags
- * (`--seed`, `--profile`, `--paths`, `--scenarios`, `--months`, `--operators`, `--coupon-off`, `--out`).
+ * (`--seed`, `--profile`, `--paths`, `--scenarios`, `--months`, `--operators`, `--coupon-off`, `--out`, `--workers`).
  */
 export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process.env): StressConfig {
   const flags = parseFlags(argv);
@@ -283,6 +297,7 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     "operators",
     "coupon-off",
     "out",
+    "workers",
   ]);
   for (const name of Object.keys(flags)) if (!known.has(name)) throw new Error(`unknown flag --${name}`);
 
@@ -318,7 +333,11 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     }
     config.scenarios = names as ScenarioName[];
   }
+  const workers = pick("workers", "STRESS_WORKERS");
+  if (workers !== undefined) config.workers = positiveInt("workers", workers);
   config.couponOffPaths = Math.min(config.couponOffPaths, config.pathsPerScenario);
+  // More workers than paths would deploy for nothing.
+  config.workers = Math.max(1, Math.min(config.workers, onChainPathCount(config)));
   validate(config);
   return config;
 }
