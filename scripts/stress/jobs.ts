@@ -24,7 +24,7 @@ export function jobsOf(config: StressConfig): Job[] {
 }
 
 /** `base #3`, `run #0 (rules off)`. */
-export function jobLabel(job: Omit<Job, "id">): string {
+export function jobLabel(job: { scenario: string; index: number; couponRules: boolean }): string {
   return `${job.scenario} #${job.index}${job.couponRules ? "" : " (rules off)"}`;
 }
 
