@@ -233,7 +233,11 @@ export const DEFAULTS: StressConfig = {
   oracleOutage: { month: 6, months: 3, lieUtilizationBps: 9_500 },
 };
 
-/** Sizes of a run. `ci` fits CI's budget; `long` is the issue's 1,000 base paths. */
+/**
+ * Sizes of a run. `ci` fits CI's budget; `long` is the issue's 1,000 base paths. `ci` keeps one worker: its figures
+ * are the same with any number (test/stress/workers.spec.ts), but its 12 short paths gain little from a second
+ * deployment, and on a busy 2-core CI machine a second worker made the step slower (docs/stress.md, "What it costs").
+ */
 export type Profile = Partial<Omit<StressConfig, "book">> & { book?: Partial<StressConfig["book"]> };
 
 export const PROFILES: Record<string, Profile> = {
@@ -241,6 +245,7 @@ export const PROFILES: Record<string, Profile> = {
     pathsPerScenario: 1,
     couponOffPaths: 1,
     horizonMonths: 8,
+    workers: 1,
     book: { operators: 3, serversPerOperator: [2, 3] },
   },
   default: {},
