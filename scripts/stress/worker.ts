@@ -36,7 +36,12 @@ async function main(p: WorkerPlan): Promise<void> {
   const { runPath } = await import("./path");
   const book = generateBook(config);
   const started = Date.now();
-  const chain = await setUpChain(hre, config, book, (line) => void send({ type: "log", line }));
+  const chain = await setUpChain(
+    hre,
+    config,
+    book,
+    (line) => void send({ type: "log", line }).catch(() => {}),
+  );
   const block = (await hre.network.provider.request({
     method: "eth_getBlockByNumber",
     params: ["latest", false],
@@ -53,7 +58,7 @@ async function main(p: WorkerPlan): Promise<void> {
         const result = await runPath(chain, config, book, market, job.couponRules);
         await send({ type: "result", jobId: job.id, result });
       } catch (err) {
-        await send({ type: "failed", jobId: job.id, error: errorText(err) });
+        await send({ type: "failed", jobId: job.id, error: errorText(err) }).catch(() => {});
         process.exit(1);
       }
     });

@@ -74,6 +74,7 @@ export function runOnWorkers(config: StressConfig, jobs: Job[], on: RunHandlers)
   let interrupted = false;
   let stopping = false;
 
+  if (count === 0) return Promise.resolve({ workers: stats, failure: null, interrupted: false });
   return new Promise<RunOutcome>((resolve) => {
     const finishIfDone = () => {
       if (children.every((c) => c === null)) {
@@ -107,7 +108,8 @@ export function runOnWorkers(config: StressConfig, jobs: Job[], on: RunHandlers)
       const message: RunnerMessage = job ? { type: "run", job } : { type: "stop" };
       running[worker] = job ?? null;
       if (!job) stopped.add(worker);
-      child.send(message);
+      // A worker that died meanwhile is reported by its "close" below; the failed send needs no other handling.
+      child.send(message, (err) => void err);
     };
 
     for (let worker = 0; worker < count; worker++) {
