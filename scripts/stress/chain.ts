@@ -145,11 +145,64 @@ function combinedInterface(fx: ProtocolFixture): Interface {
   return new Interface(fragments);
 }
 
+/** JSON-RPC methods that mine a block on the in-process node (automine). */
+const MINING = new Set(["eth_sendTransaction", "eth_sendRawTransaction", "evm_mine"]);
+
+/**
+ * Stamps every block mined through `hre.network.provider` one second after the latest one until the returned function
+ * is called. Hardhat stamps a block with the wall clock when that is later than the last block plus a second, so
+ * without this a set-up slowed down for a second (a busy machine, another worker deploying beside it) ends at another
+ * time, and each worker's snapshot (and every path played from it) would differ. With it, a set-up's chain depends
+ * only on the configuration. Mining calls are serialized so each gets its own stamp; every other call passes through.
+ */
+function pinBlockTimestamps(hre: HardhatRuntimeEnvironment): () => void {
+  type Send = (method: string, params?: unknown[]) => Promise<unknown>;
+  type Request = (args: { method: string; params?: unknown[] }) => Promise<unknown>;
+  const provider = hre.network.provider as unknown as { send: Send; request: Request };
+  const original = { send: provider.send, request: provider.request };
+  const request: Request = (args) => original.request.call(provider, args);
+  let queue: Promise<unknown> = Promise.resolve();
+  const mined = <T>(method: string, params: unknown[] | undefined, run: () => Promise<T>): Promise<T> => {
+    const explicit = method === "evm_mine" && params !== undefined && params.length > 0;
+    if (!MINING.has(method) || explicit) return run();
+    const next = queue.then(async () => {
+      const latest = (await request({ method: "eth_getBlockByNumber", params: ["latest", false] })) as {
+        timestamp: string;
+      };
+      await request({ method: "evm_setNextBlockTimestamp", params: [Number(latest.timestamp) + 1] });
+      return run();
+    });
+    queue = next.catch(() => undefined);
+    return next;
+  };
+  provider.send = (method, params) =>
+    mined(method, params, () => original.send.call(provider, method, params));
+  provider.request = (args) => mined(args.method, args.params, () => request(args));
+  return () => {
+    provider.send = original.send;
+    provider.request = original.request;
+  };
+}
+
 /**
  * Deploys the protocol and sets up the book. `log` receives progress lines. Throws with the contract's reason when a
  * part of the set-up is refused (a loan over a concentration cap, say), since no path could run without it.
  */
 export async function setUpChain(
+  hre: HardhatRuntimeEnvironment,
+  config: StressConfig,
+  book: Book,
+  log: (line: string) => void,
+): Promise<Chain> {
+  const unpin = pinBlockTimestamps(hre);
+  try {
+    return await setUp(hre, config, book, log);
+  } finally {
+    unpin();
+  }
+}
+
+async function setUp(
   hre: HardhatRuntimeEnvironment,
   config: StressConfig,
   book: Book,

@@ -44,6 +44,11 @@ function main(): void {
   );
   check(r.paths.length === expectedPaths, `${r.paths.length} path results, expected ${expectedPaths}`);
   check(r.execution.modelPaths === 0, "no path ran in an off-chain model");
+  const byWorkers = (r.execution.perWorker ?? []).reduce((sum, w) => sum + w.paths, 0);
+  check(
+    r.execution.workers === r.execution.perWorker?.length && byWorkers === r.paths.length,
+    `the workers' path counts (${byWorkers}, ${r.execution.workers} workers) add up to the ${r.paths.length} results`,
+  );
 
   for (const name of r.config.scenarios) {
     check((SCENARIOS as readonly string[]).includes(name), `known scenario ${name}`);

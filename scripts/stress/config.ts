@@ -1,3 +1,5 @@
+import os from "node:os";
+
 /**
  * The stress simulator's parameters, in one place, with their defaults. A profile (`ci`, `default`, `long`) picks
  * the size of a run; environment variables (documented in .env.example) and command-line flags override single
@@ -44,6 +46,12 @@ export interface StressConfig {
   horizonMonths: number;
   /** Where reports/stress.json and reports/stress.html go. */
   reportDir: string;
+  /**
+   * Worker processes the paths are spread over, each with its own in-process Hardhat network, deployment and snapshot
+   * (scripts/stress/workers.ts). It changes how fast a run goes, never its figures. Default: one per core
+   * (`os.availableParallelism()`); `loadConfig` caps it at the run's number of on-chain paths.
+   */
+  workers: number;
 
   book: {
     operators: number;
@@ -173,6 +181,7 @@ export const DEFAULTS: StressConfig = {
   couponOffPaths: 1,
   horizonMonths: 36,
   reportDir: "reports",
+  workers: Math.max(1, os.availableParallelism()),
   book: {
     operators: 8,
     sites: ["DAL-1", "PHX-2", "ATL-3"],
@@ -224,7 +233,11 @@ export const DEFAULTS: StressConfig = {
   oracleOutage: { month: 6, months: 3, lieUtilizationBps: 9_500 },
 };
 
-/** Sizes of a run. `ci` fits CI's budget; `long` is the issue's 1,000 base paths. */
+/**
+ * Sizes of a run. `ci` fits CI's budget; `long` is the issue's 1,000 base paths. `ci` keeps one worker: its figures
+ * are the same with any number (test/stress/workers.spec.ts), but its 12 short paths gain little from a second
+ * deployment, and on a busy 2-core CI machine a second worker made the step slower (docs/stress.md, "What it costs").
+ */
 export type Profile = Partial<Omit<StressConfig, "book">> & { book?: Partial<StressConfig["book"]> };
 
 export const PROFILES: Record<string, Profile> = {
@@ -232,6 +245,7 @@ export const PROFILES: Record<string, Profile> = {
     pathsPerScenario: 1,
     couponOffPaths: 1,
     horizonMonths: 8,
+    workers: 1,
     book: { operators: 3, serversPerOperator: [2, 3] },
   },
   default: {},
@@ -264,9 +278,14 @@ function nonNegativeInt(name: string, value: string): number {
   return n;
 }
 
+/** How many paths a run plays on-chain: per scenario, its paths plus those re-run with the coupon rules off. */
+export function onChainPathCount(c: StressConfig): number {
+  return c.scenarios.length * (c.pathsPerScenario + c.couponOffPaths);
+}
+
 /**
  * The run's configuration: defaults, then the profile, then environment variables (STRESS_*), then flags
- * (`--seed`, `--profile`, `--paths`, `--scenarios`, `--months`, `--operators`, `--coupon-off`, `--out`).
+ * (`--seed`, `--profile`, `--paths`, `--scenarios`, `--months`, `--operators`, `--coupon-off`, `--out`, `--workers`).
  */
 export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process.env): StressConfig {
   const flags = parseFlags(argv);
@@ -283,6 +302,7 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     "operators",
     "coupon-off",
     "out",
+    "workers",
   ]);
   for (const name of Object.keys(flags)) if (!known.has(name)) throw new Error(`unknown flag --${name}`);
 
@@ -318,7 +338,11 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     }
     config.scenarios = names as ScenarioName[];
   }
+  const workers = pick("workers", "STRESS_WORKERS");
+  if (workers !== undefined) config.workers = positiveInt("workers", workers);
   config.couponOffPaths = Math.min(config.couponOffPaths, config.pathsPerScenario);
+  // More workers than paths would deploy for nothing.
+  config.workers = Math.max(1, Math.min(config.workers, onChainPathCount(config)));
   validate(config);
   return config;
 }

@@ -89,17 +89,44 @@ export interface StressReport {
     onChainPaths: number;
     modelPaths: number;
     note: string;
+    /** From the start (compile check included) until the first worker had set up its chain. */
     setupSeconds: number;
+    /** From the first worker ready until the last path finished: the paths' wall time. */
     runSeconds: number;
     totalSeconds: number;
     pathsPerSecondOnChain: number;
     transactions: number;
     transactionsPerSecond: number;
+    /** Worker processes the paths were spread over (each with its own deployment); results do not depend on it. */
+    workers: number;
+    perWorker: WorkerExecution[];
   };
   tranches: { junior: string; senior: string };
   scenarios: ScenarioReport[];
   reverts: Record<string, number>;
   paths: PathResult[];
+}
+
+/** One worker's share of a run. */
+export interface WorkerExecution {
+  worker: number;
+  paths: number;
+  /** Positions in `paths` of the results this worker produced, in the order it ran them. */
+  jobs: number[];
+  /** Its own deployment and set-up of the book (null if it never finished it). */
+  setupSeconds: number | null;
+  /** From its set-up done to its last path finished. */
+  runSeconds: number;
+  pathsPerSecond: number;
+  transactions: number;
+}
+
+/** What the runner measured: overall times and each worker's share. */
+export interface RunTiming {
+  setupSeconds: number;
+  runSeconds: number;
+  totalSeconds: number;
+  workers: Omit<WorkerExecution, "paths" | "pathsPerSecond">[];
 }
 
 function addCounts(into: Record<string, number>, from: Record<string, number>): void {
@@ -184,7 +211,7 @@ export function buildReport(
   config: StressConfig,
   book: Book,
   results: PathResult[],
-  timing: { setupSeconds: number; runSeconds: number; totalSeconds: number },
+  timing: RunTiming,
 ): StressReport {
   const transactions = results.reduce((s, p) => s + p.transactions, 0);
   const reverts: Record<string, number> = {};
@@ -218,6 +245,16 @@ export function buildReport(
       pathsPerSecondOnChain: round(results.length / Math.max(timing.runSeconds, 1e-9), 4),
       transactions,
       transactionsPerSecond: round(transactions / Math.max(timing.runSeconds, 1e-9), 1),
+      workers: timing.workers.length,
+      perWorker: timing.workers.map((w) => ({
+        worker: w.worker,
+        paths: w.jobs.length,
+        jobs: w.jobs,
+        setupSeconds: w.setupSeconds === null ? null : round(w.setupSeconds, 1),
+        runSeconds: round(w.runSeconds, 1),
+        pathsPerSecond: round(w.jobs.length / Math.max(w.runSeconds, 1e-9), 4),
+        transactions: w.transactions,
+      })),
     },
     tranches: {
       junior:
@@ -355,8 +392,17 @@ export function printReport(r: StressReport): void {
     `Tranches: ${r.tranches.junior}.\nExecution: ${r.execution.onChainPaths} paths on-chain, ${r.execution.modelPaths} in a model; ` +
       `set-up ${formatDuration(r.execution.setupSeconds)}, paths ${formatDuration(r.execution.runSeconds)} ` +
       `(${num(r.execution.pathsPerSecondOnChain, 3)} paths/s, ${num(r.execution.transactionsPerSecond, 0)} tx/s), ` +
-      `whole run ${formatDuration(r.execution.totalSeconds)}.`,
+      `whole run ${formatDuration(r.execution.totalSeconds)}; ${workerSummary(r)}.`,
   );
+}
+
+/** `2 workers: worker 0 6 paths (0.051/s, set-up 12s), worker 1 ...`. */
+function workerSummary(r: StressReport): string {
+  const each = r.execution.perWorker.map(
+    (w) =>
+      `worker ${w.worker} ${w.paths} path${w.paths === 1 ? "" : "s"} (${num(w.pathsPerSecond, 3)}/s, set-up ${w.setupSeconds === null ? "-" : formatDuration(w.setupSeconds)})`,
+  );
+  return `${r.execution.workers} worker${r.execution.workers === 1 ? "" : "s"}: ${each.join(", ")}`;
 }
 
 // ---------------------------------------------------------------------------- HTML
@@ -558,7 +604,8 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}.note{color:#555}.grid{d
 <p class="note">Seed <b>${esc(r.seed)}</b>, profile <b>${esc(r.profile)}</b>, ${r.config.horizonMonths} months,
 ${r.book.operators.length} operators, $${r.book.stakedUsd.toLocaleString("en-US")} staked. ${esc(r.execution.note)}
 ${r.execution.onChainPaths} paths on-chain, ${r.execution.modelPaths} in a model; ${r.execution.transactions.toLocaleString("en-US")}
-transactions; paths ran in ${formatDuration(r.execution.runSeconds)} (${num(r.execution.pathsPerSecondOnChain, 3)} paths/s).
+transactions; paths ran in ${formatDuration(r.execution.runSeconds)} (${num(r.execution.pathsPerSecondOnChain, 3)} paths/s),
+${esc(workerSummary(r))}.
 Replay with <code>${esc(replayCommand(r.config))}</code>. Generated ${esc(r.generatedAt)}.</p>
 
 <h2>What lenders earn: sUSDai's annualized return</h2>

@@ -1,6 +1,8 @@
 import { expect } from "chai";
+import os from "node:os";
 
 import { DEFAULTS, loadConfig, type StressConfig } from "../../scripts/stress/config";
+import { jobLabel, jobReplayCommand, jobsOf } from "../../scripts/stress/jobs";
 import {
   clearingBidBps,
   generateBook,
@@ -241,6 +243,34 @@ describe("stress: configuration", () => {
     expect(flags.seed).to.equal("7");
     expect(flags.pathsPerScenario).to.equal(5);
     expect(flags.scenarios).to.deep.equal(["base", "run"]);
+  });
+
+  it("takes the worker count from --workers, then STRESS_WORKERS, then the profile, at most one per path", () => {
+    // Default: one per core, capped at the 6 x (4 + 1) = 30 paths of the default profile.
+    expect(loadConfig([], {}).workers).to.equal(Math.min(os.availableParallelism(), 30));
+    expect(loadConfig(["--profile", "ci"], {}).workers).to.equal(1);
+    expect(loadConfig(["--profile", "ci"], { STRESS_WORKERS: "2" }).workers).to.equal(2);
+    expect(loadConfig(["--workers", "3"], { STRESS_WORKERS: "2" }).workers).to.equal(3);
+    // Two scenarios x (1 path + 1 without the rules) = 4 paths: a fifth worker would deploy for nothing.
+    const small = ["--scenarios", "base,run", "--paths", "1", "--coupon-off", "1"];
+    expect(loadConfig([...small, "--workers", "8"], {}).workers).to.equal(4);
+    expect(() => loadConfig(["--workers", "0"], {})).to.throw(/workers must be a positive integer/);
+  });
+
+  it("lists the jobs in the report's order: by scenario, each index with the rules, then without", () => {
+    const c = loadConfig(["--scenarios", "base,run", "--paths", "2", "--coupon-off", "1"], {});
+    expect(jobsOf(c).map((j) => `${j.id}:${jobLabel(j)}`)).to.deep.equal([
+      "0:base #0",
+      "1:base #0 (rules off)",
+      "2:base #1",
+      "3:run #0",
+      "4:run #0 (rules off)",
+      "5:run #1",
+    ]);
+    expect(jobReplayCommand(c, jobsOf(c)[4])).to.equal(
+      "npm run stress -- --seed 1 --profile default --scenarios run --paths 1 --coupon-off 1 --months 36 " +
+        "--operators 8 --workers 1",
+    );
   });
 
   it("refuses unknown flags, scenarios and profiles, and bad numbers", () => {

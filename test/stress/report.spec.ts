@@ -99,7 +99,15 @@ describe("stress: the report", () => {
     path({ scenario: "run", index: 0, couponRules: false }),
     path({ scenario: "run", index: 1 }),
   ];
-  const report = buildReport(config, book, results, { setupSeconds: 10, runSeconds: 60, totalSeconds: 75 });
+  const report = buildReport(config, book, results, {
+    setupSeconds: 10,
+    runSeconds: 60,
+    totalSeconds: 75,
+    workers: [
+      { worker: 0, jobs: [0, 2, 3, 5], setupSeconds: 9.96, runSeconds: 58, transactions: 400 },
+      { worker: 1, jobs: [1, 4], setupSeconds: 11.04, runSeconds: 40, transactions: 200 },
+    ],
+  });
   const base = report.scenarios.find((s) => s.scenario === "base")!;
   const run = report.scenarios.find((s) => s.scenario === "run")!;
 
@@ -150,6 +158,30 @@ describe("stress: the report", () => {
     expect(report.reverts).to.deep.equal({ "declareDefault: LoanVaultNotDefaultable": 1 });
     expect(report.execution).to.deep.include({ onChainPaths: 6, modelPaths: 0, transactions: 600 });
     expect(report.execution.pathsPerSecondOnChain).to.equal(0.1);
+  });
+
+  it("records each worker's share of the run and its own rate", () => {
+    expect(report.execution.workers).to.equal(2);
+    expect(report.execution.perWorker).to.deep.equal([
+      {
+        worker: 0,
+        paths: 4,
+        jobs: [0, 2, 3, 5],
+        setupSeconds: 10,
+        runSeconds: 58,
+        pathsPerSecond: 0.069,
+        transactions: 400,
+      },
+      {
+        worker: 1,
+        paths: 2,
+        jobs: [1, 4],
+        setupSeconds: 11,
+        runSeconds: 40,
+        pathsPerSecond: 0.05,
+        transactions: 200,
+      },
+    ]);
   });
 
   it("renders a self-contained page: SVG charts, no scripts, no remote resources", () => {
