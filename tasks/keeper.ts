@@ -354,15 +354,9 @@ export async function markPastGrace(
     if (state.status !== LoanStatus.Active) continue;
     const [dueDate] = await vault.nextPayment(id);
     if (dueDate === 0n || next <= dueDate + terms.gracePeriodSeconds) continue;
-    const { receipt } = await send(
-      `LoanVault.checkCovenants #${id}`,
-      () => vault.checkCovenants(id),
-      vault.interface,
-    );
-    const marked = receipt.logs
-      .map((log) => vault.interface.parseLog(log))
-      .find((parsed) => parsed?.name === "WrittenDown");
-    const writedown = marked ? (marked.args.writedown as bigint) : (await vault.stateOf(id)).impairedValue;
+    await send(`LoanVault.checkCovenants #${id}`, () => vault.checkCovenants(id), vault.interface);
+    // While Active, `impairedValue` is the writedown the mark left (#24.2).
+    const writedown = (await vault.stateOf(id)).impairedValue;
     rows.push([
       `#${id}`,
       formatUsd(state.principal),

@@ -391,9 +391,17 @@ export class LoanModel {
    */
   markPastGrace(now: bigint, haircutBps: bigint): void {
     if (this.accruing) return;
-    const s = this.s;
-    const recovery = (this.collateral(now) * (BPS - haircutBps)) / BPS + s.lockbox + s.reserve;
-    s.impairedValue = subFloor(s.principal, recovery);
+    this.s.impairedValue = subFloor(this.s.principal, this.recovery(now, haircutBps));
+  }
+
+  /** `LoanAccounting.recoveryOf`: the collateral after the haircut, plus the lockbox and reserve. */
+  recovery(now: bigint, haircutBps: bigint): bigint {
+    return (this.collateral(now) * (BPS - haircutBps)) / BPS + this.s.lockbox + this.s.reserve;
+  }
+
+  /** An Active loan whose next unsettled payment is past its grace period at `now`. */
+  pastGrace(now: bigint): boolean {
+    return this.active && this.dueDate(this.s.nextPaymentIndex) + this.t.gracePeriodSeconds < now;
   }
 
   /** The LTV covenants; a required top-up clears only on a `cure` (a top-up, or a repayment of principal). */
@@ -682,8 +690,7 @@ export class LoanModel {
     const late = s.lateFeeIndex >= s.nextPaymentIndex;
     // a loan in non-accrual leaves the book at what it carried: its principal less its writedown
     const carried = this.accruing && !late ? s.principal + s.interest : s.principal - s.impairedValue;
-    const recovery = (this.collateral(now) * (BPS - haircutBps)) / BPS + s.lockbox + s.reserve;
-    s.impairedValue = min(recovery, carried);
+    s.impairedValue = min(this.recovery(now, haircutBps), carried);
     s.accruedAt = now; // a defaulted loan's accruedAt is when it defaulted
     s.status = Status.Defaulted;
     return applied;

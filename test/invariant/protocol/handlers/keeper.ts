@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { AuctionStatus, curveFor, fail, reserveFor, Status, type LoanRecord } from "../../protocol-model";
-import { BPS, INTEREST_DENOMINATOR, min } from "../../../helpers/math";
+import { INTEREST_DENOMINATOR, min } from "../../../helpers/math";
 import { World, lenderOf, aim } from "../world";
 import { lv, act, eventArgs, type Params } from "../execution";
 
@@ -47,14 +47,9 @@ export async function service(w: World, p: Params, t: bigint) {
   const marked = new Map<bigint, bigint>();
   if (p.keeper) {
     for (const rec of w.loans) {
-      const m = rec.m;
-      if (!m.active || m.s.nextPaymentIndex > m.s.schedulePayments) continue;
-      if (m.dueDate(m.s.nextPaymentIndex) + m.t.gracePeriodSeconds >= at) continue;
-      const s = m.s;
+      if (!rec.m.pastGrace(at)) continue;
       await markLoan(w, rec, at);
-      const recovery =
-        (w.collateral(rec.receipts, at) * (BPS - w.s.haircutBps)) / BPS + s.lockbox + s.reserve;
-      marked.set(m.id, recovery);
+      marked.set(rec.m.id, rec.m.recovery(at, w.s.haircutBps));
       at += 1n;
     }
   }
@@ -149,13 +144,7 @@ export async function close(w: World, p: Params, t: bigint) {
  * grace to what it would recover today (#24.2). Aimed at loans with a payment past grace, which the mark moves.
  */
 export async function checkCovenants(w: World, p: Params, t: bigint) {
-  const idx = p.aim
-    ? aim(
-        w,
-        p.loan as number,
-        (l) => l.m.active && l.m.dueDate(l.m.s.nextPaymentIndex) + l.m.t.gracePeriodSeconds < t,
-      )
-    : (p.loan as number);
+  const idx = p.aim ? aim(w, p.loan as number, (l) => l.m.pastGrace(t)) : (p.loan as number);
   const rec = w.loan(idx);
   if (!rec) {
     const loanId = w.loanId(idx);
