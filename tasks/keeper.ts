@@ -130,11 +130,9 @@ roleTask(
 )
   .addParam("loan", "loan id")
   .setAction(async (args: { loan: string; as: string }, hre) => {
-    const loanId = parseId(args.loan, "loan");
-    const { signer, vault, terms, state } = await signedLoan(
+    const { loanId, signer, vault, terms, state } = await signedLoan(
       hre,
-      args.as,
-      loanId,
+      args,
       [LoanStatus.Active],
       "keeper:declare-default",
     );
@@ -177,11 +175,9 @@ roleTask(
 roleTask("keeper:liquidate", "Send a defaulted loan's receipts to a Dutch auction", "keeper")
   .addParam("loan", "loan id")
   .setAction(async (args: { loan: string; as: string }, hre) => {
-    const loanId = parseId(args.loan, "loan");
-    const { signer, vault, state } = await signedLoan(
+    const { loanId, signer, vault, state } = await signedLoan(
       hre,
-      args.as,
-      loanId,
+      args,
       [LoanStatus.Defaulted],
       "keeper:liquidate",
     );
@@ -308,12 +304,10 @@ roleTask("loan:step-in", "Novate a defaulted loan to a replacement operator (cre
   .addParam("loan", "loan id")
   .addParam("newBorrower", "the replacement operator: named account or address (an allowlisted BORROWER)")
   .setAction(async (args: { loan: string; newBorrower: string; as: string }, hre) => {
-    const loanId = parseId(args.loan, "loan");
     const newBorrower = parseAccount(args.newBorrower, await namedAccounts(hre), "new-borrower");
-    const { signer, vault, terms, state } = await signedLoan(
+    const { loanId, signer, vault, terms, state } = await signedLoan(
       hre,
-      args.as,
-      loanId,
+      args,
       [LoanStatus.Defaulted],
       "loan:step-in",
     );

@@ -87,21 +87,21 @@ export function requireLoanStatus(loanId: bigint, state: State, allowed: bigint[
 }
 
 /**
- * The common start of a task on one loan: the `--as` signer, the vault it signs on, and the loan, refused unless its
- * status is one of `allowed` (naming `task`).
+ * The common start of a task on one loan: the `--loan` id, the `--as` signer, the vault it signs on, and the loan,
+ * refused unless its status is one of `allowed` (naming `task`).
  */
 export async function signedLoan(
   hre: HardhatRuntimeEnvironment,
-  as: string,
-  loanId: bigint,
+  args: { loan: string; as: string },
   allowed: bigint[],
   task: string,
-): Promise<{ signer: HardhatEthersSigner; vault: LoanVault; terms: Terms; state: State }> {
-  const signer = await signerOf(hre, as);
+): Promise<{ loanId: bigint; signer: HardhatEthersSigner; vault: LoanVault; terms: Terms; state: State }> {
+  const loanId = parseId(args.loan, "loan");
+  const signer = await signerOf(hre, args.as);
   const vault = await loanVaultAt(hre, signer);
   const { terms, state } = await requireLoan(vault, loanId);
   requireLoanStatus(loanId, state, allowed, task);
-  return { signer, vault, terms, state };
+  return { loanId, signer, vault, terms, state };
 }
 
 async function requireBorrower(
@@ -548,12 +548,10 @@ roleTask(
   .addParam("loan", "loan id")
   .addParam("receipts", "comma-separated receipt ids to pledge, e.g. 1,2")
   .setAction(async (args: { loan: string; receipts: string; as: string }, hre) => {
-    const loanId = parseId(args.loan, "loan");
     const ids = parseIdList(args.receipts, "receipts");
-    const { signer, vault, terms, state } = await signedLoan(
+    const { loanId, signer, vault, terms, state } = await signedLoan(
       hre,
-      args.as,
-      loanId,
+      args,
       [LoanStatus.Approved],
       "loan:borrow",
     );
@@ -591,18 +589,11 @@ roleTask(
   .addFlag("due", "pay the next scheduled payment")
   .addFlag("all", "repay the whole debt")
   .setAction(async (args: { loan: string; amount?: string; due: boolean; all: boolean; as: string }, hre) => {
-    const loanId = parseId(args.loan, "loan");
     if ([args.amount !== undefined, args.due, args.all].filter(Boolean).length !== 1) {
       throw new TaskArgumentError("give exactly one of --amount <USDai>, --due or --all");
     }
     const amount = args.amount === undefined ? undefined : parseAmount(args.amount, USDAI_DECIMALS, "amount");
-    const { signer, vault, state } = await signedLoan(
-      hre,
-      args.as,
-      loanId,
-      [LoanStatus.Active],
-      "loan:repay",
-    );
+    const { loanId, signer, vault, state } = await signedLoan(hre, args, [LoanStatus.Active], "loan:repay");
     const debt = await vault.debtOf(loanId);
 
     // `pay` is what the call passes: MaxUint256 tells the vault to take the debt as it stands when mined.
@@ -645,12 +636,10 @@ roleTask("loan:deposit-revenue", "Deposit USDai revenue into a loan's lockbox (a
   .addParam("loan", "loan id")
   .addParam("amount", "USDai to deposit, in whole tokens")
   .setAction(async (args: { loan: string; amount: string; as: string }, hre) => {
-    const loanId = parseId(args.loan, "loan");
     const amount = parseAmount(args.amount, USDAI_DECIMALS, "amount");
-    const { signer, vault, state } = await signedLoan(
+    const { loanId, signer, vault, state } = await signedLoan(
       hre,
-      args.as,
-      loanId,
+      args,
       [LoanStatus.Active, LoanStatus.Repaid, LoanStatus.Defaulted],
       "loan:deposit-revenue",
     );
@@ -675,14 +664,7 @@ roleTask(
 )
   .addParam("loan", "loan id")
   .setAction(async (args: { loan: string; as: string }, hre) => {
-    const loanId = parseId(args.loan, "loan");
-    const { signer, vault, state } = await signedLoan(
-      hre,
-      args.as,
-      loanId,
-      [LoanStatus.Active],
-      "loan:sweep",
-    );
+    const { loanId, signer, vault, state } = await signedLoan(hre, args, [LoanStatus.Active], "loan:sweep");
     ensure(
       state.lockbox + state.reserve > 0n,
       `loan ${loanId} has nothing to sweep: its lockbox and reserve are empty (loan:deposit-revenue first)`,
@@ -762,12 +744,10 @@ roleTask(
   .addParam("loan", "loan id")
   .addParam("receipts", "comma-separated receipt ids to add, e.g. 3,4")
   .setAction(async (args: { loan: string; receipts: string; as: string }, hre) => {
-    const loanId = parseId(args.loan, "loan");
     const ids = parseIdList(args.receipts, "receipts");
-    const { signer, vault, terms, state } = await signedLoan(
+    const { loanId, signer, vault, terms, state } = await signedLoan(
       hre,
-      args.as,
-      loanId,
+      args,
       [LoanStatus.Active],
       "loan:top-up",
     );
@@ -787,14 +767,7 @@ roleTask(
 )
   .addParam("loan", "loan id")
   .setAction(async (args: { loan: string; as: string }, hre) => {
-    const loanId = parseId(args.loan, "loan");
-    const { signer, vault, state } = await signedLoan(
-      hre,
-      args.as,
-      loanId,
-      [LoanStatus.Repaid],
-      "loan:close",
-    );
+    const { loanId, signer, vault, state } = await signedLoan(hre, args, [LoanStatus.Repaid], "loan:close");
     const receiptIds = await vault.receiptsOf(loanId);
     const { receipt } = await simulateAndSend(
       `LoanVault.close #${loanId}`,
