@@ -275,15 +275,19 @@ library LoanPayments {
         uint256 principal,
         uint256 k
     ) internal view returns (uint256) {
-        uint256 schedulePrincipal = s.schedulePrincipal;
+        return _owedThrough(s.schedulePrincipal, t.amortizationBps, s.schedulePayments, principal, k);
+    }
+
+    /// @dev `principalOwedThrough` from the schedule's fields, for a caller that reads them once.
+    function _owedThrough(
+        uint256 schedulePrincipal,
+        uint256 amortizationBps,
+        uint256 payments,
+        uint256 principal,
+        uint256 k
+    ) private pure returns (uint256) {
         uint256 allowed =
-            schedulePrincipal -
-                LoanSchedule.cumulativePrincipalDue(
-                    schedulePrincipal,
-                    t.amortizationBps,
-                    k,
-                    s.schedulePayments
-                );
+            schedulePrincipal - LoanSchedule.cumulativePrincipalDue(schedulePrincipal, amortizationBps, k, payments);
         return principal.zeroFloorSub(allowed);
     }
 
@@ -301,6 +305,8 @@ library LoanPayments {
     ) internal {
         uint256 index = s.nextPaymentIndex;
         uint256 payments = s.schedulePayments;
+        uint256 schedulePrincipal = s.schedulePrincipal;
+        uint256 amortizationBps = t.amortizationBps;
         uint256 interval = t.paymentIntervalSeconds;
         uint256 settled = index;
         uint256 paidThrough = uint256(s.accruedAt).max(block.timestamp);
@@ -315,7 +321,7 @@ library LoanPayments {
                     INTEREST_DENOMINATOR
                 );
             }
-            shortfall += principalOwedThrough(s, t, principal, settled);
+            shortfall += _owedThrough(schedulePrincipal, amortizationBps, payments, principal, settled);
             // The last installment settles only in full; another settles short by an immaterial amount.
             if (shortfall != 0 && (settled == payments || !isImmaterial($, shortfall))) break;
             ++settled;
@@ -470,7 +476,7 @@ library LoanPayments {
         uint256 interest = s.interest + ahead.interest - a.interest;
         uint256 paid = a.scheduledPrincipal + a.prepayment;
         uint256 principal = s.principal - paid;
-        s.lateFees = uint96(lateFees);
+        if (a.lateFees != 0) s.lateFees = uint96(lateFees);
         s.interest = uint96(interest);
         interestInBooks = LoanAccounting.isAccruing(s);
         if (interestInBooks) {
