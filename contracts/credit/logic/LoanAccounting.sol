@@ -62,8 +62,11 @@ library LoanAccounting {
             );
             agg.checkpointAt = uint40(block.timestamp);
             if ((principalDelta | rateDelta) != 0) {
-                agg.totalPrincipal = toUint128(_add(agg.totalPrincipal, principalDelta));
-                agg.rateSum = toUint128(_add(rateSum, rateDelta));
+                // Both computed (and range-checked) before either is written, so the two share one slot write.
+                uint128 totalPrincipal = toUint128(_add(agg.totalPrincipal, principalDelta));
+                uint128 newRateSum = toUint128(_add(rateSum, rateDelta));
+                agg.totalPrincipal = totalPrincipal;
+                agg.rateSum = newRateSum;
             }
         }
         if (impairedDelta != 0) $.impaired = toUint96(_add($.impaired, impairedDelta));
