@@ -197,20 +197,14 @@ contract GpuReceipt is IGpuReceipt, ProtocolUpgradeable, ERC721Upgradeable, EIP7
 
     /// @inheritdoc IGpuReceipt
     function requestRedemption(uint256 tokenId) external {
-        StoredReceipt storage receipt = _ownedReceipt(tokenId);
-        _requireStatus(tokenId, receipt.status, Status.Active);
-
-        receipt.status = Status.RedemptionRequested;
+        _ownerMoves(tokenId, Status.Active, Status.RedemptionRequested);
         emit RedemptionRequested(tokenId, msg.sender);
         emit MetadataUpdate(tokenId);
     }
 
     /// @inheritdoc IGpuReceipt
     function cancelRedemption(uint256 tokenId) external {
-        StoredReceipt storage receipt = _ownedReceipt(tokenId);
-        _requireStatus(tokenId, receipt.status, Status.RedemptionRequested);
-
-        receipt.status = Status.Active;
+        _ownerMoves(tokenId, Status.RedemptionRequested, Status.Active);
         emit RedemptionCancelled(tokenId, msg.sender);
         emit MetadataUpdate(tokenId);
     }
@@ -414,11 +408,14 @@ contract GpuReceipt is IGpuReceipt, ProtocolUpgradeable, ERC721Upgradeable, EIP7
         if (receipt.status == Status.None) revert ERC721NonexistentToken(tokenId);
     }
 
-    /// @dev The record of `tokenId`, which the caller must own.
-    function _ownedReceipt(uint256 tokenId) private view returns (StoredReceipt storage) {
+    /// @dev The owner's redemption request or its cancellation: the receipt, which the caller must own, goes from
+    /// `from` to `to` (the caller emits the event that names the move).
+    function _ownerMoves(uint256 tokenId, Status from, Status to) private {
         address owner = _requireOwned(tokenId);
         if (msg.sender != owner) revert GpuReceiptNotOwner(tokenId, msg.sender, owner);
-        return _getGpuReceiptStorage().receipts[tokenId];
+        StoredReceipt storage receipt = _getGpuReceiptStorage().receipts[tokenId];
+        _requireStatus(tokenId, receipt.status, from);
+        receipt.status = to;
     }
 
     function _requireStatus(uint256 tokenId, Status status, Status expected) private pure {
