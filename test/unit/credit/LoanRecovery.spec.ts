@@ -15,6 +15,7 @@ import {
   COLLATERAL,
   COLLATERAL_USD,
   COUPON,
+  FRESH_VAULT_RISK,
   GRACE,
   HAIRCUT,
   houseLateFee,
@@ -158,15 +159,7 @@ describe("LoanVault recovery: default, liquidation, settlement, step-in", () => 
     it("reverts with LoanVaultZeroAddress on a vault without an auction", async () => {
       // A fresh vault (no auction wired) that sUSDai lets fund loans: draw, default, then liquidate.
       const { susdai, actors } = f;
-      const risk = {
-        borrowerCapBps: 3_000,
-        siteCapBps: 5_000,
-        recoveryHaircutBps: 0,
-        referenceFeedMaxStalenessSeconds: DAY,
-        materialityThreshold: 10n * 10n ** 18n,
-        stepInWindowSeconds: 2 * DAY,
-      };
-      const fresh = await deployLoanVaultProxy(f, actors.deployer.address, risk);
+      const fresh = await deployLoanVaultProxy(f, actors.deployer.address, FRESH_VAULT_RISK);
       await susdai.connect(actors.deployer).grantRole(Roles.LOAN_VAULT, await fresh.getAddress());
       await fresh.connect(actors.deployer).grantRole(Roles.UNDERWRITER, actors.underwriter.address);
       await fresh.connect(actors.deployer).grantRole(Roles.BORROWER, b1.address);

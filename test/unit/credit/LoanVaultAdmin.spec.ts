@@ -8,7 +8,7 @@ import { deployLoanVaultProxy, field } from "../../helpers/loan-unit";
 import { DAY, LoanStatus } from "../../../helpers/loans";
 import { Roles } from "../../../helpers/roles";
 import { usd } from "../../../helpers/units";
-import { HAIRCUT, INTERVAL, loadLoanVault, loanVaultHelpers, type Signer } from "./suite";
+import { FRESH_VAULT_RISK, HAIRCUT, INTERVAL, loadLoanVault, loanVaultHelpers, type Signer } from "./suite";
 
 /** Initialization, the credit admin's risk parameters and auction, and the pauser's switch. */
 describe("LoanVault administration: initialize, risk parameters, auction, pause", () => {
@@ -37,25 +37,16 @@ describe("LoanVault administration: initialize, risk parameters, auction, pause"
 
     it("cannot be called twice", async () => {
       const risk = {
+        ...FRESH_VAULT_RISK,
         borrowerCapBps: 1,
         siteCapBps: 1,
-        recoveryHaircutBps: 0,
         referenceFeedMaxStalenessSeconds: 1,
-        materialityThreshold: 10n * 10n ** 18n,
-        stepInWindowSeconds: 2 * DAY,
       };
       await expectRevert(0n, () => f.loanVault.initialize(attacker.address, risk), "InvalidInitialization");
     });
 
     it("reverts on a zero admin and on invalid risk parameters", async () => {
-      const risk = {
-        borrowerCapBps: 3_000,
-        siteCapBps: 5_000,
-        recoveryHaircutBps: 0,
-        referenceFeedMaxStalenessSeconds: DAY,
-        materialityThreshold: 10n * 10n ** 18n,
-        stepInWindowSeconds: 2 * DAY,
-      };
+      const risk = FRESH_VAULT_RISK;
       await expect(deployLoanVaultProxy(f, ZeroAddress, risk)).to.be.revertedWithCustomError(
         f.loanVault,
         "LoanVaultZeroAddress",
@@ -72,12 +63,10 @@ describe("LoanVault administration: initialize, risk parameters, auction, pause"
       const { deployLoanVaultImplementation } = await import("../../helpers/loan-unit");
       const impl = await deployLoanVaultImplementation(f);
       const risk = {
+        ...FRESH_VAULT_RISK,
         borrowerCapBps: 1,
         siteCapBps: 1,
-        recoveryHaircutBps: 0,
         referenceFeedMaxStalenessSeconds: 1,
-        materialityThreshold: 10n * 10n ** 18n,
-        stepInWindowSeconds: 2 * DAY,
       };
       await expect(impl.initialize(b1.address, risk)).to.be.revertedWithCustomError(
         impl,

@@ -14,6 +14,7 @@ import {
   at,
   COLLATERAL_USD,
   COUPON,
+  FRESH_VAULT_RISK,
   GRACE,
   INTERVAL,
   loadLoanVault,
@@ -467,11 +468,7 @@ describe("LoanVault credit state machine (#16)", () => {
       ]);
       const { actors } = f;
       const fresh = await deployLoanVaultProxy(f, actors.deployer.address, {
-        borrowerCapBps: 3_000,
-        siteCapBps: 5_000,
-        recoveryHaircutBps: 0,
-        referenceFeedMaxStalenessSeconds: DAY,
-        materialityThreshold: MATERIALITY,
+        ...FRESH_VAULT_RISK,
         stepInWindowSeconds: 0,
       });
       await f.susdai.connect(actors.deployer).grantRole(Roles.LOAN_VAULT, await fresh.getAddress());

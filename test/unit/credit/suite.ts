@@ -34,6 +34,15 @@ export const STEP_IN_WINDOW = BigInt(2 * DAY);
 /** The local deployment's materiality (dust) threshold. */
 export const MATERIALITY = usd(10);
 export const MAX_RECEIPTS = 64n;
+/** Risk parameters for a second vault a test deploys beside the fixture's (no haircut; the local caps and windows). */
+export const FRESH_VAULT_RISK = {
+  borrowerCapBps: 3_000,
+  siteCapBps: 5_000,
+  recoveryHaircutBps: 0,
+  referenceFeedMaxStalenessSeconds: DAY,
+  materialityThreshold: MATERIALITY,
+  stepInWindowSeconds: Number(STEP_IN_WINDOW),
+};
 /** The house late fee on `late` installments charged at once: 5% of each one's 2% principal + one interval's interest. */
 export const houseLateFee = (late: bigint, principal = P, coupon = COUPON) =>
   mulDivUp(late * mulDivUp(P, 200n, BPS) + late * interestOf(principal, coupon, INTERVAL), 500n, BPS);
