@@ -13,6 +13,7 @@ import { deployProtocol } from "../fixtures/protocol";
 import { expectUnchanged, snapshot } from "../helpers/state";
 import { underCoverage } from "../helpers/coverage";
 import { pinClock } from "../helpers/fixture";
+import { linkedFactory } from "../helpers/proxy";
 
 const DAY = 86_400;
 const MAX_STALENESS = 2 * DAY;
@@ -217,7 +218,7 @@ describe("UtilizationOracle", () => {
     });
 
     it("refuses a zero admin, and takes a LoanVault when one exists", async () => {
-      const factory = await ethers.getContractFactory("UtilizationOracle");
+      const factory = await linkedFactory("UtilizationOracle");
       await expect(
         upgrades.deployProxy(factory, [ZeroAddress, ZeroAddress, []], { kind: "uups" }),
       ).to.be.revertedWithCustomError(oracle, "UtilizationOracleZeroAddress");
@@ -232,7 +233,7 @@ describe("UtilizationOracle", () => {
     });
 
     it("is a valid UUPS implementation, upgradable by UPGRADER only", async () => {
-      const factory = await ethers.getContractFactory("UtilizationOracle");
+      const factory = await linkedFactory("UtilizationOracle");
       await upgrades.validateImplementation(factory, { kind: "uups" });
       const next = await factory.deploy();
       await expect(oracle.connect(actors.attacker).upgradeToAndCall(next, "0x"))
@@ -1648,7 +1649,7 @@ describe("UtilizationOracle", () => {
 
   describe("without a LoanVault", () => {
     it("records observations but neither evaluates the SLA nor pushes", async () => {
-      const factory = await ethers.getContractFactory("UtilizationOracle");
+      const factory = await linkedFactory("UtilizationOracle");
       const proxy = await upgrades.deployProxy(
         factory,
         [actors.deployer.address, ZeroAddress, DEFAULT_RULES],
