@@ -23,6 +23,10 @@ uint32 constant DEFAULT_REPORT_WINDOW_SECONDS = 6 hours;
 /// its reports are being signed.
 uint32 constant MAX_REPORT_WINDOW_SECONDS = 1 days;
 
+/// @dev The longest period a signed report may cover, in days (a quarter): a report for day d covering `periodDays` days
+/// speaks for days d - periodDays + 1 to d. Bounds the rule firings one recording can cause.
+uint16 constant MAX_REPORT_PERIOD_DAYS = 92;
+
 /// @title IUtilizationOracle
 /// @notice Turns several independent readings of a GPU fleet's utilization and uptime into one observation per day
 /// per loan (the median of every valid reading, at least `quorum` of them), turns streaks of observations into coupon
@@ -38,6 +42,17 @@ uint32 constant MAX_REPORT_WINDOW_SECONDS = 1 days;
 /// make the day: a reporter left out submits its own report before the day closes. A day that closes short of the
 /// quorum is missed (`ReportDayMissed`). One day is open at a time, and a later day can only be opened once every
 /// earlier day the loan skips has closed: reports for day d+1 cannot cut short day d.
+///
+/// Periods. A signed report states the period it covers: `periodDays` days ending on its `day` (1 for a daily report,
+/// about 30 for a monthly one, at most `MAX_REPORT_PERIOD_DAYS`), its readings being the period's averages. A report
+/// for day d covering N days speaks for days d-N+1..d, which must all be after the last recorded day (a period never
+/// reaches back over recorded days: `UtilizationOraclePeriodOverlaps`). A day's reports are aggregated only with
+/// reports for the same day and the same period: the first report collected for a day fixes its period, and a report
+/// for that day with another period is refused (`UtilizationOracleReportPeriodMismatch`) rather than mixed into the
+/// median. The recorded observation is the day d with its period, and counts as N observed days for the coupon rules,
+/// exactly as N consecutive daily observations at the period's median would (see `CouponRules.advance`): one monthly
+/// report under 60% fires the 30-day step-up rule, and three consecutive monthly reports at 90% or more fire the
+/// 90-day step-down rule. A `poke` of feeds covers one day.
 ///
 /// Units: utilization and uptime are basis points of capacity (`10_000` = 100%); an observation day is
 /// `timestamp / 1 days` (UTC days since the epoch).
@@ -108,18 +123,22 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
         uint80 lastRound;
     }
 
-    /// @notice A reporter's signed reading of one loan's fleet on one day (EIP-712 struct `Report`, domain
-    /// "UtilizationOracle", version "1").
+    /// @notice A reporter's signed reading of one loan's fleet over a period ending on one day (EIP-712 struct
+    /// `Report(uint256 loanId,uint16 utilizationBps,uint16 uptimeBps,uint32 day,uint16 periodDays,uint64 deadline)`,
+    /// domain "UtilizationOracle", version "1").
     /// @param loanId The loan.
-    /// @param utilizationBps The day's utilization, at most 10_000.
-    /// @param uptimeBps The day's uptime, at most 10_000.
-    /// @param day The observation day (`timestamp / 1 days`).
+    /// @param utilizationBps The period's average utilization, at most 10_000.
+    /// @param uptimeBps The period's average uptime, at most 10_000.
+    /// @param day The observation day (`timestamp / 1 days`): the last day of the period.
+    /// @param periodDays The days the report covers, ending on `day`, in [1, `MAX_REPORT_PERIOD_DAYS`] (1: a daily
+    /// report).
     /// @param deadline The last timestamp at which the report may be submitted.
     struct Report {
         uint256 loanId;
         uint16 utilizationBps;
         uint16 uptimeBps;
         uint32 day;
+        uint16 periodDays;
         uint64 deadline;
     }
 
@@ -172,11 +191,12 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
     /// @notice A day's reports are now collected until `windowSeconds` after the day ends.
     event ReportWindowSet(uint32 windowSeconds);
 
-    /// @notice `loanId`'s observation for `day` is `utilizationBps` and `uptimeBps` (`UPTIME_UNKNOWN` when recorded
-    /// from feeds), the median of `readings` readings.
+    /// @notice `loanId`'s observation for the `periodDays` days ending on `day` is `utilizationBps` and `uptimeBps`
+    /// (`UPTIME_UNKNOWN` when recorded from feeds), the median of `readings` readings.
     event ObservationRecorded(
         uint256 indexed loanId,
         uint32 indexed day,
+        uint16 periodDays,
         uint16 utilizationBps,
         uint16 uptimeBps,
         uint256 readings
@@ -244,8 +264,24 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
     /// `MAX_ORACLE_SOURCES`.
     error UtilizationOracleInvalidReportCount(uint256 reports, uint256 signatures);
 
-    /// @notice Report `index` is for another loan or another day than report 0.
+    /// @notice Report `index` is for another loan, another day or another period than report 0.
     error UtilizationOracleReportMismatch(uint256 index);
+
+    /// @notice Report `index` covers `periodDays` days; a report covers 1 to `max`.
+    error UtilizationOracleInvalidPeriod(uint256 index, uint16 periodDays, uint256 max);
+
+    /// @notice Reports for `loanId`'s day `day` covering `periodDays` days reach back over `lastDay`, the last day
+    /// recorded: a period starts after it (`day - periodDays >= lastDay`).
+    error UtilizationOraclePeriodOverlaps(uint256 loanId, uint32 day, uint16 periodDays, uint32 lastDay);
+
+    /// @notice `loanId`'s day `day` collects reports covering `openPeriodDays` days; a report covering `periodDays`
+    /// is not aggregated with them.
+    error UtilizationOracleReportPeriodMismatch(
+        uint256 loanId,
+        uint32 day,
+        uint16 periodDays,
+        uint16 openPeriodDays
+    );
 
     /// @notice Report `index` expired at `deadline`.
     error UtilizationOracleReportExpired(uint256 index, uint64 deadline);
@@ -356,8 +392,10 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
     /// it closes (anyone may submit, any subset, in any number of submissions).
     /// @dev DESIGN.md writes `submitReport(report, signatures)`; here each reporter signs its own report and
     /// `signatures[i]` signs `reports[i]`, which is what makes a per-reporter median possible. All reports must be
-    /// for the same loan and day: a day after the last recorded one, not in the future, not ended more than
-    /// `maxStaleness` ago and not closed (see "Report days" above), unexpired and in range. Signers must be distinct
+    /// for the same loan, day and period (see "Periods" above): a day after the last recorded one, not in the future,
+    /// not ended more than `maxStaleness` ago and not closed (see "Report days" above), a period of 1 to
+    /// `MAX_REPORT_PERIOD_DAYS` days that starts after the last recorded day and matches the period of the reports
+    /// already collected for the day, unexpired and in range. Signers must be distinct
     /// REPORTER holders that are reporter sources of the loan, in strictly ascending address order. A report from a
     /// reporter already collected for the day is ignored. An open earlier day that has closed is recorded (or
     /// missed) first; one still open makes a later day revert with `UtilizationOracleReportDayOpen`.

@@ -18,6 +18,15 @@ library OracleRecording {
 
     /// @dev A pending coupon step being composed (see `_advanceStreaks`): the premium moves to
     /// clamp(p + delta, low, high); `floor` and `cap` are the vault's clamp for the loan.
+    /// @dev An observation being recorded: the `periodDays` days ending on `day`, the medians of `readings` readings.
+    struct Observation {
+        uint32 day;
+        uint16 periodDays;
+        uint256 utilizationBps;
+        uint16 uptimeBps;
+        uint256 readings;
+    }
+
     struct PendingStep {
         int256 delta;
         int256 low;
@@ -46,22 +55,24 @@ library OracleRecording {
         emit IUtilizationOracle.RulesSet(rules_, epoch);
     }
 
-    /// @notice Records `day`'s observation for `loanId` from `readings` readings whose medians are `utilizationBps`
-    /// and `uptimeBps` (`UPTIME_UNKNOWN` from feeds), and advances the loan's streaks and covenant flags.
+    /// @notice Records the observation of the `periodDays` days ending on `day` for `loanId` from `readings` readings
+    /// whose medians are `utilizationBps` and `uptimeBps` (`UPTIME_UNKNOWN` from feeds), and advances the loan's
+    /// streaks (by `periodDays` observed days) and covenant flags.
     function record(
         uint256 loanId,
         uint32 day,
+        uint16 periodDays,
         uint256 utilizationBps,
         uint16 uptimeBps,
         uint256 readings
     ) external {
-        _record(oracleStorage(), loanId, day, utilizationBps, uptimeBps, readings);
+        _record(oracleStorage(), loanId, Observation(day, periodDays, utilizationBps, uptimeBps, readings));
     }
 
-    /// @notice Records `day` from the signed reports collected for it (`mask`, `readings`: see
-    /// `OracleStorage.LoanFeed.openReadings`): the median utilization and the median uptime.
-    function recordReports(uint256 loanId, uint32 day, uint256 mask, uint256 readings) external {
-        _recordReports(oracleStorage(), loanId, day, mask, readings);
+    /// @notice Records `day` (covering `periodDays` days) from the signed reports collected for it (`mask`,
+    /// `readings`: see `OracleStorage.LoanFeed.openReadings`): the median utilization and the median uptime.
+    function recordReports(uint256 loanId, uint32 day, uint16 periodDays, uint256 mask, uint256 readings) external {
+        _recordReports(oracleStorage(), loanId, day, periodDays, mask, readings);
     }
 
     /// @notice Closes the loan's open report day `open`: recorded from its reports when they reach the quorum, else
@@ -77,10 +88,16 @@ library OracleRecording {
         uint256 count = popcount(mask);
         uint256 quorum = loan.quorum;
         if (count < quorum) emit IUtilizationOracle.ReportDayMissed(loanId, open, count, quorum);
-        else _recordReports($, loanId, open, mask, readings);
+        else _recordReports($, loanId, open, openPeriodOf(loan), mask, readings);
     }
 
     // ================================================================ internal (inlined where used)
+
+    /// @dev The period of the open day's reports (a day opened before reports had periods covers one day).
+    function openPeriodOf(OracleStorage.LoanFeed storage loan) internal view returns (uint16) {
+        uint16 period = loan.openPeriodDays;
+        return period == 0 ? 1 : period;
+    }
 
     function clearOpenDay(OracleStorage.LoanFeed storage loan) internal {
         loan.openDay = 0;
@@ -116,6 +133,7 @@ library OracleRecording {
         OracleStorage.UtilizationOracleStorage storage $,
         uint256 loanId,
         uint32 day,
+        uint16 periodDays,
         uint256 mask,
         uint256 readings
     ) private {
@@ -131,19 +149,19 @@ library OracleRecording {
             ++n;
         }
         // Medians of values <= BPS are <= BPS: the uptime cast is safe and never equals `UPTIME_UNKNOWN`.
-        _record($, loanId, day, Median.medianDown(utilizations), uint16(Median.medianDown(uptimes)), count);
+        _record(
+            $,
+            loanId,
+            Observation(day, periodDays, Median.medianDown(utilizations), uint16(Median.medianDown(uptimes)), count)
+        );
     }
 
-    /// @dev Records `day`'s observation and advances the loan's streaks and covenant flags.
-    function _record(
-        OracleStorage.UtilizationOracleStorage storage $,
-        uint256 loanId,
-        uint32 day,
-        uint256 utilizationBps,
-        uint16 uptimeBps,
-        uint256 readings
-    ) private {
+    /// @dev Records observation `o` and advances the loan's streaks and covenant flags.
+    function _record(OracleStorage.UtilizationOracleStorage storage $, uint256 loanId, Observation memory o) private {
         OracleStorage.LoanFeed storage loan = $.loans[loanId];
+        uint32 day = o.day;
+        uint256 utilizationBps = o.utilizationBps;
+        uint16 uptimeBps = o.uptimeBps;
         // The SLA is read first (a view call into the trusted LoanVault) so that every write below follows it.
         // Feed-only days (uptime unknown) and a missing LoanVault leave the flags as they are.
         uint8 flags = loan.flags;
@@ -158,58 +176,76 @@ library OracleRecording {
         loan.utilizationBps = uint16(utilizationBps);
         loan.uptimeBps = uptimeBps;
         loan.updatedAt = uint64(block.timestamp);
-        emit IUtilizationOracle.ObservationRecorded(loanId, day, uint16(utilizationBps), uptimeBps, readings);
+        emit IUtilizationOracle.ObservationRecorded(
+            loanId,
+            day,
+            o.periodDays,
+            uint16(utilizationBps),
+            uptimeBps,
+            o.readings
+        );
 
         if (flags != loan.flags) {
             loan.flags = flags;
             emit IUtilizationOracle.CovenantFlagsChanged(loanId, flags);
         }
-        _advanceStreaks($, loan, loanId, day, utilizationBps);
+        _advanceStreaks($, loan, loanId, o);
     }
 
-    /// @dev Advances every rule's streak by `day`. Streaks of an older rules epoch restart from zero. Firings are
-    /// folded into the pending step, in rule order: top-up flags OR together, the newest step id is kept, and the
-    /// premium change is composed as the vault would apply the steps one by one, clamping to the loan's [floor, cap]
-    /// after each. Moves of the form p -> clamp(p + d, lo, hi) compose to p -> clamp(p + sum(d), low, high), so three
-    /// numbers hold any number of pending steps (see `LoanFeed.stepLowBps`).
+    /// @dev Advances every rule's streak by observation `o` (`o.periodDays` observed days). Streaks of an older rules
+    /// epoch restart from zero. Firings are folded into the pending step in the order N daily observations would
+    /// fire them (by day of the period, then rule order): top-up flags OR together, the newest step id is kept, and
+    /// the premium change is composed as the vault would apply the steps one by one, clamping to the loan's [floor,
+    /// cap] after each. Moves of the form p -> clamp(p + d, lo, hi) compose to p -> clamp(p + sum(d), low, high), so
+    /// three numbers hold any number of pending steps (see `LoanFeed.stepLowBps`).
     function _advanceStreaks(
         OracleStorage.UtilizationOracleStorage storage $,
         OracleStorage.LoanFeed storage loan,
         uint256 loanId,
-        uint32 day,
-        uint256 utilizationBps
+        Observation memory o
     ) private {
-        CouponRules.Rule[] storage rules_ = $.rules;
+        CouponRules.Rule[] memory rules_ = $.rules;
         uint256 count = rules_.length;
         uint32 epoch = $.rulesEpoch;
         Streak[MAX_COUPON_RULES] memory streaks;
         if (loan.rulesEpoch == epoch) streaks = loan.streaks;
         else loan.rulesEpoch = epoch;
 
-        uint64 firstStepId = loan.lastStepId;
-        uint64 stepId = firstStepId;
-        PendingStep memory step;
+        // nextFiring[i]: the day of the period on which rule i fires next (0: not within this observation).
+        uint256[MAX_COUPON_RULES] memory nextFiring;
+        bool anyFiring;
         for (uint256 i; i < count; ++i) {
-            CouponRules.Rule memory rule = rules_[i];
-            bool fired;
-            (streaks[i], fired) = rule.advance(streaks[i], day, utilizationBps);
-            if (fired) {
-                if (stepId == firstStepId) step = _pendingStep($, loan, loanId);
-                ++stepId;
-                _composeStep(step, rule.premiumDeltaBps);
-                step.topUp = step.topUp || rule.topUpRequired;
-                emit IUtilizationOracle.RuleFired(loanId, i, stepId, rule.premiumDeltaBps, rule.topUpRequired);
-            }
+            (streaks[i], nextFiring[i]) = rules_[i].advance(streaks[i], o.day, o.periodDays, o.utilizationBps);
+            anyFiring = anyFiring || nextFiring[i] != 0;
         }
         loan.streaks = streaks;
-        if (stepId != firstStepId) {
-            // The composed values stay within the clamp (int32) and the sum within the rules' deltas (int64).
-            loan.lastStepId = stepId;
-            loan.pendingDeltaBps = int64(step.delta);
-            loan.pendingTopUp = step.topUp;
-            loan.stepLowBps = int32(step.low);
-            loan.stepHighBps = int32(step.high);
+        if (!anyFiring) return;
+
+        uint64 stepId = loan.lastStepId;
+        PendingStep memory step = _pendingStep($, loan, loanId);
+        while (true) {
+            // The earliest firing; ties go to the lower rule index.
+            uint256 at = type(uint256).max;
+            uint256 ruleIndex;
+            for (uint256 i; i < count; ++i) {
+                uint256 firing = nextFiring[i];
+                if (firing != 0 && firing < at) (at, ruleIndex) = (firing, i);
+            }
+            if (at == type(uint256).max) break;
+            CouponRules.Rule memory rule = rules_[ruleIndex];
+            uint256 again = at + rule.windowDays;
+            nextFiring[ruleIndex] = again <= o.periodDays ? again : 0;
+            ++stepId;
+            _composeStep(step, rule.premiumDeltaBps);
+            step.topUp = step.topUp || rule.topUpRequired;
+            emit IUtilizationOracle.RuleFired(loanId, ruleIndex, stepId, rule.premiumDeltaBps, rule.topUpRequired);
         }
+        // The composed values stay within the clamp (int32) and the sum within the rules' deltas (int64).
+        loan.lastStepId = stepId;
+        loan.pendingDeltaBps = int64(step.delta);
+        loan.pendingTopUp = step.topUp;
+        loan.stepLowBps = int32(step.low);
+        loan.stepHighBps = int32(step.high);
     }
 
     /// @dev The pending step to compose new firings onto: the one pending, or a step that moves nothing (with the

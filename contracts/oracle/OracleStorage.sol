@@ -46,6 +46,8 @@ abstract contract OracleStorage {
         // min(stepHighBps, max(stepLowBps, p + pendingDeltaBps)); meaningful while a step is pending.
         int32 stepLowBps;
         int32 stepHighBps;
+        // The period of `openDay`'s reports, in days (0, in a day opened before reports had periods, reads as 1).
+        uint16 openPeriodDays;
         // slot 5: `openDay`'s readings, 32 bits per source index i at bit 32 * i: utilization << 16 | uptime. Only the
         // entries in `openMask` are meaningful; the slot is not cleared when the day closes (cheaper rewrites).
         uint256 openReadings;

@@ -9,6 +9,7 @@ import {AutomationCompatibleInterface} from "@chainlink/contracts/src/v0.8/autom
 import {
     IUtilizationOracle,
     MAX_ORACLE_SOURCES,
+    MAX_REPORT_PERIOD_DAYS,
     MAX_REPORT_WINDOW_SECONDS,
     UPTIME_UNKNOWN
 } from "../interfaces/IUtilizationOracle.sol";
@@ -35,7 +36,7 @@ contract UtilizationOracle is IUtilizationOracle, OracleStorage, ProtocolUpgrade
 
     /// @dev EIP-712 type of a `Report`.
     bytes32 private constant REPORT_TYPEHASH = keccak256(
-        "Report(uint256 loanId,uint16 utilizationBps,uint16 uptimeBps,uint32 day,uint64 deadline)"
+        "Report(uint256 loanId,uint16 utilizationBps,uint16 uptimeBps,uint32 day,uint16 periodDays,uint64 deadline)"
     );
 
     /// @dev Gas forwarded to the LoanVault's `pendingReferenceRate` (about 29,000 cold with the tests' mock feed; a
@@ -46,12 +47,13 @@ contract UtilizationOracle is IUtilizationOracle, OracleStorage, ProtocolUpgrade
     /// @dev Page size `checkUpkeep` uses when called with empty `checkData`.
     uint256 private constant DEFAULT_PAGE_SIZE = 50;
 
-    /// @dev One day's signed reports as collected so far (see `LoanFeed.openMask` and `openReadings`), and how many
-    /// the current submission added.
+    /// @dev One day's signed reports as collected so far (see `LoanFeed.openMask` and `openReadings`), how many the
+    /// current submission added, and the period they cover.
     struct Collection {
         uint256 mask;
         uint256 readings;
         uint256 added;
+        uint16 periodDays;
     }
 
     /// @dev Outcome of a push attempt for one loan.
@@ -125,7 +127,7 @@ contract UtilizationOracle is IUtilizationOracle, OracleStorage, ProtocolUpgrade
         uint256 good = readings.length;
         uint256 quorum = loan.quorum;
         if (good < quorum) revert UtilizationOracleQuorumNotMet(loanId, good, quorum);
-        OracleRecording.record(loanId, day, Median.medianDown(readings), UPTIME_UNKNOWN, good);
+        OracleRecording.record(loanId, day, 1, Median.medianDown(readings), UPTIME_UNKNOWN, good);
     }
 
     /// @inheritdoc IUtilizationOracle
@@ -141,18 +143,19 @@ contract UtilizationOracle is IUtilizationOracle, OracleStorage, ProtocolUpgrade
         uint256 loanId = reports[0].loanId;
         LoanFeed storage loan = $.loans[loanId];
         uint32 day = reports[0].day;
-        _requireReportDay(loan, loanId, day);
+        uint16 period = reports[0].periodDays;
+        _requireReportDay(loan, loanId, day, period);
         uint32 open = loan.openDay;
         bool sameDay = open == day;
         // An earlier open day is closed (recorded or missed) first, so it must have closed.
-        if (!sameDay) _requireDayOpens($, loan, loanId, day, open);
-        else _requireNotClosed($, loanId, day);
+        if (!sameDay) _requireDayOpens($, loan, loanId, day, period, open);
+        else _requireSamePeriod($, loan, loanId, day, period);
 
         Source[] memory sources = loan.sources;
         Collection memory c =
             sameDay
-                ? Collection({mask: loan.openMask, readings: loan.openReadings, added: 0})
-                : Collection({mask: 0, readings: 0, added: 0});
+                ? Collection({mask: loan.openMask, readings: loan.openReadings, added: 0, periodDays: period})
+                : Collection({mask: 0, readings: 0, added: 0, periodDays: period});
         _collectReports(sources, reports, signatures, c);
         _storeReports($, loan, loanId, day, open, c, _reporterCount(sources));
     }
@@ -381,8 +384,6 @@ contract UtilizationOracle is IUtilizationOracle, OracleStorage, ProtocolUpgrade
         if (day <= lastDay) revert UtilizationOracleDayNotAfterLast(loanId, day, lastDay);
     }
 
-    // ================================================================ internal: feeds
-
     // ================================================================ internal: reports
 
     function _hashReport(Report calldata report) private view returns (bytes32) {
@@ -395,6 +396,7 @@ contract UtilizationOracle is IUtilizationOracle, OracleStorage, ProtocolUpgrade
                         report.utilizationBps,
                         report.uptimeBps,
                         report.day,
+                        report.periodDays,
                         report.deadline
                     )
                 )
@@ -402,8 +404,11 @@ contract UtilizationOracle is IUtilizationOracle, OracleStorage, ProtocolUpgrade
     }
 
     /// @dev Refuses a report day that is not after the last recorded one (see `_requireNextDay`), is in the future or
-    /// ended more than `maxStaleness` ago.
-    function _requireReportDay(LoanFeed storage loan, uint256 loanId, uint32 day) private view {
+    /// ended more than `maxStaleness` ago, and a period outside [1, `MAX_REPORT_PERIOD_DAYS`] (report 0's: the others
+    /// must match it, `_checkReport`).
+    function _requireReportDay(LoanFeed storage loan, uint256 loanId, uint32 day, uint16 period) private view {
+        if (period == 0 || period > MAX_REPORT_PERIOD_DAYS)
+            revert UtilizationOracleInvalidPeriod(0, period, MAX_REPORT_PERIOD_DAYS);
         _requireNextDay(loan, loanId, day);
         uint32 today = _today();
         if (day > today) revert UtilizationOracleFutureDay(loanId, day, today);
@@ -416,12 +421,15 @@ contract UtilizationOracle is IUtilizationOracle, OracleStorage, ProtocolUpgrade
     /// day means `day` has closed (it opened only after the day before it closed); an earlier one must have closed (it
     /// is recorded or missed first); `day` itself must not have closed; and when the loan skips the day before `day`,
     /// that day must have closed, so reports for a day cannot cut short the window of the one before. (Any earlier
-    /// skipped day closed before that one.)
+    /// skipped day closed before that one: a period report for `day` opens only once every day it covers but `day`
+    /// has closed.) The `period` days ending on `day` must all be after the last recorded day, counting an open day
+    /// that closing will record.
     function _requireDayOpens(
         UtilizationOracleStorage storage $,
         LoanFeed storage loan,
         uint256 loanId,
         uint32 day,
+        uint16 period,
         uint32 open
     ) private view {
         if (open > day) revert UtilizationOracleReportDayClosed(loanId, day, dayClosesAt($, day));
@@ -434,6 +442,8 @@ contract UtilizationOracle is IUtilizationOracle, OracleStorage, ProtocolUpgrade
             if (popcount(loan.openMask) >= loan.quorum) lastDay = open;
         }
         _requireNotClosed($, loanId, day);
+        if (uint256(day) < uint256(lastDay) + period)
+            revert UtilizationOraclePeriodOverlaps(loanId, day, period, lastDay);
         // `day > lastDay >= 0`. Before the first observation there is no streak to protect.
         uint32 previous = day - 1;
         if (lastDay != 0 && previous > lastDay) {
@@ -441,6 +451,20 @@ contract UtilizationOracle is IUtilizationOracle, OracleStorage, ProtocolUpgrade
             if (block.timestamp < previousClosesAt)
                 revert UtilizationOracleReportDayOpen(loanId, previous, previousClosesAt);
         }
+    }
+
+    /// @dev Refuses reports for the open day `day` once its window has closed, and reports covering another period
+    /// than those collected for it.
+    function _requireSamePeriod(
+        UtilizationOracleStorage storage $,
+        LoanFeed storage loan,
+        uint256 loanId,
+        uint32 day,
+        uint16 period
+    ) private view {
+        _requireNotClosed($, loanId, day);
+        uint16 openPeriod = OracleRecording.openPeriodOf(loan);
+        if (period != openPeriod) revert UtilizationOracleReportPeriodMismatch(loanId, day, period, openPeriod);
     }
 
     /// @dev Refuses reports for `day` once its window has closed.
@@ -490,17 +514,18 @@ contract UtilizationOracle is IUtilizationOracle, OracleStorage, ProtocolUpgrade
         if (open != day && open != 0) OracleRecording.closeReportDay(loanId, open);
         if (complete) {
             if (open == day) OracleRecording.clearOpenDay(loan);
-            OracleRecording.recordReports(loanId, day, c.mask, c.readings);
+            OracleRecording.recordReports(loanId, day, c.periodDays, c.mask, c.readings);
         } else {
             // `mask < 2 ** MAX_ORACLE_SOURCES`: the cast is safe.
             loan.openDay = day;
             loan.openMask = uint8(c.mask);
+            loan.openPeriodDays = c.periodDays;
             loan.openReadings = c.readings;
             emit ReportsCollected(loanId, day, c.added, collected, dayClosesAt($, day));
         }
     }
 
-    /// @dev Checks report `i` (same loan and day as report 0, unexpired, in range, validly signed by a REPORTER
+    /// @dev Checks report `i` (same loan, day and period as report 0, unexpired, in range, validly signed by a REPORTER
     /// source of the loan whose address is above `previous`).
     /// @return signer Its signer.
     /// @return index The signer's source index.
@@ -513,7 +538,7 @@ contract UtilizationOracle is IUtilizationOracle, OracleStorage, ProtocolUpgrade
     ) private view returns (address signer, uint256 index) {
         Report calldata report = reports[i];
         uint256 loanId = reports[0].loanId;
-        if (report.loanId != loanId || report.day != reports[0].day)
+        if (report.loanId != loanId || report.day != reports[0].day || report.periodDays != reports[0].periodDays)
             revert UtilizationOracleReportMismatch(i);
         if (report.deadline < block.timestamp) revert UtilizationOracleReportExpired(i, report.deadline);
         if (report.utilizationBps > BPS || report.uptimeBps > BPS)

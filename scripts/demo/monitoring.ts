@@ -188,6 +188,7 @@ export async function monthlyReportB(ctx: DemoContext, month: number): Promise<v
       utilizationBps: utilizationBps + (i - 1) * 30,
       uptimeBps: Math.min(10_000, uptimeBps + (i - 1) * 10),
       day: reportDay,
+      periodDays: 1,
       deadline: BigInt(timestamp + HOUR),
     };
     return { signer: actors[name], report };

@@ -301,6 +301,7 @@ describe("Upgrades", () => {
         utilizationBps: 9_700,
         uptimeBps: 9_000,
         day: first + 2,
+        periodDays: 1,
         deadline: BigInt((first + 4) * 86_400),
       };
       const { reports, signatures } = toSubmission([await signReport(actors.reporter3, oracle, report)]);

@@ -347,6 +347,7 @@ export async function reportDays(w: World, p: Params, t: bigint) {
           utilizationBps: values[picks[3 * k + i] % values.length],
           uptimeBps: ups[3 * k + i],
           day: Number(day),
+          periodDays: 1,
           deadline: at + 3_600n,
         }),
       ),
