@@ -413,7 +413,7 @@ describe("Attack: every privileged function from an account without the role", (
             },
             // reports are gated by their REPORTER signatures (test/attacks/SignedReportReplay.spec.ts)
             permissionless: [
-              "submitReport((uint256,uint16,uint16,uint32,uint64)[],bytes[])",
+              "submitReport((uint256,uint16,uint16,uint32,uint16,uint64)[],bytes[])",
               "closeReportDay(uint256)",
               "push(uint256)",
               "performUpkeep(bytes)",
