@@ -27,6 +27,11 @@ uint32 constant MAX_REPORT_WINDOW_SECONDS = 1 days;
 /// speaks for days d - periodDays + 1 to d. Bounds the rule firings one recording can cause.
 uint16 constant MAX_REPORT_PERIOD_DAYS = 92;
 
+/// @dev Oracle covenant flag (bit 1 of the flags pushed to `ILoanVaultOracleHooks.setCovenantBreach`, beside
+/// `COVENANT_SLA_BREACH` at bit 0): the loan has gone more than its `maxGapDays` closed days without an observation.
+/// The LoanVault treats any oracle flag as a covenant breach (cash sweep, no releases, not in good standing).
+uint8 constant COVENANT_DATA_GAP = 1 << 1;
+
 /// @title IUtilizationOracle
 /// @notice Turns several independent readings of a GPU fleet's utilization and uptime into one observation per day
 /// per loan (the median of every valid reading, at least `quorum` of them), turns streaks of observations into coupon
@@ -60,6 +65,16 @@ uint16 constant MAX_REPORT_PERIOD_DAYS = 92;
 /// Days. Each loan records at most one observation per day, and days only move forward: a reading for a recorded
 /// day, or for any day not after the last recorded one, is refused. Only the latest observation and O(1) streak
 /// counters are stored; the history is in `ObservationRecorded` events.
+///
+/// Missing data. Missing data never helps the borrower, and the policy is explicit: (1) a day without an observation
+/// breaks a step-down streak (the rule lowering the premium starts again after it) but does not erase a step-up
+/// streak (it goes on where it was, the missing days not counting towards it), see `CouponRules.advance`; (2) a run of
+/// missing days longer than the loan's `maxGapDays` (`setMaxGapDays`; 0, the default, turns it off) is itself a
+/// covenant event: once more than `maxGapDays` days after the last observed day have closed (their report window
+/// ended) without an observation, anyone (`flagDataGap`) or the upkeep sets `COVENANT_DATA_GAP` (`DataGapFlagged`),
+/// which is pushed to the LoanVault like the SLA flag; the next recorded observation clears it. A period report
+/// covers its days, so a monthly reporter needs `maxGapDays` above its period. Before a loan's first observation there
+/// is no gap.
 ///
 /// Rules and pushes. Rules are global (`setRules`). Each recorded day advances every rule's streak for the loan (see
 /// `CouponRules.advance`); a rule that fires records a pending coupon step, and the day's uptime sets or clears the
@@ -149,7 +164,8 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
     /// is set).
     /// @param topUpRequired Whether any of those rules requires a collateral top-up.
     /// @param stepPending Whether a coupon step awaits a push.
-    /// @param flags The covenant flags the latest observations call for (bit 0: `COVENANT_SLA_BREACH`).
+    /// @param flags The covenant flags the latest observations call for (bit 0: `COVENANT_SLA_BREACH`, bit 1:
+    /// `COVENANT_DATA_GAP`).
     /// @param flagsPending Whether `flags` differ from the flags last pushed.
     struct PendingPush {
         uint64 stepId;
@@ -211,8 +227,16 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
         bool topUpRequired
     );
 
-    /// @notice The covenant flags `loanId`'s observations call for are now `flags` (bit 0: SLA breach).
+    /// @notice The covenant flags `loanId`'s observations call for are now `flags` (bit 0: SLA breach, bit 1: data
+    /// gap).
     event CovenantFlagsChanged(uint256 indexed loanId, uint8 flags);
+
+    /// @notice `loanId` now raises `COVENANT_DATA_GAP` after more than `maxGapDays` missing days (0: never).
+    event MaxGapDaysSet(uint256 indexed loanId, uint16 maxGapDays);
+
+    /// @notice `missingDays` closed days after `lastDay`, `loanId`'s last observed day, have no observation: more than
+    /// its `maxGapDays`. `COVENANT_DATA_GAP` is set until the next observation.
+    event DataGapFlagged(uint256 indexed loanId, uint32 lastDay, uint256 missingDays, uint16 maxGapDays);
 
     /// @notice Coupon step `stepId` of `loanId` was pushed to the LoanVault: `deltaBps` is the premium change sent (the
     /// steps fired since the last push, applied one by one with the clamp), with `topUpRequired`.
@@ -342,6 +366,10 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
     /// @notice `loanId` has no observation yet.
     error UtilizationOracleNoObservation(uint256 loanId);
 
+    /// @notice Nothing to flag for `loanId`: `missingDays` closed days without an observation are not more than its
+    /// `maxGapDays` (0: off), or `COVENANT_DATA_GAP` is already set.
+    error UtilizationOracleNoDataGap(uint256 loanId, uint256 missingDays, uint16 maxGapDays);
+
     // ---------------------------------------------------------------- admin
 
     /// @notice Sets `loanId`'s sources, quorum and staleness bound (ORACLE_ADMIN).
@@ -368,6 +396,12 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
     /// @notice Sets how long after a day ends its signed reports are collected (ORACLE_ADMIN), in [1,
     /// `MAX_REPORT_WINDOW_SECONDS`]. Applies to every day not yet closed, including an open one.
     function setReportWindow(uint32 windowSeconds) external;
+
+    /// @notice Sets how many missing days `loanId` may go without an observation before it is a covenant event
+    /// (ORACLE_ADMIN): more than `maxGapDays` closed days after the last observed day set `COVENANT_DATA_GAP` (see
+    /// "Missing data" above). 0 turns it off. A daily reporter might take 3; a monthly one a few days above its period.
+    /// @dev Takes effect at the next `flagDataGap` or upkeep; a flag already set stays until the next observation.
+    function setMaxGapDays(uint256 loanId, uint16 maxGapDays) external;
 
     /// @notice Points pushes at `loanVault` (DEFAULT_ADMIN). Intended for the one-time wiring once the LoanVault is
     /// deployed: the LoanVault is a UUPS proxy whose address never changes. Step ids continue across a change.
@@ -411,6 +445,11 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
     /// the same on their way; this is for a loan with nothing else to submit.
     function closeReportDay(uint256 loanId) external;
 
+    /// @notice Sets `COVENANT_DATA_GAP` on `loanId` when more than its `maxGapDays` closed days after its last
+    /// observed day have no observation (anyone; `performUpkeep` does the same). A closed report day is recorded (or
+    /// missed) first. Reverts with `UtilizationOracleNoDataGap` when there is nothing to flag.
+    function flagDataGap(uint256 loanId) external;
+
     // ---------------------------------------------------------------- pushes
 
     /// @notice Pushes `loanId`'s pending coupon step and covenant flags to the LoanVault (anyone).
@@ -436,6 +475,10 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
 
     /// @notice How long after a day ends its reports are collected, in seconds.
     function reportWindow() external view returns (uint32);
+
+    /// @notice `loanId`'s missing days: closed days (their report window ended) after its last observed day without
+    /// an observation (0 before the first observation), and the most it may go before `COVENANT_DATA_GAP` (0: off).
+    function dataGap(uint256 loanId) external view returns (uint256 missingDays, uint16 maxGapDays);
 
     /// @notice `loanId`'s latest observation; all zero before the first.
     /// @return utilizationBps The day's median utilization.

@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {IUtilizationOracle, MAX_ORACLE_SOURCES, UPTIME_UNKNOWN} from "../interfaces/IUtilizationOracle.sol";
+import {
+    COVENANT_DATA_GAP,
+    IUtilizationOracle,
+    MAX_ORACLE_SOURCES,
+    UPTIME_UNKNOWN
+} from "../interfaces/IUtilizationOracle.sol";
 import {ILoanVaultOracleHooks} from "../interfaces/ILoanVault.sol";
 import {COVENANT_SLA_BREACH} from "../credit/logic/LoanConstants.sol";
 import {CouponRules, MAX_COUPON_RULES, Streak} from "../libraries/CouponRules.sol";
@@ -163,8 +168,9 @@ library OracleRecording {
         uint256 utilizationBps = o.utilizationBps;
         uint16 uptimeBps = o.uptimeBps;
         // The SLA is read first (a view call into the trusted LoanVault) so that every write below follows it.
-        // Feed-only days (uptime unknown) and a missing LoanVault leave the flags as they are.
-        uint8 flags = loan.flags;
+        // Feed-only days (uptime unknown) and a missing LoanVault leave the SLA flag as it is. An observation ends a
+        // data gap.
+        uint8 flags = loan.flags & ~COVENANT_DATA_GAP;
         ILoanVaultOracleHooks vault = $.loanVault;
         if (uptimeBps != UPTIME_UNKNOWN && address(vault) != address(0)) {
             bool breach = uptimeBps < vault.slaUptimeBps(loanId);

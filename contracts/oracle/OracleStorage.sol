@@ -29,6 +29,7 @@ abstract contract OracleStorage {
         uint64 updatedAt;
         uint32 rulesEpoch; // the rules epoch `streaks` belong to
         uint8 flags; // covenant flags the observations call for
+        uint16 maxGapDays; // missing days before COVENANT_DATA_GAP (0: off)
         // slot 1: one streak per rule
         Streak[MAX_COUPON_RULES] streaks;
         // slot 2: push state, written when a rule fires and when pushed
@@ -84,6 +85,19 @@ function reportWindowOf(OracleStorage.UtilizationOracleStorage storage $) view r
 /// @dev When `day`'s report window ends: `reportWindow()` seconds after the day ends.
 function dayClosesAt(OracleStorage.UtilizationOracleStorage storage $, uint32 day) view returns (uint64) {
     return uint64((uint256(day) + 1) * 1 days + reportWindowOf($));
+}
+
+/// @dev The loan's missing days: days after its last observed day whose report window has closed (0 before the
+/// first observation). Day d has closed once `(d + 1) days + window <= now`.
+function missingDaysOf(
+    OracleStorage.UtilizationOracleStorage storage $,
+    OracleStorage.LoanFeed storage loan
+) view returns (uint256) {
+    uint256 lastDay = loan.lastDay;
+    uint256 window = reportWindowOf($);
+    if (lastDay == 0 || block.timestamp < window + 1 days) return 0;
+    uint256 lastClosed = (block.timestamp - window) / 1 days - 1;
+    return lastClosed > lastDay ? lastClosed - lastDay : 0;
 }
 
 /// @dev The number of set bits of a source mask (at most `MAX_ORACLE_SOURCES` bits).

@@ -7,6 +7,7 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {AutomationCompatibleInterface} from "@chainlink/contracts/src/v0.8/automation/interfaces/AutomationCompatibleInterface.sol";
 
 import {
+    COVENANT_DATA_GAP,
     IUtilizationOracle,
     MAX_ORACLE_SOURCES,
     MAX_REPORT_PERIOD_DAYS,
@@ -21,7 +22,14 @@ import {CouponRules, Streak} from "../libraries/CouponRules.sol";
 import {Median} from "../libraries/Median.sol";
 import {OracleFeeds} from "./OracleFeeds.sol";
 import {OracleRecording} from "./OracleRecording.sol";
-import {OracleStorage, dayClosesAt, oracleStorage, popcount, reportWindowOf} from "./OracleStorage.sol";
+import {
+    OracleStorage,
+    dayClosesAt,
+    missingDaysOf,
+    oracleStorage,
+    popcount,
+    reportWindowOf
+} from "./OracleStorage.sol";
 
 /// @title UtilizationOracle
 /// @notice Multi-source utilization oracle for GPU-backed loans: daily medians, coupon-rule streaks and pushes of
@@ -107,6 +115,14 @@ contract UtilizationOracle is IUtilizationOracle, OracleStorage, ProtocolUpgrade
     }
 
     /// @inheritdoc IUtilizationOracle
+    function setMaxGapDays(uint256 loanId, uint16 maxGapDays) external onlyRole(ORACLE_ADMIN_ROLE) {
+        LoanFeed storage loan = oracleStorage().loans[loanId];
+        if (!loan.configured) revert UtilizationOracleLoanNotConfigured(loanId);
+        loan.maxGapDays = maxGapDays;
+        emit MaxGapDaysSet(loanId, maxGapDays);
+    }
+
+    /// @inheritdoc IUtilizationOracle
     function setLoanVault(address loanVault_) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (loanVault_ == address(0)) revert UtilizationOracleZeroAddress();
         _setLoanVault(oracleStorage(), loanVault_);
@@ -169,6 +185,15 @@ contract UtilizationOracle is IUtilizationOracle, OracleStorage, ProtocolUpgrade
         OracleRecording.closeReportDay(loanId, open);
     }
 
+    /// @inheritdoc IUtilizationOracle
+    function flagDataGap(uint256 loanId) external whenNotPaused nonReentrant {
+        UtilizationOracleStorage storage $ = oracleStorage();
+        LoanFeed storage loan = $.loans[loanId];
+        if (_closable($, loan)) OracleRecording.closeReportDay(loanId, loan.openDay);
+        if (!_flagDataGap($, loan, loanId))
+            revert UtilizationOracleNoDataGap(loanId, missingDaysOf($, loan), loan.maxGapDays);
+    }
+
     // ================================================================ pushes
 
     /// @inheritdoc IUtilizationOracle
@@ -198,11 +223,11 @@ contract UtilizationOracle is IUtilizationOracle, OracleStorage, ProtocolUpgrade
     /// @inheritdoc AutomationCompatibleInterface
     /// @dev `checkData` is `abi.encode(uint256 start, uint256 pageSize)` over the configured loans (empty: start 0,
     /// page size 50). `performData` is `abi.encode(uint256[] loanIds)`: the loans of the page with a report day that
-    /// has closed, with a pending coupon step or covenant flags that differ from the last pushed and that the
-    /// LoanVault reports as performing (a loan that is not performing keeps its push pending without making an upkeep
-    /// spin on it), or whose reference rate differs from its feed's (`ILoanVaultReferenceRate.pendingReferenceRate`:
-    /// a rise or a fall, from the first block the feed's answer differs). Nothing is needed while paused or before a
-    /// LoanVault is set.
+    /// has closed, with a data gap to flag (`flagDataGap`), with a pending coupon step or covenant flags that differ
+    /// from the last pushed and that the LoanVault reports as performing (a loan that is not performing keeps its push
+    /// pending without making an upkeep spin on it), or whose reference rate differs from its feed's
+    /// (`ILoanVaultReferenceRate.pendingReferenceRate`: a rise or a fall, from the first block the feed's answer
+    /// differs). Nothing is needed while paused or before a LoanVault is set.
     function checkUpkeep(
         bytes calldata checkData
     ) external view returns (bool upkeepNeeded, bytes memory performData) {
@@ -225,6 +250,7 @@ contract UtilizationOracle is IUtilizationOracle, OracleStorage, ProtocolUpgrade
             if (
                 _closable($, loan) ||
                 (_hasPending(loan) && vault.isPerforming(loanId)) ||
+                _dataGapDue($, loan) ||
                 _referenceRatePending(vault, loanId)
             ) due[found++] = loanId;
         }
@@ -237,10 +263,10 @@ contract UtilizationOracle is IUtilizationOracle, OracleStorage, ProtocolUpgrade
 
     /// @inheritdoc AutomationCompatibleInterface
     /// @dev Permissionless. `performData` is `abi.encode(uint256[] loanIds)`. Each loan is re-validated: a closed
-    /// report day is recorded (or missed), then a pending push is sent, then the loan's reference rate is refreshed if
-    /// it differs from its feed's; a loan with nothing to do or not performing is skipped without reverting, so a stale
-    /// or replayed `performData` is harmless. A LoanVault revert (it is trusted) reverts the batch; `push` and the
-    /// vault's `refreshReferenceRate` isolate a single loan.
+    /// report day is recorded (or missed), then a data gap is flagged when due, then a pending push is sent, then the
+    /// loan's reference rate is refreshed if it differs from its feed's; a loan with nothing to do or not performing is
+    /// skipped without reverting, so a stale or replayed `performData` is harmless. A LoanVault revert (it is trusted)
+    /// reverts the batch; `push` and the vault's `refreshReferenceRate` isolate a single loan.
     function performUpkeep(bytes calldata performData) external whenNotPaused nonReentrant {
         UtilizationOracleStorage storage $ = oracleStorage();
         ILoanVaultOracleHooks vault = _requireLoanVault($);
@@ -249,6 +275,7 @@ contract UtilizationOracle is IUtilizationOracle, OracleStorage, ProtocolUpgrade
             uint256 loanId = loanIds[i];
             LoanFeed storage loan = $.loans[loanId];
             if (_closable($, loan)) OracleRecording.closeReportDay(loanId, loan.openDay);
+            _flagDataGap($, loan, loanId);
             _push(loan, loanId, vault);
             _refreshReferenceRate(vault, loanId);
         }
@@ -270,6 +297,13 @@ contract UtilizationOracle is IUtilizationOracle, OracleStorage, ProtocolUpgrade
     /// @inheritdoc IUtilizationOracle
     function reportWindow() external view returns (uint32) {
         return reportWindowOf(oracleStorage());
+    }
+
+    /// @inheritdoc IUtilizationOracle
+    function dataGap(uint256 loanId) external view returns (uint256 missingDays, uint16 maxGapDays) {
+        UtilizationOracleStorage storage $ = oracleStorage();
+        LoanFeed storage loan = $.loans[loanId];
+        return (missingDaysOf($, loan), loan.maxGapDays);
     }
 
     /// @inheritdoc IUtilizationOracle
@@ -655,6 +689,26 @@ contract UtilizationOracle is IUtilizationOracle, OracleStorage, ProtocolUpgrade
                 revert(p, returndatasize())
             }
         }
+    }
+
+    /// @dev Whether the loan's missing days exceed its `maxGapDays` (on) while `COVENANT_DATA_GAP` is not set.
+    function _dataGapDue(UtilizationOracleStorage storage $, LoanFeed storage loan) private view returns (bool) {
+        uint256 maxGap = loan.maxGapDays;
+        return maxGap != 0 && loan.flags & COVENANT_DATA_GAP == 0 && missingDaysOf($, loan) > maxGap;
+    }
+
+    /// @dev Sets `COVENANT_DATA_GAP` when due (`_dataGapDue`); whether it did.
+    function _flagDataGap(
+        UtilizationOracleStorage storage $,
+        LoanFeed storage loan,
+        uint256 loanId
+    ) private returns (bool) {
+        if (!_dataGapDue($, loan)) return false;
+        uint8 flags = loan.flags | COVENANT_DATA_GAP;
+        loan.flags = flags;
+        emit DataGapFlagged(loanId, loan.lastDay, missingDaysOf($, loan), loan.maxGapDays);
+        emit CovenantFlagsChanged(loanId, flags);
+        return true;
     }
 
     function _hasPending(LoanFeed storage loan) private view returns (bool) {

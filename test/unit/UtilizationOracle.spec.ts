@@ -1726,6 +1726,154 @@ describe("UtilizationOracle", () => {
     });
   });
 
+  // ---------------------------------------------------------------- missing data
+
+  describe("missing data: a long gap is a covenant event", () => {
+    const DATA_GAP = 2;
+    const pageAll = AbiCoder.defaultAbiCoder().encode(["uint256", "uint256"], [0, 10]);
+
+    /** A block at the moment day `day`'s report window has closed (the day is then missing if unrecorded). */
+    const closeOf = (day: number) => (day + 1) * DAY + REPORT_WINDOW;
+
+    it("more than maxGapDays closed days without an observation set COVENANT_DATA_GAP, pushed to the vault; the next observation clears it", async () => {
+      await expect(ctx.admin.setMaxGapDays(LOAN, 3)).to.emit(oracle, "MaxGapDaysSet").withArgs(LOAN, 3);
+      const last = await recordDays(await today(), 1, 8_000);
+      // Three days missing: not more than three.
+      await time.increaseTo(closeOf(last + 3));
+      expect(await arr(oracle.dataGap(LOAN))).to.deep.equal([3n, 3n]);
+      expect((await oracle.checkUpkeep(pageAll))[0]).to.equal(false);
+      await expectRevertUnchanged(LOAN, () => oracle.flagDataGap(LOAN), "UtilizationOracleNoDataGap", [
+        LOAN,
+        3,
+        3,
+      ]);
+      // The fourth day closes: a covenant event.
+      await time.increaseTo(closeOf(last + 4));
+      expect(await arr(oracle.dataGap(LOAN))).to.deep.equal([4n, 3n]);
+      expect((await oracle.checkUpkeep(pageAll))[0]).to.equal(true);
+      await expect(oracle.connect(actors.attacker).flagDataGap(LOAN))
+        .to.emit(oracle, "DataGapFlagged")
+        .withArgs(LOAN, last, 4, 3)
+        .and.to.emit(oracle, "CovenantFlagsChanged")
+        .withArgs(LOAN, DATA_GAP);
+      const pending = await oracle.pendingPush(LOAN);
+      expect([pending.flags, pending.flagsPending]).to.deep.equal([BigInt(DATA_GAP), true]);
+      await expectRevertUnchanged(LOAN, () => oracle.flagDataGap(LOAN), "UtilizationOracleNoDataGap", [
+        LOAN,
+        4,
+        3,
+      ]);
+      await oracle.push(LOAN);
+      expect(await vault.covenantFlags(LOAN)).to.equal(DATA_GAP);
+      // Data resumes: the flag clears with the next observation, and the push clears it in the vault.
+      await expect(recordDay(last + 6, 8_000))
+        .to.emit(oracle, "CovenantFlagsChanged")
+        .withArgs(LOAN, 0);
+      await oracle.push(LOAN);
+      expect(await vault.covenantFlags(LOAN)).to.equal(0);
+    });
+
+    it("the upkeep flags and pushes a data gap in one performUpkeep, beside the SLA flag", async () => {
+      await ctx.admin.setMaxGapDays(LOAN, 2);
+      const last = await recordDays(await today(), 1, 8_000, 9_000); // uptime below the 95% SLA
+      await oracle.push(LOAN);
+      expect(await vault.covenantFlags(LOAN)).to.equal(SLA_BREACH);
+      await time.increaseTo(closeOf(last + 3));
+      const [needed, performData] = await oracle.checkUpkeep(pageAll);
+      expect(needed).to.equal(true);
+      await expect(oracle.performUpkeep(performData))
+        .to.emit(oracle, "DataGapFlagged")
+        .withArgs(LOAN, last, 3, 2)
+        .and.to.emit(vault, "CovenantFlagsSet")
+        .withArgs(LOAN, SLA_BREACH, SLA_BREACH | DATA_GAP);
+      expect((await oracle.checkUpkeep(pageAll))[0]).to.equal(false);
+    });
+
+    it("an open report day that reaches the quorum is recorded before the gap is measured", async () => {
+      await ctx.admin.setMaxGapDays(LOAN, 1);
+      const last = await recordDays(await today(), 1, 8_000);
+      await time.setNextBlockTimestamp((last + 1) * DAY + 3_600);
+      await submit(last + 1, [
+        [8_000, 10_000],
+        [8_000, 10_000],
+      ]);
+      await time.increaseTo(closeOf(last + 2));
+      expect(await arr(oracle.dataGap(LOAN))).to.deep.equal([2n, 1n]);
+      // Closing day last + 1 records it: one day missing, not a covenant event.
+      await expect(oracle.flagDataGap(LOAN)).to.be.revertedWithCustomError(
+        oracle,
+        "UtilizationOracleNoDataGap",
+      );
+      await oracle.closeReportDay(LOAN);
+      expect(await arr(oracle.dataGap(LOAN))).to.deep.equal([1n, 1n]);
+    });
+
+    it("a monthly reporter on time is never a data gap for maxGapDays above its period", async () => {
+      await ctx.admin.setMaxGapDays(LOAN, 33);
+      let day = (await today()) + 30;
+      for (let month = 0; month < 3; month++) {
+        await time.setNextBlockTimestamp(day * DAY + REPORT_WINDOW + 3_600);
+        const entries = await Promise.all(
+          reporters.map((r) => signReport(r, oracle, makeReport(day, 8_000, 10_000, LOAN, undefined, 30))),
+        );
+        const { reports, signatures } = toSubmission(entries);
+        await oracle.submitReport(reports, signatures);
+        await time.increaseTo(closeOf(day + 29));
+        expect(await arr(oracle.dataGap(LOAN))).to.deep.equal([29n, 33n]);
+        expect((await oracle.checkUpkeep(pageAll))[0]).to.equal(false);
+        day += 30;
+      }
+      // A month late: flagged.
+      await time.increaseTo(closeOf(day + 4));
+      await expect(oracle.flagDataGap(LOAN))
+        .to.emit(oracle, "DataGapFlagged")
+        .withArgs(LOAN, day - 30, 34, 33);
+    });
+
+    it("is off by default (maxGapDays 0), and there is no gap before the first observation", async () => {
+      expect(await arr(oracle.dataGap(LOAN))).to.deep.equal([0n, 0n]);
+      const last = await recordDays(await today(), 1, 8_000);
+      await time.increaseTo(closeOf(last + 100));
+      await expectRevertUnchanged(LOAN, () => oracle.flagDataGap(LOAN), "UtilizationOracleNoDataGap", [
+        LOAN,
+        100,
+        0,
+      ]);
+      expect((await oracle.checkUpkeep(pageAll))[0]).to.equal(false);
+      await ctx.admin.setMaxGapDays(LOAN, 99);
+      await expect(oracle.flagDataGap(LOAN)).to.emit(oracle, "DataGapFlagged").withArgs(LOAN, last, 100, 99);
+    });
+
+    it("setMaxGapDays: ORACLE_ADMIN only, for a configured loan", async () => {
+      await expectRevertUnchanged(
+        LOAN,
+        () => oracle.connect(actors.attacker).setMaxGapDays(LOAN, 3),
+        "AccessControlUnauthorizedAccount",
+        [actors.attacker.address, Roles.ORACLE_ADMIN],
+      );
+      await expect(ctx.admin.setMaxGapDays(UNKNOWN_LOAN, 3))
+        .to.be.revertedWithCustomError(oracle, "UtilizationOracleLoanNotConfigured")
+        .withArgs(UNKNOWN_LOAN);
+      expect(await arr(oracle.dataGap(LOAN))).to.deep.equal([0n, 0n]);
+    });
+
+    it("flagDataGap is stopped by the pause", async () => {
+      await oracle.connect(actors.guardian).pause();
+      await expect(oracle.flagDataGap(LOAN)).to.be.revertedWithCustomError(oracle, "EnforcedPause");
+    });
+
+    it("gaps count against a step-down streak and do not erase a step-up streak, in one history", async () => {
+      // A step-down streak (>= 90%) and a step-up one (< 60%) cannot run at once: one after the other, across the
+      // same two-day gap.
+      let day = await recordDays(await today(), 40, 9_500);
+      day = await recordDays(day + 2, 1, 9_500); // two missing days: the step-down restarts
+      expect((await oracle.streakOf(LOAN, 0)).streakDays).to.equal(1);
+      day = await recordDays(day, 20, 5_000);
+      day = await recordDays(day + 2, 1, 5_000); // two missing days: the step-up goes on (they do not count)
+      expect((await oracle.streakOf(LOAN, 1)).streakDays).to.equal(21);
+    });
+  });
+
   // ---------------------------------------------------------------- push
 
   describe("push", () => {
