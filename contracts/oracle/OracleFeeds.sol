@@ -3,7 +3,11 @@ pragma solidity 0.8.28;
 
 import {AggregatorV3Interface} from "@chainlink/contracts/src/v0.8/shared/interfaces/AggregatorV3Interface.sol";
 
-import {IUtilizationOracle, MAX_ORACLE_SOURCES, ORACLE_FEED_GAS_LIMIT} from "../interfaces/IUtilizationOracle.sol";
+import {
+    IUtilizationOracle,
+    MAX_ORACLE_SOURCES,
+    ORACLE_FEED_GAS_LIMIT
+} from "../interfaces/IUtilizationOracle.sol";
 import {BPS} from "../libraries/Constants.sol";
 import {OracleStorage, oracleStorage} from "./OracleStorage.sol";
 
@@ -34,7 +38,8 @@ library OracleFeeds {
         uint256 count = sources.length;
         if (count == 0 || count > MAX_ORACLE_SOURCES)
             revert IUtilizationOracle.UtilizationOracleInvalidSourceCount(count, MAX_ORACLE_SOURCES);
-        if (quorum == 0 || quorum > count) revert IUtilizationOracle.UtilizationOracleInvalidQuorum(quorum, count);
+        if (quorum == 0 || quorum > count)
+            revert IUtilizationOracle.UtilizationOracleInvalidQuorum(quorum, count);
         if (maxStaleness == 0) revert IUtilizationOracle.UtilizationOracleInvalidMaxStaleness(maxStaleness);
 
         OracleStorage.UtilizationOracleStorage storage $ = oracleStorage();
@@ -46,9 +51,15 @@ library OracleFeeds {
             address account = config.account;
             if (account == address(0)) revert IUtilizationOracle.UtilizationOracleZeroAddress();
             for (uint256 j; j < i; ++j) {
-                if (sources[j].account == account) revert IUtilizationOracle.UtilizationOracleDuplicateSource(account);
+                if (sources[j].account == account)
+                    revert IUtilizationOracle.UtilizationOracleDuplicateSource(account);
             }
-            next[i] = IUtilizationOracle.Source({kind: config.kind, account: account, decimals: 0, lastRound: 0});
+            next[i] = IUtilizationOracle.Source({
+                kind: config.kind,
+                account: account,
+                decimals: 0,
+                lastRound: 0
+            });
             if (config.kind == IUtilizationOracle.SourceKind.Feed) {
                 next[i].decimals = _feedDecimals(account);
                 // A feed that stays keeps its last used round, so a reconfiguration cannot re-admit an old round.
@@ -123,7 +134,8 @@ library OracleFeeds {
         uint256 scale = 10 ** source.decimals;
         if (round[1] > scale) return (false, IUtilizationOracle.SkipReason.AboveFullScale, 0, 0);
         if (round[3] > block.timestamp) return (false, IUtilizationOracle.SkipReason.FutureTimestamp, 0, 0);
-        if (block.timestamp - round[3] > maxStaleness) return (false, IUtilizationOracle.SkipReason.Stale, 0, 0);
+        if (block.timestamp - round[3] > maxStaleness)
+            return (false, IUtilizationOracle.SkipReason.Stale, 0, 0);
         if (round[0] <= source.lastRound) return (false, IUtilizationOracle.SkipReason.RoundNotNewer, 0, 0);
 
         // `0 < answer <= scale <= 1e18`: no overflow; rounds down. `round[0]` fits `uint80` (`_callFeed`).

@@ -47,7 +47,8 @@ library OracleRecording {
     function setRules(CouponRules.Rule[] calldata rules_) external {
         OracleStorage.UtilizationOracleStorage storage $ = oracleStorage();
         uint256 count = rules_.length;
-        if (count > MAX_COUPON_RULES) revert IUtilizationOracle.UtilizationOracleTooManyRules(count, MAX_COUPON_RULES);
+        if (count > MAX_COUPON_RULES)
+            revert IUtilizationOracle.UtilizationOracleTooManyRules(count, MAX_COUPON_RULES);
         delete $.rules;
         for (uint256 i; i < count; ++i) {
             CouponRules.Rule calldata rule = rules_[i];
@@ -76,7 +77,13 @@ library OracleRecording {
 
     /// @notice Records `day` (covering `periodDays` days) from the signed reports collected for it (`mask`,
     /// `readings`: see `OracleStorage.LoanFeed.openReadings`): the median utilization and the median uptime.
-    function recordReports(uint256 loanId, uint32 day, uint16 periodDays, uint256 mask, uint256 readings) external {
+    function recordReports(
+        uint256 loanId,
+        uint32 day,
+        uint16 periodDays,
+        uint256 mask,
+        uint256 readings
+    ) external {
         _recordReports(oracleStorage(), loanId, day, periodDays, mask, readings);
     }
 
@@ -86,7 +93,8 @@ library OracleRecording {
         OracleStorage.UtilizationOracleStorage storage $ = oracleStorage();
         OracleStorage.LoanFeed storage loan = $.loans[loanId];
         uint64 closes = dayClosesAt($, open);
-        if (block.timestamp < closes) revert IUtilizationOracle.UtilizationOracleReportDayOpen(loanId, open, closes);
+        if (block.timestamp < closes)
+            revert IUtilizationOracle.UtilizationOracleReportDayOpen(loanId, open, closes);
         uint256 mask = loan.openMask;
         uint256 readings = loan.openReadings;
         clearOpenDay(loan);
@@ -157,12 +165,22 @@ library OracleRecording {
         _record(
             $,
             loanId,
-            Observation(day, periodDays, Median.medianDown(utilizations), uint16(Median.medianDown(uptimes)), count)
+            Observation(
+                day,
+                periodDays,
+                Median.medianDown(utilizations),
+                uint16(Median.medianDown(uptimes)),
+                count
+            )
         );
     }
 
     /// @dev Records observation `o` and advances the loan's streaks and covenant flags.
-    function _record(OracleStorage.UtilizationOracleStorage storage $, uint256 loanId, Observation memory o) private {
+    function _record(
+        OracleStorage.UtilizationOracleStorage storage $,
+        uint256 loanId,
+        Observation memory o
+    ) private {
         OracleStorage.LoanFeed storage loan = $.loans[loanId];
         uint32 day = o.day;
         uint256 utilizationBps = o.utilizationBps;
@@ -221,12 +239,29 @@ library OracleRecording {
         uint256[MAX_COUPON_RULES] memory nextFiring;
         bool anyFiring;
         for (uint256 i; i < count; ++i) {
-            (streaks[i], nextFiring[i]) = rules_[i].advance(streaks[i], o.day, o.periodDays, o.utilizationBps);
+            (streaks[i], nextFiring[i]) = rules_[i].advance(
+                streaks[i],
+                o.day,
+                o.periodDays,
+                o.utilizationBps
+            );
             anyFiring = anyFiring || nextFiring[i] != 0;
         }
         loan.streaks = streaks;
-        if (!anyFiring) return;
+        if (anyFiring) _fireInOrder($, loan, loanId, rules_, nextFiring, o.periodDays);
+    }
 
+    /// @dev Folds the firings of one observation into the pending step, earliest day of the period first (ties in rule
+    /// order); rule i fires on day `nextFiring[i]` (0: never) and every `windowDays` after it up to `periodDays`.
+    function _fireInOrder(
+        OracleStorage.UtilizationOracleStorage storage $,
+        OracleStorage.LoanFeed storage loan,
+        uint256 loanId,
+        CouponRules.Rule[] memory rules_,
+        uint256[MAX_COUPON_RULES] memory nextFiring,
+        uint256 periodDays
+    ) private {
+        uint256 count = rules_.length;
         uint64 stepId = loan.lastStepId;
         PendingStep memory step = _pendingStep($, loan, loanId);
         while (true) {
@@ -240,11 +275,17 @@ library OracleRecording {
             if (at == type(uint256).max) break;
             CouponRules.Rule memory rule = rules_[ruleIndex];
             uint256 again = at + rule.windowDays;
-            nextFiring[ruleIndex] = again <= o.periodDays ? again : 0;
+            nextFiring[ruleIndex] = again <= periodDays ? again : 0;
             ++stepId;
             _composeStep(step, rule.premiumDeltaBps);
             step.topUp = step.topUp || rule.topUpRequired;
-            emit IUtilizationOracle.RuleFired(loanId, ruleIndex, stepId, rule.premiumDeltaBps, rule.topUpRequired);
+            emit IUtilizationOracle.RuleFired(
+                loanId,
+                ruleIndex,
+                stepId,
+                rule.premiumDeltaBps,
+                rule.topUpRequired
+            );
         }
         // The composed values stay within the clamp (int32) and the sum within the rules' deltas (int64).
         loan.lastStepId = stepId;

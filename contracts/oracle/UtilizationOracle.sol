@@ -41,7 +41,6 @@ import {
 /// reads). Storage is O(1) per observation (see `OracleStorage`).
 /// @custom:oz-upgrades-unsafe-allow external-library-linking
 contract UtilizationOracle is IUtilizationOracle, OracleStorage, ProtocolUpgradeable, EIP712Upgradeable {
-
     /// @dev EIP-712 type of a `Report`.
     bytes32 private constant REPORT_TYPEHASH = keccak256(
         "Report(uint256 loanId,uint16 utilizationBps,uint16 uptimeBps,uint32 day,uint16 periodDays,uint64 deadline)"
@@ -440,7 +439,12 @@ contract UtilizationOracle is IUtilizationOracle, OracleStorage, ProtocolUpgrade
     /// @dev Refuses a report day that is not after the last recorded one (see `_requireNextDay`), is in the future or
     /// ended more than `maxStaleness` ago, and a period outside [1, `MAX_REPORT_PERIOD_DAYS`] (report 0's: the others
     /// must match it, `_checkReport`).
-    function _requireReportDay(LoanFeed storage loan, uint256 loanId, uint32 day, uint16 period) private view {
+    function _requireReportDay(
+        LoanFeed storage loan,
+        uint256 loanId,
+        uint32 day,
+        uint16 period
+    ) private view {
         if (period == 0 || period > MAX_REPORT_PERIOD_DAYS)
             revert UtilizationOracleInvalidPeriod(0, period, MAX_REPORT_PERIOD_DAYS);
         _requireNextDay(loan, loanId, day);
@@ -498,7 +502,8 @@ contract UtilizationOracle is IUtilizationOracle, OracleStorage, ProtocolUpgrade
     ) private view {
         _requireNotClosed($, loanId, day);
         uint16 openPeriod = OracleRecording.openPeriodOf(loan);
-        if (period != openPeriod) revert UtilizationOracleReportPeriodMismatch(loanId, day, period, openPeriod);
+        if (period != openPeriod)
+            revert UtilizationOracleReportPeriodMismatch(loanId, day, period, openPeriod);
     }
 
     /// @dev Refuses reports for `day` once its window has closed.
@@ -572,8 +577,11 @@ contract UtilizationOracle is IUtilizationOracle, OracleStorage, ProtocolUpgrade
     ) private view returns (address signer, uint256 index) {
         Report calldata report = reports[i];
         uint256 loanId = reports[0].loanId;
-        if (report.loanId != loanId || report.day != reports[0].day || report.periodDays != reports[0].periodDays)
-            revert UtilizationOracleReportMismatch(i);
+        if (
+            report.loanId != loanId ||
+            report.day != reports[0].day ||
+            report.periodDays != reports[0].periodDays
+        ) revert UtilizationOracleReportMismatch(i);
         if (report.deadline < block.timestamp) revert UtilizationOracleReportExpired(i, report.deadline);
         if (report.utilizationBps > BPS || report.uptimeBps > BPS)
             revert UtilizationOracleReadingOutOfRange(i, report.utilizationBps, report.uptimeBps);
@@ -692,7 +700,10 @@ contract UtilizationOracle is IUtilizationOracle, OracleStorage, ProtocolUpgrade
     }
 
     /// @dev Whether the loan's missing days exceed its `maxGapDays` (on) while `COVENANT_DATA_GAP` is not set.
-    function _dataGapDue(UtilizationOracleStorage storage $, LoanFeed storage loan) private view returns (bool) {
+    function _dataGapDue(
+        UtilizationOracleStorage storage $,
+        LoanFeed storage loan
+    ) private view returns (bool) {
         uint256 maxGap = loan.maxGapDays;
         return maxGap != 0 && loan.flags & COVENANT_DATA_GAP == 0 && missingDaysOf($, loan) > maxGap;
     }
