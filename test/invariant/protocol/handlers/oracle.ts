@@ -261,6 +261,7 @@ export async function submitReport(w: World, p: Params, t: bigint) {
       utilizationBps: variant === "range" && i === 0 ? 10_001 : utils[i],
       uptimeBps: ups[i],
       day,
+      periodDays: 1,
       deadline: variant === "expired" && i === n - 1 ? t - 1n : t + 3_600n,
     } as Report,
   }));
