@@ -401,6 +401,7 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
     /// (ORACLE_ADMIN): more than `maxGapDays` closed days after the last observed day set `COVENANT_DATA_GAP` (see
     /// "Missing data" above). 0 turns it off. A daily reporter might take 3; a monthly one a few days above its period.
     /// @dev Takes effect at the next `flagDataGap` or upkeep; a flag already set stays until the next observation.
+    /// Kept across `configureLoan`.
     function setMaxGapDays(uint256 loanId, uint16 maxGapDays) external;
 
     /// @notice Points pushes at `loanVault` (DEFAULT_ADMIN). Intended for the one-time wiring once the LoanVault is
@@ -461,8 +462,9 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
 
     /// @notice The LoanVault novated `loanId` to a replacement operator: the loan's streaks restart, and the coupon
     /// step and covenant flags the old operator's readings called for are dropped unpushed, so the new operator starts
-    /// from its own readings (the latest observation's day stays: days still only move forward). LoanVault only; not
-    /// paused, so a paused oracle cannot block a step-in.
+    /// from its own readings (the latest observation's day stays: days still only move forward, so a data gap still
+    /// open is flagged again by the next `flagDataGap` or upkeep). LoanVault only; not paused, so a paused oracle cannot
+    /// block a step-in.
     function onStepIn(uint256 loanId) external;
 
     // ---------------------------------------------------------------- views
