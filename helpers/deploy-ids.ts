@@ -17,6 +17,8 @@ export const DeployIds = {
   LoanCovenants: "LoanCovenants",
   LoanRecovery: "LoanRecovery",
   LoanLens: "LoanLens",
+  OracleRecording: "OracleRecording",
+  OracleFeeds: "OracleFeeds",
 } as const;
 
 /**
@@ -33,6 +35,12 @@ export const LOAN_VAULT_LIBRARIES = [
 ] as const;
 
 /**
+ * The UtilizationOracle's linked libraries (contracts/oracle/), in deploy order: the rule engine (observations, streaks,
+ * pending steps) and the sources (configuration, feed reads). Neither links another.
+ */
+export const ORACLE_LIBRARIES = [DeployIds.OracleRecording, DeployIds.OracleFeeds] as const;
+
+/**
  * The protocol's UUPS cores, by deployment name (docs/architecture.md): governance hands each of them to the timelock,
  * and the upgrade, hijack and access-control tests check each one. A new core joins all of them by being listed here.
  */
@@ -45,6 +53,12 @@ export const Cores = [
   DeployIds.UtilizationOracle,
 ] as const;
 export type CoreId = (typeof Cores)[number];
+
+/** The linked libraries of each core that has some, by deployment name. */
+export const CORE_LIBRARIES: Partial<Record<CoreId, readonly string[]>> = {
+  [DeployIds.LoanVault]: LOAN_VAULT_LIBRARIES,
+  [DeployIds.UtilizationOracle]: ORACLE_LIBRARIES,
+};
 
 /** hardhat-deploy tags (docs/architecture.md, "Deployment"). */
 export const Tags = {

@@ -1,14 +1,19 @@
 import type { Signer, TypedDataDomain, TypedDataField } from "ethers";
 
-/** A reporter's reading of one loan's fleet on one day, as `UtilizationOracle.submitReport` takes it. */
+/**
+ * A reporter's reading of one loan's fleet over the `periodDays` days ending on `day`, as
+ * `UtilizationOracle.submitReport` takes it.
+ */
 export interface Report {
   loanId: bigint;
-  /** Basis points of capacity, at most 10_000. */
+  /** The period's average, basis points of capacity, at most 10_000. */
   utilizationBps: number;
-  /** Basis points of capacity, at most 10_000. */
+  /** The period's average, basis points of capacity, at most 10_000. */
   uptimeBps: number;
-  /** Observation day: `timestamp / 86400`. */
+  /** Observation day: `timestamp / 86400`, the last day of the period. */
   day: number;
+  /** Days the report covers, ending on `day`: 1 (daily) to `MAX_REPORT_PERIOD_DAYS`. */
+  periodDays: number;
   /** Last timestamp (seconds) at which the report may be submitted. */
   deadline: bigint;
 }
@@ -27,6 +32,7 @@ export const REPORT_TYPES: Record<string, TypedDataField[]> = {
     { name: "utilizationBps", type: "uint16" },
     { name: "uptimeBps", type: "uint16" },
     { name: "day", type: "uint32" },
+    { name: "periodDays", type: "uint16" },
     { name: "deadline", type: "uint64" },
   ],
 };
@@ -79,6 +85,9 @@ export async function signReports(
     await Promise.all(entries.map(({ signer, report }) => signReport(signer, oracle, report))),
   );
 }
+
+/** `MAX_REPORT_PERIOD_DAYS` in IUtilizationOracle.sol: the longest period a report may cover. */
+export const MAX_REPORT_PERIOD_DAYS = 92;
 
 /** The observation day of a timestamp in seconds. */
 export function dayOf(timestamp: number | bigint): number {

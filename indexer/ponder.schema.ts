@@ -204,12 +204,16 @@ export const covenantFlag = onchainTable(
 
 // ---------------------------------------------------------------- oracle
 
-/** The oracle's recorded day per loan (`ObservationRecorded`): median utilization and uptime of `readings` sources. */
+/**
+ * The oracle's recorded day per loan (`ObservationRecorded`): median utilization and uptime of `readings` sources over
+ * the `periodDays` days ending on `day` (1: a daily observation).
+ */
 export const oracleObservation = onchainTable(
   "oracle_observation",
   (t) => ({
     loanId: t.bigint().notNull(),
     day: t.integer().notNull(),
+    periodDays: t.integer().notNull(),
     utilizationBps: t.integer().notNull(),
     uptimeBps: t.integer().notNull(),
     readings: t.integer().notNull(),
@@ -230,6 +234,7 @@ export const oracleReading = onchainTable(
     loanId: t.bigint().notNull(),
     day: t.integer().notNull(),
     source: t.hex().notNull(),
+    periodDays: t.integer().notNull(),
     utilizationBps: t.integer().notNull(),
     uptimeBps: t.integer().notNull(),
     blockNumber: t.bigint().notNull(),

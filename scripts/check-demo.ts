@@ -122,6 +122,28 @@ function checkOracle(r: DemoReport): void {
   );
 }
 
+/** Loan B is read monthly from signed reports: a month under 60% fires the one-month step-up and its top-up. */
+function checkMonthlyReporter(r: DemoReport): void {
+  const monthly = r.oracle.reports.filter((x) => x.loan === "B");
+  check(monthly.length >= 12, `loan B must be read monthly from signed reports (${monthly.length} reports)`);
+  check(
+    monthly.every((x) => x.periodDays >= 28 && x.periodDays <= 92),
+    "loan B's monthly reports must each cover the month since the last one (28 to 92 days)",
+  );
+  const slump = monthly.filter((x) => x.utilizationBps < 6_000);
+  check(slump.length > 0, "loan B's utilization must fall under 60% in some month");
+  check(
+    slump.length > 0 && slump.every((x) => x.fired.some((f) => f.includes("+300"))),
+    "each month loan B reports under 60% must fire the one-month step-up (a report of N days counts as N days)",
+  );
+  const stepUps = r.couponHistory.filter((c) => c.loan === "B" && c.event === "step-up");
+  check(
+    stepUps.length > 0 &&
+      stepUps.every((c) => c.appliedDeltaBps > 0 && c.topUpRequired && c.cureDeadlineDay !== null),
+    "loan B's step-ups must raise its coupon and require a top-up within the cure period",
+  );
+}
+
 function checkRecovery(r: DemoReport): void {
   const a = r.auction;
   check(a !== null, "one liquidation by auction must be recorded");
@@ -221,6 +243,7 @@ function main(): void {
   checkMonths(r);
   checkCoupons(r);
   checkOracle(r);
+  checkMonthlyReporter(r);
   checkRecovery(r);
   checkRedemption(r);
   checkPrice(r);

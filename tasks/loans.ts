@@ -51,6 +51,8 @@ import {
 const USDAI_DECIMALS = 18;
 /** Oracle covenant flag `COVENANT_SLA_BREACH` (contracts/credit/logic/LoanConstants.sol). */
 const SLA_BREACH = 1n;
+/** Oracle covenant flag `COVENANT_DATA_GAP` (contracts/interfaces/IUtilizationOracle.sol). */
+const DATA_GAP = 2n;
 /** `IGpuReceipt.Status.Active`. */
 const RECEIPT_ACTIVE = 1n;
 
@@ -310,6 +312,7 @@ function standingOf(good: boolean, state: State, overdue: boolean): string {
   if ((state.breachFlags & BreachFlags.Ltv) !== 0n) reasons.push("LTV breach");
   if ((state.breachFlags & BreachFlags.TopUp) !== 0n) reasons.push("top-up required");
   if ((state.oracleFlags & SLA_BREACH) !== 0n) reasons.push("SLA breach");
+  if ((state.oracleFlags & DATA_GAP) !== 0n) reasons.push("utilization data missing");
   if (overdue) reasons.push("payment overdue");
   return reasons.length > 0 ? reasons.join(", ") : "not in good standing";
 }

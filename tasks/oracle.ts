@@ -3,7 +3,7 @@ import { AbiCoder } from "ethers";
 import { NAMED_ACCOUNT_NAMES } from "../config/env";
 import { getProtocolConfig } from "../config/protocol";
 import { formatBps, formatTable } from "../helpers/format";
-import { dayOf, signReports, type Report } from "../helpers/reports";
+import { dayOf, MAX_REPORT_PERIOD_DAYS, signReports, type Report } from "../helpers/reports";
 import type { UtilizationOracle } from "../typechain-types";
 import { oracleAt } from "./lib/contracts";
 import { roleTask } from "./lib/define";
@@ -126,11 +126,20 @@ roleTask("oracle:configure", "Set a loan's monitoring sources, quorum and stalen
     },
   );
 
-roleTask("oracle:report", "Sign a day's utilization report with reporter accounts and submit it", "reporter1")
+roleTask(
+  "oracle:report",
+  "Sign a utilization report (a day's, or a period's ending on a day) with reporter accounts and submit it",
+  "reporter1",
+)
   .addParam("loan", "loan id")
   .addParam("utilization", "utilization, basis points of capacity (0..10000)")
   .addParam("uptime", "uptime, basis points of capacity (0..10000)")
   .addOptionalParam("day", "observation day, unix days (default: today on the chain)")
+  .addOptionalParam(
+    "period",
+    `days the report covers, ending on --day (1: daily, 30: monthly; at most ${MAX_REPORT_PERIOD_DAYS})`,
+    "1",
+  )
   .addOptionalParam(
     "reporters",
     "comma-separated reporter accounts that sign (default: every reporter source of the loan this network has a key for)",
@@ -143,6 +152,7 @@ roleTask("oracle:report", "Sign a day's utilization report with reporter account
         utilization: string;
         uptime: string;
         day?: string;
+        period: string;
         reporters?: string;
         validity: string;
         as: string;
@@ -160,6 +170,7 @@ roleTask("oracle:report", "Sign a day's utilization report with reporter account
       const now = await chainNow(hre);
       const today = dayOf(now);
       const day = args.day === undefined ? today : parseInteger(args.day, "day", 1, today);
+      const periodDays = parseInteger(args.period, "period", 1, MAX_REPORT_PERIOD_DAYS);
 
       const submitter = await signerOf(hre, args.as);
       const oracle = await oracleAt(hre, submitter);
@@ -188,7 +199,18 @@ roleTask("oracle:report", "Sign a day's utilization report with reporter account
       // Fewer reports than the quorum are collected too: the day waits for the others, or closes without them.
       ensure(names.length > 0, `loan ${loanId}: none of its reporters has a key on this network`);
 
-      const report: Report = { loanId, utilizationBps, uptimeBps, day, deadline: BigInt(now + validity) };
+      ensure(
+        BigInt(day - periodDays) >= lastDay,
+        `--period ${periodDays}: days ${day - periodDays + 1}..${day} reach back over day ${lastDay}, already recorded`,
+      );
+      const report: Report = {
+        loanId,
+        utilizationBps,
+        uptimeBps,
+        day,
+        periodDays,
+        deadline: BigInt(now + validity),
+      };
       const entries = await Promise.all(
         names.map(async (name) => ({ signer: await signerOf(hre, name), report })),
       );

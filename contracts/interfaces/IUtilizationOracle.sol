@@ -23,6 +23,15 @@ uint32 constant DEFAULT_REPORT_WINDOW_SECONDS = 6 hours;
 /// its reports are being signed.
 uint32 constant MAX_REPORT_WINDOW_SECONDS = 1 days;
 
+/// @dev The longest period a signed report may cover, in days (a quarter): a report for day d covering `periodDays` days
+/// speaks for days d - periodDays + 1 to d. Bounds the rule firings one recording can cause.
+uint16 constant MAX_REPORT_PERIOD_DAYS = 92;
+
+/// @dev Oracle covenant flag (bit 1 of the flags pushed to `ILoanVaultOracleHooks.setCovenantBreach`, beside
+/// `COVENANT_SLA_BREACH` at bit 0): the loan has gone more than its `maxGapDays` closed days without an observation.
+/// The LoanVault treats any oracle flag as a covenant breach (cash sweep, no releases, not in good standing).
+uint8 constant COVENANT_DATA_GAP = 1 << 1;
+
 /// @title IUtilizationOracle
 /// @notice Turns several independent readings of a GPU fleet's utilization and uptime into one observation per day
 /// per loan (the median of every valid reading, at least `quorum` of them), turns streaks of observations into coupon
@@ -39,12 +48,33 @@ uint32 constant MAX_REPORT_WINDOW_SECONDS = 1 days;
 /// quorum is missed (`ReportDayMissed`). One day is open at a time, and a later day can only be opened once every
 /// earlier day the loan skips has closed: reports for day d+1 cannot cut short day d.
 ///
+/// Periods. A signed report states the period it covers: `periodDays` days ending on its `day` (1 for a daily report,
+/// about 30 for a monthly one, at most `MAX_REPORT_PERIOD_DAYS`), its readings being the period's averages. A report
+/// for day d covering N days speaks for days d-N+1..d, which must all be after the last recorded day (a period never
+/// reaches back over recorded days: `UtilizationOraclePeriodOverlaps`). A day's reports are aggregated only with
+/// reports for the same day and the same period: the first report collected for a day fixes its period, and a report
+/// for that day with another period is refused (`UtilizationOracleReportPeriodMismatch`) rather than mixed into the
+/// median. The recorded observation is the day d with its period, and counts as N observed days for the coupon rules,
+/// exactly as N consecutive daily observations at the period's median would (see `CouponRules.advance`): one monthly
+/// report under 60% fires the 30-day step-up rule, and three consecutive monthly reports at 90% or more fire the
+/// 90-day step-down rule. A `poke` of feeds covers one day.
+///
 /// Units: utilization and uptime are basis points of capacity (`10_000` = 100%); an observation day is
 /// `timestamp / 1 days` (UTC days since the epoch).
 ///
 /// Days. Each loan records at most one observation per day, and days only move forward: a reading for a recorded
 /// day, or for any day not after the last recorded one, is refused. Only the latest observation and O(1) streak
 /// counters are stored; the history is in `ObservationRecorded` events.
+///
+/// Missing data. Missing data never helps the borrower, and the policy is explicit: (1) a day without an observation
+/// breaks a step-down streak (the rule lowering the premium starts again after it) but does not erase a step-up
+/// streak (it goes on where it was, the missing days not counting towards it), see `CouponRules.advance`; (2) a run of
+/// missing days longer than the loan's `maxGapDays` (`setMaxGapDays`; 0, the default, turns it off) is itself a
+/// covenant event: once more than `maxGapDays` days after the last observed day have closed (their report window
+/// ended) without an observation, anyone (`flagDataGap`) or the upkeep sets `COVENANT_DATA_GAP` (`DataGapFlagged`),
+/// which is pushed to the LoanVault like the SLA flag; the next recorded observation clears it. A period report
+/// covers its days, so a monthly reporter needs `maxGapDays` above its period. Before a loan's first observation there
+/// is no gap.
 ///
 /// Rules and pushes. Rules are global (`setRules`). Each recorded day advances every rule's streak for the loan (see
 /// `CouponRules.advance`); a rule that fires records a pending coupon step, and the day's uptime sets or clears the
@@ -108,18 +138,22 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
         uint80 lastRound;
     }
 
-    /// @notice A reporter's signed reading of one loan's fleet on one day (EIP-712 struct `Report`, domain
-    /// "UtilizationOracle", version "1").
+    /// @notice A reporter's signed reading of one loan's fleet over a period ending on one day (EIP-712 struct
+    /// `Report(uint256 loanId,uint16 utilizationBps,uint16 uptimeBps,uint32 day,uint16 periodDays,uint64 deadline)`,
+    /// domain "UtilizationOracle", version "1").
     /// @param loanId The loan.
-    /// @param utilizationBps The day's utilization, at most 10_000.
-    /// @param uptimeBps The day's uptime, at most 10_000.
-    /// @param day The observation day (`timestamp / 1 days`).
+    /// @param utilizationBps The period's average utilization, at most 10_000.
+    /// @param uptimeBps The period's average uptime, at most 10_000.
+    /// @param day The observation day (`timestamp / 1 days`): the last day of the period.
+    /// @param periodDays The days the report covers, ending on `day`, in [1, `MAX_REPORT_PERIOD_DAYS`] (1: a daily
+    /// report).
     /// @param deadline The last timestamp at which the report may be submitted.
     struct Report {
         uint256 loanId;
         uint16 utilizationBps;
         uint16 uptimeBps;
         uint32 day;
+        uint16 periodDays;
         uint64 deadline;
     }
 
@@ -130,7 +164,8 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
     /// is set).
     /// @param topUpRequired Whether any of those rules requires a collateral top-up.
     /// @param stepPending Whether a coupon step awaits a push.
-    /// @param flags The covenant flags the latest observations call for (bit 0: `COVENANT_SLA_BREACH`).
+    /// @param flags The covenant flags the latest observations call for (bit 0: `COVENANT_SLA_BREACH`, bit 1:
+    /// `COVENANT_DATA_GAP`).
     /// @param flagsPending Whether `flags` differ from the flags last pushed.
     struct PendingPush {
         uint64 stepId;
@@ -172,11 +207,12 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
     /// @notice A day's reports are now collected until `windowSeconds` after the day ends.
     event ReportWindowSet(uint32 windowSeconds);
 
-    /// @notice `loanId`'s observation for `day` is `utilizationBps` and `uptimeBps` (`UPTIME_UNKNOWN` when recorded
-    /// from feeds), the median of `readings` readings.
+    /// @notice `loanId`'s observation for the `periodDays` days ending on `day` is `utilizationBps` and `uptimeBps`
+    /// (`UPTIME_UNKNOWN` when recorded from feeds), the median of `readings` readings.
     event ObservationRecorded(
         uint256 indexed loanId,
         uint32 indexed day,
+        uint16 periodDays,
         uint16 utilizationBps,
         uint16 uptimeBps,
         uint256 readings
@@ -191,8 +227,16 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
         bool topUpRequired
     );
 
-    /// @notice The covenant flags `loanId`'s observations call for are now `flags` (bit 0: SLA breach).
+    /// @notice The covenant flags `loanId`'s observations call for are now `flags` (bit 0: SLA breach, bit 1: data
+    /// gap).
     event CovenantFlagsChanged(uint256 indexed loanId, uint8 flags);
+
+    /// @notice `loanId` now raises `COVENANT_DATA_GAP` after more than `maxGapDays` missing days (0: never).
+    event MaxGapDaysSet(uint256 indexed loanId, uint16 maxGapDays);
+
+    /// @notice `missingDays` closed days after `lastDay`, `loanId`'s last observed day, have no observation: more than
+    /// its `maxGapDays`. `COVENANT_DATA_GAP` is set until the next observation.
+    event DataGapFlagged(uint256 indexed loanId, uint32 lastDay, uint256 missingDays, uint16 maxGapDays);
 
     /// @notice Coupon step `stepId` of `loanId` was pushed to the LoanVault: `deltaBps` is the premium change sent (the
     /// steps fired since the last push, applied one by one with the clamp), with `topUpRequired`.
@@ -244,8 +288,24 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
     /// `MAX_ORACLE_SOURCES`.
     error UtilizationOracleInvalidReportCount(uint256 reports, uint256 signatures);
 
-    /// @notice Report `index` is for another loan or another day than report 0.
+    /// @notice Report `index` is for another loan, another day or another period than report 0.
     error UtilizationOracleReportMismatch(uint256 index);
+
+    /// @notice Report `index` covers `periodDays` days; a report covers 1 to `max`.
+    error UtilizationOracleInvalidPeriod(uint256 index, uint16 periodDays, uint256 max);
+
+    /// @notice Reports for `loanId`'s day `day` covering `periodDays` days reach back over `lastDay`, the last day
+    /// recorded: a period starts after it (`day - periodDays >= lastDay`).
+    error UtilizationOraclePeriodOverlaps(uint256 loanId, uint32 day, uint16 periodDays, uint32 lastDay);
+
+    /// @notice `loanId`'s day `day` collects reports covering `openPeriodDays` days; a report covering `periodDays`
+    /// is not aggregated with them.
+    error UtilizationOracleReportPeriodMismatch(
+        uint256 loanId,
+        uint32 day,
+        uint16 periodDays,
+        uint16 openPeriodDays
+    );
 
     /// @notice Report `index` expired at `deadline`.
     error UtilizationOracleReportExpired(uint256 index, uint64 deadline);
@@ -306,6 +366,10 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
     /// @notice `loanId` has no observation yet.
     error UtilizationOracleNoObservation(uint256 loanId);
 
+    /// @notice Nothing to flag for `loanId`: `missingDays` closed days without an observation are not more than its
+    /// `maxGapDays` (0: off), or `COVENANT_DATA_GAP` is already set.
+    error UtilizationOracleNoDataGap(uint256 loanId, uint256 missingDays, uint16 maxGapDays);
+
     // ---------------------------------------------------------------- admin
 
     /// @notice Sets `loanId`'s sources, quorum and staleness bound (ORACLE_ADMIN).
@@ -333,6 +397,13 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
     /// `MAX_REPORT_WINDOW_SECONDS`]. Applies to every day not yet closed, including an open one.
     function setReportWindow(uint32 windowSeconds) external;
 
+    /// @notice Sets how many missing days `loanId` may go without an observation before it is a covenant event
+    /// (ORACLE_ADMIN): more than `maxGapDays` closed days after the last observed day set `COVENANT_DATA_GAP` (see
+    /// "Missing data" above). 0 turns it off. A daily reporter might take 3; a monthly one a few days above its period.
+    /// @dev Takes effect at the next `flagDataGap` or upkeep; a flag already set stays until the next observation.
+    /// Kept across `configureLoan`.
+    function setMaxGapDays(uint256 loanId, uint16 maxGapDays) external;
+
     /// @notice Points pushes at `loanVault` (DEFAULT_ADMIN). Intended for the one-time wiring once the LoanVault is
     /// deployed: the LoanVault is a UUPS proxy whose address never changes. Step ids continue across a change.
     function setLoanVault(address loanVault) external;
@@ -356,8 +427,10 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
     /// it closes (anyone may submit, any subset, in any number of submissions).
     /// @dev DESIGN.md writes `submitReport(report, signatures)`; here each reporter signs its own report and
     /// `signatures[i]` signs `reports[i]`, which is what makes a per-reporter median possible. All reports must be
-    /// for the same loan and day: a day after the last recorded one, not in the future, not ended more than
-    /// `maxStaleness` ago and not closed (see "Report days" above), unexpired and in range. Signers must be distinct
+    /// for the same loan, day and period (see "Periods" above): a day after the last recorded one, not in the future,
+    /// not ended more than `maxStaleness` ago and not closed (see "Report days" above), a period of 1 to
+    /// `MAX_REPORT_PERIOD_DAYS` days that starts after the last recorded day and matches the period of the reports
+    /// already collected for the day, unexpired and in range. Signers must be distinct
     /// REPORTER holders that are reporter sources of the loan, in strictly ascending address order. A report from a
     /// reporter already collected for the day is ignored. An open earlier day that has closed is recorded (or
     /// missed) first; one still open makes a later day revert with `UtilizationOracleReportDayOpen`.
@@ -373,6 +446,11 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
     /// the same on their way; this is for a loan with nothing else to submit.
     function closeReportDay(uint256 loanId) external;
 
+    /// @notice Sets `COVENANT_DATA_GAP` on `loanId` when more than its `maxGapDays` closed days after its last
+    /// observed day have no observation (anyone; `performUpkeep` does the same). A closed report day is recorded (or
+    /// missed) first. Reverts with `UtilizationOracleNoDataGap` when there is nothing to flag.
+    function flagDataGap(uint256 loanId) external;
+
     // ---------------------------------------------------------------- pushes
 
     /// @notice Pushes `loanId`'s pending coupon step and covenant flags to the LoanVault (anyone).
@@ -384,8 +462,9 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
 
     /// @notice The LoanVault novated `loanId` to a replacement operator: the loan's streaks restart, and the coupon
     /// step and covenant flags the old operator's readings called for are dropped unpushed, so the new operator starts
-    /// from its own readings (the latest observation's day stays: days still only move forward). LoanVault only; not
-    /// paused, so a paused oracle cannot block a step-in.
+    /// from its own readings (the latest observation's day stays: days still only move forward, so a data gap still
+    /// open is flagged again by the next `flagDataGap` or upkeep). LoanVault only; not paused, so a paused oracle cannot
+    /// block a step-in.
     function onStepIn(uint256 loanId) external;
 
     // ---------------------------------------------------------------- views
@@ -398,6 +477,10 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
 
     /// @notice How long after a day ends its reports are collected, in seconds.
     function reportWindow() external view returns (uint32);
+
+    /// @notice `loanId`'s missing days: closed days (their report window ended) after its last observed day without
+    /// an observation (0 before the first observation), and the most it may go before `COVENANT_DATA_GAP` (0: off).
+    function dataGap(uint256 loanId) external view returns (uint256 missingDays, uint16 maxGapDays);
 
     /// @notice `loanId`'s latest observation; all zero before the first.
     /// @return utilizationBps The day's median utilization.

@@ -54,27 +54,36 @@ library CouponRules {
                 : utilizationBps < rule.thresholdBps;
     }
 
-    /// @dev Evaluates observation day `day` (utilization `utilizationBps`) against `rule` and its current `streak`.
-    /// A non-matching day resets the streak. A matching day extends it by one. Missing days (no observation between
-    /// the streak's `lastDay` and `day`) never help the borrower: they break a step-down streak (a rule that lowers the
-    /// premium starts again at one) but do not erase a step-up streak (it goes on from where it was; the missing days
-    /// do not count towards it). When the streak reaches `windowDays` the rule fires and the streak restarts at zero,
-    /// so a rule fires once per streak and the next firing needs another full window.
-    /// @return next The streak after `day`, its `lastDay` set to `day`.
-    /// @return fired Whether the rule fired on `day`.
+    /// @dev Evaluates an observation covering the `periodDays` days ending on `day` (utilization `utilizationBps`)
+    /// against `rule` and its current `streak`, exactly as `periodDays` consecutive daily observations at
+    /// `utilizationBps` would be (a daily observation has `periodDays` = 1). A non-matching observation resets the
+    /// streak. A matching one extends it by `periodDays`. Missing days (no observation between the streak's `lastDay`
+    /// and the period's first day, `day - periodDays + 1`) never help the borrower: they break a step-down streak (a
+    /// rule that lowers the premium starts again from this observation's days) but do not erase a step-up streak (it
+    /// goes on from where it was; the missing days do not count towards it). Each time the streak reaches
+    /// `windowDays` the rule fires and the streak restarts at zero, so a rule fires once per full window: a period
+    /// longer than the window may fire it several times (every `windowDays` days of it, from `firstFiring` on), and
+    /// the days past the last firing carry over.
+    /// @return next The streak after the observation, its `lastDay` set to `day`.
+    /// @return firstFiring The day of the period (1 to `periodDays`) on which the rule first fires, 0 when it does not;
+    /// it fires again every `windowDays` days after it within the period.
     function advance(
         Rule memory rule,
         Streak streak,
         uint32 day,
+        uint256 periodDays,
         uint256 utilizationBps
-    ) internal pure returns (Streak next, bool fired) {
-        if (!matches(rule, utilizationBps)) return (toStreak(0, day), false);
+    ) internal pure returns (Streak next, uint256 firstFiring) {
+        if (!matches(rule, utilizationBps)) return (toStreak(0, day), 0);
         uint256 current = streak.length();
-        bool unbroken = uint256(streak.lastDay()) + 1 == day || rule.premiumDeltaBps > 0;
-        uint256 extended = current != 0 && unbroken ? current + 1 : 1;
-        if (extended >= rule.windowDays) return (toStreak(0, day), true);
-        // `extended < windowDays <= type(uint16).max`: the cast is safe.
-        return (toStreak(uint16(extended), day), false);
+        bool unbroken = uint256(streak.lastDay()) + periodDays == day || rule.premiumDeltaBps > 0;
+        // `current < windowDays`: a streak restarts when it reaches its window.
+        uint256 base = current != 0 && unbroken ? current : 0;
+        uint256 total = base + periodDays;
+        uint256 window = rule.windowDays;
+        if (total >= window) firstFiring = window - base;
+        // `total % window < windowDays <= type(uint16).max`: the cast is safe.
+        return (toStreak(uint16(total % window), day), firstFiring);
     }
 
     /// @dev Packs a streak.

@@ -20,11 +20,12 @@ contract NaiveMedianOracle is EIP712 {
         uint16 utilizationBps;
         uint16 uptimeBps;
         uint32 day;
+        uint16 periodDays;
         uint64 deadline;
     }
 
     bytes32 private constant REPORT_TYPEHASH = keccak256(
-        "Report(uint256 loanId,uint16 utilizationBps,uint16 uptimeBps,uint32 day,uint64 deadline)"
+        "Report(uint256 loanId,uint16 utilizationBps,uint16 uptimeBps,uint32 day,uint16 periodDays,uint64 deadline)"
     );
 
     mapping(address => bool) public isReporter;
@@ -58,7 +59,15 @@ contract NaiveMedianOracle is EIP712 {
             Report calldata r = reports[i];
             bytes32 digest = _hashTypedDataV4(
                 keccak256(
-                    abi.encode(REPORT_TYPEHASH, r.loanId, r.utilizationBps, r.uptimeBps, r.day, r.deadline)
+                    abi.encode(
+                        REPORT_TYPEHASH,
+                        r.loanId,
+                        r.utilizationBps,
+                        r.uptimeBps,
+                        r.day,
+                        r.periodDays,
+                        r.deadline
+                    )
                 )
             );
             address signer = ECDSA.recover(digest, signatures[i]);

@@ -3,50 +3,48 @@ pragma solidity 0.8.28;
 
 import {EIP712Upgradeable} from "@openzeppelin/contracts-upgradeable/utils/cryptography/EIP712Upgradeable.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
-import {AggregatorV3Interface} from "@chainlink/contracts/src/v0.8/shared/interfaces/AggregatorV3Interface.sol";
 // solhint-disable-next-line max-line-length
 import {AutomationCompatibleInterface} from "@chainlink/contracts/src/v0.8/automation/interfaces/AutomationCompatibleInterface.sol";
 
 import {
+    COVENANT_DATA_GAP,
     IUtilizationOracle,
-    DEFAULT_REPORT_WINDOW_SECONDS,
     MAX_ORACLE_SOURCES,
+    MAX_REPORT_PERIOD_DAYS,
     MAX_REPORT_WINDOW_SECONDS,
-    ORACLE_FEED_GAS_LIMIT,
     UPTIME_UNKNOWN
 } from "../interfaces/IUtilizationOracle.sol";
 import {ILoanVaultOracleHooks, ILoanVaultReferenceRate} from "../interfaces/ILoanVault.sol";
-import {COVENANT_SLA_BREACH} from "../credit/logic/LoanConstants.sol";
 import {ProtocolUpgradeable} from "../access/ProtocolUpgradeable.sol";
 import {KEEPER_ROLE, ORACLE_ADMIN_ROLE, REPORTER_ROLE} from "../libraries/Roles.sol";
 import {BPS} from "../libraries/Constants.sol";
-import {CouponRules, MAX_COUPON_RULES, Streak} from "../libraries/CouponRules.sol";
+import {CouponRules, Streak} from "../libraries/CouponRules.sol";
 import {Median} from "../libraries/Median.sol";
+import {OracleFeeds} from "./OracleFeeds.sol";
+import {OracleRecording} from "./OracleRecording.sol";
+import {
+    OracleStorage,
+    dayClosesAt,
+    missingDaysOf,
+    oracleStorage,
+    popcount,
+    reportWindowOf
+} from "./OracleStorage.sol";
 
 /// @title UtilizationOracle
 /// @notice Multi-source utilization oracle for GPU-backed loans: daily medians, coupon-rule streaks and pushes of
 /// coupon steps and covenant flags into the LoanVault. Chainlink Automation compatible through
 /// `AutomationCompatibleInterface` (inherited via `IUtilizationOracle`).
-/// @dev Storage is O(1) per observation: per loan, one slot of configuration and latest observation, one slot of
-/// streaks, one slot of push state, and the (bounded) source list. The list of configured loans grows with loans,
-/// never with time. History lives in events.
-contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upgradeable {
-    using CouponRules for CouponRules.Rule;
-
+/// @dev The contract keeps the entry points, the report days (collection and signature checks) and the pushes; two
+/// linked libraries, named for their concern, run on its ERC-7201 storage (`OracleStorage`): `OracleRecording` (the
+/// rule engine: observations, streaks, pending steps, report days closing) and `OracleFeeds` (configuration and feed
+/// reads). Storage is O(1) per observation (see `OracleStorage`).
+/// @custom:oz-upgrades-unsafe-allow external-library-linking
+contract UtilizationOracle is IUtilizationOracle, OracleStorage, ProtocolUpgradeable, EIP712Upgradeable {
     /// @dev EIP-712 type of a `Report`.
     bytes32 private constant REPORT_TYPEHASH = keccak256(
-        "Report(uint256 loanId,uint16 utilizationBps,uint16 uptimeBps,uint32 day,uint64 deadline)"
+        "Report(uint256 loanId,uint16 utilizationBps,uint16 uptimeBps,uint32 day,uint16 periodDays,uint64 deadline)"
     );
-
-    /// @dev Feeds with more decimals are refused at configuration (`10 ** decimals` then stays far from overflow).
-    uint8 private constant MAX_FEED_DECIMALS = 18;
-
-    /// @dev Gas a feed read needs left before the call so that EIP-150's 63/64 rule still forwards the full
-    /// `ORACLE_FEED_GAS_LIMIT`, plus the cold account access and the surrounding opcodes.
-    uint256 private constant FEED_CALL_MIN_GAS = ORACLE_FEED_GAS_LIMIT + ORACLE_FEED_GAS_LIMIT / 63 + 5_000;
-
-    /// @dev Bytes of `latestRoundData`'s return data that are read (five words); anything beyond is never copied.
-    uint256 private constant ROUND_DATA_SIZE = 0xa0;
 
     /// @dev Gas forwarded to the LoanVault's `pendingReferenceRate` (about 29,000 cold with the tests' mock feed; a
     /// Chainlink proxy adds its aggregator's cold reads): a reference feed that burns gas fails its own loan's check,
@@ -56,75 +54,13 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
     /// @dev Page size `checkUpkeep` uses when called with empty `checkData`.
     uint256 private constant DEFAULT_PAGE_SIZE = 50;
 
-    /// @dev Per-loan oracle state: the sources, the latest observation, the streaks and what is pending for the vault.
-    struct LoanFeed {
-        // slot 0: configuration and latest observation, read and written by every recording
-        bool configured;
-        uint8 quorum;
-        uint32 maxStaleness;
-        uint32 lastDay;
-        uint16 utilizationBps;
-        uint16 uptimeBps;
-        uint64 updatedAt;
-        uint32 rulesEpoch; // the rules epoch `streaks` belong to
-        uint8 flags; // covenant flags the observations call for
-        // slot 1: one streak per rule
-        Streak[MAX_COUPON_RULES] streaks;
-        // slot 2: push state, written when a rule fires and when pushed
-        uint64 lastStepId;
-        uint64 pushedStepId;
-        int64 pendingDeltaBps;
-        bool pendingTopUp;
-        uint8 pushedFlags;
-        // slot 3
-        Source[] sources;
-        // slot 4: the day collecting signed reports, and the clamp of the pending coupon step
-        uint32 openDay; // 0: none
-        uint8 openMask; // bit i: `sources[i]` has reported for `openDay`
-        // The pending steps, applied one by one with the vault's clamp, map a premium p to
-        // min(stepHighBps, max(stepLowBps, p + pendingDeltaBps)); meaningful while a step is pending.
-        int32 stepLowBps;
-        int32 stepHighBps;
-        // slot 5: `openDay`'s readings, 32 bits per source index i at bit 32 * i: utilization << 16 | uptime. Only the
-        // entries in `openMask` are meaningful; the slot is not cleared when the day closes (cheaper rewrites).
-        uint256 openReadings;
-    }
-
-    /// @custom:storage-location erc7201:gpucredit.storage.UtilizationOracle
-    struct UtilizationOracleStorage {
-        // slot 0: read together by every recording
-        ILoanVaultOracleHooks loanVault;
-        uint32 rulesEpoch;
-        uint32 reportWindowSeconds; // 0: DEFAULT_REPORT_WINDOW_SECONDS
-        // slot 1
-        CouponRules.Rule[] rules;
-        // slot 2: grows with loans, not with time
-        uint256[] loanIds;
-        // slot 3
-        mapping(uint256 loanId => LoanFeed) loans;
-    }
-
-    // keccak256(abi.encode(uint256(keccak256("gpucredit.storage.UtilizationOracle")) - 1)) & ~bytes32(uint256(0xff))
-    bytes32 private constant UTILIZATION_ORACLE_STORAGE_LOCATION =
-        0xdfe031361e45cbeb552ca9859c0f911fa67698b25323bae9c70739718affc900;
-
-    /// @dev A pending coupon step being composed (see `_advanceStreaks`): the premium moves to
-    /// clamp(p + delta, low, high); `floor` and `cap` are the vault's clamp for the loan.
-    struct PendingStep {
-        int256 delta;
-        int256 low;
-        int256 high;
-        int256 floor;
-        int256 cap;
-        bool topUp;
-    }
-
-    /// @dev One day's signed reports as collected so far (see `LoanFeed.openMask` and `openReadings`), and how many
-    /// the current submission added.
+    /// @dev One day's signed reports as collected so far (see `LoanFeed.openMask` and `openReadings`), how many the
+    /// current submission added, and the period they cover.
     struct Collection {
         uint256 mask;
         uint256 readings;
         uint256 added;
+        uint16 periodDays;
     }
 
     /// @dev Outcome of a push attempt for one loan.
@@ -132,12 +68,6 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
         Pushed,
         NothingPending,
         NotPerforming
-    }
-
-    function _getStorage() private pure returns (UtilizationOracleStorage storage $) {
-        assembly {
-            $.slot := UTILIZATION_ORACLE_STORAGE_LOCATION
-        }
     }
 
     /// @notice Initializes the proxy.
@@ -153,9 +83,9 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
         __ProtocolUpgradeable_init(admin);
         __EIP712_init("UtilizationOracle", "1");
 
-        UtilizationOracleStorage storage $ = _getStorage();
+        UtilizationOracleStorage storage $ = oracleStorage();
         if (loanVault_ != address(0)) _setLoanVault($, loanVault_);
-        _setRules($, rules_);
+        OracleRecording.setRules(rules_);
     }
 
     // ================================================================ admin
@@ -167,78 +97,52 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
         uint8 quorum,
         uint32 maxStaleness
     ) external onlyRole(ORACLE_ADMIN_ROLE) {
-        uint256 count = sources.length;
-        if (count == 0 || count > MAX_ORACLE_SOURCES)
-            revert UtilizationOracleInvalidSourceCount(count, MAX_ORACLE_SOURCES);
-        if (quorum == 0 || quorum > count) revert UtilizationOracleInvalidQuorum(quorum, count);
-        if (maxStaleness == 0) revert UtilizationOracleInvalidMaxStaleness(maxStaleness);
-
-        UtilizationOracleStorage storage $ = _getStorage();
-        LoanFeed storage loan = $.loans[loanId];
-        Source[] memory previous = loan.sources;
-        Source[] memory next = new Source[](count);
-        for (uint256 i; i < count; ++i) {
-            SourceConfig calldata config = sources[i];
-            address account = config.account;
-            if (account == address(0)) revert UtilizationOracleZeroAddress();
-            for (uint256 j; j < i; ++j) {
-                if (sources[j].account == account) revert UtilizationOracleDuplicateSource(account);
-            }
-            next[i] = Source({kind: config.kind, account: account, decimals: 0, lastRound: 0});
-            if (config.kind == SourceKind.Feed) {
-                next[i].decimals = _feedDecimals(account);
-                // A feed that stays keeps its last used round, so a reconfiguration cannot re-admit an old round.
-                next[i].lastRound = _lastFeedRound(previous, account);
-            }
-        }
-
-        delete loan.sources;
-        for (uint256 i; i < count; ++i) loan.sources.push(next[i]);
-        if (!loan.configured) {
-            loan.configured = true;
-            $.loanIds.push(loanId);
-        }
-        loan.quorum = quorum;
-        loan.maxStaleness = maxStaleness;
-        delete loan.streaks;
-        emit LoanConfigured(loanId, sources, quorum, maxStaleness);
+        OracleFeeds.configureLoan(loanId, sources, quorum, maxStaleness);
     }
 
     /// @inheritdoc IUtilizationOracle
     function setRules(CouponRules.Rule[] calldata rules_) external onlyRole(ORACLE_ADMIN_ROLE) {
-        _setRules(_getStorage(), rules_);
+        OracleRecording.setRules(rules_);
     }
 
     /// @inheritdoc IUtilizationOracle
     function setReportWindow(uint32 windowSeconds) external onlyRole(ORACLE_ADMIN_ROLE) {
         if (windowSeconds == 0 || windowSeconds > MAX_REPORT_WINDOW_SECONDS)
             revert UtilizationOracleInvalidReportWindow(windowSeconds, MAX_REPORT_WINDOW_SECONDS);
-        _getStorage().reportWindowSeconds = windowSeconds;
+        oracleStorage().reportWindowSeconds = windowSeconds;
         emit ReportWindowSet(windowSeconds);
+    }
+
+    /// @inheritdoc IUtilizationOracle
+    function setMaxGapDays(uint256 loanId, uint16 maxGapDays) external onlyRole(ORACLE_ADMIN_ROLE) {
+        LoanFeed storage loan = oracleStorage().loans[loanId];
+        if (!loan.configured) revert UtilizationOracleLoanNotConfigured(loanId);
+        loan.maxGapDays = maxGapDays;
+        emit MaxGapDaysSet(loanId, maxGapDays);
     }
 
     /// @inheritdoc IUtilizationOracle
     function setLoanVault(address loanVault_) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (loanVault_ == address(0)) revert UtilizationOracleZeroAddress();
-        _setLoanVault(_getStorage(), loanVault_);
+        _setLoanVault(oracleStorage(), loanVault_);
     }
 
     // ================================================================ readings
 
     /// @inheritdoc IUtilizationOracle
     function poke(uint256 loanId) external onlyRole(KEEPER_ROLE) whenNotPaused nonReentrant {
-        UtilizationOracleStorage storage $ = _getStorage();
+        UtilizationOracleStorage storage $ = oracleStorage();
         LoanFeed storage loan = $.loans[loanId];
         uint32 day = _today();
         _requireNextDay(loan, loanId, day);
         uint32 open = loan.openDay;
-        if (open != 0) _closeReportDay($, loan, loanId, open);
+        if (open != 0) OracleRecording.closeReportDay(loanId, open);
 
-        uint256[] memory readings = _readFeeds(loan, loanId);
+        uint256[] memory readings = OracleFeeds.readFeeds(loanId);
         uint256 good = readings.length;
         uint256 quorum = loan.quorum;
         if (good < quorum) revert UtilizationOracleQuorumNotMet(loanId, good, quorum);
-        _record($, loan, loanId, day, Median.medianDown(readings), UPTIME_UNKNOWN, good);
+        OracleRecording.record(loanId, day, 1, Median.medianDown(readings), UPTIME_UNKNOWN, good);
     }
 
     /// @inheritdoc IUtilizationOracle
@@ -250,40 +154,50 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
         if (count == 0 || count != signatures.length || count > MAX_ORACLE_SOURCES)
             revert UtilizationOracleInvalidReportCount(count, signatures.length);
 
-        UtilizationOracleStorage storage $ = _getStorage();
+        UtilizationOracleStorage storage $ = oracleStorage();
         uint256 loanId = reports[0].loanId;
         LoanFeed storage loan = $.loans[loanId];
         uint32 day = reports[0].day;
-        _requireReportDay(loan, loanId, day);
+        uint16 period = reports[0].periodDays;
+        _requireReportDay(loan, loanId, day, period);
         uint32 open = loan.openDay;
         bool sameDay = open == day;
         // An earlier open day is closed (recorded or missed) first, so it must have closed.
-        if (!sameDay) _requireDayOpens($, loan, loanId, day, open);
-        else _requireNotClosed($, loanId, day);
+        if (!sameDay) _requireDayOpens($, loan, loanId, day, period, open);
+        else _requireSamePeriod($, loan, loanId, day, period);
 
         Source[] memory sources = loan.sources;
         Collection memory c =
             sameDay
-                ? Collection({mask: loan.openMask, readings: loan.openReadings, added: 0})
-                : Collection({mask: 0, readings: 0, added: 0});
+                ? Collection({mask: loan.openMask, readings: loan.openReadings, added: 0, periodDays: period})
+                : Collection({mask: 0, readings: 0, added: 0, periodDays: period});
         _collectReports(sources, reports, signatures, c);
         _storeReports($, loan, loanId, day, open, c, _reporterCount(sources));
     }
 
     /// @inheritdoc IUtilizationOracle
     function closeReportDay(uint256 loanId) external whenNotPaused nonReentrant {
-        UtilizationOracleStorage storage $ = _getStorage();
+        UtilizationOracleStorage storage $ = oracleStorage();
         LoanFeed storage loan = $.loans[loanId];
         uint32 open = loan.openDay;
         if (open == 0) revert UtilizationOracleNoOpenReportDay(loanId);
-        _closeReportDay($, loan, loanId, open);
+        OracleRecording.closeReportDay(loanId, open);
+    }
+
+    /// @inheritdoc IUtilizationOracle
+    function flagDataGap(uint256 loanId) external whenNotPaused nonReentrant {
+        UtilizationOracleStorage storage $ = oracleStorage();
+        LoanFeed storage loan = $.loans[loanId];
+        if (_closable($, loan)) OracleRecording.closeReportDay(loanId, loan.openDay);
+        if (!_flagDataGap($, loan, loanId))
+            revert UtilizationOracleNoDataGap(loanId, missingDaysOf($, loan), loan.maxGapDays);
     }
 
     // ================================================================ pushes
 
     /// @inheritdoc IUtilizationOracle
     function push(uint256 loanId) external whenNotPaused nonReentrant {
-        UtilizationOracleStorage storage $ = _getStorage();
+        UtilizationOracleStorage storage $ = oracleStorage();
         PushOutcome outcome = _push($.loans[loanId], loanId, _requireLoanVault($));
         if (outcome == PushOutcome.NothingPending) revert UtilizationOracleNothingToPush(loanId);
         if (outcome == PushOutcome.NotPerforming) revert UtilizationOracleLoanNotPerforming(loanId);
@@ -291,7 +205,7 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
 
     /// @inheritdoc IUtilizationOracle
     function onStepIn(uint256 loanId) external {
-        UtilizationOracleStorage storage $ = _getStorage();
+        UtilizationOracleStorage storage $ = oracleStorage();
         if (msg.sender != address($.loanVault)) revert UtilizationOracleNotLoanVault(msg.sender);
         LoanFeed storage loan = $.loans[loanId];
         uint64 stepId = loan.lastStepId;
@@ -308,15 +222,15 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
     /// @inheritdoc AutomationCompatibleInterface
     /// @dev `checkData` is `abi.encode(uint256 start, uint256 pageSize)` over the configured loans (empty: start 0,
     /// page size 50). `performData` is `abi.encode(uint256[] loanIds)`: the loans of the page with a report day that
-    /// has closed, with a pending coupon step or covenant flags that differ from the last pushed and that the
-    /// LoanVault reports as performing (a loan that is not performing keeps its push pending without making an upkeep
-    /// spin on it), or whose reference rate differs from its feed's (`ILoanVaultReferenceRate.pendingReferenceRate`:
-    /// a rise or a fall, from the first block the feed's answer differs). Nothing is needed while paused or before a
-    /// LoanVault is set.
+    /// has closed, with a data gap to flag (`flagDataGap`), with a pending coupon step or covenant flags that differ
+    /// from the last pushed and that the LoanVault reports as performing (a loan that is not performing keeps its push
+    /// pending without making an upkeep spin on it), or whose reference rate differs from its feed's
+    /// (`ILoanVaultReferenceRate.pendingReferenceRate`: a rise or a fall, from the first block the feed's answer
+    /// differs). Nothing is needed while paused or before a LoanVault is set.
     function checkUpkeep(
         bytes calldata checkData
     ) external view returns (bool upkeepNeeded, bytes memory performData) {
-        UtilizationOracleStorage storage $ = _getStorage();
+        UtilizationOracleStorage storage $ = oracleStorage();
         ILoanVaultOracleHooks vault = $.loanVault;
         if (paused() || address(vault) == address(0)) return (false, "");
 
@@ -335,6 +249,7 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
             if (
                 _closable($, loan) ||
                 (_hasPending(loan) && vault.isPerforming(loanId)) ||
+                _dataGapDue($, loan) ||
                 _referenceRatePending(vault, loanId)
             ) due[found++] = loanId;
         }
@@ -347,18 +262,19 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
 
     /// @inheritdoc AutomationCompatibleInterface
     /// @dev Permissionless. `performData` is `abi.encode(uint256[] loanIds)`. Each loan is re-validated: a closed
-    /// report day is recorded (or missed), then a pending push is sent, then the loan's reference rate is refreshed if
-    /// it differs from its feed's; a loan with nothing to do or not performing is skipped without reverting, so a stale
-    /// or replayed `performData` is harmless. A LoanVault revert (it is trusted) reverts the batch; `push` and the
-    /// vault's `refreshReferenceRate` isolate a single loan.
+    /// report day is recorded (or missed), then a data gap is flagged when due, then a pending push is sent, then the
+    /// loan's reference rate is refreshed if it differs from its feed's; a loan with nothing to do or not performing is
+    /// skipped without reverting, so a stale or replayed `performData` is harmless. A LoanVault revert (it is trusted)
+    /// reverts the batch; `push` and the vault's `refreshReferenceRate` isolate a single loan.
     function performUpkeep(bytes calldata performData) external whenNotPaused nonReentrant {
-        UtilizationOracleStorage storage $ = _getStorage();
+        UtilizationOracleStorage storage $ = oracleStorage();
         ILoanVaultOracleHooks vault = _requireLoanVault($);
         uint256[] memory loanIds = abi.decode(performData, (uint256[]));
         for (uint256 i; i < loanIds.length; ++i) {
             uint256 loanId = loanIds[i];
             LoanFeed storage loan = $.loans[loanId];
-            if (_closable($, loan)) _closeReportDay($, loan, loanId, loan.openDay);
+            if (_closable($, loan)) OracleRecording.closeReportDay(loanId, loan.openDay);
+            _flagDataGap($, loan, loanId);
             _push(loan, loanId, vault);
             _refreshReferenceRate(vault, loanId);
         }
@@ -370,23 +286,30 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
     function openReportDay(
         uint256 loanId
     ) external view returns (uint32 day, uint256 reports, uint64 closesAt) {
-        UtilizationOracleStorage storage $ = _getStorage();
+        UtilizationOracleStorage storage $ = oracleStorage();
         LoanFeed storage loan = $.loans[loanId];
         day = loan.openDay;
         if (day == 0) return (0, 0, 0);
-        return (day, _popcount(loan.openMask), _closesAt($, day));
+        return (day, popcount(loan.openMask), dayClosesAt($, day));
     }
 
     /// @inheritdoc IUtilizationOracle
     function reportWindow() external view returns (uint32) {
-        return _reportWindow(_getStorage());
+        return reportWindowOf(oracleStorage());
+    }
+
+    /// @inheritdoc IUtilizationOracle
+    function dataGap(uint256 loanId) external view returns (uint256 missingDays, uint16 maxGapDays) {
+        UtilizationOracleStorage storage $ = oracleStorage();
+        LoanFeed storage loan = $.loans[loanId];
+        return (missingDaysOf($, loan), loan.maxGapDays);
     }
 
     /// @inheritdoc IUtilizationOracle
     function latestUtilization(
         uint256 loanId
     ) external view returns (uint16 utilizationBps, uint16 uptimeBps, uint32 day, uint64 updatedAt) {
-        LoanFeed storage loan = _getStorage().loans[loanId];
+        LoanFeed storage loan = oracleStorage().loans[loanId];
         return (loan.utilizationBps, loan.uptimeBps, loan.lastDay, loan.updatedAt);
     }
 
@@ -398,7 +321,7 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
         view
         returns (uint80 roundId, int256 answer, uint256 startedAt, uint256 updatedAt, uint80 answeredInRound)
     {
-        LoanFeed storage loan = _getStorage().loans[loanId];
+        LoanFeed storage loan = oracleStorage().loans[loanId];
         uint32 day = loan.lastDay;
         if (day == 0) revert UtilizationOracleNoObservation(loanId);
         return (day, int256(uint256(loan.utilizationBps)), loan.updatedAt, loan.updatedAt, day);
@@ -414,7 +337,7 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
         uint256 loanId,
         uint256 ruleIndex
     ) external view returns (uint16 streakDays, uint32 lastDay) {
-        UtilizationOracleStorage storage $ = _getStorage();
+        UtilizationOracleStorage storage $ = oracleStorage();
         uint256 count = $.rules.length;
         if (ruleIndex >= count) revert UtilizationOracleUnknownRule(ruleIndex, count);
         LoanFeed storage loan = $.loans[loanId];
@@ -425,7 +348,7 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
 
     /// @inheritdoc IUtilizationOracle
     function pendingPush(uint256 loanId) external view returns (PendingPush memory) {
-        UtilizationOracleStorage storage $ = _getStorage();
+        UtilizationOracleStorage storage $ = oracleStorage();
         LoanFeed storage loan = $.loans[loanId];
         bool stepPending = loan.lastStepId != loan.pushedStepId;
         ILoanVaultOracleHooks vault = $.loanVault;
@@ -433,7 +356,7 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
             PendingPush({
                 stepId: loan.lastStepId,
                 deltaBps: stepPending && address(vault) != address(0)
-                    ? _effectiveDelta(loan, loanId, vault)
+                    ? OracleRecording.effectiveDelta(loan, loanId, vault)
                     : loan.pendingDeltaBps,
                 topUpRequired: loan.pendingTopUp,
                 stepPending: stepPending,
@@ -444,40 +367,40 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
 
     /// @inheritdoc IUtilizationOracle
     function rules() external view returns (CouponRules.Rule[] memory) {
-        return _getStorage().rules;
+        return oracleStorage().rules;
     }
 
     /// @inheritdoc IUtilizationOracle
     function rulesEpoch() external view returns (uint32) {
-        return _getStorage().rulesEpoch;
+        return oracleStorage().rulesEpoch;
     }
 
     /// @inheritdoc IUtilizationOracle
     function sourcesOf(uint256 loanId) external view returns (Source[] memory) {
-        return _getStorage().loans[loanId].sources;
+        return oracleStorage().loans[loanId].sources;
     }
 
     /// @inheritdoc IUtilizationOracle
     function loanConfig(
         uint256 loanId
     ) external view returns (bool configured, uint8 quorum, uint32 maxStaleness) {
-        LoanFeed storage loan = _getStorage().loans[loanId];
+        LoanFeed storage loan = oracleStorage().loans[loanId];
         return (loan.configured, loan.quorum, loan.maxStaleness);
     }
 
     /// @inheritdoc IUtilizationOracle
     function configuredLoanCount() external view returns (uint256) {
-        return _getStorage().loanIds.length;
+        return oracleStorage().loanIds.length;
     }
 
     /// @inheritdoc IUtilizationOracle
     function configuredLoanAt(uint256 index) external view returns (uint256) {
-        return _getStorage().loanIds[index];
+        return oracleStorage().loanIds[index];
     }
 
     /// @inheritdoc IUtilizationOracle
     function loanVault() external view returns (address) {
-        return address(_getStorage().loanVault);
+        return address(oracleStorage().loanVault);
     }
 
     /// @inheritdoc IUtilizationOracle
@@ -487,251 +410,11 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
 
     // ================================================================ internal: recording
 
-    /// @dev Records `day`'s observation and advances the loan's streaks and covenant flags.
-    function _record(
-        UtilizationOracleStorage storage $,
-        LoanFeed storage loan,
-        uint256 loanId,
-        uint32 day,
-        uint256 utilizationBps,
-        uint16 uptimeBps,
-        uint256 readings
-    ) private {
-        // The SLA is read first (a view call into the trusted LoanVault) so that every write below follows it.
-        // Feed-only days (uptime unknown) and a missing LoanVault leave the flags as they are.
-        uint8 flags = loan.flags;
-        ILoanVaultOracleHooks vault = $.loanVault;
-        if (uptimeBps != UPTIME_UNKNOWN && address(vault) != address(0)) {
-            bool breach = uptimeBps < vault.slaUptimeBps(loanId);
-            flags = breach ? flags | uint8(COVENANT_SLA_BREACH) : flags & ~uint8(COVENANT_SLA_BREACH);
-        }
-
-        // `utilizationBps` is a median of values <= BPS: the cast is safe.
-        loan.lastDay = day;
-        loan.utilizationBps = uint16(utilizationBps);
-        loan.uptimeBps = uptimeBps;
-        loan.updatedAt = uint64(block.timestamp);
-        emit ObservationRecorded(loanId, day, uint16(utilizationBps), uptimeBps, readings);
-
-        if (flags != loan.flags) {
-            loan.flags = flags;
-            emit CovenantFlagsChanged(loanId, flags);
-        }
-        _advanceStreaks($, loan, loanId, day, utilizationBps);
-    }
-
-    /// @dev Advances every rule's streak by `day`. Streaks of an older rules epoch restart from zero. Firings are
-    /// folded into the pending step, in rule order: top-up flags OR together, the newest step id is kept, and the
-    /// premium change is composed as the vault would apply the steps one by one, clamping to the loan's [floor, cap]
-    /// after each. Moves of the form p -> clamp(p + d, lo, hi) compose to p -> clamp(p + sum(d), low, high), so three
-    /// numbers hold any number of pending steps (see `LoanFeed.stepLowBps`).
-    function _advanceStreaks(
-        UtilizationOracleStorage storage $,
-        LoanFeed storage loan,
-        uint256 loanId,
-        uint32 day,
-        uint256 utilizationBps
-    ) private {
-        CouponRules.Rule[] storage rules_ = $.rules;
-        uint256 count = rules_.length;
-        uint32 epoch = $.rulesEpoch;
-        Streak[MAX_COUPON_RULES] memory streaks;
-        if (loan.rulesEpoch == epoch) streaks = loan.streaks;
-        else loan.rulesEpoch = epoch;
-
-        uint64 firstStepId = loan.lastStepId;
-        uint64 stepId = firstStepId;
-        PendingStep memory step;
-        for (uint256 i; i < count; ++i) {
-            CouponRules.Rule memory rule = rules_[i];
-            bool fired;
-            (streaks[i], fired) = rule.advance(streaks[i], day, utilizationBps);
-            if (fired) {
-                if (stepId == firstStepId) step = _pendingStep($, loan, loanId);
-                ++stepId;
-                _composeStep(step, rule.premiumDeltaBps);
-                step.topUp = step.topUp || rule.topUpRequired;
-                emit RuleFired(loanId, i, stepId, rule.premiumDeltaBps, rule.topUpRequired);
-            }
-        }
-        loan.streaks = streaks;
-        if (stepId != firstStepId) {
-            // The composed values stay within the clamp (int32) and the sum within the rules' deltas (int64).
-            loan.lastStepId = stepId;
-            loan.pendingDeltaBps = int64(step.delta);
-            loan.pendingTopUp = step.topUp;
-            loan.stepLowBps = int32(step.low);
-            loan.stepHighBps = int32(step.high);
-        }
-    }
-
-    /// @dev The pending step to compose new firings onto: the one pending, or a step that moves nothing (with the
-    /// vault's clamp for the loan) when none is.
-    function _pendingStep(
-        UtilizationOracleStorage storage $,
-        LoanFeed storage loan,
-        uint256 loanId
-    ) private view returns (PendingStep memory step) {
-        step.floor = type(int32).min;
-        step.cap = type(int32).max;
-        ILoanVaultOracleHooks vault = $.loanVault;
-        if (address(vault) != address(0)) {
-            (, uint256 floorBps, uint256 capBps) = vault.premiumBounds(loanId);
-            // A loan without terms yet (cap 0) is composed unclamped; the vault clamps the sum when it is pushed.
-            // Terms keep the bounds within uint16.
-            if (capBps != 0) (step.floor, step.cap) = (int256(floorBps), int256(capBps));
-        }
-        if (loan.lastStepId != loan.pushedStepId) {
-            step.delta = loan.pendingDeltaBps;
-            step.low = loan.stepLowBps;
-            step.high = loan.stepHighBps;
-            step.topUp = loan.pendingTopUp;
-        } else {
-            (step.low, step.high) = (step.floor, step.cap);
-        }
-    }
-
-    /// @dev Composes a step of `deltaBps` after `step`: p -> clamp(clamp(p + d, low, high) + deltaBps, floor, cap)
-    /// = clamp(p + d + deltaBps, clamp(low + deltaBps), clamp(high + deltaBps)).
-    function _composeStep(PendingStep memory step, int256 deltaBps) private pure {
-        step.delta += deltaBps;
-        step.low = _clamp(step.low + deltaBps, step.floor, step.cap);
-        step.high = _clamp(step.high + deltaBps, step.floor, step.cap);
-    }
-
-    function _clamp(int256 value, int256 low, int256 high) private pure returns (int256) {
-        return
-            value < low
-                ? low
-                : value > high
-                    ? high
-                    : value;
-    }
-
-    /// @dev The premium change a push sends: the pending steps applied one by one to the vault's premium now, with
-    /// the clamp after each (the vault's own clamp then leaves it as it is).
-    function _effectiveDelta(
-        LoanFeed storage loan,
-        uint256 loanId,
-        ILoanVaultOracleHooks vault
-    ) private view returns (int64) {
-        (uint256 premiumBps, , ) = vault.premiumBounds(loanId);
-        int256 premium = int256(premiumBps);
-        int256 target = _clamp(premium + loan.pendingDeltaBps, loan.stepLowBps, loan.stepHighBps);
-        // Both within int32: the difference fits int64.
-        return int64(target - premium);
-    }
-
     /// @dev Refuses a reading for an unconfigured loan or for a day not after the last recorded one.
     function _requireNextDay(LoanFeed storage loan, uint256 loanId, uint32 day) private view {
         if (!loan.configured) revert UtilizationOracleLoanNotConfigured(loanId);
         uint32 lastDay = loan.lastDay;
         if (day <= lastDay) revert UtilizationOracleDayNotAfterLast(loanId, day, lastDay);
-    }
-
-    // ================================================================ internal: feeds
-
-    /// @dev Reads every feed source of the loan; returns the good readings in basis points. A skipped source emits
-    /// `SourceSkipped`; a good one has its round remembered.
-    function _readFeeds(LoanFeed storage loan, uint256 loanId) private returns (uint256[] memory readings) {
-        uint256 maxStaleness = loan.maxStaleness;
-        Source[] storage sources = loan.sources;
-        uint256 count = sources.length;
-        readings = new uint256[](count);
-        uint256 good;
-        for (uint256 i; i < count; ++i) {
-            Source storage source = sources[i];
-            if (source.kind != SourceKind.Feed) continue;
-            (bool ok, uint256 bps) = _pollFeed(source, loanId, maxStaleness);
-            if (ok) readings[good++] = bps;
-        }
-        // Shrink the array to the good readings (memory-safe: it only ever gets shorter).
-        assembly ("memory-safe") {
-            mstore(readings, good)
-        }
-    }
-
-    /// @dev Reads one feed source and records its round when the reading is good, or reports why it was skipped.
-    function _pollFeed(
-        Source storage stored,
-        uint256 loanId,
-        uint256 maxStaleness
-    ) private returns (bool ok, uint256 bps) {
-        Source memory source = stored;
-        SkipReason reason;
-        uint80 roundId;
-        (ok, reason, roundId, bps) = _readFeed(source, maxStaleness);
-        if (ok) stored.lastRound = roundId;
-        else emit SourceSkipped(loanId, source.account, reason);
-    }
-
-    /// @dev Reads and validates one feed's latest round (see `SkipReason` for what is refused).
-    /// @return ok Whether the reading is good.
-    /// @return reason Why not, when not.
-    /// @return roundId The feed round read.
-    /// @return bps The utilization in basis points, rounded down.
-    function _readFeed(
-        Source memory source,
-        uint256 maxStaleness
-    ) private view returns (bool ok, SkipReason reason, uint80 roundId, uint256 bps) {
-        uint256[5] memory round;
-        (ok, reason, round) = _callFeed(source.account);
-        if (!ok) return (false, reason, 0, 0);
-
-        // round: roundId, answer, startedAt, updatedAt, answeredInRound
-        if (int256(round[1]) <= 0) return (false, SkipReason.NonPositiveAnswer, 0, 0);
-        uint256 scale = 10 ** source.decimals;
-        if (round[1] > scale) return (false, SkipReason.AboveFullScale, 0, 0);
-        if (round[3] > block.timestamp) return (false, SkipReason.FutureTimestamp, 0, 0);
-        if (block.timestamp - round[3] > maxStaleness) return (false, SkipReason.Stale, 0, 0);
-        if (round[0] <= source.lastRound) return (false, SkipReason.RoundNotNewer, 0, 0);
-
-        // `0 < answer <= scale <= 1e18`: no overflow; rounds down. `round[0]` fits `uint80` (`_callFeed`).
-        return (true, reason, uint80(round[0]), (round[1] * BPS) / scale);
-    }
-
-    /// @dev Calls `feed.latestRoundData()` forwarding exactly `ORACLE_FEED_GAS_LIMIT` gas and copying at most five
-    /// words of return data, so a reverting, gas-burning or return-data-bombing feed costs a bounded amount. The
-    /// caller must have enough gas left to forward the full allowance, else the whole poke reverts: a caller must not
-    /// be able to starve chosen feeds into being skipped.
-    function _callFeed(
-        address feed
-    ) private view returns (bool ok, SkipReason reason, uint256[5] memory round) {
-        uint256 gasLeft = gasleft();
-        if (gasLeft < FEED_CALL_MIN_GAS) revert UtilizationOracleInsufficientGas(gasLeft, FEED_CALL_MIN_GAS);
-
-        bytes4 selector = AggregatorV3Interface.latestRoundData.selector;
-        uint256 gasLimit = ORACLE_FEED_GAS_LIMIT;
-        uint256 outSize = ROUND_DATA_SIZE;
-        uint256 returned;
-        assembly ("memory-safe") {
-            mstore(0x00, selector)
-            ok := staticcall(gasLimit, feed, 0x00, 0x04, round, outSize)
-            returned := returndatasize()
-        }
-        if (!ok) return (false, SkipReason.CallFailed, round);
-        if (returned < ROUND_DATA_SIZE || round[0] > type(uint80).max)
-            return (false, SkipReason.MalformedResponse, round);
-    }
-
-    /// @dev A feed's decimals, refusing an account without code, a reverting `decimals()` and more than 18.
-    function _feedDecimals(address feed) private view returns (uint8) {
-        if (feed.code.length == 0) revert UtilizationOracleInvalidFeed(feed);
-        try AggregatorV3Interface(feed).decimals() returns (uint8 feedDecimals) {
-            if (feedDecimals > MAX_FEED_DECIMALS)
-                revert UtilizationOracleUnsupportedDecimals(feed, feedDecimals);
-            return feedDecimals;
-        } catch {
-            revert UtilizationOracleInvalidFeed(feed);
-        }
-    }
-
-    /// @dev The last round used from `feed` among `sources`, 0 when it was not a feed source.
-    function _lastFeedRound(Source[] memory sources, address feed) private pure returns (uint80) {
-        for (uint256 i; i < sources.length; ++i) {
-            if (sources[i].account == feed && sources[i].kind == SourceKind.Feed) return sources[i].lastRound;
-        }
-        return 0;
     }
 
     // ================================================================ internal: reports
@@ -746,6 +429,7 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
                         report.utilizationBps,
                         report.uptimeBps,
                         report.day,
+                        report.periodDays,
                         report.deadline
                     )
                 )
@@ -753,8 +437,16 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
     }
 
     /// @dev Refuses a report day that is not after the last recorded one (see `_requireNextDay`), is in the future or
-    /// ended more than `maxStaleness` ago.
-    function _requireReportDay(LoanFeed storage loan, uint256 loanId, uint32 day) private view {
+    /// ended more than `maxStaleness` ago, and a period outside [1, `MAX_REPORT_PERIOD_DAYS`] (report 0's: the others
+    /// must match it, `_checkReport`).
+    function _requireReportDay(
+        LoanFeed storage loan,
+        uint256 loanId,
+        uint32 day,
+        uint16 period
+    ) private view {
+        if (period == 0 || period > MAX_REPORT_PERIOD_DAYS)
+            revert UtilizationOracleInvalidPeriod(0, period, MAX_REPORT_PERIOD_DAYS);
         _requireNextDay(loan, loanId, day);
         uint32 today = _today();
         if (day > today) revert UtilizationOracleFutureDay(loanId, day, today);
@@ -767,36 +459,56 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
     /// day means `day` has closed (it opened only after the day before it closed); an earlier one must have closed (it
     /// is recorded or missed first); `day` itself must not have closed; and when the loan skips the day before `day`,
     /// that day must have closed, so reports for a day cannot cut short the window of the one before. (Any earlier
-    /// skipped day closed before that one.)
+    /// skipped day closed before that one: a period report for `day` opens only once every day it covers but `day`
+    /// has closed.) The `period` days ending on `day` must all be after the last recorded day, counting an open day
+    /// that closing will record.
     function _requireDayOpens(
         UtilizationOracleStorage storage $,
         LoanFeed storage loan,
         uint256 loanId,
         uint32 day,
+        uint16 period,
         uint32 open
     ) private view {
-        if (open > day) revert UtilizationOracleReportDayClosed(loanId, day, _closesAt($, day));
+        if (open > day) revert UtilizationOracleReportDayClosed(loanId, day, dayClosesAt($, day));
         uint32 lastDay = loan.lastDay;
         if (open != 0) {
-            uint64 openClosesAt = _closesAt($, open);
+            uint64 openClosesAt = dayClosesAt($, open);
             if (block.timestamp < openClosesAt)
                 revert UtilizationOracleReportDayOpen(loanId, open, openClosesAt);
             // Closing it records it when its reports reach the quorum.
-            if (_popcount(loan.openMask) >= loan.quorum) lastDay = open;
+            if (popcount(loan.openMask) >= loan.quorum) lastDay = open;
         }
         _requireNotClosed($, loanId, day);
+        if (uint256(day) < uint256(lastDay) + period)
+            revert UtilizationOraclePeriodOverlaps(loanId, day, period, lastDay);
         // `day > lastDay >= 0`. Before the first observation there is no streak to protect.
         uint32 previous = day - 1;
         if (lastDay != 0 && previous > lastDay) {
-            uint64 previousClosesAt = _closesAt($, previous);
+            uint64 previousClosesAt = dayClosesAt($, previous);
             if (block.timestamp < previousClosesAt)
                 revert UtilizationOracleReportDayOpen(loanId, previous, previousClosesAt);
         }
     }
 
+    /// @dev Refuses reports for the open day `day` once its window has closed, and reports covering another period
+    /// than those collected for it.
+    function _requireSamePeriod(
+        UtilizationOracleStorage storage $,
+        LoanFeed storage loan,
+        uint256 loanId,
+        uint32 day,
+        uint16 period
+    ) private view {
+        _requireNotClosed($, loanId, day);
+        uint16 openPeriod = OracleRecording.openPeriodOf(loan);
+        if (period != openPeriod)
+            revert UtilizationOracleReportPeriodMismatch(loanId, day, period, openPeriod);
+    }
+
     /// @dev Refuses reports for `day` once its window has closed.
     function _requireNotClosed(UtilizationOracleStorage storage $, uint256 loanId, uint32 day) private view {
-        uint64 closesAt = _closesAt($, day);
+        uint64 closesAt = dayClosesAt($, day);
         if (block.timestamp >= closesAt) revert UtilizationOracleReportDayClosed(loanId, day, closesAt);
     }
 
@@ -833,25 +545,26 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
         Collection memory c,
         uint256 reporters
     ) private {
-        uint256 collected = _popcount(c.mask);
+        uint256 collected = popcount(c.mask);
         bool complete = collected == reporters;
         uint256 quorum = loan.quorum;
         if (complete && collected < quorum) revert UtilizationOracleQuorumNotMet(loanId, collected, quorum);
 
-        if (open != day && open != 0) _closeReportDay($, loan, loanId, open);
+        if (open != day && open != 0) OracleRecording.closeReportDay(loanId, open);
         if (complete) {
-            if (open == day) _clearOpenDay(loan);
-            _recordReports($, loan, loanId, day, c.mask, c.readings);
+            if (open == day) OracleRecording.clearOpenDay(loan);
+            OracleRecording.recordReports(loanId, day, c.periodDays, c.mask, c.readings);
         } else {
             // `mask < 2 ** MAX_ORACLE_SOURCES`: the cast is safe.
             loan.openDay = day;
             loan.openMask = uint8(c.mask);
+            loan.openPeriodDays = c.periodDays;
             loan.openReadings = c.readings;
-            emit ReportsCollected(loanId, day, c.added, collected, _closesAt($, day));
+            emit ReportsCollected(loanId, day, c.added, collected, dayClosesAt($, day));
         }
     }
 
-    /// @dev Checks report `i` (same loan and day as report 0, unexpired, in range, validly signed by a REPORTER
+    /// @dev Checks report `i` (same loan, day and period as report 0, unexpired, in range, validly signed by a REPORTER
     /// source of the loan whose address is above `previous`).
     /// @return signer Its signer.
     /// @return index The signer's source index.
@@ -864,8 +577,11 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
     ) private view returns (address signer, uint256 index) {
         Report calldata report = reports[i];
         uint256 loanId = reports[0].loanId;
-        if (report.loanId != loanId || report.day != reports[0].day)
-            revert UtilizationOracleReportMismatch(i);
+        if (
+            report.loanId != loanId ||
+            report.day != reports[0].day ||
+            report.periodDays != reports[0].periodDays
+        ) revert UtilizationOracleReportMismatch(i);
         if (report.deadline < block.timestamp) revert UtilizationOracleReportExpired(i, report.deadline);
         if (report.utilizationBps > BPS || report.uptimeBps > BPS)
             revert UtilizationOracleReadingOutOfRange(i, report.utilizationBps, report.uptimeBps);
@@ -877,79 +593,13 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
             revert UtilizationOracleUnauthorizedSigner(loanId, signer);
     }
 
-    /// @dev Records the day from the collected readings: the median utilization and the median uptime.
-    function _recordReports(
-        UtilizationOracleStorage storage $,
-        LoanFeed storage loan,
-        uint256 loanId,
-        uint32 day,
-        uint256 mask,
-        uint256 readings
-    ) private {
-        uint256 count = _popcount(mask);
-        uint256[] memory utilizations = new uint256[](count);
-        uint256[] memory uptimes = new uint256[](count);
-        uint256 n;
-        for (uint256 i; i < MAX_ORACLE_SOURCES; ++i) {
-            if (mask & (1 << i) == 0) continue;
-            uint256 reading = readings >> (32 * i);
-            utilizations[n] = uint16(reading >> 16);
-            uptimes[n] = uint16(reading);
-            ++n;
-        }
-        // Medians of values <= BPS are <= BPS: the uptime cast is safe and never equals `UPTIME_UNKNOWN`.
-        _record(
-            $,
-            loan,
-            loanId,
-            day,
-            Median.medianDown(utilizations),
-            uint16(Median.medianDown(uptimes)),
-            count
-        );
-    }
-
-    /// @dev Closes the loan's open report day `open`: recorded from its reports when they reach the quorum, else
-    /// missed. Reverts with `UtilizationOracleReportDayOpen` before it closes.
-    function _closeReportDay(
-        UtilizationOracleStorage storage $,
-        LoanFeed storage loan,
-        uint256 loanId,
-        uint32 open
-    ) private {
-        uint64 closesAt = _closesAt($, open);
-        if (block.timestamp < closesAt) revert UtilizationOracleReportDayOpen(loanId, open, closesAt);
-        uint256 mask = loan.openMask;
-        uint256 readings = loan.openReadings;
-        _clearOpenDay(loan);
-        uint256 count = _popcount(mask);
-        uint256 quorum = loan.quorum;
-        if (count < quorum) emit ReportDayMissed(loanId, open, count, quorum);
-        else _recordReports($, loan, loanId, open, mask, readings);
-    }
-
-    function _clearOpenDay(LoanFeed storage loan) private {
-        loan.openDay = 0;
-        loan.openMask = 0;
-    }
-
     /// @dev Whether the loan has an open report day that has closed.
     function _closable(
         UtilizationOracleStorage storage $,
         LoanFeed storage loan
     ) private view returns (bool) {
         uint32 open = loan.openDay;
-        return open != 0 && block.timestamp >= _closesAt($, open);
-    }
-
-    /// @dev When `day`'s report window ends: `reportWindow()` seconds after the day ends.
-    function _closesAt(UtilizationOracleStorage storage $, uint32 day) private view returns (uint64) {
-        return uint64((uint256(day) + 1) * 1 days + _reportWindow($));
-    }
-
-    function _reportWindow(UtilizationOracleStorage storage $) private view returns (uint32) {
-        uint32 window = $.reportWindowSeconds;
-        return window == 0 ? DEFAULT_REPORT_WINDOW_SECONDS : window;
+        return open != 0 && block.timestamp >= dayClosesAt($, open);
     }
 
     /// @dev The signer of `report`. `tryRecoverCalldata` refuses high-s, invalid-v and non-65-byte signatures, so a
@@ -979,11 +629,6 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
         }
     }
 
-    /// @dev The number of set bits of a source mask (at most `MAX_ORACLE_SOURCES` bits).
-    function _popcount(uint256 mask) private pure returns (uint256 count) {
-        for (; mask != 0; mask &= mask - 1) ++count;
-    }
-
     // ================================================================ internal: pushes
 
     /// @dev Pushes one loan's pending step and flags. Checks (something pending, loan performing), then effects
@@ -1001,7 +646,7 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
         if (!stepPending && !flagsPending) return PushOutcome.NothingPending;
         if (!vault.isPerforming(loanId)) return PushOutcome.NotPerforming;
 
-        int64 delta = stepPending ? _effectiveDelta(loan, loanId, vault) : int64(0);
+        int64 delta = stepPending ? OracleRecording.effectiveDelta(loan, loanId, vault) : int64(0);
         bool topUp = loan.pendingTopUp;
         loan.pushedStepId = stepId;
         loan.pendingDeltaBps = 0;
@@ -1054,26 +699,34 @@ contract UtilizationOracle is IUtilizationOracle, ProtocolUpgradeable, EIP712Upg
         }
     }
 
+    /// @dev Whether the loan's missing days exceed its `maxGapDays` (on) while `COVENANT_DATA_GAP` is not set.
+    function _dataGapDue(
+        UtilizationOracleStorage storage $,
+        LoanFeed storage loan
+    ) private view returns (bool) {
+        uint256 maxGap = loan.maxGapDays;
+        return maxGap != 0 && loan.flags & COVENANT_DATA_GAP == 0 && missingDaysOf($, loan) > maxGap;
+    }
+
+    /// @dev Sets `COVENANT_DATA_GAP` when due (`_dataGapDue`); whether it did.
+    function _flagDataGap(
+        UtilizationOracleStorage storage $,
+        LoanFeed storage loan,
+        uint256 loanId
+    ) private returns (bool) {
+        if (!_dataGapDue($, loan)) return false;
+        uint8 flags = loan.flags | COVENANT_DATA_GAP;
+        loan.flags = flags;
+        emit DataGapFlagged(loanId, loan.lastDay, missingDaysOf($, loan), loan.maxGapDays);
+        emit CovenantFlagsChanged(loanId, flags);
+        return true;
+    }
+
     function _hasPending(LoanFeed storage loan) private view returns (bool) {
         return loan.lastStepId != loan.pushedStepId || loan.flags != loan.pushedFlags;
     }
 
     // ================================================================ internal: configuration
-
-    function _setRules(UtilizationOracleStorage storage $, CouponRules.Rule[] calldata rules_) private {
-        uint256 count = rules_.length;
-        if (count > MAX_COUPON_RULES) revert UtilizationOracleTooManyRules(count, MAX_COUPON_RULES);
-        delete $.rules;
-        for (uint256 i; i < count; ++i) {
-            CouponRules.Rule calldata rule = rules_[i];
-            if (!rule.isValid()) revert UtilizationOracleInvalidRule(i);
-            $.rules.push(rule);
-        }
-        // Streaks restart lazily: each loan compares its stored epoch at its next observation.
-        uint32 epoch = $.rulesEpoch + 1;
-        $.rulesEpoch = epoch;
-        emit RulesSet(rules_, epoch);
-    }
 
     function _setLoanVault(UtilizationOracleStorage storage $, address loanVault_) private {
         $.loanVault = ILoanVaultOracleHooks(loanVault_);

@@ -59,6 +59,7 @@ export const oracleSuite: BenchSuite = {
             utilizationBps: utilizationBps + i * 50,
             uptimeBps: 9_900,
             day,
+            periodDays: 1,
             deadline: BigInt((day + 1) * DAY),
           }),
         ),

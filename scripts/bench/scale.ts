@@ -116,6 +116,7 @@ export const scaleSuite: BenchSuite = {
             utilizationBps: 8_000 + i * 50,
             uptimeBps: 9_900,
             day,
+            periodDays: 1,
             deadline: BigInt((day + 2) * DAY),
           }),
         ),

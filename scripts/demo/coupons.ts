@@ -4,7 +4,7 @@ import { formatBps, formatTable } from "../../helpers/format";
 import { BreachFlags } from "../../helpers/loans";
 import { DAY, now, storyDay, type DemoContext, type DemoLoan } from "./context";
 import type { CouponEvent } from "./report";
-import { GPUS_PER_SERVER } from "./scenario";
+import { GPUS_PER_SERVER, TOPS_UP } from "./scenario";
 
 /**
  * Chapter 6, coupon steps: the oracle's pushes move a loan's premium (step-down after 90 busy days, step-up after 30
@@ -85,8 +85,10 @@ export async function onCouponSteps(ctx: DemoContext, steps: AppliedStep[]): Pro
             `${formatBps((await ctx.fx.loanVault.termsOf(loan.id)).maxLtvBps)})`
           : ""),
     );
-    if (step.topUpRequired) {
+    if (step.topUpRequired && TOPS_UP.has(loan.label)) {
       ctx.schedule((await now(ctx.hre)) + 3 * DAY, `top-up of loan ${loan.label}`, () => topUp(ctx, loan));
+    } else if (step.topUpRequired) {
+      await ctx.progress(`loan ${loan.label}: ${loan.borrower}'s operation is failing: no top-up comes`);
     }
   }
 }

@@ -2,10 +2,16 @@ import type { ContractTransactionReceipt } from "ethers";
 
 import { getProtocolConfig } from "../../config/protocol";
 import { formatBps, formatTable } from "../../helpers/format";
-import { dayOf, reportableDay, signReports, type Report } from "../../helpers/reports";
+import {
+  dayOf,
+  MAX_REPORT_PERIOD_DAYS,
+  reportableDay,
+  signReports,
+  type Report,
+} from "../../helpers/reports";
 import type { NamedAccount } from "../../config/env";
 import { appliedSteps, onCouponSteps } from "./coupons";
-import { HOUR, loanOf, monthOf, now, storyDay, type DemoContext, type DemoLoan } from "./context";
+import { HOUR, loanOf, MONTH_DAYS, monthOf, now, storyDay, type DemoContext, type DemoLoan } from "./context";
 import type { DailyReading } from "./report";
 import {
   DAILY_READING_DAYS,
@@ -169,8 +175,10 @@ export async function monthlyReadingA(ctx: DemoContext, month: number): Promise<
 }
 
 /**
- * Loan B's monthly reading: the reporters sign today's report (EIP-712) and the keeper submits them. In a month when
- * reporter3 is late, the keeper submits the other two, the day stays open, and reporter3 submits its own.
+ * Loan B's monthly reading: the reporters sign a report of the month (EIP-712), covering every day since the last one
+ * (`periodDays`), and the keeper submits them. A report covering N days counts as N observed days for the coupon
+ * rules, so a month under 60% fires the one-month step-up and its top-up requirement. In a month when reporter3 is
+ * late, the keeper submits the other two, the day stays open, and reporter3 submits its own.
  */
 export async function monthlyReportB(ctx: DemoContext, month: number): Promise<void> {
   const loan = loanOf(ctx, "B");
@@ -181,6 +189,10 @@ export async function monthlyReportB(ctx: DemoContext, month: number): Promise<v
   const late = REPORTER3_LATE.has(month);
   // A monthly reading skips days: the day it reports must open after the day before has closed.
   const reportDay = reportableDay(timestamp, await fx.oracle.reportWindow());
+  // The month's report covers every day since the last recorded one (the first one, the month before it).
+  const [, , lastDay] = await fx.oracle.latestUtilization(loan.id);
+  const periodDays =
+    lastDay === 0n ? MONTH_DAYS : Math.min(reportDay - Number(lastDay), MAX_REPORT_PERIOD_DAYS);
   const entries = signers.map((name, i) => {
     // Each reporter measures independently: their numbers differ a little.
     const report: Report = {
@@ -188,6 +200,7 @@ export async function monthlyReportB(ctx: DemoContext, month: number): Promise<v
       utilizationBps: utilizationBps + (i - 1) * 30,
       uptimeBps: Math.min(10_000, uptimeBps + (i - 1) * 10),
       day: reportDay,
+      periodDays,
       deadline: BigInt(timestamp + HOUR),
     };
     return { signer: actors[name], report };
@@ -224,8 +237,14 @@ export async function monthlyReportB(ctx: DemoContext, month: number): Promise<v
     const { reports, signatures } = await signReports(fx.oracle, entries);
     receipt = await (await fx.oracle.connect(actors.keeper).submitReport(reports, signatures)).wait();
   }
-  const { medianBps } = parseReading(ctx, receipt!, loan);
+  const { medianBps, fired } = parseReading(ctx, receipt!, loan);
   await observe(ctx, loan, medianBps);
+  if (fired.length > 0) {
+    await ctx.progress(
+      `oracle B: the ${periodDays}-day report at ${formatBps(medianBps)} counts as ${periodDays} observed days: ` +
+        fired.join(", "),
+    );
+  }
   const [, medianUptime] = await fx.oracle.latestUtilization(loan.id);
   const sla = await fx.loanVault.slaUptimeBps(loan.id);
   const breach = medianUptime < sla;
@@ -236,6 +255,8 @@ export async function monthlyReportB(ctx: DemoContext, month: number): Promise<v
     utilizationBps: medianBps,
     uptimeBps: Number(medianUptime),
     slaBreach: breach,
+    periodDays,
+    fired,
     subset,
   });
   const flagsChanged = receipt!.logs.some(

@@ -111,6 +111,10 @@ export interface DemoReport {
       utilizationBps: number;
       uptimeBps: number;
       slaBreach: boolean;
+      /** Days the signed reports cover, ending on the reported day (a monthly report: the days since the last one). */
+      periodDays: number;
+      /** The coupon rules the recorded period fired (`RuleFired`), e.g. "rule 1 fired (+300 bps)". */
+      fired: string[];
       /**
        * When a first submission carried only some of the reports: how many, whether it recorded the day (it must
        * not: a day is the median of every reporter's report), and the reports the recorded day counted.

@@ -173,6 +173,12 @@ export function reportB(month: number): { utilizationBps: number; uptimeBps: num
 }
 
 /**
+ * Loans whose borrower answers a top-up requirement (three days later, inside the cure period). Loan B's operator is
+ * failing when its monthly reports fire the step-up: the requirement stands, unanswered.
+ */
+export const TOPS_UP = new Set(["A"]);
+
+/**
  * Months in which reporter3's report is late: the keeper submits the other two, which leaves the day open (a subset
  * decides nothing), and reporter3 adds its own before the day's window closes.
  */

@@ -416,6 +416,7 @@ export async function runPath(
             utilizationBps: e.util,
             uptimeBps: e.uptime,
             day: today,
+            periodDays: 1,
             deadline: BigInt(clock + HOUR),
           };
           const digest = TypedDataEncoder.hash(chain.reportDomain, REPORT_TYPES, report);

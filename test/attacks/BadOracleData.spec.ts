@@ -220,7 +220,7 @@ describe("Attack: stale, zero, negative or future oracle data", () => {
           .to.emit(oracle, "SourceSkipped")
           .withArgs(loanId, await feeds[0].getAddress(), reason)
           .and.to.emit(oracle, "ObservationRecorded")
-          .withArgs(loanId, dayOf(at), 3_500n, UPTIME_UNKNOWN, 2n);
+          .withArgs(loanId, dayOf(at), 1, 3_500n, UPTIME_UNKNOWN, 2n);
       });
 
       it(`${name} readings from a quorum of feeds refuse the day (QuorumNotMet), nothing recorded`, async () => {
@@ -254,7 +254,7 @@ describe("Attack: stale, zero, negative or future oracle data", () => {
         .to.emit(oracle, "SourceSkipped")
         .withArgs(loanId, await feeds[0].getAddress(), Skip.RoundNotNewer)
         .and.to.emit(oracle, "ObservationRecorded")
-        .withArgs(loanId, dayOf(at), 3_500n, UPTIME_UNKNOWN, 2n);
+        .withArgs(loanId, dayOf(at), 1, 3_500n, UPTIME_UNKNOWN, 2n);
     });
   });
 });

@@ -122,6 +122,7 @@ describe("Attack: signed-report replay", () => {
       utilizationBps,
       uptimeBps: 9_900,
       day,
+      periodDays: 1,
       deadline: BigInt((day + 1) * DAY),
       ...overrides,
     });
@@ -223,7 +224,7 @@ describe("Attack: signed-report replay", () => {
       }
       await expect(oracle.submitReport(reports, signatures))
         .to.emit(oracle, "ObservationRecorded")
-        .withArgs(f.loanId, day, 5_000, 9_900, 3);
+        .withArgs(f.loanId, day, 1, 5_000, 9_900, 3);
     });
 
     it("one reporter's signature twice does not make a quorum (SignersNotAscending)", async () => {

@@ -70,6 +70,7 @@ describe("Attack: choosing which signed reports make a day", () => {
           utilizationBps: values[i][0],
           uptimeBps: values[i][1],
           day,
+          periodDays: 1,
           deadline: BigInt((day + 3) * DAY),
         }),
       ),
@@ -101,7 +102,7 @@ describe("Attack: choosing which signed reports make a day", () => {
       await expect(send(oracle, [r2, r3])).not.to.emit(oracle, "ObservationRecorded");
       await expect(send(oracle, [r1], f.reporters[0]))
         .to.emit(oracle, "ObservationRecorded")
-        .withArgs(loanId, day, 5_800, 9_400, 3);
+        .withArgs(loanId, day, 1, 5_800, 9_400, 3);
       expect((await oracle.streakOf(loanId, 1)).streakDays).to.equal(1n);
       const pending = await oracle.pendingPush(loanId);
       expect([pending.flags, pending.flagsPending]).to.deep.equal([1n, true]);

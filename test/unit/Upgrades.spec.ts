@@ -12,25 +12,18 @@ import { readValidations } from "@openzeppelin/hardhat-upgrades/dist/utils/valid
 
 import legacy from "../fixtures/legacy/LoanVault.v0.json";
 import legacyAuction from "../fixtures/legacy/CollateralAuction.v0.json";
+import legacyOracle from "../fixtures/legacy/UtilizationOracle.v0.json";
 import { fundUsdai, openLoan, stake } from "../helpers/loans";
+import { dayOf, signReport, toSubmission } from "../../helpers/reports";
 import { usd } from "../../helpers/units";
 
 import { deployProtocol, type ProtocolFixture } from "../fixtures/protocol";
-import { Cores, LOAN_VAULT_LIBRARIES, type CoreId } from "../../helpers/deploy-ids";
+import { Cores, type CoreId } from "../../helpers/deploy-ids";
 import { Roles } from "../../helpers/roles";
-
-/** Linked libraries of a core, by deployment name. */
-const LIBRARIES: Partial<Record<CoreId, readonly string[]>> = {
-  LoanVault: LOAN_VAULT_LIBRARIES,
-};
+import { linkedFactory } from "../helpers/proxy";
 
 /** The core's factory, linked against the deployed libraries. */
-async function factoryOf(name: CoreId) {
-  const names = LIBRARIES[name] ?? [];
-  const libraries: Record<string, string> = {};
-  for (const library of names) libraries[library] = (await hre.deployments.get(library)).address;
-  return hre.ethers.getContractFactory(name, { libraries });
-}
+const factoryOf = async (name: CoreId) => linkedFactory(name);
 
 const getImplementationAddress = async (proxy: string): Promise<string> =>
   upgrades.erc1967.getImplementationAddress(proxy);
@@ -203,6 +196,118 @@ describe("Upgrades", () => {
       // v0 kept no markdown for the loans it impaired: the sale saturated it at zero, so the entry price counts the
       // lot still in default at its impaired value (on a vault born with the markdown, at its claim).
       expect(await loanVault.entryLoanAssets()).to.equal(await loanVault.loanAssets());
+    });
+  });
+
+  describe("UtilizationOracle v0 (one contract, before its linked libraries) -> today's UtilizationOracle", () => {
+    it("keeps the storage layout (OpenZeppelin's upgrade report from v0's layout to today's)", async () => {
+      const validations = await readValidations(hre);
+      const artifact = await hre.artifacts.readArtifact("UtilizationOracle");
+      const updated = getStorageLayout(validations, getVersion(artifact.bytecode, artifact.deployedBytecode));
+      const original = legacyOracle.storageLayout as unknown as typeof updated;
+      const report = getStorageUpgradeReport(original, updated, withValidationDefaults({ kind: "uups" }));
+      expect(report.ok, report.explain()).to.equal(true);
+    });
+
+    it("a proxy with recorded days, streaks, an open report day and a pending step upgrades with all of it unchanged", async () => {
+      const { actors, oracle } = f;
+      const admin = oracle.connect(actors.deployer);
+      const v0 = await new ContractFactory(
+        legacyOracle.implementation.abi,
+        legacyOracle.implementation.bytecode,
+        actors.deployer,
+      ).deploy();
+      await admin.upgradeToAndCall(await v0.getAddress(), "0x");
+      const reporters = [actors.reporter1, actors.reporter2, actors.reporter3];
+      const loanId = 7n;
+      await oracle.connect(actors.oracleAdmin).setRules([
+        { comparator: 0, thresholdBps: 9_000, windowDays: 2, premiumDeltaBps: -200, topUpRequired: false },
+        { comparator: 1, thresholdBps: 6_000, windowDays: 30, premiumDeltaBps: 300, topUpRequired: true },
+      ]);
+      await oracle.connect(actors.oracleAdmin).configureLoan(
+        loanId,
+        reporters.map((r) => ({ kind: 1, account: r.address })),
+        2,
+        2 * 86_400,
+      );
+      // v0's reports carry no period: sign them with v0's types.
+      const v0Types = {
+        Report: [
+          { name: "loanId", type: "uint256" },
+          { name: "utilizationBps", type: "uint16" },
+          { name: "uptimeBps", type: "uint16" },
+          { name: "day", type: "uint32" },
+          { name: "deadline", type: "uint64" },
+        ],
+      };
+      const { chainId } = await hre.ethers.provider.getNetwork();
+      const domain = {
+        name: "UtilizationOracle",
+        version: "1",
+        chainId,
+        verifyingContract: await oracle.getAddress(),
+      };
+      const v0Submit = async (day: number, signers: typeof reporters, bps: number) => {
+        const signed = await Promise.all(
+          signers.map(async (r) => {
+            const report = {
+              loanId,
+              utilizationBps: bps,
+              uptimeBps: 9_000,
+              day,
+              deadline: BigInt((day + 2) * 86_400),
+            };
+            return { signer: r.address, report, signature: await r.signTypedData(domain, v0Types, report) };
+          }),
+        );
+        const sorted = [...signed].sort((a, b) => (BigInt(a.signer) < BigInt(b.signer) ? -1 : 1));
+        await v0.attach(await oracle.getAddress()).getFunction("submitReport")(
+          sorted.map((s) => s.report),
+          sorted.map((s) => s.signature),
+        );
+      };
+      const first = dayOf(await time.latest()) + 1;
+      for (const day of [first, first + 1]) {
+        await time.setNextBlockTimestamp(day * 86_400 + 7 * 3_600);
+        await v0Submit(day, reporters, 9_500);
+      }
+      // Day three: two of three reporters, still open.
+      await time.setNextBlockTimestamp((first + 2) * 86_400 + 7 * 3_600);
+      await v0Submit(first + 2, reporters.slice(0, 2), 9_600);
+
+      const read = async () => ({
+        latest: [...(await oracle.latestUtilization(loanId))],
+        open: [...(await oracle.openReportDay(loanId))],
+        pending: [...(await oracle.pendingPush(loanId))],
+        streaks: [[...(await oracle.streakOf(loanId, 0))], [...(await oracle.streakOf(loanId, 1))]],
+        sources: (await oracle.sourcesOf(loanId)).map((s) => [...s]),
+        config: [...(await oracle.loanConfig(loanId))],
+        rules: (await oracle.rules()).map((r) => [...r]),
+        epoch: await oracle.rulesEpoch(),
+        window: await oracle.reportWindow(),
+        vault: await oracle.loanVault(),
+        loans: await oracle.configuredLoanCount(),
+      });
+      const before = await read();
+      expect(before.pending[3]).to.equal(true); // the step-down fired on day two
+      expect(before.open[1]).to.equal(2n);
+      const current = (await hre.deployments.get("UtilizationOracle_Implementation")).address;
+      await expect(admin.upgradeToAndCall(current, "0x")).to.emit(oracle, "Upgraded").withArgs(current);
+      expect(await read()).to.deep.equal(before);
+
+      // Today's code carries the open day on: the third reporter's report closes it with the median of all three.
+      const report = {
+        loanId,
+        utilizationBps: 9_700,
+        uptimeBps: 9_000,
+        day: first + 2,
+        periodDays: 1,
+        deadline: BigInt((first + 4) * 86_400),
+      };
+      const { reports, signatures } = toSubmission([await signReport(actors.reporter3, oracle, report)]);
+      await oracle.submitReport(reports, signatures);
+      const latest = await oracle.latestUtilization(loanId);
+      expect([latest.day, latest.utilizationBps]).to.deep.equal([BigInt(first + 2), 9_600n]);
     });
   });
 

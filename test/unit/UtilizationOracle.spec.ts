@@ -13,6 +13,7 @@ import { deployProtocol } from "../fixtures/protocol";
 import { expectUnchanged, snapshot } from "../helpers/state";
 import { underCoverage } from "../helpers/coverage";
 import { pinClock } from "../helpers/fixture";
+import { linkedFactory } from "../helpers/proxy";
 
 const DAY = 86_400;
 const MAX_STALENESS = 2 * DAY;
@@ -107,11 +108,13 @@ describe("UtilizationOracle", () => {
     uptimeBps = 10_000,
     loanId = LOAN,
     deadline?: bigint,
+    periodDays = 1,
   ) => ({
     loanId,
     utilizationBps,
     uptimeBps,
     day,
+    periodDays,
     deadline: deadline ?? BigInt((day + 2) * DAY),
   });
 
@@ -217,7 +220,7 @@ describe("UtilizationOracle", () => {
     });
 
     it("refuses a zero admin, and takes a LoanVault when one exists", async () => {
-      const factory = await ethers.getContractFactory("UtilizationOracle");
+      const factory = await linkedFactory("UtilizationOracle");
       await expect(
         upgrades.deployProxy(factory, [ZeroAddress, ZeroAddress, []], { kind: "uups" }),
       ).to.be.revertedWithCustomError(oracle, "UtilizationOracleZeroAddress");
@@ -232,7 +235,7 @@ describe("UtilizationOracle", () => {
     });
 
     it("is a valid UUPS implementation, upgradable by UPGRADER only", async () => {
-      const factory = await ethers.getContractFactory("UtilizationOracle");
+      const factory = await linkedFactory("UtilizationOracle");
       await upgrades.validateImplementation(factory, { kind: "uups" });
       const next = await factory.deploy();
       await expect(oracle.connect(actors.attacker).upgradeToAndCall(next, "0x"))
@@ -466,7 +469,7 @@ describe("UtilizationOracle", () => {
         [8_200, 9_700],
         [7_900, 9_800],
       ]);
-      await expect(tx).to.emit(oracle, "ObservationRecorded").withArgs(LOAN, day, 8_000, 9_800, 3);
+      await expect(tx).to.emit(oracle, "ObservationRecorded").withArgs(LOAN, day, 1, 8_000, 9_800, 3);
       const at = await now();
       expect(await arr(oracle.latestUtilization(LOAN))).to.deep.equal([
         8_000n,
@@ -496,7 +499,7 @@ describe("UtilizationOracle", () => {
       await time.setNextBlockTimestamp((day + 1) * DAY + REPORT_WINDOW);
       await expect(oracle.closeReportDay(LOAN))
         .to.emit(oracle, "ObservationRecorded")
-        .withArgs(LOAN, day, 7_500, 9_500, 2);
+        .withArgs(LOAN, day, 1, 7_500, 9_500, 2);
     });
 
     it("ignores an outlier reporter", async () => {
@@ -509,7 +512,7 @@ describe("UtilizationOracle", () => {
         ]),
       )
         .to.emit(oracle, "ObservationRecorded")
-        .withArgs(LOAN, day, 8_000, 9_900, 3);
+        .withArgs(LOAN, day, 1, 8_000, 9_900, 3);
     });
 
     it("accepts yesterday's reports while fresh, and days only move forward", async () => {
@@ -861,7 +864,7 @@ describe("UtilizationOracle", () => {
 
       await expect(send([r1]))
         .to.emit(oracle, "ObservationRecorded")
-        .withArgs(LOAN, day, 5_800, 9_400, 3)
+        .withArgs(LOAN, day, 1, 5_800, 9_400, 3)
         .and.to.emit(oracle, "CovenantFlagsChanged")
         .withArgs(LOAN, SLA_BREACH);
       expect(await arr(oracle.openReportDay(LOAN))).to.deep.equal([0n, 0n, 0n]);
@@ -874,7 +877,7 @@ describe("UtilizationOracle", () => {
       await send([r2, r3]);
       await expect(send([r1, r2, r3]))
         .to.emit(oracle, "ObservationRecorded")
-        .withArgs(LOAN, day, 5_800, 9_400, 3);
+        .withArgs(LOAN, day, 1, 5_800, 9_400, 3);
     });
 
     it("a reporter's first report counts: its resubmission, or a second reading it signs, changes nothing", async () => {
@@ -890,7 +893,7 @@ describe("UtilizationOracle", () => {
         .withArgs(LOAN, day, 0, 2, closesAt(day));
       await expect(send([r1]))
         .to.emit(oracle, "ObservationRecorded")
-        .withArgs(LOAN, day, 5_800, 9_400, 3);
+        .withArgs(LOAN, day, 1, 5_800, 9_400, 3);
     });
 
     it("a day closes when its window ends and is recorded from the reports it has", async () => {
@@ -906,7 +909,7 @@ describe("UtilizationOracle", () => {
       await time.setNextBlockTimestamp(closesAt(day));
       await expect(oracle.connect(actors.attacker).closeReportDay(LOAN))
         .to.emit(oracle, "ObservationRecorded")
-        .withArgs(LOAN, day, 6_400, 9_650, 2);
+        .withArgs(LOAN, day, 1, 6_400, 9_650, 2);
       expect(await arr(oracle.openReportDay(LOAN))).to.deep.equal([0n, 0n, 0n]);
     });
 
@@ -922,7 +925,7 @@ describe("UtilizationOracle", () => {
       expect(await arr(oracle.latestUtilization(LOAN))).to.deep.equal([0n, 0n, 0n, 0n]);
       await expect(send(await signedEach(day + 1)))
         .to.emit(oracle, "ObservationRecorded")
-        .withArgs(LOAN, day + 1, 5_800, 9_400, 3);
+        .withArgs(LOAN, day + 1, 1, 5_800, 9_400, 3);
     });
 
     it("reports for the next day cannot cut an open day short; once it closes, they record both days in order", async () => {
@@ -938,10 +941,10 @@ describe("UtilizationOracle", () => {
       ]);
       await time.setNextBlockTimestamp(closesAt(day));
       const tx = send(next);
-      await expect(tx).to.emit(oracle, "ObservationRecorded").withArgs(LOAN, day, 6_400, 9_650, 2);
+      await expect(tx).to.emit(oracle, "ObservationRecorded").withArgs(LOAN, day, 1, 6_400, 9_650, 2);
       await expect(tx)
         .to.emit(oracle, "ObservationRecorded")
-        .withArgs(LOAN, day + 1, 5_800, 9_400, 3);
+        .withArgs(LOAN, day + 1, 1, 5_800, 9_400, 3);
     });
 
     it("reports for day d+1 cannot skip day d while d's window is open (the streak of day d stands)", async () => {
@@ -961,7 +964,7 @@ describe("UtilizationOracle", () => {
       ]);
       await expect(send(await signedEach(d)))
         .to.emit(oracle, "ObservationRecorded")
-        .withArgs(LOAN, d, 5_800, 9_400, 3);
+        .withArgs(LOAN, d, 1, 5_800, 9_400, 3);
       expect((await oracle.streakOf(LOAN, 1)).streakDays).to.equal(2);
     });
 
@@ -1064,7 +1067,7 @@ describe("UtilizationOracle", () => {
       await ctx.feeds[2].pushAnswer(500_000_010_000_000_000n);
       await expect(oracle.connect(actors.keeper).poke(FEED_LOAN))
         .to.emit(oracle, "ObservationRecorded")
-        .withArgs(FEED_LOAN, await today(), 5_000, UPTIME_UNKNOWN, 3);
+        .withArgs(FEED_LOAN, await today(), 1, 5_000, UPTIME_UNKNOWN, 3);
       const sources = await oracle.sourcesOf(FEED_LOAN);
       expect(sources.map((s) => s.lastRound)).to.deep.equal([1n, 1n, 1n]);
       expect((await oracle.latestUtilization(FEED_LOAN)).uptimeBps).to.equal(UPTIME_UNKNOWN);
@@ -1095,23 +1098,23 @@ describe("UtilizationOracle", () => {
       );
       await time.setNextBlockTimestamp(closesAt);
       const tx = oracle.connect(actors.keeper).poke(MIXED);
-      await expect(tx).to.emit(oracle, "ObservationRecorded").withArgs(MIXED, day, 8_000, 9_900, 1);
+      await expect(tx).to.emit(oracle, "ObservationRecorded").withArgs(MIXED, day, 1, 8_000, 9_900, 1);
       await expect(tx)
         .to.emit(oracle, "ObservationRecorded")
-        .withArgs(MIXED, day + 1, 6_000, UPTIME_UNKNOWN, 3);
+        .withArgs(MIXED, day + 1, 1, 6_000, UPTIME_UNKNOWN, 3);
     });
 
     it("ignores an outlier feed and takes the mean of two for an even count", async () => {
       await freshFeeds([8_000, 8_100, 100]);
       await expect(oracle.connect(actors.keeper).poke(FEED_LOAN))
         .to.emit(oracle, "ObservationRecorded")
-        .withArgs(FEED_LOAN, anyValue, 8_000, UPTIME_UNKNOWN, 3);
+        .withArgs(FEED_LOAN, anyValue, 1, 8_000, UPTIME_UNKNOWN, 3);
       await time.increase(DAY);
       await freshFeeds([7_001, 8_000, 9_000]);
       await ctx.feeds[2].setMode(Mode.Revert);
       await expect(oracle.connect(actors.keeper).poke(FEED_LOAN))
         .to.emit(oracle, "ObservationRecorded")
-        .withArgs(FEED_LOAN, anyValue, 7_500, UPTIME_UNKNOWN, 2);
+        .withArgs(FEED_LOAN, anyValue, 1, 7_500, UPTIME_UNKNOWN, 2);
     });
 
     const faults: { name: string; reason: number; arrange: (feed: MockAggregator) => Promise<unknown> }[] = [
@@ -1175,6 +1178,7 @@ describe("UtilizationOracle", () => {
           .withArgs(
             FEED_LOAN,
             await today(),
+            1,
             fault.name === "repeated round" ? 8_000 : 8_300,
             UPTIME_UNKNOWN,
             2,
@@ -1206,7 +1210,7 @@ describe("UtilizationOracle", () => {
       const tx = await oracle.connect(actors.keeper).poke(FEED_LOAN);
       await expect(tx)
         .to.emit(oracle, "ObservationRecorded")
-        .withArgs(FEED_LOAN, anyValue, 8_000, UPTIME_UNKNOWN, 3);
+        .withArgs(FEED_LOAN, anyValue, 1, 8_000, UPTIME_UNKNOWN, 3);
       // The feed's own memory expansion (~64k, inside its gas cap) is all it costs: nothing is copied back.
       expect((await tx.wait())!.gasUsed - baseline).to.be.lessThan(75_000n);
     });
@@ -1249,7 +1253,7 @@ describe("UtilizationOracle", () => {
       await freshFeeds([6_000, 0, 7_000]);
       await expect(oracle.connect(actors.keeper).poke(FEED_LOAN))
         .to.emit(oracle, "ObservationRecorded")
-        .withArgs(FEED_LOAN, anyValue, 6_500, UPTIME_UNKNOWN, 2)
+        .withArgs(FEED_LOAN, anyValue, 1, 6_500, UPTIME_UNKNOWN, 2)
         .and.not.to.emit(oracle, "CovenantFlagsChanged");
     });
 
@@ -1458,6 +1462,418 @@ describe("UtilizationOracle", () => {
     });
   });
 
+  // ---------------------------------------------------------------- periods
+
+  describe("periods: a report covering N days counts as N observed days", () => {
+    const MAX_PERIOD = 92;
+
+    /** Every reporter signs `values` for the `periodDays` days ending on `day` (loan `loanId`). */
+    async function signedPeriod(
+      day: number,
+      periodDays: number,
+      values: [number, number][],
+      signers = reporters,
+      loanId = LOAN,
+    ) {
+      const entries = await Promise.all(
+        values.map(([u, up], i) =>
+          signReport(signers[i], oracle, makeReport(day, u, up, loanId, undefined, periodDays)),
+        ),
+      );
+      return toSubmission(entries);
+    }
+
+    /** Records the `periodDays` days ending on `day` at `utilizationBps` (all three reporters), on `day`. */
+    async function recordPeriod(
+      day: number,
+      periodDays: number,
+      utilizationBps: number,
+      loanId = LOAN,
+      at?: number,
+    ) {
+      await time.setNextBlockTimestamp(at ?? day * DAY + REPORT_WINDOW + 3_600);
+      const { reports, signatures } = await signedPeriod(
+        day,
+        periodDays,
+        [
+          [utilizationBps, 10_000],
+          [utilizationBps, 10_000],
+          [utilizationBps, 10_000],
+        ],
+        reporters,
+        loanId,
+      );
+      return oracle.submitReport(reports, signatures);
+    }
+
+    it("the digest a reporter signs covers the period: a daily signature does not verify as a monthly report", async () => {
+      const day = await today();
+      const daily = makeReport(day, 5_000, 10_000);
+      const monthly = makeReport(day, 5_000, 10_000, LOAN, undefined, 30);
+      const domain = await reportDomain(oracle, actors.reporter1);
+      expect(await oracle.hashReport(monthly)).to.equal(TypedDataEncoder.hash(domain, REPORT_TYPES, monthly));
+      expect(await oracle.hashReport(monthly)).to.not.equal(await oracle.hashReport(daily));
+      const { signature } = await signReport(actors.reporter1, oracle, daily);
+      const forged = verifyTypedData(domain, REPORT_TYPES, monthly, signature);
+      await expectRevertUnchanged(
+        LOAN,
+        () => oracle.submitReport([monthly], [signature]),
+        "UtilizationOracleUnauthorizedSigner",
+        [LOAN, forged],
+      );
+    });
+
+    it("one monthly report under 60% fires the one-month step-up rule and its top-up", async () => {
+      const day = (await today()) + 30;
+      await expect(recordPeriod(day, 30, 4_200))
+        .to.emit(oracle, "ObservationRecorded")
+        .withArgs(LOAN, day, 30, 4_200, 10_000, 3)
+        .and.to.emit(oracle, "RuleFired")
+        .withArgs(LOAN, 1, 1, 300, true);
+      expect(await arr(oracle.streakOf(LOAN, 1))).to.deep.equal([0n, BigInt(day)]);
+      expect(await arr(oracle.streakOf(LOAN, 0))).to.deep.equal([0n, BigInt(day)]);
+      const pending = await oracle.pendingPush(LOAN);
+      expect([pending.stepId, pending.deltaBps, pending.topUpRequired]).to.deep.equal([1n, 300n, true]);
+      await expect(oracle.push(LOAN))
+        .to.emit(vault, "CouponStepApplied")
+        .withArgs(LOAN, 1, 300, 300, true, anyValue);
+    });
+
+    it("three consecutive monthly reports at 90%+ fire the 90-day step-down rule", async () => {
+      let day = (await today()) + 30;
+      await expect(recordPeriod(day, 30, 9_400)).not.to.emit(oracle, "RuleFired");
+      expect(await arr(oracle.streakOf(LOAN, 0))).to.deep.equal([30n, BigInt(day)]);
+      day += 30;
+      await expect(recordPeriod(day, 30, 9_100)).not.to.emit(oracle, "RuleFired");
+      expect((await oracle.streakOf(LOAN, 0)).streakDays).to.equal(60);
+      day += 30;
+      await expect(recordPeriod(day, 30, 9_600))
+        .to.emit(oracle, "RuleFired")
+        .withArgs(LOAN, 0, 1, -200, false);
+      expect(await arr(oracle.streakOf(LOAN, 0))).to.deep.equal([0n, BigInt(day)]);
+    });
+
+    it("a period continues a streak of daily observations, and a missing day before it breaks a step-down streak", async () => {
+      // 20 daily days under 60%, then a 10-day report under 60%: 30 days, the step-up fires.
+      let day = await recordDays(await today(), 20, 5_000);
+      expect((await oracle.streakOf(LOAN, 1)).streakDays).to.equal(20);
+      day += 10;
+      await expect(recordPeriod(day, 10, 5_500))
+        .to.emit(oracle, "RuleFired")
+        .withArgs(LOAN, 1, 1, 300, true);
+      // 60 days at 95% (daily then a month), a missing day, then a month: the step-down restarts at 30.
+      day = await recordDays(day, 30, 9_500);
+      day += 30;
+      await recordPeriod(day, 30, 9_500);
+      expect((await oracle.streakOf(LOAN, 0)).streakDays).to.equal(60);
+      day += 31;
+      await recordPeriod(day, 30, 9_500);
+      expect(await arr(oracle.streakOf(LOAN, 0))).to.deep.equal([30n, BigInt(day)]);
+    });
+
+    it("a period longer than a rule's window fires it once per window, clamped after each, and carries the rest", async () => {
+      // 92 days under 60%: the 30-day step-up fires on days 30, 60 and 90 (premium 4% -> 7% -> 7% -> 7%, cap 7%).
+      const day = (await today()) + MAX_PERIOD;
+      const tx = recordPeriod(day, MAX_PERIOD, 5_000);
+      for (const stepId of [1, 2, 3])
+        await expect(tx).to.emit(oracle, "RuleFired").withArgs(LOAN, 1, stepId, 300, true);
+      expect(await arr(oracle.streakOf(LOAN, 1))).to.deep.equal([2n, BigInt(day)]);
+      const pending = await oracle.pendingPush(LOAN);
+      expect([pending.stepId, pending.deltaBps, pending.topUpRequired]).to.deep.equal([3n, 300n, true]);
+    });
+
+    it("fires exactly as the same days reported daily would: same steps, same order, same streaks", async () => {
+      // Two rules on every day with different windows, so firings interleave and the clamp makes order matter.
+      await ctx.admin.setRules([
+        {
+          comparator: Comparator.GTE,
+          thresholdBps: 0,
+          windowDays: 2,
+          premiumDeltaBps: -300,
+          topUpRequired: false,
+        },
+        {
+          comparator: Comparator.GTE,
+          thresholdBps: 0,
+          windowDays: 3,
+          premiumDeltaBps: 250,
+          topUpRequired: true,
+        },
+      ]);
+      const PERIOD_LOAN = 3n;
+      await vault.setLoan(PERIOD_LOAN, 9_500, 500, 400, 200, 700);
+      await ctx.admin.configureLoan(
+        PERIOD_LOAN,
+        reporters.map((r) => ({ kind: Kind.Reporter, account: r.address })),
+        2,
+        MAX_STALENESS,
+      );
+      let last = await today();
+      for (const periodDays of [7, 5]) {
+        last = await recordDays(last, periodDays, 5_000);
+        await recordPeriod(last, periodDays, 5_000, PERIOD_LOAN, last * DAY + REPORT_WINDOW + 7_200);
+        const daily = await oracle.pendingPush(LOAN);
+        const period = await oracle.pendingPush(PERIOD_LOAN);
+        expect([...period]).to.deep.equal([...daily]);
+        for (const rule of [0, 1]) {
+          expect(await arr(oracle.streakOf(PERIOD_LOAN, rule))).to.deep.equal(
+            await arr(oracle.streakOf(LOAN, rule)),
+          );
+        }
+      }
+      // 12 days: 6 firings of the 2-day rule and 4 of the 3-day rule.
+      expect((await oracle.pendingPush(LOAN)).stepId).to.equal(10n);
+    });
+
+    it("a partial monthly collection closes with its period: the day is the median of the month's reports", async () => {
+      const day = (await today()) + 30;
+      await time.setNextBlockTimestamp(day * DAY + 3_600);
+      const { reports, signatures } = await signedPeriod(day, 30, [
+        [4_000, 9_900],
+        [7_000, 9_900],
+      ]);
+      await oracle.submitReport(reports, signatures);
+      await time.increaseTo((day + 1) * DAY + REPORT_WINDOW);
+      await expect(oracle.closeReportDay(LOAN))
+        .to.emit(oracle, "ObservationRecorded")
+        .withArgs(LOAN, day, 30, 5_500, 9_900, 2)
+        .and.to.emit(oracle, "RuleFired")
+        .withArgs(LOAN, 1, 1, 300, true);
+    });
+
+    it("refuses a period of 0 or above MAX_REPORT_PERIOD_DAYS", async () => {
+      const day = (await today()) + 100;
+      await time.setNextBlockTimestamp(day * DAY + 3_600);
+      for (const periodDays of [0, MAX_PERIOD + 1]) {
+        const { reports, signatures } = await signedPeriod(day, periodDays, [[5_000, 10_000]]);
+        await expectRevertUnchanged(
+          LOAN,
+          () => oracle.submitReport(reports, signatures),
+          "UtilizationOracleInvalidPeriod",
+          [0, periodDays, MAX_PERIOD],
+        );
+      }
+    });
+
+    it("refuses reports of one submission that cover different periods", async () => {
+      const day = (await today()) + 30;
+      await time.setNextBlockTimestamp(day * DAY + 3_600);
+      const entries = await Promise.all(
+        reporters.map((r, i) =>
+          signReport(r, oracle, makeReport(day, 5_000, 10_000, LOAN, undefined, i === 1 ? 1 : 30)),
+        ),
+      );
+      const { reports, signatures } = toSubmission(entries);
+      const odd = reports.findIndex((r) => r.periodDays === 1);
+      const first = reports[0].periodDays === 1 ? 1 : odd;
+      await expectRevertUnchanged(
+        LOAN,
+        () => oracle.submitReport(reports, signatures),
+        "UtilizationOracleReportMismatch",
+        [first],
+      );
+    });
+
+    it("refuses a report whose period does not match the reports already collected for the day", async () => {
+      const day = (await today()) + 30;
+      await time.setNextBlockTimestamp(day * DAY + 3_600);
+      const monthly = await signedPeriod(day, 30, [
+        [5_000, 10_000],
+        [5_000, 10_000],
+      ]);
+      await oracle.submitReport(monthly.reports, monthly.signatures);
+      const daily = await signedPeriod(day, 1, [[5_000, 10_000]], [actors.reporter3]);
+      await expectRevertUnchanged(
+        LOAN,
+        () => oracle.submitReport(daily.reports, daily.signatures),
+        "UtilizationOracleReportPeriodMismatch",
+        [LOAN, day, 1, 30],
+      );
+    });
+
+    it("refuses a period that reaches back over a recorded day, or over an open day its closing records", async () => {
+      const recorded = await recordDays(await today(), 1, 8_000);
+      await time.setNextBlockTimestamp((recorded + 10) * DAY + REPORT_WINDOW + 3_600);
+      const over = await signedPeriod(recorded + 10, 11, [[5_000, 10_000]]);
+      await expectRevertUnchanged(
+        LOAN,
+        () => oracle.submitReport(over.reports, over.signatures),
+        "UtilizationOraclePeriodOverlaps",
+        [LOAN, recorded + 10, 11, recorded],
+      );
+      // A day opened with a quorum, closed and not yet recorded: its closing would record it, so it counts.
+      const open = recorded + 11;
+      await time.setNextBlockTimestamp(open * DAY + REPORT_WINDOW + 3_600);
+      const two = await signedPeriod(open, 1, [
+        [8_000, 10_000],
+        [8_000, 10_000],
+      ]);
+      await oracle.submitReport(two.reports, two.signatures);
+      const end = open + 20;
+      await time.setNextBlockTimestamp(end * DAY + REPORT_WINDOW + 3_600);
+      const month = await signedPeriod(end, 21, [[5_000, 10_000]]);
+      await expectRevertUnchanged(
+        LOAN,
+        () => oracle.submitReport(month.reports, month.signatures),
+        "UtilizationOraclePeriodOverlaps",
+        [LOAN, end, 21, open],
+      );
+      // The 20 days after it are free.
+      const fits = await signedPeriod(end, 20, [[5_000, 10_000]]);
+      await expect(oracle.submitReport(fits.reports, fits.signatures))
+        .to.emit(oracle, "ObservationRecorded")
+        .withArgs(LOAN, open, 1, 8_000, 10_000, 2);
+    });
+  });
+
+  // ---------------------------------------------------------------- missing data
+
+  describe("missing data: a long gap is a covenant event", () => {
+    const DATA_GAP = 2;
+    const pageAll = AbiCoder.defaultAbiCoder().encode(["uint256", "uint256"], [0, 10]);
+
+    /** A block at the moment day `day`'s report window has closed (the day is then missing if unrecorded). */
+    const closeOf = (day: number) => (day + 1) * DAY + REPORT_WINDOW;
+
+    it("more than maxGapDays closed days without an observation set COVENANT_DATA_GAP, pushed to the vault; the next observation clears it", async () => {
+      await expect(ctx.admin.setMaxGapDays(LOAN, 3)).to.emit(oracle, "MaxGapDaysSet").withArgs(LOAN, 3);
+      const last = await recordDays(await today(), 1, 8_000);
+      // Three days missing: not more than three.
+      await time.increaseTo(closeOf(last + 3));
+      expect(await arr(oracle.dataGap(LOAN))).to.deep.equal([3n, 3n]);
+      expect((await oracle.checkUpkeep(pageAll))[0]).to.equal(false);
+      await expectRevertUnchanged(LOAN, () => oracle.flagDataGap(LOAN), "UtilizationOracleNoDataGap", [
+        LOAN,
+        3,
+        3,
+      ]);
+      // The fourth day closes: a covenant event.
+      await time.increaseTo(closeOf(last + 4));
+      expect(await arr(oracle.dataGap(LOAN))).to.deep.equal([4n, 3n]);
+      expect((await oracle.checkUpkeep(pageAll))[0]).to.equal(true);
+      await expect(oracle.connect(actors.attacker).flagDataGap(LOAN))
+        .to.emit(oracle, "DataGapFlagged")
+        .withArgs(LOAN, last, 4, 3)
+        .and.to.emit(oracle, "CovenantFlagsChanged")
+        .withArgs(LOAN, DATA_GAP);
+      const pending = await oracle.pendingPush(LOAN);
+      expect([pending.flags, pending.flagsPending]).to.deep.equal([BigInt(DATA_GAP), true]);
+      await expectRevertUnchanged(LOAN, () => oracle.flagDataGap(LOAN), "UtilizationOracleNoDataGap", [
+        LOAN,
+        4,
+        3,
+      ]);
+      await oracle.push(LOAN);
+      expect(await vault.covenantFlags(LOAN)).to.equal(DATA_GAP);
+      // Data resumes: the flag clears with the next observation, and the push clears it in the vault.
+      await expect(recordDay(last + 6, 8_000))
+        .to.emit(oracle, "CovenantFlagsChanged")
+        .withArgs(LOAN, 0);
+      await oracle.push(LOAN);
+      expect(await vault.covenantFlags(LOAN)).to.equal(0);
+    });
+
+    it("the upkeep flags and pushes a data gap in one performUpkeep, beside the SLA flag", async () => {
+      await ctx.admin.setMaxGapDays(LOAN, 2);
+      const last = await recordDays(await today(), 1, 8_000, 9_000); // uptime below the 95% SLA
+      await oracle.push(LOAN);
+      expect(await vault.covenantFlags(LOAN)).to.equal(SLA_BREACH);
+      await time.increaseTo(closeOf(last + 3));
+      const [needed, performData] = await oracle.checkUpkeep(pageAll);
+      expect(needed).to.equal(true);
+      await expect(oracle.performUpkeep(performData))
+        .to.emit(oracle, "DataGapFlagged")
+        .withArgs(LOAN, last, 3, 2)
+        .and.to.emit(vault, "CovenantFlagsSet")
+        .withArgs(LOAN, SLA_BREACH, SLA_BREACH | DATA_GAP);
+      expect((await oracle.checkUpkeep(pageAll))[0]).to.equal(false);
+    });
+
+    it("an open report day that reaches the quorum is recorded before the gap is measured", async () => {
+      await ctx.admin.setMaxGapDays(LOAN, 1);
+      const last = await recordDays(await today(), 1, 8_000);
+      await time.setNextBlockTimestamp((last + 1) * DAY + 3_600);
+      await submit(last + 1, [
+        [8_000, 10_000],
+        [8_000, 10_000],
+      ]);
+      await time.increaseTo(closeOf(last + 2));
+      expect(await arr(oracle.dataGap(LOAN))).to.deep.equal([2n, 1n]);
+      // Closing day last + 1 records it: one day missing, not a covenant event.
+      await expect(oracle.flagDataGap(LOAN)).to.be.revertedWithCustomError(
+        oracle,
+        "UtilizationOracleNoDataGap",
+      );
+      await oracle.closeReportDay(LOAN);
+      expect(await arr(oracle.dataGap(LOAN))).to.deep.equal([1n, 1n]);
+    });
+
+    it("a monthly reporter on time is never a data gap for maxGapDays above its period", async () => {
+      await ctx.admin.setMaxGapDays(LOAN, 33);
+      let day = (await today()) + 30;
+      for (let month = 0; month < 3; month++) {
+        await time.setNextBlockTimestamp(day * DAY + REPORT_WINDOW + 3_600);
+        const entries = await Promise.all(
+          reporters.map((r) => signReport(r, oracle, makeReport(day, 8_000, 10_000, LOAN, undefined, 30))),
+        );
+        const { reports, signatures } = toSubmission(entries);
+        await oracle.submitReport(reports, signatures);
+        await time.increaseTo(closeOf(day + 29));
+        expect(await arr(oracle.dataGap(LOAN))).to.deep.equal([29n, 33n]);
+        expect((await oracle.checkUpkeep(pageAll))[0]).to.equal(false);
+        day += 30;
+      }
+      // A month late: flagged.
+      await time.increaseTo(closeOf(day + 4));
+      await expect(oracle.flagDataGap(LOAN))
+        .to.emit(oracle, "DataGapFlagged")
+        .withArgs(LOAN, day - 30, 34, 33);
+    });
+
+    it("is off by default (maxGapDays 0), and there is no gap before the first observation", async () => {
+      expect(await arr(oracle.dataGap(LOAN))).to.deep.equal([0n, 0n]);
+      const last = await recordDays(await today(), 1, 8_000);
+      await time.increaseTo(closeOf(last + 100));
+      await expectRevertUnchanged(LOAN, () => oracle.flagDataGap(LOAN), "UtilizationOracleNoDataGap", [
+        LOAN,
+        100,
+        0,
+      ]);
+      expect((await oracle.checkUpkeep(pageAll))[0]).to.equal(false);
+      await ctx.admin.setMaxGapDays(LOAN, 99);
+      await expect(oracle.flagDataGap(LOAN)).to.emit(oracle, "DataGapFlagged").withArgs(LOAN, last, 100, 99);
+    });
+
+    it("setMaxGapDays: ORACLE_ADMIN only, for a configured loan", async () => {
+      await expectRevertUnchanged(
+        LOAN,
+        () => oracle.connect(actors.attacker).setMaxGapDays(LOAN, 3),
+        "AccessControlUnauthorizedAccount",
+        [actors.attacker.address, Roles.ORACLE_ADMIN],
+      );
+      await expect(ctx.admin.setMaxGapDays(UNKNOWN_LOAN, 3))
+        .to.be.revertedWithCustomError(oracle, "UtilizationOracleLoanNotConfigured")
+        .withArgs(UNKNOWN_LOAN);
+      expect(await arr(oracle.dataGap(LOAN))).to.deep.equal([0n, 0n]);
+    });
+
+    it("flagDataGap is stopped by the pause", async () => {
+      await oracle.connect(actors.guardian).pause();
+      await expect(oracle.flagDataGap(LOAN)).to.be.revertedWithCustomError(oracle, "EnforcedPause");
+    });
+
+    it("gaps count against a step-down streak and do not erase a step-up streak, in one history", async () => {
+      // A step-down streak (>= 90%) and a step-up one (< 60%) cannot run at once: one after the other, across the
+      // same two-day gap.
+      let day = await recordDays(await today(), 40, 9_500);
+      day = await recordDays(day + 2, 1, 9_500); // two missing days: the step-down restarts
+      expect((await oracle.streakOf(LOAN, 0)).streakDays).to.equal(1);
+      day = await recordDays(day, 20, 5_000);
+      day = await recordDays(day + 2, 1, 5_000); // two missing days: the step-up goes on (they do not count)
+      expect((await oracle.streakOf(LOAN, 1)).streakDays).to.equal(21);
+    });
+  });
+
   // ---------------------------------------------------------------- push
 
   describe("push", () => {
@@ -1614,7 +2030,7 @@ describe("UtilizationOracle", () => {
       expect([needed, ids(performData)]).to.deep.equal([true, [LOAN]]);
       await expect(oracle.connect(actors.attacker).performUpkeep(performData))
         .to.emit(oracle, "ObservationRecorded")
-        .withArgs(LOAN, day, 8_100, 9_900, 2);
+        .withArgs(LOAN, day, 1, 8_100, 9_900, 2);
       expect(await arr(oracle.checkUpkeep(page(0, 10)))).to.deep.equal([false, "0x"]);
     });
 
@@ -1648,7 +2064,7 @@ describe("UtilizationOracle", () => {
 
   describe("without a LoanVault", () => {
     it("records observations but neither evaluates the SLA nor pushes", async () => {
-      const factory = await ethers.getContractFactory("UtilizationOracle");
+      const factory = await linkedFactory("UtilizationOracle");
       const proxy = await upgrades.deployProxy(
         factory,
         [actors.deployer.address, ZeroAddress, DEFAULT_RULES],

@@ -62,8 +62,11 @@ export const VAULT_FLAGS: readonly [number, string][] = [
   [1, "maintenance LTV breached"],
   [2, "collateral top-up required"],
 ];
-/** `LoanState.oracleFlags` (pushed by the oracle): bit 0 SLA uptime breach. */
-export const ORACLE_FLAGS: readonly [number, string][] = [[1, "SLA uptime breached"]];
+/** `LoanState.oracleFlags` (pushed by the oracle): bit 0 SLA uptime breach, bit 1 data gap (`COVENANT_DATA_GAP`). */
+export const ORACLE_FLAGS: readonly [number, string][] = [
+  [1, "SLA uptime breached"],
+  [2, "utilization data missing"],
+];
 
 export function flagNames(flags: number, table: readonly [number, string][]): string[] {
   return table.filter(([bit]) => (flags & bit) !== 0).map(([, name]) => name);

@@ -18,6 +18,7 @@ const REPORT_TYPES = {
     { name: "utilizationBps", type: "uint16" },
     { name: "uptimeBps", type: "uint16" },
     { name: "day", type: "uint32" },
+    { name: "periodDays", type: "uint16" },
     { name: "deadline", type: "uint64" },
   ],
 } as const;
@@ -87,6 +88,7 @@ async function recordReadings(
         loanId,
         day,
         source,
+        periodDays: report.periodDays,
         utilizationBps: report.utilizationBps,
         uptimeBps: report.uptimeBps,
         blockNumber: event.block.number,
@@ -97,10 +99,11 @@ async function recordReadings(
 }
 
 on("UtilizationOracle:ObservationRecorded", async ({ event, context }) => {
-  const { loanId, day, utilizationBps, uptimeBps, readings } = event.args;
+  const { loanId, day, periodDays, utilizationBps, uptimeBps, readings } = event.args;
   await context.db.insert(oracleObservation).values({
     loanId,
     day,
+    periodDays,
     utilizationBps,
     uptimeBps,
     readings: Number(readings),

@@ -261,6 +261,7 @@ export async function submitReport(w: World, p: Params, t: bigint) {
       utilizationBps: variant === "range" && i === 0 ? 10_001 : utils[i],
       uptimeBps: ups[i],
       day,
+      periodDays: 1,
       deadline: variant === "expired" && i === n - 1 ? t - 1n : t + 3_600n,
     } as Report,
   }));
@@ -347,6 +348,7 @@ export async function reportDays(w: World, p: Params, t: bigint) {
           utilizationBps: values[picks[3 * k + i] % values.length],
           uptimeBps: ups[3 * k + i],
           day: Number(day),
+          periodDays: 1,
           deadline: at + 3_600n,
         }),
       ),
