@@ -32,6 +32,11 @@ uint16 constant MAX_REPORT_PERIOD_DAYS = 92;
 /// The LoanVault treats any oracle flag as a covenant breach (cash sweep, no releases, not in good standing).
 uint8 constant COVENANT_DATA_GAP = 1 << 1;
 
+/// @dev EIP-712 type of an `IUtilizationOracle.Report` (domain "UtilizationOracle", version "1").
+bytes32 constant REPORT_TYPEHASH = keccak256(
+    "Report(uint256 loanId,uint16 utilizationBps,uint16 uptimeBps,uint32 day,uint16 periodDays,uint64 deadline)"
+);
+
 /// @title IUtilizationOracle
 /// @notice Turns several independent readings of a GPU fleet's utilization and uptime into one observation per day
 /// per loan (the median of every valid reading, at least `quorum` of them), turns streaks of observations into coupon

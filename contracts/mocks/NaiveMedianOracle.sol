@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 
+import {IUtilizationOracle, REPORT_TYPEHASH} from "../interfaces/IUtilizationOracle.sol";
 import {Median} from "../libraries/Median.sol";
 
 /// @notice A deliberately UNSAFE daily-median oracle, the weak target of the report-selection tests: the first
@@ -14,19 +15,6 @@ import {Median} from "../libraries/Median.sol";
 /// @dev Test double. Never deployed outside the local networks. Do not copy.
 contract NaiveMedianOracle is EIP712 {
     error NaiveMedianOracleBadReport(uint256 index);
-
-    struct Report {
-        uint256 loanId;
-        uint16 utilizationBps;
-        uint16 uptimeBps;
-        uint32 day;
-        uint16 periodDays;
-        uint64 deadline;
-    }
-
-    bytes32 private constant REPORT_TYPEHASH = keccak256(
-        "Report(uint256 loanId,uint16 utilizationBps,uint16 uptimeBps,uint32 day,uint16 periodDays,uint64 deadline)"
-    );
 
     mapping(address => bool) public isReporter;
     uint256 public immutable quorum;
@@ -48,7 +36,10 @@ contract NaiveMedianOracle is EIP712 {
     }
 
     /// @notice UNSAFE: records the day from whichever quorum of reports the submitter picked.
-    function submitReport(Report[] calldata reports, bytes[] calldata signatures) external {
+    function submitReport(
+        IUtilizationOracle.Report[] calldata reports,
+        bytes[] calldata signatures
+    ) external {
         uint256 count = reports.length;
         uint32 day = reports[0].day;
         if (count < quorum || day <= lastDay) revert NaiveMedianOracleBadReport(type(uint256).max);
@@ -56,7 +47,7 @@ contract NaiveMedianOracle is EIP712 {
         uint256[] memory uptimes = new uint256[](count);
         address previous;
         for (uint256 i; i < count; ++i) {
-            Report calldata r = reports[i];
+            IUtilizationOracle.Report calldata r = reports[i];
             bytes32 digest = _hashTypedDataV4(
                 keccak256(
                     abi.encode(

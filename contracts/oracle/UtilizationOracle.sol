@@ -12,6 +12,7 @@ import {
     MAX_ORACLE_SOURCES,
     MAX_REPORT_PERIOD_DAYS,
     MAX_REPORT_WINDOW_SECONDS,
+    REPORT_TYPEHASH,
     UPTIME_UNKNOWN
 } from "../interfaces/IUtilizationOracle.sol";
 import {ILoanVaultOracleHooks, ILoanVaultReferenceRate} from "../interfaces/ILoanVault.sol";
@@ -41,11 +42,6 @@ import {
 /// reads). Storage is O(1) per observation (see `OracleStorage`).
 /// @custom:oz-upgrades-unsafe-allow external-library-linking
 contract UtilizationOracle is IUtilizationOracle, OracleStorage, ProtocolUpgradeable, EIP712Upgradeable {
-    /// @dev EIP-712 type of a `Report`.
-    bytes32 private constant REPORT_TYPEHASH = keccak256(
-        "Report(uint256 loanId,uint16 utilizationBps,uint16 uptimeBps,uint32 day,uint16 periodDays,uint64 deadline)"
-    );
-
     /// @dev Gas forwarded to the LoanVault's `pendingReferenceRate` (about 29,000 cold with the tests' mock feed; a
     /// Chainlink proxy adds its aggregator's cold reads): a reference feed that burns gas fails its own loan's check,
     /// not the rest of an upkeep's batch.
