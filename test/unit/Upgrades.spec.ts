@@ -25,6 +25,19 @@ import { linkedFactory } from "../helpers/proxy";
 /** The core's factory, linked against the deployed libraries. */
 const factoryOf = async (name: CoreId) => linkedFactory(name);
 
+/** OpenZeppelin's upgrade report from a recorded v0 storage layout to today's layout of `name` passes. */
+async function expectLayoutKept(name: string, v0Layout: unknown): Promise<void> {
+  const validations = await readValidations(hre);
+  const artifact = await hre.artifacts.readArtifact(name);
+  const updated = getStorageLayout(validations, getVersion(artifact.bytecode, artifact.deployedBytecode));
+  const report = getStorageUpgradeReport(
+    v0Layout as typeof updated,
+    updated,
+    withValidationDefaults({ kind: "uups" }),
+  );
+  expect(report.ok, report.explain()).to.equal(true);
+}
+
 const getImplementationAddress = async (proxy: string): Promise<string> =>
   upgrades.erc1967.getImplementationAddress(proxy);
 
@@ -98,12 +111,7 @@ describe("Upgrades", () => {
     }
 
     it("keeps the storage layout (OpenZeppelin's upgrade report from v0's layout to today's)", async () => {
-      const validations = await readValidations(hre);
-      const artifact = await hre.artifacts.readArtifact("LoanVault");
-      const updated = getStorageLayout(validations, getVersion(artifact.bytecode, artifact.deployedBytecode));
-      const original = legacy.storageLayout as unknown as typeof updated;
-      const report = getStorageUpgradeReport(original, updated, withValidationDefaults({ kind: "uups" }));
-      expect(report.ok, report.explain()).to.equal(true);
+      await expectLayoutKept("LoanVault", legacy.storageLayout);
     });
 
     it("a proxy holding active, defaulted and auctioned loans upgrades with every debt, status and loanAssets() unchanged", async () => {
@@ -201,12 +209,7 @@ describe("Upgrades", () => {
 
   describe("UtilizationOracle v0 (one contract, before its linked libraries) -> today's UtilizationOracle", () => {
     it("keeps the storage layout (OpenZeppelin's upgrade report from v0's layout to today's)", async () => {
-      const validations = await readValidations(hre);
-      const artifact = await hre.artifacts.readArtifact("UtilizationOracle");
-      const updated = getStorageLayout(validations, getVersion(artifact.bytecode, artifact.deployedBytecode));
-      const original = legacyOracle.storageLayout as unknown as typeof updated;
-      const report = getStorageUpgradeReport(original, updated, withValidationDefaults({ kind: "uups" }));
-      expect(report.ok, report.explain()).to.equal(true);
+      await expectLayoutKept("UtilizationOracle", legacyOracle.storageLayout);
     });
 
     it("a proxy with recorded days, streaks, an open report day and a pending step upgrades with all of it unchanged", async () => {
