@@ -1,5 +1,7 @@
 import hre from "hardhat";
 
+import { env } from "../../../config/env";
+
 // ==================================================================================================== profile
 
 /*
@@ -9,7 +11,7 @@ import hre from "hardhat";
  * call and the provider is not wrapped.
  */
 
-export const PROFILING = process.env.FUZZ_PROFILE === "1";
+export const PROFILING = env.fuzzProfile === "1";
 
 interface Row {
   ms: number;
