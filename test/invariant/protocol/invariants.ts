@@ -24,7 +24,8 @@ type After = Pick<Op, "name" | "toString">;
  *   (4) the share price falls only on an impairment or a realized loss;
  *   (5) no free money: a deposit or mint is worth at most what it paid (handlers/lender.ts), a closed loan took in at
  *       least what it lent (handlers/keeper.ts);
- *   (7) `loanAssets()`, the aggregates and every loan's state equal the model to the wei;
+ *   (7) `loanAssets()`, the aggregates and every loan's state equal the model to the wei (a loan's state is read again
+ *       after a command that moved it, and every loan's at the end of the sequence);
  *   (8) a loan in good standing never defaults (handlers/keeper.ts); a sale never leaves more bad debt than a
  *       write-off would (handlers/liquidator.ts);
  *   (9) unauthorized calls revert with their exact error and move no governance parameter (handlers/attacker.ts);
@@ -107,9 +108,11 @@ function views(s: Setup): Views {
  * total assets against the model, and the share price (4), which compares consecutive commands and so runs after each.
  * A full check covers every loan touched since the previous one, and a sequence always ends with one.
  *
- * Reads go one by one through ./rpc.ts (raw `eth_call`s, calldata encoded once) and a passing comparison costs a `===`
- * (chai builds its message only on a mismatch): the same checks as with ethers contracts and `expect`, at a fifth of
- * the cost.
+ * Reads go one by one through ./rpc.ts (raw `eth_call`s, calldata encoded once; a view that reads storage only is
+ * answered from its last result while no request changed storage) and a passing comparison costs a `===` (chai builds
+ * its message only on a mismatch). Each loan's state and each tracked USDai and sUSDai balance is read again when the
+ * model moved it, the chain did (a loan event naming it, a `Transfer` from or to the holder) or no check of the sequence
+ * read it yet; the sequence ends by reading every one (`checkEverything`).
  */
 export async function checkInvariants(w: World, cmd: After, full = true): Promise<void> {
   return phase("inv.clock", () => (full ? checkFull(w, cmd) : checkStep(w, cmd, `after ${cmd.toString()}`)));
