@@ -40,6 +40,8 @@ export const env = {
   fuzzProgressSeconds: optional("FUZZ_PROGRESS_SECONDS"),
   fuzzMaxRssMb: optional("FUZZ_MAX_RSS_MB"),
   fuzzReport: optional("FUZZ_REPORT"),
+  /** Protocol invariant suite: 1 prints where a call's time goes (per phase, and JSON-RPC requests by method). */
+  fuzzProfile: optional("FUZZ_PROFILE"),
 };
 
 /**

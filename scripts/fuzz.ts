@@ -225,8 +225,9 @@ async function main(): Promise<void> {
     if (c.runs !== null && t.sequences > 0) remaining.push(((c.runs - t.sequences) * elapsed) / t.sequences);
     const eta = remaining.length === 0 ? "?" : clock(Math.min(...remaining));
     const rss = slots.map((s) => s.live.rssMb || s.peakRssMb).join("/");
+    const heap = slots.map((s) => s.live.heapMb).join("/");
     console.log(
-      `fuzz: ${clock(elapsed)} elapsed, ${int(t.sequences)} sequences, ${int(t.calls)} calls, ${rate.toFixed(1)} calls/s, ${reasons} revert reasons, ${failures.length} violations, rss ${rss} MB, ~${eta} remaining`,
+      `fuzz: ${clock(elapsed)} elapsed, ${int(t.sequences)} sequences, ${int(t.calls)} calls, ${rate.toFixed(1)} calls/s, ${reasons} revert reasons, ${failures.length} violations, rss ${rss} MB (heap ${heap}), ~${eta} remaining`,
     );
   };
   const ticker = setInterval(progress, c.progressSeconds * 1000);

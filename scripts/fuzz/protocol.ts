@@ -37,6 +37,8 @@ export interface Snapshot {
   stepChecks: number;
   stats: Stats;
   rssMb: number;
+  /** The V8 heap in use (what the worker's JavaScript holds; the rest of the resident memory is native). */
+  heapMb: number;
   cpuMs: number;
 }
 
@@ -72,7 +74,7 @@ export function chunkSeed(base: number, i: number): number {
 }
 
 export function emptySnapshot(): Snapshot {
-  return { calls: 0, sequences: 0, fullChecks: 0, stepChecks: 0, stats: {}, rssMb: 0, cpuMs: 0 };
+  return { calls: 0, sequences: 0, fullChecks: 0, stepChecks: 0, stats: {}, rssMb: 0, heapMb: 0, cpuMs: 0 };
 }
 
 /** Sums snapshots (counts and stats); memory is the maximum. */
@@ -85,6 +87,7 @@ export function merge(parts: Snapshot[]): Snapshot {
     out.stepChecks += p.stepChecks;
     out.cpuMs += p.cpuMs;
     out.rssMb = Math.max(out.rssMb, p.rssMb);
+    out.heapMb = Math.max(out.heapMb, p.heapMb);
     for (const [name, s] of Object.entries(p.stats)) {
       const o = (out.stats[name] ??= { ok: 0, reverts: {} });
       o.ok += s.ok;

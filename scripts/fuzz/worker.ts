@@ -1,5 +1,6 @@
 import { runCampaign } from "../../test/invariant/protocol/campaign";
 import { counters, stats } from "../../test/invariant/protocol/counters";
+import { profileReport, PROFILING } from "../../test/invariant/protocol/profile";
 import { buildSetup } from "../../test/invariant/protocol/setup";
 import { chunkSeed, type Snapshot, type WorkerMessage, type WorkerPlan } from "./protocol";
 
@@ -28,6 +29,7 @@ function snapshot(): Snapshot {
       [...stats].map(([name, s]) => [name, { ok: s.ok, reverts: Object.fromEntries(s.reverts) }]),
     ),
     rssMb: Math.round(process.memoryUsage().rss / 2 ** 20),
+    heapMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
     cpuMs: Math.round((cpu.user + cpu.system) / 1000),
   };
 }
@@ -90,6 +92,7 @@ async function main(p: WorkerPlan): Promise<void> {
     });
     if (result.interrupted) break;
   }
+  if (PROFILING) console.log(`fuzz worker ${p.slot}:\n${profileReport(counters.calls)}`);
   await send({ type: "done", snapshot: snapshot() });
 }
 

@@ -2,7 +2,8 @@ import fc from "fast-check";
 
 import { OPENING, weighted } from "./commands";
 import { counters } from "./counters";
-import { checkInvariants, checkReceipts } from "./invariants";
+import { checkEverything, checkInvariants, checkReceipts } from "./invariants";
+import { phase } from "./profile";
 import type { Setup } from "./setup";
 import { World } from "./world";
 
@@ -43,16 +44,19 @@ export function property(setup: Setup, depth: number, replayPath?: string, onSeq
     size: "max",
     ...(replayPath !== undefined ? { replayPath } : {}),
   });
-  return fc.asyncProperty(cmds, async (cmds) => {
-    await setup.snapshot.restore();
-    const w = new World(setup);
-    counters.sequences++;
-    for (const o of OPENING) await o.run(w);
-    await fc.asyncModelRun(() => ({ model: w, real: w }), cmds);
-    if (w.steps % setup.checkEvery !== 0) await checkInvariants(w, END, true);
-    await checkReceipts(w);
-    onSequence?.();
-  });
+  return fc.asyncProperty(cmds, (cmds) =>
+    phase("sequence", async () => {
+      await phase("snapshot.restore", () => setup.snapshot.restore());
+      const w = new World(setup);
+      counters.sequences++;
+      for (const o of OPENING) await o.run(w);
+      await fc.asyncModelRun(() => ({ model: w, real: w }), cmds);
+      if (w.steps % setup.checkEvery !== 0) await checkInvariants(w, END, true);
+      await phase("end.everything", () => checkEverything(w));
+      await phase("end.receipts", () => checkReceipts(w));
+      onSequence?.();
+    }),
+  );
 }
 
 /** What a campaign ended with: counts for the report, and for a failure what it takes to replay it alone. */

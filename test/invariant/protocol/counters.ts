@@ -1,4 +1,5 @@
 import { FUZZ_SEED } from "../../helpers/fuzz";
+import { profileReport, PROFILING } from "./profile";
 
 // ==================================================================================================== counters
 
@@ -56,4 +57,5 @@ export function report(ms: number, cpu?: NodeJS.CpuUsage) {
   console.log(
     `      seed ${FUZZ_SEED}: ${counters.sequences} sequences, ${counters.calls} protocol calls, ${reasons.size} distinct revert reasons, ${(ms / 1000).toFixed(1)} s${cpu ? `, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU` : ""}`,
   );
+  if (PROFILING) console.log(profileReport(counters.calls));
 }

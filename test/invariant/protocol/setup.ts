@@ -8,6 +8,7 @@ import { DAY, siteKey } from "../../../helpers/loans";
 import { mintAppraisedReceipt, receiptIssuers } from "../../../helpers/receipts";
 import { usd, usdc } from "../../../helpers/units";
 import type { MockAggregator, ReentrantBorrower } from "../../../typechain-types";
+import { senders, watchChain } from "./rpc";
 import {
   REPORT_WINDOW,
   type ErrorSource,
@@ -124,6 +125,7 @@ export interface Setup {
 }
 
 export async function buildSetup(checkEvery = 1): Promise<Setup> {
+  await watchChain();
   const fx = await deployProtocol();
   const { actors, reserve, usdai, susdai, receipts, oracle, loanVault, auction } = fx;
   if (BigInt(await time.latest()) < GENESIS) await time.increaseTo(GENESIS);
@@ -243,13 +245,24 @@ export async function buildSetup(checkEvery = 1): Promise<Setup> {
   const risk = await loanVault.riskParams();
   const ap = await auction.auctionParams();
   expect(await susdai.unvestedGains(), "no gain vests at genesis").to.equal(0n);
+  // The handlers send through these: `connect(signer).fn(..)` builds the raw transaction `act` sends (./rpc.ts).
+  const built = {
+    ...fx,
+    usdai: senders(usdai, addr.usdai),
+    susdai: senders(susdai, addr.susdai),
+    receipts: senders(receipts, addr.receipts),
+    loanVault: senders(loanVault, addr.loanVault),
+    auction: senders(auction, addr.auction),
+    oracle: senders(oracle, addr.oracle),
+    reserve: senders(reserve, addr.reserve),
+  };
   const setup: Setup = {
-    fx,
+    fx: built,
     lenders,
     borrowers,
-    attacker,
+    attacker: senders(attacker, attackerAddress),
     attackerAddress,
-    feeds,
+    feeds: await Promise.all(feeds.map(async (f) => senders(f, await f.getAddress()))),
     feedInit: await Promise.all(
       feeds.map(async (f) => ({
         address: await f.getAddress(),

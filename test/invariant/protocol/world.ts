@@ -45,6 +45,13 @@ export class World {
   writedowns = new Map<bigint, bigint>();
   /** Loans the commands touched since the last full check (whose views that check compares). */
   touched = new Set<bigint>();
+  /** Each loan's raw `stateOf` at the last check that found it equal to the model, with the model's fields then. */
+  verifiedStates = new Map<bigint, { raw: string; fields: unknown[] }>();
+  /** Logs of the transactions since the last full check: which balances and loans the chain says it moved. */
+  logs: { address: string; topics: readonly string[] }[] = [];
+  /** USDai and sUSDai balances as the last check that read them found them (equal to the model then). */
+  verifiedUsdai = new Map<string, bigint>();
+  verifiedShares = new Map<string, bigint>();
   /** Commands run in this sequence (the opening's included). */
   steps = 0;
 

@@ -5,6 +5,7 @@ import { usd } from "../../../../helpers/units";
 import { BPS, ceilDiv, collateralOf, fail, PLEDGED, Status, type LoanRecord } from "../../protocol-model";
 import { World, lenderOf, aim } from "../world";
 import { lv, act, type Params } from "../execution";
+import { RawTx } from "../rpc";
 import { sweep } from "./keeper";
 import { checkCaps } from "./admin";
 
@@ -105,10 +106,10 @@ export async function borrow(w: World, p: Params, t: bigint) {
         w.touched.add(loanId);
       };
     },
-    async () =>
+    () =>
       caller === w.s.attackerAddress
         ? w.s.attacker.connect(fx.actors.attacker).execute(w.s.addr.loanVault, data)
-        : (await hre.ethers.getSigner(caller)).sendTransaction({ to: w.s.addr.loanVault, data }),
+        : new RawTx(caller, w.s.addr.loanVault, data),
   );
 }
 
@@ -223,10 +224,10 @@ export async function releaseExcess(w: World, p: Params, t: bigint) {
         w.touched.add(loanId);
       };
     },
-    async () =>
+    () =>
       viaAttacker
         ? w.s.attacker.connect(fx.actors.attacker).execute(w.s.addr.loanVault, data)
-        : (await hre.ethers.getSigner(caller)).sendTransaction({ to: w.s.addr.loanVault, data }),
+        : new RawTx(caller, w.s.addr.loanVault, data),
   );
 }
 
@@ -261,9 +262,9 @@ export async function topUp(w: World, p: Params, t: bigint) {
         w.touched.add(loanId);
       };
     },
-    async () =>
+    () =>
       viaAttacker
         ? w.s.attacker.connect(fx.actors.attacker).execute(w.s.addr.loanVault, data)
-        : (await hre.ethers.getSigner(caller)).sendTransaction({ to: w.s.addr.loanVault, data }),
+        : new RawTx(caller, w.s.addr.loanVault, data),
   );
 }

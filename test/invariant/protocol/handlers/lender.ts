@@ -5,6 +5,7 @@ import { ceilDiv, fail } from "../../protocol-model";
 import { mulDivDown } from "../../../helpers/math";
 import { World, lenderOf, bps } from "../world";
 import { act, eventArgs, type Params } from "../execution";
+import { RawTx } from "../rpc";
 
 /**
  * Handlers of the lenders: USDai in and out of the reserve, donations, sUSDai deposits and mints, ERC-7540
@@ -265,6 +266,6 @@ export async function claim(w: World, p: Params, t: bigint) {
     () =>
       viaAttacker
         ? w.s.attacker.connect(w.s.fx.actors.attacker).execute(w.s.addr.susdai, data)
-        : controller.sendTransaction({ to: w.s.addr.susdai, data }),
+        : new RawTx(controller.address, w.s.addr.susdai, data),
   );
 }

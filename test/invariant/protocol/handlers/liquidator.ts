@@ -1,9 +1,9 @@
 import { expect } from "chai";
-import hre from "hardhat";
 import { MaxUint256 } from "ethers";
 import { AuctionStatus, auctionPrice, fail, settle, Status, type AuctionRecord } from "../../protocol-model";
 import { World, lenderOf } from "../world";
 import { act, eventArgs, type Params } from "../execution";
+import { RawTx } from "../rpc";
 
 /**
  * Handlers of the auction side: buying a lot (the liquidator, and buyers the auction or the vault must refuse) and
@@ -105,10 +105,10 @@ export async function buy(w: World, p: Params, t: bigint) {
         settleModel(w, a!, t, price, buyer);
       };
     },
-    async () =>
+    () =>
       buyerKind === "attacker"
         ? w.s.attacker.connect(fx.actors.attacker).execute(w.s.addr.auction, data)
-        : (await hre.ethers.getSigner(buyer)).sendTransaction({ to: w.s.addr.auction, data }),
+        : new RawTx(buyer, w.s.addr.auction, data),
   );
 }
 
