@@ -50,15 +50,17 @@ library LoanPayments {
         requireStatus(loanId, s, ILoanVault.LoanStatus.Active);
 
         int256 rounding = accrue($, loanId, s, t, true);
-        uint256 owed = uint256(s.lateFees) + s.interest + s.principal;
+        uint256 lateFees = s.lateFees;
+        uint256 interest = s.interest;
+        uint256 owed = lateFees + interest + s.principal;
         Ahead memory ahead;
         if (amount >= owed) {
             // A payoff: only the debt is taken.
             if (amount != type(uint256).max) _requireWithinQuote(loanId, s, t, amount, owed);
-            allocation = allocate(s, t, owed);
+            allocation = allocate(s, t, owed, lateFees, interest);
             allocation.prepayment = s.principal - allocation.scheduledPrincipal;
         } else {
-            allocation = allocate(s, t, amount);
+            allocation = allocate(s, t, amount, lateFees, interest);
             uint256 rest = amount - allocation.lateFees - allocation.interest - allocation.scheduledPrincipal;
             if (rest != 0) ahead = _allocateBeyondDue(s, t, allocation, rest);
         }
@@ -196,8 +198,9 @@ library LoanPayments {
         uint256 loanId,
         ILoanVault.LoanState storage s
     ) internal {
+        uint256 breachFlags = s.breachFlags;
         bool late = s.lateFeeIndex >= s.nextPaymentIndex;
-        bool accruing = LoanAccounting.isAccruing(s);
+        bool accruing = breachFlags & BREACH_NON_ACCRUAL == 0;
         if (accruing != late) return;
         // Back to the books at its principal and interest: its writedown (if it was marked past grace) goes too.
         if (!late && s.impairedValue != 0) LoanAccounting.setWritedown($, loanId, s, 0);
@@ -356,15 +359,18 @@ library LoanPayments {
 
     // ================================================================ allocation and the waterfall
 
-    /// @notice Splits `cash` over late fees, interest and scheduled principal, in that order. The loan is accrued.
+    /// @notice Splits `cash` over late fees, interest and scheduled principal, in that order. The loan is accrued, and
+    /// `lateFees` and `interest` are its fields (read once by the caller).
     function allocate(
         ILoanVault.LoanState storage s,
         ILoanVault.LoanTerms storage t,
-        uint256 cash
+        uint256 cash,
+        uint256 lateFees,
+        uint256 interest
     ) internal view returns (ILoanVault.Allocation memory a) {
-        a.lateFees = cash.min(s.lateFees);
+        a.lateFees = cash.min(lateFees);
         cash -= a.lateFees;
-        a.interest = cash.min(s.interest);
+        a.interest = cash.min(interest);
         cash -= a.interest;
         a.scheduledPrincipal = cash.min(scheduledPrincipalDue(s, t));
     }
@@ -595,7 +601,7 @@ library LoanPayments {
     ) internal returns (ILoanVault.Allocation memory a, bool interestInBooks) {
         int256 rounding = accrue($, loanId, s, t, true);
         uint256 cash = uint256(s.lockbox) + s.reserve;
-        a = allocate(s, t, cash);
+        a = allocate(s, t, cash, s.lateFees, s.interest);
         cash -= a.lateFees + a.interest + a.scheduledPrincipal;
         uint256 principalLeft = s.principal - a.scheduledPrincipal;
         uint256 reserveBps = t.debtServiceReserveBps;
