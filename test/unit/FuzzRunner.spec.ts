@@ -33,6 +33,7 @@ describe("Fuzz runner: chunk seeds and merged counters", () => {
       stepChecks: 10,
       cpuMs: 1_000,
       rssMb: 500,
+      heapMb: 90,
       stats: { "loanVault.repay": { ok: 5, reverts: { LoanVaultZeroAmount: 2 } } },
     };
     const b: Snapshot = {
@@ -43,6 +44,7 @@ describe("Fuzz runner: chunk seeds and merged counters", () => {
       stepChecks: 10,
       cpuMs: 700,
       rssMb: 650,
+      heapMb: 80,
       stats: {
         "loanVault.repay": { ok: 1, reverts: { LoanVaultZeroAmount: 1, LoanVaultBadStatus: 4 } },
         "auction.buy": { ok: 0, reverts: { AuctionBadStatus: 7 } },
@@ -56,6 +58,7 @@ describe("Fuzz runner: chunk seeds and merged counters", () => {
       stepChecks: 20,
       cpuMs: 1_700,
       rssMb: 650,
+      heapMb: 90,
       stats: undefined,
     });
     expect(m.stats).to.deep.equal({
