@@ -435,7 +435,11 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
     error UtilizationOracleNoObservation(uint256 loanId);
 
     /// @notice A revenue covenant's `shortfallToleranceBps` is above `max` (`BPS`).
-    error UtilizationOracleInvalidRevenueCovenants(uint16 minDscrBps, uint16 shortfallToleranceBps, uint256 max);
+    error UtilizationOracleInvalidRevenueCovenants(
+        uint16 minDscrBps,
+        uint16 shortfallToleranceBps,
+        uint256 max
+    );
 
     /// @notice Nothing to flag for `loanId`: `missingDays` closed days without an observation are not more than its
     /// `maxGapDays` (0: off), or `COVENANT_DATA_GAP` is already set.
@@ -568,7 +572,12 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
     )
         external
         view
-        returns (uint16 minDscrBps, bool lockboxCheck, uint16 shortfallToleranceBps, uint256 depositsAtCheckUsd);
+        returns (
+            uint16 minDscrBps,
+            bool lockboxCheck,
+            uint16 shortfallToleranceBps,
+            uint256 depositsAtCheckUsd
+        );
 
     /// @notice How long after a day ends its reports are collected, in seconds.
     function reportWindow() external view returns (uint32);

@@ -121,7 +121,10 @@ contract MockLoanVault is ILoanVaultOracleHooks {
         revenueDeposited[loanId] += amount;
     }
 
-    function revenueCovenantInputs(uint256 loanId, uint256 periodDays) external view returns (uint256, uint256) {
+    function revenueCovenantInputs(
+        uint256 loanId,
+        uint256 periodDays
+    ) external view returns (uint256, uint256) {
         return (debtServicePerDay[loanId] * periodDays, revenueDeposited[loanId]);
     }
 

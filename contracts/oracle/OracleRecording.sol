@@ -293,7 +293,13 @@ library OracleRecording {
         uint8 flags
     ) private {
         if (flags & COVENANT_DSCR_BREACH != 0)
-            emit IUtilizationOracle.DscrBreached(loanId, o.day, o.revenueUsd, check.debtService, loan.minDscrBps);
+            emit IUtilizationOracle.DscrBreached(
+                loanId,
+                o.day,
+                o.revenueUsd,
+                check.debtService,
+                loan.minDscrBps
+            );
         if (flags & COVENANT_REVENUE_SHORTFALL != 0)
             emit IUtilizationOracle.RevenueShortfall(
                 loanId,

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {DEFAULT_REPORT_WINDOW_SECONDS, IUtilizationOracle, MAX_ORACLE_SOURCES} from "../interfaces/IUtilizationOracle.sol";
+import {
+    DEFAULT_REPORT_WINDOW_SECONDS,
+    IUtilizationOracle,
+    MAX_ORACLE_SOURCES
+} from "../interfaces/IUtilizationOracle.sol";
 import {ILoanVaultOracleHooks} from "../interfaces/ILoanVault.sol";
 import {CouponRules, MAX_COUPON_RULES, Streak} from "../libraries/CouponRules.sol";
 

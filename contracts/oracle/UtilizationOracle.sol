@@ -305,7 +305,12 @@ contract UtilizationOracle is IUtilizationOracle, OracleStorage, ProtocolUpgrade
     )
         external
         view
-        returns (uint16 minDscrBps, bool lockboxCheck, uint16 shortfallToleranceBps, uint256 depositsAtCheckUsd)
+        returns (
+            uint16 minDscrBps,
+            bool lockboxCheck,
+            uint16 shortfallToleranceBps,
+            uint256 depositsAtCheckUsd
+        )
     {
         LoanFeed storage loan = oracleStorage().loans[loanId];
         return (loan.minDscrBps, loan.lockboxCheck, loan.shortfallToleranceBps, loan.depositsAtCheck);

@@ -292,7 +292,8 @@ library LoanPayments {
         uint256 k
     ) private pure returns (uint256) {
         uint256 allowed =
-            schedulePrincipal - LoanSchedule.cumulativePrincipalDue(schedulePrincipal, amortizationBps, k, payments);
+            schedulePrincipal -
+                LoanSchedule.cumulativePrincipalDue(schedulePrincipal, amortizationBps, k, payments);
         return principal.zeroFloorSub(allowed);
     }
 
