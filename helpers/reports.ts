@@ -14,6 +14,8 @@ export interface Report {
   day: number;
   /** Days the report covers, ending on `day`: 1 (daily) to `MAX_REPORT_PERIOD_DAYS`. */
   periodDays: number;
+  /** The period's billed revenue, USDai units (18 decimals). */
+  revenueUsd: bigint;
   /** Last timestamp (seconds) at which the report may be submitted. */
   deadline: bigint;
 }
@@ -25,7 +27,7 @@ export interface SignedReport {
   signature: string;
 }
 
-/** EIP-712 types of a report; identical to `REPORT_TYPEHASH` in contracts/oracle/UtilizationOracle.sol. */
+/** EIP-712 types of a report; identical to `REPORT_TYPEHASH` in contracts/interfaces/IUtilizationOracle.sol. */
 export const REPORT_TYPES: Record<string, TypedDataField[]> = {
   Report: [
     { name: "loanId", type: "uint256" },
@@ -33,6 +35,7 @@ export const REPORT_TYPES: Record<string, TypedDataField[]> = {
     { name: "uptimeBps", type: "uint16" },
     { name: "day", type: "uint32" },
     { name: "periodDays", type: "uint16" },
+    { name: "revenueUsd", type: "uint128" },
     { name: "deadline", type: "uint64" },
   ],
 };

@@ -19,6 +19,7 @@ import {
 } from "./lib/runtime";
 import {
   ensure,
+  parseAmount,
   parseBps,
   parseDuration,
   parseId,
@@ -140,6 +141,7 @@ roleTask(
     `days the report covers, ending on --day (1: daily, 30: monthly; at most ${MAX_REPORT_PERIOD_DAYS})`,
     "1",
   )
+  .addOptionalParam("revenue", "the period's billed revenue, USDai (e.g. 125000.5)", "0")
   .addOptionalParam(
     "reporters",
     "comma-separated reporter accounts that sign (default: every reporter source of the loan this network has a key for)",
@@ -153,6 +155,7 @@ roleTask(
         uptime: string;
         day?: string;
         period: string;
+        revenue: string;
         reporters?: string;
         validity: string;
         as: string;
@@ -209,6 +212,7 @@ roleTask(
         uptimeBps,
         day,
         periodDays,
+        revenueUsd: parseAmount(args.revenue, 18, "revenue", { allowZero: true }),
         deadline: BigInt(now + validity),
       };
       const entries = await Promise.all(

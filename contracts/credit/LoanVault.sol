@@ -13,6 +13,9 @@ import {IGpuReceipt} from "../interfaces/IGpuReceipt.sol";
 import {IStakedUSDai} from "../interfaces/IStakedUSDai.sol";
 import {ProtocolUpgradeable} from "../access/ProtocolUpgradeable.sol";
 import {BORROWER_ROLE, CREDIT_ADMIN_ROLE, ORACLE_ROLE, UNDERWRITER_ROLE} from "../libraries/Roles.sol";
+import {BPS} from "../libraries/Constants.sol";
+import {FixedPointMath} from "../libraries/FixedPointMath.sol";
+import {INTEREST_DENOMINATOR} from "../libraries/LoanSchedule.sol";
 import {LoanAccounting} from "./logic/LoanAccounting.sol";
 import {LoanCollateral} from "./logic/LoanCollateral.sol";
 import {LoanCovenants} from "./logic/LoanCovenants.sol";
@@ -35,6 +38,8 @@ import {LoanStorage, loanStorage} from "./logic/LoanStorage.sol";
 /// included, is linked, which keeps the vault under 20 KiB. Storage is ERC-7201 namespaced (`LoanStorage`).
 /// @custom:oz-upgrades-unsafe-allow state-variable-immutable external-library-linking
 contract LoanVault is ILoanVault, LoanStorage, ProtocolUpgradeable {
+    using FixedPointMath for uint256;
+
     /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
     IStakedUSDai internal immutable STAKED;
     /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
@@ -288,6 +293,26 @@ contract LoanVault is ILoanVault, LoanStorage, ProtocolUpgradeable {
         LoanVaultStorage storage $ = loanStorage();
         LoanTerms storage t = $.terms[loanId];
         return ($.state[loanId].premiumBps, t.premiumFloorBps, t.premiumCapBps);
+    }
+
+    /// @inheritdoc ILoanVaultOracleHooks
+    function revenueCovenantInputs(
+        uint256 loanId,
+        uint256 periodDays
+    ) external view returns (uint256 debtService, uint256 revenueDeposited) {
+        LoanVaultStorage storage $ = loanStorage();
+        LoanState storage s = $.state[loanId];
+        revenueDeposited = $.revenueDeposited[loanId];
+        if (s.status != LoanStatus.Active) return (0, revenueDeposited);
+        LoanTerms storage t = $.terms[loanId];
+        uint256 periodSeconds = periodDays * 1 days;
+        // Terms keep the interval at least a day: no division by zero.
+        debtService =
+            uint256(s.principal).mulDivUp(uint256(s.couponBps) * periodSeconds, INTEREST_DENOMINATOR) +
+            uint256(s.schedulePrincipal).mulDivUp(
+                uint256(t.amortizationBps) * periodSeconds,
+                BPS * t.paymentIntervalSeconds
+            );
     }
 
     /// @inheritdoc ILoanVaultOracleHooks

@@ -68,7 +68,8 @@ interface ILoanVaultOracleHooks {
     /// coupon; late fees are priced at the contract coupon, which a step does not move, so it does not charge them.
     function applyCouponStep(uint256 loanId, uint256 stepId, int256 deltaBps, bool topUpRequired) external;
 
-    /// @notice Sets the oracle-driven covenant flags of `loanId` (bit 0: `COVENANT_SLA_BREACH`). Setting the same
+    /// @notice Sets the oracle-driven covenant flags of `loanId` (bit 0: `COVENANT_SLA_BREACH`; the oracle's others in
+    /// `IUtilizationOracle`). Any flag set is a covenant breach. Setting the same
     /// flags again changes nothing.
     function setCovenantBreach(uint256 loanId, uint256 flags) external;
 
@@ -92,6 +93,17 @@ interface ILoanVaultOracleHooks {
     function premiumBounds(
         uint256 loanId
     ) external view returns (uint256 premiumBps, uint256 floorBps, uint256 capBps);
+
+    /// @notice What the oracle's revenue covenants compare a reported period's revenue with, in USDai units.
+    /// @return debtService The loan's scheduled debt service over `periodDays` days: interest on the outstanding
+    /// principal at the current coupon, plus the regular installment's principal (`amortizationBps` of the schedule
+    /// principal per payment interval), both pro-rated to the period and rounded up; the balloon is not spread. Zero
+    /// unless the loan is Active.
+    /// @return revenueDeposited The revenue ever deposited into the loan's lockbox (`depositRevenue`), cumulative.
+    function revenueCovenantInputs(
+        uint256 loanId,
+        uint256 periodDays
+    ) external view returns (uint256 debtService, uint256 revenueDeposited);
 }
 
 /// @title ILoanVault

@@ -32,9 +32,22 @@ uint16 constant MAX_REPORT_PERIOD_DAYS = 92;
 /// The LoanVault treats any oracle flag as a covenant breach (cash sweep, no releases, not in good standing).
 uint8 constant COVENANT_DATA_GAP = 1 << 1;
 
+/// @dev Oracle covenant flag (bit 2): the latest reported period's revenue covered less than the loan's `minDscrBps`
+/// of its debt service for the period (`setRevenueCovenants`). Cleared by a later reported period at or above the floor.
+uint8 constant COVENANT_DSCR_BREACH = 1 << 2;
+
+/// @dev Oracle covenant flag (bit 3): the revenue deposited into the loan's lockbox since the previous reported period
+/// fell short of the latest period's reported revenue by more than the loan's tolerance (`setRevenueCovenants`).
+/// Cleared by a later compliant period.
+uint8 constant COVENANT_REVENUE_SHORTFALL = 1 << 3;
+
+/// @dev The revenue of an observation recorded from feeds alone: feeds carry utilization only.
+uint256 constant REVENUE_UNKNOWN = type(uint256).max;
+
 /// @dev EIP-712 type of an `IUtilizationOracle.Report` (domain "UtilizationOracle", version "1").
 bytes32 constant REPORT_TYPEHASH = keccak256(
-    "Report(uint256 loanId,uint16 utilizationBps,uint16 uptimeBps,uint32 day,uint16 periodDays,uint64 deadline)"
+    // solhint-disable-next-line max-line-length
+    "Report(uint256 loanId,uint16 utilizationBps,uint16 uptimeBps,uint32 day,uint16 periodDays,uint128 revenueUsd,uint64 deadline)"
 );
 
 /// @title IUtilizationOracle
@@ -80,6 +93,19 @@ bytes32 constant REPORT_TYPEHASH = keccak256(
 /// which is pushed to the LoanVault like the SLA flag; the next recorded observation clears it. A period report
 /// covers its days, so a monthly reporter needs `maxGapDays` above its period. Before a loan's first observation there
 /// is no gap.
+///
+/// Revenue. A signed report also states the period's billed revenue (`revenueUsd`), and the day's revenue is the
+/// median of its reports' like its other readings. Two revenue covenants per loan, off by default, are set by
+/// ORACLE_ADMIN (`setRevenueCovenants`) and checked each time a reported period is recorded (feed days carry no
+/// revenue and leave them as they are), against the LoanVault's `revenueCovenantInputs` (one O(1) view call):
+/// (1) debt-service coverage: revenue below `minDscrBps` of the period's scheduled debt service (interest at the
+/// coupon plus the regular installment's principal, pro-rated to the period) sets `COVENANT_DSCR_BREACH`
+/// (`DscrBreached`); (2) lockbox: the revenue deposited into the loan's lockbox since the previous checked period
+/// below the reported revenue less `shortfallToleranceBps` of it sets `COVENANT_REVENUE_SHORTFALL`
+/// (`RevenueShortfall`). A compliant period clears its flag. Both are pushed like the SLA flag, and the LoanVault
+/// treats any oracle flag as a covenant breach (cash sweep, no releases). The lockbox comparison counts deposits
+/// between two recordings, so a loan's reporting period should match its deposit cadence (a monthly reporter, monthly
+/// deposits); the tolerance absorbs the timing of collections.
 ///
 /// Rules and pushes. Rules are global (`setRules`). Each recorded day advances every rule's streak for the loan (see
 /// `CouponRules.advance`); a rule that fires records a pending coupon step, and the day's uptime sets or clears the
@@ -144,14 +170,15 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
     }
 
     /// @notice A reporter's signed reading of one loan's fleet over a period ending on one day (EIP-712 struct
-    /// `Report(uint256 loanId,uint16 utilizationBps,uint16 uptimeBps,uint32 day,uint16 periodDays,uint64 deadline)`,
-    /// domain "UtilizationOracle", version "1").
+    /// `Report(uint256 loanId,uint16 utilizationBps,uint16 uptimeBps,uint32 day,uint16 periodDays,uint128 revenueUsd,
+    /// uint64 deadline)`, domain "UtilizationOracle", version "1").
     /// @param loanId The loan.
     /// @param utilizationBps The period's average utilization, at most 10_000.
     /// @param uptimeBps The period's average uptime, at most 10_000.
     /// @param day The observation day (`timestamp / 1 days`): the last day of the period.
     /// @param periodDays The days the report covers, ending on `day`, in [1, `MAX_REPORT_PERIOD_DAYS`] (1: a daily
     /// report).
+    /// @param revenueUsd The revenue billed over the period, in USDai units (18 decimals).
     /// @param deadline The last timestamp at which the report may be submitted.
     struct Report {
         uint256 loanId;
@@ -159,6 +186,7 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
         uint16 uptimeBps;
         uint32 day;
         uint16 periodDays;
+        uint128 revenueUsd;
         uint64 deadline;
     }
 
@@ -170,7 +198,7 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
     /// @param topUpRequired Whether any of those rules requires a collateral top-up.
     /// @param stepPending Whether a coupon step awaits a push.
     /// @param flags The covenant flags the latest observations call for (bit 0: `COVENANT_SLA_BREACH`, bit 1:
-    /// `COVENANT_DATA_GAP`).
+    /// `COVENANT_DATA_GAP`, bit 2: `COVENANT_DSCR_BREACH`, bit 3: `COVENANT_REVENUE_SHORTFALL`).
     /// @param flagsPending Whether `flags` differ from the flags last pushed.
     struct PendingPush {
         uint64 stepId;
@@ -223,6 +251,11 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
         uint256 readings
     );
 
+    /// @notice The revenue billed over `loanId`'s reported period of `periodDays` days ending on `day` is `revenueUsd`,
+    /// the median of the period's reports (emitted beside `ObservationRecorded` for a reported period only: feeds carry
+    /// no revenue).
+    event RevenueRecorded(uint256 indexed loanId, uint32 indexed day, uint16 periodDays, uint256 revenueUsd);
+
     /// @notice Rule `ruleIndex` fired for `loanId`, recording coupon step `stepId` (`deltaBps`, `topUpRequired`).
     event RuleFired(
         uint256 indexed loanId,
@@ -233,8 +266,38 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
     );
 
     /// @notice The covenant flags `loanId`'s observations call for are now `flags` (bit 0: SLA breach, bit 1: data
-    /// gap).
+    /// gap, bit 2: DSCR breach, bit 3: revenue shortfall).
     event CovenantFlagsChanged(uint256 indexed loanId, uint8 flags);
+
+    /// @notice `loanId`'s revenue covenants are now a coverage floor of `minDscrBps` (0: off) and, when `lockboxCheck`,
+    /// the lockbox comparison with a tolerance of `shortfallToleranceBps`.
+    event RevenueCovenantsSet(
+        uint256 indexed loanId,
+        uint16 minDscrBps,
+        bool lockboxCheck,
+        uint16 shortfallToleranceBps
+    );
+
+    /// @notice `loanId`'s period ending on `day` billed `revenueUsd`, less than `minDscrBps` of its debt service
+    /// `debtServiceUsd`: `COVENANT_DSCR_BREACH` is set.
+    event DscrBreached(
+        uint256 indexed loanId,
+        uint32 indexed day,
+        uint256 revenueUsd,
+        uint256 debtServiceUsd,
+        uint16 minDscrBps
+    );
+
+    /// @notice `depositedUsd` was deposited into `loanId`'s lockbox since its previous checked period, short of the
+    /// `revenueUsd` reported for the period ending on `day` by more than `shortfallToleranceBps`:
+    /// `COVENANT_REVENUE_SHORTFALL` is set.
+    event RevenueShortfall(
+        uint256 indexed loanId,
+        uint32 indexed day,
+        uint256 revenueUsd,
+        uint256 depositedUsd,
+        uint16 shortfallToleranceBps
+    );
 
     /// @notice `loanId` now raises `COVENANT_DATA_GAP` after more than `maxGapDays` missing days (0: never).
     event MaxGapDaysSet(uint256 indexed loanId, uint16 maxGapDays);
@@ -371,6 +434,13 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
     /// @notice `loanId` has no observation yet.
     error UtilizationOracleNoObservation(uint256 loanId);
 
+    /// @notice A revenue covenant's `shortfallToleranceBps` is above `max` (`BPS`).
+    error UtilizationOracleInvalidRevenueCovenants(
+        uint16 minDscrBps,
+        uint16 shortfallToleranceBps,
+        uint256 max
+    );
+
     /// @notice Nothing to flag for `loanId`: `missingDays` closed days without an observation are not more than its
     /// `maxGapDays` (0: off), or `COVENANT_DATA_GAP` is already set.
     error UtilizationOracleNoDataGap(uint256 loanId, uint256 missingDays, uint16 maxGapDays);
@@ -408,6 +478,21 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
     /// @dev Takes effect at the next `flagDataGap` or upkeep; a flag already set stays until the next observation.
     /// Kept across `configureLoan`.
     function setMaxGapDays(uint256 loanId, uint16 maxGapDays) external;
+
+    /// @notice Sets `loanId`'s revenue covenants (ORACLE_ADMIN; see "Revenue" above): the debt-service coverage floor
+    /// `minDscrBps` (revenue / debt service, in basis points: 12_500 is 1.25x; 0 turns it off) and, when
+    /// `lockboxCheck`, the lockbox comparison, which flags deposits below the reported revenue less
+    /// `shortfallToleranceBps` (at most `BPS`) of it. Reverts with `UtilizationOracleInvalidRevenueCovenants` on a
+    /// tolerance above `BPS`.
+    /// @dev Turning the lockbox comparison on starts it from the LoanVault's deposits now (deposits before it do not
+    /// count). A covenant turned off clears its flag at once. Kept across `configureLoan`; checked from the next
+    /// reported period recorded.
+    function setRevenueCovenants(
+        uint256 loanId,
+        uint16 minDscrBps,
+        bool lockboxCheck,
+        uint16 shortfallToleranceBps
+    ) external;
 
     /// @notice Points pushes at `loanVault` (DEFAULT_ADMIN). Intended for the one-time wiring once the LoanVault is
     /// deployed: the LoanVault is a UUPS proxy whose address never changes. Step ids continue across a change.
@@ -479,6 +564,20 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
     function openReportDay(
         uint256 loanId
     ) external view returns (uint32 day, uint256 reports, uint64 closesAt);
+
+    /// @notice `loanId`'s revenue covenants (see `setRevenueCovenants`) and the LoanVault's cumulative lockbox deposits
+    /// at its last lockbox check (`depositsAtCheckUsd`), from which the next period's deposits are counted.
+    function revenueCovenants(
+        uint256 loanId
+    )
+        external
+        view
+        returns (
+            uint16 minDscrBps,
+            bool lockboxCheck,
+            uint16 shortfallToleranceBps,
+            uint256 depositsAtCheckUsd
+        );
 
     /// @notice How long after a day ends its reports are collected, in seconds.
     function reportWindow() external view returns (uint32);

@@ -109,6 +109,25 @@ contract MockLoanVault is ILoanVaultOracleHooks {
         return loans[loanId].performing;
     }
 
+    /// @dev The debt service of one day (the mock's is linear in the period) and the cumulative lockbox deposits.
+    mapping(uint256 loanId => uint256) public debtServicePerDay;
+    mapping(uint256 loanId => uint256) public revenueDeposited;
+
+    function setDebtServicePerDay(uint256 loanId, uint256 amount) external {
+        debtServicePerDay[loanId] = amount;
+    }
+
+    function depositRevenue(uint256 loanId, uint256 amount) external {
+        revenueDeposited[loanId] += amount;
+    }
+
+    function revenueCovenantInputs(
+        uint256 loanId,
+        uint256 periodDays
+    ) external view returns (uint256, uint256) {
+        return (debtServicePerDay[loanId] * periodDays, revenueDeposited[loanId]);
+    }
+
     function slaUptimeBps(uint256 loanId) external view returns (uint256) {
         return loans[loanId].slaUptimeBps;
     }

@@ -57,6 +57,7 @@ contract NaiveMedianOracle is EIP712 {
                         r.uptimeBps,
                         r.day,
                         r.periodDays,
+                        r.revenueUsd,
                         r.deadline
                     )
                 )

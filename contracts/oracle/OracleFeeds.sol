@@ -4,10 +4,13 @@ pragma solidity 0.8.28;
 import {AggregatorV3Interface} from "@chainlink/contracts/src/v0.8/shared/interfaces/AggregatorV3Interface.sol";
 
 import {
+    COVENANT_DSCR_BREACH,
+    COVENANT_REVENUE_SHORTFALL,
     IUtilizationOracle,
     MAX_ORACLE_SOURCES,
     ORACLE_FEED_GAS_LIMIT
 } from "../interfaces/IUtilizationOracle.sol";
+import {ILoanVaultOracleHooks} from "../interfaces/ILoanVault.sol";
 import {BPS} from "../libraries/Constants.sol";
 import {OracleStorage, oracleStorage} from "./OracleStorage.sol";
 
@@ -27,6 +30,44 @@ library OracleFeeds {
     uint256 private constant ROUND_DATA_SIZE = 0xa0;
 
     // ================================================================ external (linked)
+
+    /// @notice See `IUtilizationOracle.setRevenueCovenants` (the caller checks the role).
+    function setRevenueCovenants(
+        uint256 loanId,
+        uint16 minDscrBps,
+        bool lockboxCheck,
+        uint16 shortfallToleranceBps
+    ) external {
+        OracleStorage.UtilizationOracleStorage storage $ = oracleStorage();
+        OracleStorage.LoanFeed storage loan = $.loans[loanId];
+        if (!loan.configured) revert IUtilizationOracle.UtilizationOracleLoanNotConfigured(loanId);
+        if (shortfallToleranceBps > BPS)
+            revert IUtilizationOracle.UtilizationOracleInvalidRevenueCovenants(
+                minDscrBps,
+                shortfallToleranceBps,
+                BPS
+            );
+        // Turning the lockbox comparison on starts it from the deposits now (a view of the trusted LoanVault).
+        uint256 deposits = loan.depositsAtCheck;
+        ILoanVaultOracleHooks vault = $.loanVault;
+        if (lockboxCheck && !loan.lockboxCheck && address(vault) != address(0))
+            (, deposits) = vault.revenueCovenantInputs(loanId, 0);
+        // A covenant turned off clears its flag.
+        uint8 flags = loan.flags;
+        if (minDscrBps == 0) flags &= ~COVENANT_DSCR_BREACH;
+        if (!lockboxCheck) flags &= ~COVENANT_REVENUE_SHORTFALL;
+
+        loan.minDscrBps = minDscrBps;
+        loan.lockboxCheck = lockboxCheck;
+        loan.shortfallToleranceBps = shortfallToleranceBps;
+        // Cumulative USDai deposits to one loan stay far below 2 ** 128.
+        loan.depositsAtCheck = uint128(deposits);
+        emit IUtilizationOracle.RevenueCovenantsSet(loanId, minDscrBps, lockboxCheck, shortfallToleranceBps);
+        if (flags != loan.flags) {
+            loan.flags = flags;
+            emit IUtilizationOracle.CovenantFlagsChanged(loanId, flags);
+        }
+    }
 
     /// @notice See `IUtilizationOracle.configureLoan` (the caller checks the role).
     function configureLoan(

@@ -3,12 +3,16 @@ pragma solidity 0.8.28;
 
 import {
     COVENANT_DATA_GAP,
+    COVENANT_DSCR_BREACH,
+    COVENANT_REVENUE_SHORTFALL,
     IUtilizationOracle,
     MAX_ORACLE_SOURCES,
+    REVENUE_UNKNOWN,
     UPTIME_UNKNOWN
 } from "../interfaces/IUtilizationOracle.sol";
 import {ILoanVaultOracleHooks} from "../interfaces/ILoanVault.sol";
 import {COVENANT_SLA_BREACH} from "../credit/logic/LoanConstants.sol";
+import {BPS} from "../libraries/Constants.sol";
 import {CouponRules, MAX_COUPON_RULES, Streak} from "../libraries/CouponRules.sol";
 import {Median} from "../libraries/Median.sol";
 import {OracleStorage, dayClosesAt, oracleStorage, popcount} from "./OracleStorage.sol";
@@ -23,13 +27,23 @@ library OracleRecording {
 
     /// @dev A pending coupon step being composed (see `_advanceStreaks`): the premium moves to
     /// clamp(p + delta, low, high); `floor` and `cap` are the vault's clamp for the loan.
-    /// @dev An observation being recorded: the `periodDays` days ending on `day`, the medians of `readings` readings.
+    /// @dev An observation being recorded: the `periodDays` days ending on `day`, the medians of `readings` readings
+    /// (`revenueUsd`: `REVENUE_UNKNOWN` from feeds).
     struct Observation {
         uint32 day;
         uint16 periodDays;
         uint256 utilizationBps;
         uint16 uptimeBps;
+        uint256 revenueUsd;
         uint256 readings;
+    }
+
+    /// @dev The revenue covenants' verdict on a reported period (see `_checkRevenue`).
+    struct RevenueCheck {
+        bool checked;
+        uint256 debtService;
+        uint256 deposited; // since the last lockbox check
+        uint256 depositsNow; // the LoanVault's cumulative deposits
     }
 
     struct PendingStep {
@@ -61,30 +75,28 @@ library OracleRecording {
         emit IUtilizationOracle.RulesSet(rules_, epoch);
     }
 
-    /// @notice Records the observation of the `periodDays` days ending on `day` for `loanId` from `readings` readings
-    /// whose medians are `utilizationBps` and `uptimeBps` (`UPTIME_UNKNOWN` from feeds), and advances the loan's
-    /// streaks (by `periodDays` observed days) and covenant flags.
-    function record(
-        uint256 loanId,
-        uint32 day,
-        uint16 periodDays,
-        uint256 utilizationBps,
-        uint16 uptimeBps,
-        uint256 readings
-    ) external {
-        _record(oracleStorage(), loanId, Observation(day, periodDays, utilizationBps, uptimeBps, readings));
+    /// @notice Records today's observation for `loanId` from `readings` feed readings whose median is
+    /// `utilizationBps` (uptime and revenue unknown), and advances the loan's streaks (one observed day).
+    function recordFeeds(uint256 loanId, uint32 day, uint256 utilizationBps, uint256 readings) external {
+        _record(
+            oracleStorage(),
+            loanId,
+            Observation(day, 1, utilizationBps, UPTIME_UNKNOWN, REVENUE_UNKNOWN, readings)
+        );
     }
 
     /// @notice Records `day` (covering `periodDays` days) from the signed reports collected for it (`mask`,
-    /// `readings`: see `OracleStorage.LoanFeed.openReadings`): the median utilization and the median uptime.
+    /// `readings`: see `OracleStorage.LoanFeed.openReadings`; `revenues` by source index): the median utilization,
+    /// uptime and revenue.
     function recordReports(
         uint256 loanId,
         uint32 day,
         uint16 periodDays,
         uint256 mask,
-        uint256 readings
+        uint256 readings,
+        uint256[MAX_ORACLE_SOURCES] memory revenues
     ) external {
-        _recordReports(oracleStorage(), loanId, day, periodDays, mask, readings);
+        _recordReports(oracleStorage(), loanId, day, periodDays, mask, readings, revenues);
     }
 
     /// @notice Closes the loan's open report day `open`: recorded from its reports when they reach the quorum, else
@@ -100,8 +112,15 @@ library OracleRecording {
         clearOpenDay(loan);
         uint256 count = popcount(mask);
         uint256 quorum = loan.quorum;
-        if (count < quorum) emit IUtilizationOracle.ReportDayMissed(loanId, open, count, quorum);
-        else _recordReports($, loanId, open, openPeriodOf(loan), mask, readings);
+        if (count < quorum) {
+            emit IUtilizationOracle.ReportDayMissed(loanId, open, count, quorum);
+            return;
+        }
+        uint256[MAX_ORACLE_SOURCES] memory revenues;
+        for (uint256 i; i < MAX_ORACLE_SOURCES; ++i) {
+            if (mask & (1 << i) != 0) revenues[i] = loan.openRevenues[i];
+        }
+        _recordReports($, loanId, open, openPeriodOf(loan), mask, readings, revenues);
     }
 
     // ================================================================ internal (inlined where used)
@@ -148,17 +167,20 @@ library OracleRecording {
         uint32 day,
         uint16 periodDays,
         uint256 mask,
-        uint256 readings
+        uint256 readings,
+        uint256[MAX_ORACLE_SOURCES] memory revenues
     ) private {
         uint256 count = popcount(mask);
         uint256[] memory utilizations = new uint256[](count);
         uint256[] memory uptimes = new uint256[](count);
+        uint256[] memory revenuesUsd = new uint256[](count);
         uint256 n;
         for (uint256 i; i < MAX_ORACLE_SOURCES; ++i) {
             if (mask & (1 << i) == 0) continue;
             uint256 reading = readings >> (32 * i);
             utilizations[n] = uint16(reading >> 16);
             uptimes[n] = uint16(reading);
+            revenuesUsd[n] = revenues[i];
             ++n;
         }
         // Medians of values <= BPS are <= BPS: the uptime cast is safe and never equals `UPTIME_UNKNOWN`.
@@ -170,6 +192,7 @@ library OracleRecording {
                 periodDays,
                 Median.medianDown(utilizations),
                 uint16(Median.medianDown(uptimes)),
+                Median.medianDown(revenuesUsd),
                 count
             )
         );
@@ -194,12 +217,18 @@ library OracleRecording {
             bool breach = uptimeBps < vault.slaUptimeBps(loanId);
             flags = breach ? flags | uint8(COVENANT_SLA_BREACH) : flags & ~uint8(COVENANT_SLA_BREACH);
         }
+        // Revenue covenants: one more view call, only for a reported period of a loan that has one on.
+        RevenueCheck memory check;
+        if (o.revenueUsd != REVENUE_UNKNOWN && address(vault) != address(0))
+            flags = _checkRevenue(loan, loanId, o, vault, flags, check);
 
         // `utilizationBps` is a median of values <= BPS: the cast is safe.
         loan.lastDay = day;
         loan.utilizationBps = uint16(utilizationBps);
         loan.uptimeBps = uptimeBps;
         loan.updatedAt = uint64(block.timestamp);
+        // Cumulative USDai deposits to one loan stay far below 2 ** 128.
+        if (check.checked && loan.lockboxCheck) loan.depositsAtCheck = uint128(check.depositsNow);
         emit IUtilizationOracle.ObservationRecorded(
             loanId,
             day,
@@ -208,12 +237,77 @@ library OracleRecording {
             uptimeBps,
             o.readings
         );
+        if (o.revenueUsd != REVENUE_UNKNOWN)
+            emit IUtilizationOracle.RevenueRecorded(loanId, day, o.periodDays, o.revenueUsd);
 
+        if (check.checked) _emitRevenueBreaches(loan, loanId, o, check, flags);
         if (flags != loan.flags) {
             loan.flags = flags;
             emit IUtilizationOracle.CovenantFlagsChanged(loanId, flags);
         }
         _advanceStreaks($, loan, loanId, o);
+    }
+
+    /// @dev The revenue covenants' verdict on reported period `o`, from one view of the trusted LoanVault made only
+    /// when a covenant is on (`check.checked`): `flags` with `COVENANT_DSCR_BREACH` (revenue below `minDscrBps` of the
+    /// period's debt service) and `COVENANT_REVENUE_SHORTFALL` (deposits since the last check below the revenue less
+    /// the tolerance) set or cleared for the covenants on.
+    function _checkRevenue(
+        OracleStorage.LoanFeed storage loan,
+        uint256 loanId,
+        Observation memory o,
+        ILoanVaultOracleHooks vault,
+        uint8 flags,
+        RevenueCheck memory check
+    ) private view returns (uint8) {
+        uint16 minDscr = loan.minDscrBps;
+        bool lockbox = loan.lockboxCheck;
+        if (minDscr == 0 && !lockbox) return flags;
+        (uint256 debtService, uint256 deposits) = vault.revenueCovenantInputs(loanId, o.periodDays);
+        uint256 revenue = o.revenueUsd;
+        check.checked = true;
+        check.debtService = debtService;
+        check.depositsNow = deposits;
+        if (minDscr != 0) {
+            // USDai amounts are far below 2 ** 200: the products cannot overflow.
+            bool breach = revenue * BPS < debtService * minDscr;
+            flags = breach ? flags | COVENANT_DSCR_BREACH : flags & ~COVENANT_DSCR_BREACH;
+        }
+        if (lockbox) {
+            // Deposits only grow.
+            uint256 since = loan.depositsAtCheck;
+            uint256 deposited = deposits > since ? deposits - since : 0;
+            check.deposited = deposited;
+            bool shortfall = deposited * BPS < revenue * (BPS - loan.shortfallToleranceBps);
+            flags = shortfall ? flags | COVENANT_REVENUE_SHORTFALL : flags & ~COVENANT_REVENUE_SHORTFALL;
+        }
+        return flags;
+    }
+
+    /// @dev The events of the revenue covenants `check` found breached by period `o` (`flags`: the new flags).
+    function _emitRevenueBreaches(
+        OracleStorage.LoanFeed storage loan,
+        uint256 loanId,
+        Observation memory o,
+        RevenueCheck memory check,
+        uint8 flags
+    ) private {
+        if (flags & COVENANT_DSCR_BREACH != 0)
+            emit IUtilizationOracle.DscrBreached(
+                loanId,
+                o.day,
+                o.revenueUsd,
+                check.debtService,
+                loan.minDscrBps
+            );
+        if (flags & COVENANT_REVENUE_SHORTFALL != 0)
+            emit IUtilizationOracle.RevenueShortfall(
+                loanId,
+                o.day,
+                o.revenueUsd,
+                check.deposited,
+                loan.shortfallToleranceBps
+            );
     }
 
     /// @dev Advances every rule's streak by observation `o` (`o.periodDays` observed days). Streaks of an older rules

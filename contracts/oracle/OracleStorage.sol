@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {DEFAULT_REPORT_WINDOW_SECONDS, IUtilizationOracle} from "../interfaces/IUtilizationOracle.sol";
+import {
+    DEFAULT_REPORT_WINDOW_SECONDS,
+    IUtilizationOracle,
+    MAX_ORACLE_SOURCES
+} from "../interfaces/IUtilizationOracle.sol";
 import {ILoanVaultOracleHooks} from "../interfaces/ILoanVault.sol";
 import {CouponRules, MAX_COUPON_RULES, Streak} from "../libraries/CouponRules.sol";
 
@@ -52,6 +56,13 @@ abstract contract OracleStorage {
         // slot 5: `openDay`'s readings, 32 bits per source index i at bit 32 * i: utilization << 16 | uptime. Only the
         // entries in `openMask` are meaningful; the slot is not cleared when the day closes (cheaper rewrites).
         uint256 openReadings;
+        // slot 6: the revenue covenants (see `IUtilizationOracle.setRevenueCovenants`)
+        uint16 minDscrBps; // 0: off
+        bool lockboxCheck;
+        uint16 shortfallToleranceBps;
+        uint128 depositsAtCheck; // the LoanVault's cumulative lockbox deposits at the last lockbox check
+        // slots 7-10: `openDay`'s revenues by source index; only the entries in `openMask` are meaningful (not cleared)
+        uint128[MAX_ORACLE_SOURCES] openRevenues;
     }
 
     /// @custom:storage-location erc7201:gpucredit.storage.UtilizationOracle

@@ -12,8 +12,7 @@ import {
     MAX_ORACLE_SOURCES,
     MAX_REPORT_PERIOD_DAYS,
     MAX_REPORT_WINDOW_SECONDS,
-    REPORT_TYPEHASH,
-    UPTIME_UNKNOWN
+    REPORT_TYPEHASH
 } from "../interfaces/IUtilizationOracle.sol";
 import {ILoanVaultOracleHooks, ILoanVaultReferenceRate} from "../interfaces/ILoanVault.sol";
 import {ProtocolUpgradeable} from "../access/ProtocolUpgradeable.sol";
@@ -57,6 +56,8 @@ contract UtilizationOracle is IUtilizationOracle, OracleStorage, ProtocolUpgrade
         uint256 readings;
         uint256 added;
         uint16 periodDays;
+        uint256 storedMask; // the reports already stored for the day (their revenues are in `LoanFeed.openRevenues`)
+        uint256[MAX_ORACLE_SOURCES] revenues; // by source index, for the reports this submission added
     }
 
     /// @dev Outcome of a push attempt for one loan.
@@ -118,6 +119,16 @@ contract UtilizationOracle is IUtilizationOracle, OracleStorage, ProtocolUpgrade
     }
 
     /// @inheritdoc IUtilizationOracle
+    function setRevenueCovenants(
+        uint256 loanId,
+        uint16 minDscrBps,
+        bool lockboxCheck,
+        uint16 shortfallToleranceBps
+    ) external onlyRole(ORACLE_ADMIN_ROLE) {
+        OracleFeeds.setRevenueCovenants(loanId, minDscrBps, lockboxCheck, shortfallToleranceBps);
+    }
+
+    /// @inheritdoc IUtilizationOracle
     function setLoanVault(address loanVault_) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (loanVault_ == address(0)) revert UtilizationOracleZeroAddress();
         _setLoanVault(oracleStorage(), loanVault_);
@@ -138,7 +149,7 @@ contract UtilizationOracle is IUtilizationOracle, OracleStorage, ProtocolUpgrade
         uint256 good = readings.length;
         uint256 quorum = loan.quorum;
         if (good < quorum) revert UtilizationOracleQuorumNotMet(loanId, good, quorum);
-        OracleRecording.record(loanId, day, 1, Median.medianDown(readings), UPTIME_UNKNOWN, good);
+        OracleRecording.recordFeeds(loanId, day, Median.medianDown(readings), good);
     }
 
     /// @inheritdoc IUtilizationOracle
@@ -163,10 +174,9 @@ contract UtilizationOracle is IUtilizationOracle, OracleStorage, ProtocolUpgrade
         else _requireSamePeriod($, loan, loanId, day, period);
 
         Source[] memory sources = loan.sources;
-        Collection memory c =
-            sameDay
-                ? Collection({mask: loan.openMask, readings: loan.openReadings, added: 0, periodDays: period})
-                : Collection({mask: 0, readings: 0, added: 0, periodDays: period});
+        Collection memory c;
+        c.periodDays = period;
+        if (sameDay) (c.mask, c.readings, c.storedMask) = (loan.openMask, loan.openReadings, loan.openMask);
         _collectReports(sources, reports, signatures, c);
         _storeReports($, loan, loanId, day, open, c, _reporterCount(sources));
     }
@@ -287,6 +297,23 @@ contract UtilizationOracle is IUtilizationOracle, OracleStorage, ProtocolUpgrade
         day = loan.openDay;
         if (day == 0) return (0, 0, 0);
         return (day, popcount(loan.openMask), dayClosesAt($, day));
+    }
+
+    /// @inheritdoc IUtilizationOracle
+    function revenueCovenants(
+        uint256 loanId
+    )
+        external
+        view
+        returns (
+            uint16 minDscrBps,
+            bool lockboxCheck,
+            uint16 shortfallToleranceBps,
+            uint256 depositsAtCheckUsd
+        )
+    {
+        LoanFeed storage loan = oracleStorage().loans[loanId];
+        return (loan.minDscrBps, loan.lockboxCheck, loan.shortfallToleranceBps, loan.depositsAtCheck);
     }
 
     /// @inheritdoc IUtilizationOracle
@@ -426,6 +453,7 @@ contract UtilizationOracle is IUtilizationOracle, OracleStorage, ProtocolUpgrade
                         report.uptimeBps,
                         report.day,
                         report.periodDays,
+                        report.revenueUsd,
                         report.deadline
                     )
                 )
@@ -525,6 +553,7 @@ contract UtilizationOracle is IUtilizationOracle, OracleStorage, ProtocolUpgrade
             if (c.mask & (1 << index) != 0) continue;
             c.mask |= 1 << index;
             c.readings |= ((uint256(report.utilizationBps) << 16) | report.uptimeBps) << (32 * index);
+            c.revenues[index] = report.revenueUsd;
             ++c.added;
         }
     }
@@ -549,14 +578,33 @@ contract UtilizationOracle is IUtilizationOracle, OracleStorage, ProtocolUpgrade
         if (open != day && open != 0) OracleRecording.closeReportDay(loanId, open);
         if (complete) {
             if (open == day) OracleRecording.clearOpenDay(loan);
-            OracleRecording.recordReports(loanId, day, c.periodDays, c.mask, c.readings);
+            _loadRevenues(loan, c);
+            OracleRecording.recordReports(loanId, day, c.periodDays, c.mask, c.readings, c.revenues);
         } else {
             // `mask < 2 ** MAX_ORACLE_SOURCES`: the cast is safe.
             loan.openDay = day;
             loan.openMask = uint8(c.mask);
             loan.openPeriodDays = c.periodDays;
             loan.openReadings = c.readings;
+            _storeRevenues(loan, c);
             emit ReportsCollected(loanId, day, c.added, collected, dayClosesAt($, day));
+        }
+    }
+
+    /// @dev Completes `c.revenues` with the revenues of the reports stored for the day by earlier submissions.
+    function _loadRevenues(LoanFeed storage loan, Collection memory c) private view {
+        uint256 stored = c.storedMask;
+        for (uint256 i; stored >> i != 0; ++i) {
+            if (stored & (1 << i) != 0) c.revenues[i] = loan.openRevenues[i];
+        }
+    }
+
+    /// @dev Stores the revenues of the reports this submission added to the day.
+    function _storeRevenues(LoanFeed storage loan, Collection memory c) private {
+        uint256 added = c.mask & ~c.storedMask;
+        for (uint256 i; added >> i != 0; ++i) {
+            // Revenues are reports' `uint128`.
+            if (added & (1 << i) != 0) loan.openRevenues[i] = uint128(c.revenues[i]);
         }
     }
 

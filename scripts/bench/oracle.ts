@@ -60,6 +60,7 @@ export const oracleSuite: BenchSuite = {
             uptimeBps: 9_900,
             day,
             periodDays: 1,
+            revenueUsd: 0n,
             deadline: BigInt((day + 1) * DAY),
           }),
         ),

@@ -117,6 +117,7 @@ export const scaleSuite: BenchSuite = {
             uptimeBps: 9_900,
             day,
             periodDays: 1,
+            revenueUsd: 0n,
             deadline: BigInt((day + 2) * DAY),
           }),
         ),

@@ -201,6 +201,7 @@ export async function monthlyReportB(ctx: DemoContext, month: number): Promise<v
       uptimeBps: Math.min(10_000, uptimeBps + (i - 1) * 10),
       day: reportDay,
       periodDays,
+      revenueUsd: 0n,
       deadline: BigInt(timestamp + HOUR),
     };
     return { signer: actors[name], report };

@@ -417,6 +417,7 @@ export async function runPath(
             uptimeBps: e.uptime,
             day: today,
             periodDays: 1,
+            revenueUsd: 0n,
             deadline: BigInt(clock + HOUR),
           };
           const digest = TypedDataEncoder.hash(chain.reportDomain, REPORT_TYPES, report);

@@ -123,6 +123,7 @@ describe("Attack: signed-report replay", () => {
       uptimeBps: 9_900,
       day,
       periodDays: 1,
+      revenueUsd: 0n,
       deadline: BigInt((day + 1) * DAY),
       ...overrides,
     });

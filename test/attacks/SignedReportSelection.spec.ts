@@ -71,6 +71,7 @@ describe("Attack: choosing which signed reports make a day", () => {
           uptimeBps: values[i][1],
           day,
           periodDays: 1,
+          revenueUsd: 0n,
           deadline: BigInt((day + 3) * DAY),
         }),
       ),

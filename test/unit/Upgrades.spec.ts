@@ -305,6 +305,7 @@ describe("Upgrades", () => {
         uptimeBps: 9_000,
         day: first + 2,
         periodDays: 1,
+        revenueUsd: 0n,
         deadline: BigInt((first + 4) * 86_400),
       };
       const { reports, signatures } = toSubmission([await signReport(actors.reporter3, oracle, report)]);

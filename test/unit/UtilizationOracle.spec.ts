@@ -109,12 +109,14 @@ describe("UtilizationOracle", () => {
     loanId = LOAN,
     deadline?: bigint,
     periodDays = 1,
+    revenueUsd = 0n,
   ) => ({
     loanId,
     utilizationBps,
     uptimeBps,
     day,
     periodDays,
+    revenueUsd,
     deadline: deadline ?? BigInt((day + 2) * DAY),
   });
 
@@ -1875,6 +1877,152 @@ describe("UtilizationOracle", () => {
   });
 
   // ---------------------------------------------------------------- push
+
+  describe("revenue: debt-service coverage and lockbox covenants", () => {
+    const DSCR_BREACH = 4;
+    const REVENUE_SHORTFALL = 8;
+    const usd = (n: number) => BigInt(n) * 10n ** 18n;
+
+    /** Submits `day` with one report per reporter, `revenues[i]` its revenue, in a block after the day before closed. */
+    async function submitRevenue(day: number, revenues: bigint[], signers = reporters, setTime = true) {
+      if (setTime) await time.setNextBlockTimestamp(day * DAY + REPORT_WINDOW + 3_600);
+      const entries = await Promise.all(
+        revenues.map((r, i) =>
+          signReport(signers[i], oracle, makeReport(day, 8_000, 10_000, LOAN, undefined, 1, r)),
+        ),
+      );
+      const { reports, signatures } = toSubmission(entries);
+      return oracle.submitReport(reports, signatures);
+    }
+
+    it("a day's revenue is the median of its reports, also when collected over submissions and closed later", async () => {
+      const day = (await today()) + 1;
+      await expect(submitRevenue(day, [usd(900), usd(1_300), usd(1_000)]))
+        .to.emit(oracle, "RevenueRecorded")
+        .withArgs(LOAN, day, 1, usd(1_000));
+      // Two reports, then the day closes: their stored revenues make the median (rounded down).
+      await submitRevenue(day + 1, [usd(700), usd(800)]);
+      await time.increaseTo((day + 2) * DAY + REPORT_WINDOW);
+      await expect(oracle.closeReportDay(LOAN))
+        .to.emit(oracle, "RevenueRecorded")
+        .withArgs(LOAN, day + 1, 1, usd(750));
+      // A third reporter completing a day collected over two submissions.
+      await submitRevenue(day + 3, [usd(100)], [reporters[2]]);
+      await expect(submitRevenue(day + 3, [usd(300), usd(200)], reporters, false))
+        .to.emit(oracle, "RevenueRecorded")
+        .withArgs(LOAN, day + 3, 1, usd(200));
+    });
+
+    it("revenue below minDscrBps of the period's debt service sets COVENANT_DSCR_BREACH, pushed; a period at the floor clears it", async () => {
+      await vault.setDebtServicePerDay(LOAN, usd(1_000));
+      await expect(ctx.admin.setRevenueCovenants(LOAN, 12_500, false, 0))
+        .to.emit(oracle, "RevenueCovenantsSet")
+        .withArgs(LOAN, 12_500, false, 0);
+      const day = (await today()) + 1;
+      await expect(submitRevenue(day, [usd(1_240), usd(1_240), usd(1_240)]))
+        .to.emit(oracle, "DscrBreached")
+        .withArgs(LOAN, day, usd(1_240), usd(1_000), 12_500)
+        .and.to.emit(oracle, "CovenantFlagsChanged")
+        .withArgs(LOAN, DSCR_BREACH);
+      await oracle.push(LOAN);
+      expect(await vault.covenantFlags(LOAN)).to.equal(DSCR_BREACH);
+      await expect(submitRevenue(day + 1, [usd(1_250), usd(1_250), usd(1_250)]))
+        .to.emit(oracle, "CovenantFlagsChanged")
+        .withArgs(LOAN, 0)
+        .and.not.to.emit(oracle, "DscrBreached");
+      await oracle.push(LOAN);
+      expect(await vault.covenantFlags(LOAN)).to.equal(0);
+    });
+
+    it("the coverage is over the report's period: a monthly report is compared with 30 days of debt service", async () => {
+      await vault.setDebtServicePerDay(LOAN, usd(1_000));
+      await ctx.admin.setRevenueCovenants(LOAN, 10_000, false, 0);
+      const day = (await today()) + 30;
+      await time.setNextBlockTimestamp(day * DAY + REPORT_WINDOW + 3_600);
+      const entries = await Promise.all(
+        reporters.map((r) =>
+          signReport(r, oracle, makeReport(day, 8_000, 10_000, LOAN, undefined, 30, usd(29_999))),
+        ),
+      );
+      const { reports, signatures } = toSubmission(entries);
+      await expect(oracle.submitReport(reports, signatures))
+        .to.emit(oracle, "DscrBreached")
+        .withArgs(LOAN, day, usd(29_999), usd(30_000), 10_000);
+    });
+
+    it("lockbox deposits short of the reported revenue beyond the tolerance set COVENANT_REVENUE_SHORTFALL; a compliant period clears it", async () => {
+      // Deposits before the comparison is turned on do not count.
+      await vault.depositRevenue(LOAN, usd(5_000));
+      await expect(ctx.admin.setRevenueCovenants(LOAN, 0, true, 500))
+        .to.emit(oracle, "RevenueCovenantsSet")
+        .withArgs(LOAN, 0, true, 500);
+      expect(await arr(oracle.revenueCovenants(LOAN))).to.deep.equal([0n, true, 500n, usd(5_000)]);
+      const day = (await today()) + 1;
+      await vault.depositRevenue(LOAN, usd(949));
+      await expect(submitRevenue(day, [usd(1_000), usd(1_000), usd(1_000)]))
+        .to.emit(oracle, "RevenueShortfall")
+        .withArgs(LOAN, day, usd(1_000), usd(949), 500)
+        .and.to.emit(oracle, "CovenantFlagsChanged")
+        .withArgs(LOAN, REVENUE_SHORTFALL);
+      expect((await oracle.revenueCovenants(LOAN))[3]).to.equal(usd(5_949));
+      await oracle.push(LOAN);
+      expect(await vault.covenantFlags(LOAN)).to.equal(REVENUE_SHORTFALL);
+      // Within the tolerance (950 of 1,000 with 5%): compliant.
+      await vault.depositRevenue(LOAN, usd(950));
+      await expect(submitRevenue(day + 1, [usd(1_000), usd(1_000), usd(1_000)]))
+        .to.emit(oracle, "CovenantFlagsChanged")
+        .withArgs(LOAN, 0)
+        .and.not.to.emit(oracle, "RevenueShortfall");
+    });
+
+    it("feed days carry no revenue and leave the revenue flags as they are", async () => {
+      await ctx.admin.setRevenueCovenants(FEED_LOAN, 10_000, true, 0);
+      await vault.setDebtServicePerDay(FEED_LOAN, usd(1_000));
+      await freshFeeds();
+      await expect(oracle.connect(actors.keeper).poke(FEED_LOAN))
+        .to.emit(oracle, "ObservationRecorded")
+        .and.not.to.emit(oracle, "RevenueRecorded")
+        .and.not.to.emit(oracle, "CovenantFlagsChanged");
+    });
+
+    it("turning a covenant off clears its flag at once", async () => {
+      await vault.setDebtServicePerDay(LOAN, usd(1_000));
+      await ctx.admin.setRevenueCovenants(LOAN, 12_500, true, 0);
+      await submitRevenue((await today()) + 1, [usd(1_000), usd(1_000), usd(1_000)]);
+      expect((await oracle.pendingPush(LOAN)).flags).to.equal(DSCR_BREACH | REVENUE_SHORTFALL);
+      await expect(ctx.admin.setRevenueCovenants(LOAN, 0, true, 0))
+        .to.emit(oracle, "CovenantFlagsChanged")
+        .withArgs(LOAN, REVENUE_SHORTFALL);
+      await expect(ctx.admin.setRevenueCovenants(LOAN, 0, false, 0))
+        .to.emit(oracle, "CovenantFlagsChanged")
+        .withArgs(LOAN, 0);
+    });
+
+    it("setRevenueCovenants refuses an unconfigured loan, a tolerance above BPS and a caller without ORACLE_ADMIN, state unchanged", async () => {
+      await ctx.admin.setRevenueCovenants(LOAN, 12_500, false, 0);
+      const covenants = async () => (await oracle.revenueCovenants(LOAN)).toString();
+      const before = await covenants();
+      await expectRevertUnchanged(
+        UNKNOWN_LOAN,
+        () => ctx.admin.setRevenueCovenants(UNKNOWN_LOAN, 12_500, true, 0),
+        "UtilizationOracleLoanNotConfigured",
+        [UNKNOWN_LOAN],
+      );
+      await expectRevertUnchanged(
+        LOAN,
+        () => ctx.admin.setRevenueCovenants(LOAN, 1, true, 10_001),
+        "UtilizationOracleInvalidRevenueCovenants",
+        [1, 10_001, 10_000],
+      );
+      await expectRevertUnchanged(
+        LOAN,
+        () => oracle.connect(actors.attacker).setRevenueCovenants(LOAN, 0, false, 0),
+        "AccessControlUnauthorizedAccount",
+        [actors.attacker.address, Roles.ORACLE_ADMIN],
+      );
+      expect(await covenants()).to.equal(before);
+    });
+  });
 
   describe("push", () => {
     async function fireStepDown(): Promise<number> {

@@ -80,7 +80,8 @@ library LoanPayments {
 
     /// @notice See `ILoanVault.depositRevenue`.
     function executeDepositRevenue(IERC20 usdai, uint256 loanId, uint256 amount) external {
-        ILoanVault.LoanState storage s = loanStorage().state[loanId];
+        LoanStorage.LoanVaultStorage storage $ = loanStorage();
+        ILoanVault.LoanState storage s = $.state[loanId];
         if (amount == 0) revert ILoanVault.LoanVaultZeroAmount();
         ILoanVault.LoanStatus status = s.status;
         if (
@@ -89,6 +90,10 @@ library LoanPayments {
             status != ILoanVault.LoanStatus.Defaulted
         ) revert ILoanVault.LoanVaultBadStatus(loanId, status);
         s.lockbox = LoanAccounting.toUint128(uint256(s.lockbox) + amount);
+        // Cannot overflow: the amount has come from USDai balances, whose sum is a uint256.
+        unchecked {
+            $.revenueDeposited[loanId] += amount;
+        }
         emit ILoanVault.RevenueDeposited(loanId, msg.sender, amount);
 
         usdai.safeTransferFrom(msg.sender, address(this), amount);

@@ -68,6 +68,9 @@ abstract contract LoanStorage {
         // from then on). The entry price adds it back (`entryLoanAssets`); zero on a vault that had no impaired loan
         // when it was upgraded to have it.
         uint96 markdown;
+        // The revenue ever deposited into each loan's lockbox (`depositRevenue`), cumulative: the oracle compares its
+        // increase over a reported period with the period's reported revenue. Zero for deposits before the upgrade.
+        mapping(uint256 loanId => uint256) revenueDeposited;
     }
 }
 

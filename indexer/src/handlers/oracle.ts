@@ -19,6 +19,7 @@ const REPORT_TYPES = {
     { name: "uptimeBps", type: "uint16" },
     { name: "day", type: "uint32" },
     { name: "periodDays", type: "uint16" },
+    { name: "revenueUsd", type: "uint128" },
     { name: "deadline", type: "uint64" },
   ],
 } as const;

@@ -252,6 +252,29 @@ describe("LoanVault payments: repay, revenue lockbox, waterfall, release, close"
       expect(await usdai.balanceOf(vault)).to.equal(before + usd(15));
     });
 
+    it("keeps each loan's cumulative deposits and its debt service per period for the oracle's revenue covenants", async () => {
+      const { loanVault } = f;
+      const { loanId } = await houseLoan();
+      const other = await houseLoan();
+      await loanVault.connect(payer).depositRevenue(loanId, usd(10));
+      await loanVault.connect(payer).depositRevenue(loanId, usd(5));
+      await loanVault.connect(payer).depositRevenue(other.loanId, usd(7));
+      // The sweep spends the lockbox, not the cumulative deposits.
+      await loanVault.sweep(loanId);
+      const period = 30n * BigInt(DAY);
+      const debtService =
+        mulDivUp(P, COUPON * period, INTEREST_DENOMINATOR) +
+        mulDivUp(P, 200n * period, BPS * BigInt(INTERVAL));
+      expect([...(await loanVault.revenueCovenantInputs(loanId, 30))]).to.deep.equal([debtService, usd(15)]);
+      expect([...(await loanVault.revenueCovenantInputs(other.loanId, 30))]).to.deep.equal([
+        debtService,
+        usd(7),
+      ]);
+      // Not Active: no debt service.
+      await loanVault.connect(payer).repay(other.loanId, MaxUint256);
+      expect([...(await loanVault.revenueCovenantInputs(other.loanId, 30))]).to.deep.equal([0n, usd(7)]);
+    });
+
     it("accepts revenue for Repaid and Defaulted loans", async () => {
       const { loanId, t0 } = await houseLoan();
       const other = await houseLoan();

@@ -262,6 +262,7 @@ export async function submitReport(w: World, p: Params, t: bigint) {
       uptimeBps: ups[i],
       day,
       periodDays: 1,
+      revenueUsd: 0n,
       deadline: variant === "expired" && i === n - 1 ? t - 1n : t + 3_600n,
     } as Report,
   }));
@@ -349,6 +350,7 @@ export async function reportDays(w: World, p: Params, t: bigint) {
           uptimeBps: ups[3 * k + i],
           day: Number(day),
           periodDays: 1,
+          revenueUsd: 0n,
           deadline: at + 3_600n,
         }),
       ),
