@@ -190,6 +190,17 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
         uint64 deadline;
     }
 
+    /// @notice A loan's revenue covenants (see "Revenue" above).
+    /// @param minDscrBps The debt-service coverage floor: revenue / debt service, in basis points (12_500 is 1.25x);
+    /// 0 turns it off.
+    /// @param lockboxCheck Whether lockbox deposits are compared with the reported revenue.
+    /// @param shortfallToleranceBps How far deposits may fall short of the reported revenue, at most `BPS`.
+    struct RevenueCovenants {
+        uint16 minDscrBps;
+        bool lockboxCheck;
+        uint16 shortfallToleranceBps;
+    }
+
     /// @notice What a push of a loan would send to the LoanVault.
     /// @param stepId The newest coupon step id (increments once per rule firing; 0: none ever).
     /// @param deltaBps The premium change a push would send now: the steps fired since the last push applied one by one
@@ -479,20 +490,14 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
     /// Kept across `configureLoan`.
     function setMaxGapDays(uint256 loanId, uint16 maxGapDays) external;
 
-    /// @notice Sets `loanId`'s revenue covenants (ORACLE_ADMIN; see "Revenue" above): the debt-service coverage floor
-    /// `minDscrBps` (revenue / debt service, in basis points: 12_500 is 1.25x; 0 turns it off) and, when
-    /// `lockboxCheck`, the lockbox comparison, which flags deposits below the reported revenue less
-    /// `shortfallToleranceBps` (at most `BPS`) of it. Reverts with `UtilizationOracleInvalidRevenueCovenants` on a
-    /// tolerance above `BPS`.
+    /// @notice Sets `loanId`'s revenue covenants (ORACLE_ADMIN; see "Revenue" above and `RevenueCovenants`): the
+    /// debt-service coverage floor and, when `lockboxCheck`, the lockbox comparison, which flags deposits below the
+    /// reported revenue less `shortfallToleranceBps` of it. Reverts with `UtilizationOracleInvalidRevenueCovenants` on
+    /// a tolerance above `BPS`.
     /// @dev Turning the lockbox comparison on starts it from the LoanVault's deposits now (deposits before it do not
     /// count). A covenant turned off clears its flag at once. Kept across `configureLoan`; checked from the next
     /// reported period recorded.
-    function setRevenueCovenants(
-        uint256 loanId,
-        uint16 minDscrBps,
-        bool lockboxCheck,
-        uint16 shortfallToleranceBps
-    ) external;
+    function setRevenueCovenants(uint256 loanId, RevenueCovenants calldata covenants) external;
 
     /// @notice Points pushes at `loanVault` (DEFAULT_ADMIN). Intended for the one-time wiring once the LoanVault is
     /// deployed: the LoanVault is a UUPS proxy whose address never changes. Step ids continue across a change.
@@ -569,15 +574,7 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
     /// at its last lockbox check (`depositsAtCheckUsd`), from which the next period's deposits are counted.
     function revenueCovenants(
         uint256 loanId
-    )
-        external
-        view
-        returns (
-            uint16 minDscrBps,
-            bool lockboxCheck,
-            uint16 shortfallToleranceBps,
-            uint256 depositsAtCheckUsd
-        );
+    ) external view returns (RevenueCovenants memory covenants, uint256 depositsAtCheckUsd);
 
     /// @notice How long after a day ends its reports are collected, in seconds.
     function reportWindow() external view returns (uint32);

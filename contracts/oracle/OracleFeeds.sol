@@ -34,13 +34,16 @@ library OracleFeeds {
     /// @notice See `IUtilizationOracle.setRevenueCovenants` (the caller checks the role).
     function setRevenueCovenants(
         uint256 loanId,
-        uint16 minDscrBps,
-        bool lockboxCheck,
-        uint16 shortfallToleranceBps
+        IUtilizationOracle.RevenueCovenants calldata covenants
     ) external {
         OracleStorage.UtilizationOracleStorage storage $ = oracleStorage();
         OracleStorage.LoanFeed storage loan = $.loans[loanId];
         if (!loan.configured) revert IUtilizationOracle.UtilizationOracleLoanNotConfigured(loanId);
+        (uint16 minDscrBps, bool lockboxCheck, uint16 shortfallToleranceBps) = (
+            covenants.minDscrBps,
+            covenants.lockboxCheck,
+            covenants.shortfallToleranceBps
+        );
         if (shortfallToleranceBps > BPS)
             revert IUtilizationOracle.UtilizationOracleInvalidRevenueCovenants(
                 minDscrBps,

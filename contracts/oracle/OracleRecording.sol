@@ -85,20 +85,6 @@ library OracleRecording {
         );
     }
 
-    /// @notice Records `day` (covering `periodDays` days) from the signed reports collected for it (`mask`,
-    /// `readings`: see `OracleStorage.LoanFeed.openReadings`; `revenues` by source index): the median utilization,
-    /// uptime and revenue.
-    function recordReports(
-        uint256 loanId,
-        uint32 day,
-        uint16 periodDays,
-        uint256 mask,
-        uint256 readings,
-        uint256[MAX_ORACLE_SOURCES] memory revenues
-    ) external {
-        _recordReports(oracleStorage(), loanId, day, periodDays, mask, readings, revenues);
-    }
-
     /// @notice Closes the loan's open report day `open`: recorded from its reports when they reach the quorum, else
     /// missed. Reverts with `UtilizationOracleReportDayOpen` before it closes.
     function closeReportDay(uint256 loanId, uint32 open) external {
@@ -120,7 +106,48 @@ library OracleRecording {
         for (uint256 i; i < MAX_ORACLE_SOURCES; ++i) {
             if (mask & (1 << i) != 0) revenues[i] = loan.openRevenues[i];
         }
-        _recordReports($, loanId, open, openPeriodOf(loan), mask, readings, revenues);
+        recordReports(loanId, open, openPeriodOf(loan), mask, readings, revenues);
+    }
+
+    /// @notice Records `day` (covering `periodDays` days) from the signed reports collected for it (`mask`,
+    /// `readings`: see `OracleStorage.LoanFeed.openReadings`; `revenues` by source index): the median utilization,
+    /// uptime and revenue. Public: the oracle calls it (DELEGATECALL) for a day whose reports are complete, and
+    /// `closeDay` calls it (a jump) for a day that closed.
+    function recordReports(
+        uint256 loanId,
+        uint32 day,
+        uint16 periodDays,
+        uint256 mask,
+        uint256 readings,
+        uint256[MAX_ORACLE_SOURCES] memory revenues
+    ) public {
+        OracleStorage.UtilizationOracleStorage storage $ = oracleStorage();
+        uint256 count = popcount(mask);
+        uint256[] memory utilizations = new uint256[](count);
+        uint256[] memory uptimes = new uint256[](count);
+        uint256[] memory revenuesUsd = new uint256[](count);
+        uint256 n;
+        for (uint256 i; i < MAX_ORACLE_SOURCES; ++i) {
+            if (mask & (1 << i) == 0) continue;
+            uint256 reading = readings >> (32 * i);
+            utilizations[n] = uint16(reading >> 16);
+            uptimes[n] = uint16(reading);
+            revenuesUsd[n] = revenues[i];
+            ++n;
+        }
+        // Medians of values <= BPS are <= BPS: the uptime cast is safe and never equals `UPTIME_UNKNOWN`.
+        _record(
+            $,
+            loanId,
+            Observation(
+                day,
+                periodDays,
+                Median.medianDown(utilizations),
+                uint16(Median.medianDown(uptimes)),
+                Median.medianDown(revenuesUsd),
+                count
+            )
+        );
     }
 
     // ================================================================ internal (inlined where used)
@@ -160,43 +187,6 @@ library OracleRecording {
     }
 
     // ================================================================ private
-
-    function _recordReports(
-        OracleStorage.UtilizationOracleStorage storage $,
-        uint256 loanId,
-        uint32 day,
-        uint16 periodDays,
-        uint256 mask,
-        uint256 readings,
-        uint256[MAX_ORACLE_SOURCES] memory revenues
-    ) private {
-        uint256 count = popcount(mask);
-        uint256[] memory utilizations = new uint256[](count);
-        uint256[] memory uptimes = new uint256[](count);
-        uint256[] memory revenuesUsd = new uint256[](count);
-        uint256 n;
-        for (uint256 i; i < MAX_ORACLE_SOURCES; ++i) {
-            if (mask & (1 << i) == 0) continue;
-            uint256 reading = readings >> (32 * i);
-            utilizations[n] = uint16(reading >> 16);
-            uptimes[n] = uint16(reading);
-            revenuesUsd[n] = revenues[i];
-            ++n;
-        }
-        // Medians of values <= BPS are <= BPS: the uptime cast is safe and never equals `UPTIME_UNKNOWN`.
-        _record(
-            $,
-            loanId,
-            Observation(
-                day,
-                periodDays,
-                Median.medianDown(utilizations),
-                uint16(Median.medianDown(uptimes)),
-                Median.medianDown(revenuesUsd),
-                count
-            )
-        );
-    }
 
     /// @dev Records observation `o` and advances the loan's streaks and covenant flags.
     function _record(

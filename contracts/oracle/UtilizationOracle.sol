@@ -121,11 +121,9 @@ contract UtilizationOracle is IUtilizationOracle, OracleStorage, ProtocolUpgrade
     /// @inheritdoc IUtilizationOracle
     function setRevenueCovenants(
         uint256 loanId,
-        uint16 minDscrBps,
-        bool lockboxCheck,
-        uint16 shortfallToleranceBps
+        RevenueCovenants calldata covenants
     ) external onlyRole(ORACLE_ADMIN_ROLE) {
-        OracleFeeds.setRevenueCovenants(loanId, minDscrBps, lockboxCheck, shortfallToleranceBps);
+        OracleFeeds.setRevenueCovenants(loanId, covenants);
     }
 
     /// @inheritdoc IUtilizationOracle
@@ -302,18 +300,10 @@ contract UtilizationOracle is IUtilizationOracle, OracleStorage, ProtocolUpgrade
     /// @inheritdoc IUtilizationOracle
     function revenueCovenants(
         uint256 loanId
-    )
-        external
-        view
-        returns (
-            uint16 minDscrBps,
-            bool lockboxCheck,
-            uint16 shortfallToleranceBps,
-            uint256 depositsAtCheckUsd
-        )
-    {
+    ) external view returns (RevenueCovenants memory covenants, uint256 depositsAtCheckUsd) {
         LoanFeed storage loan = oracleStorage().loans[loanId];
-        return (loan.minDscrBps, loan.lockboxCheck, loan.shortfallToleranceBps, loan.depositsAtCheck);
+        covenants = RevenueCovenants(loan.minDscrBps, loan.lockboxCheck, loan.shortfallToleranceBps);
+        depositsAtCheckUsd = loan.depositsAtCheck;
     }
 
     /// @inheritdoc IUtilizationOracle

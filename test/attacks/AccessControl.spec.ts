@@ -406,6 +406,7 @@ describe("Attack: every privileged function from an account without the role", (
               "setRules((uint8,uint16,uint16,int16,bool)[])": { expect: { role: "ORACLE_ADMIN" } },
               "setReportWindow(uint32)": { expect: { role: "ORACLE_ADMIN" } },
               "setMaxGapDays(uint256,uint16)": { expect: { role: "ORACLE_ADMIN" } },
+              "setRevenueCovenants(uint256,(uint16,bool,uint16))": { expect: { role: "ORACLE_ADMIN" } },
               "setLoanVault(address)": { expect: { role: "DEFAULT_ADMIN" } },
               "poke(uint256)": { expect: { role: "KEEPER" } },
               "onStepIn(uint256)": {
@@ -414,7 +415,7 @@ describe("Attack: every privileged function from an account without the role", (
             },
             // reports are gated by their REPORTER signatures (test/attacks/SignedReportReplay.spec.ts)
             permissionless: [
-              "submitReport((uint256,uint16,uint16,uint32,uint16,uint64)[],bytes[])",
+              "submitReport((uint256,uint16,uint16,uint32,uint16,uint128,uint64)[],bytes[])",
               "closeReportDay(uint256)",
               "flagDataGap(uint256)",
               "push(uint256)",

@@ -1915,7 +1915,13 @@ describe("UtilizationOracle", () => {
 
     it("revenue below minDscrBps of the period's debt service sets COVENANT_DSCR_BREACH, pushed; a period at the floor clears it", async () => {
       await vault.setDebtServicePerDay(LOAN, usd(1_000));
-      await expect(ctx.admin.setRevenueCovenants(LOAN, 12_500, false, 0))
+      await expect(
+        ctx.admin.setRevenueCovenants(LOAN, {
+          minDscrBps: 12_500,
+          lockboxCheck: false,
+          shortfallToleranceBps: 0,
+        }),
+      )
         .to.emit(oracle, "RevenueCovenantsSet")
         .withArgs(LOAN, 12_500, false, 0);
       const day = (await today()) + 1;
@@ -1936,7 +1942,11 @@ describe("UtilizationOracle", () => {
 
     it("the coverage is over the report's period: a monthly report is compared with 30 days of debt service", async () => {
       await vault.setDebtServicePerDay(LOAN, usd(1_000));
-      await ctx.admin.setRevenueCovenants(LOAN, 10_000, false, 0);
+      await ctx.admin.setRevenueCovenants(LOAN, {
+        minDscrBps: 10_000,
+        lockboxCheck: false,
+        shortfallToleranceBps: 0,
+      });
       const day = (await today()) + 30;
       await time.setNextBlockTimestamp(day * DAY + REPORT_WINDOW + 3_600);
       const entries = await Promise.all(
@@ -1953,10 +1963,17 @@ describe("UtilizationOracle", () => {
     it("lockbox deposits short of the reported revenue beyond the tolerance set COVENANT_REVENUE_SHORTFALL; a compliant period clears it", async () => {
       // Deposits before the comparison is turned on do not count.
       await vault.depositRevenue(LOAN, usd(5_000));
-      await expect(ctx.admin.setRevenueCovenants(LOAN, 0, true, 500))
+      await expect(
+        ctx.admin.setRevenueCovenants(LOAN, {
+          minDscrBps: 0,
+          lockboxCheck: true,
+          shortfallToleranceBps: 500,
+        }),
+      )
         .to.emit(oracle, "RevenueCovenantsSet")
         .withArgs(LOAN, 0, true, 500);
-      expect(await arr(oracle.revenueCovenants(LOAN))).to.deep.equal([0n, true, 500n, usd(5_000)]);
+      const [covenants, depositsAtCheck] = await oracle.revenueCovenants(LOAN);
+      expect([...covenants, depositsAtCheck]).to.deep.equal([0n, true, 500n, usd(5_000)]);
       const day = (await today()) + 1;
       await vault.depositRevenue(LOAN, usd(949));
       await expect(submitRevenue(day, [usd(1_000), usd(1_000), usd(1_000)]))
@@ -1964,7 +1981,7 @@ describe("UtilizationOracle", () => {
         .withArgs(LOAN, day, usd(1_000), usd(949), 500)
         .and.to.emit(oracle, "CovenantFlagsChanged")
         .withArgs(LOAN, REVENUE_SHORTFALL);
-      expect((await oracle.revenueCovenants(LOAN))[3]).to.equal(usd(5_949));
+      expect((await oracle.revenueCovenants(LOAN)).depositsAtCheckUsd).to.equal(usd(5_949));
       await oracle.push(LOAN);
       expect(await vault.covenantFlags(LOAN)).to.equal(REVENUE_SHORTFALL);
       // Within the tolerance (950 of 1,000 with 5%): compliant.
@@ -1976,7 +1993,11 @@ describe("UtilizationOracle", () => {
     });
 
     it("feed days carry no revenue and leave the revenue flags as they are", async () => {
-      await ctx.admin.setRevenueCovenants(FEED_LOAN, 10_000, true, 0);
+      await ctx.admin.setRevenueCovenants(FEED_LOAN, {
+        minDscrBps: 10_000,
+        lockboxCheck: true,
+        shortfallToleranceBps: 0,
+      });
       await vault.setDebtServicePerDay(FEED_LOAN, usd(1_000));
       await freshFeeds();
       await expect(oracle.connect(actors.keeper).poke(FEED_LOAN))
@@ -1987,36 +2008,61 @@ describe("UtilizationOracle", () => {
 
     it("turning a covenant off clears its flag at once", async () => {
       await vault.setDebtServicePerDay(LOAN, usd(1_000));
-      await ctx.admin.setRevenueCovenants(LOAN, 12_500, true, 0);
+      await ctx.admin.setRevenueCovenants(LOAN, {
+        minDscrBps: 12_500,
+        lockboxCheck: true,
+        shortfallToleranceBps: 0,
+      });
       await submitRevenue((await today()) + 1, [usd(1_000), usd(1_000), usd(1_000)]);
       expect((await oracle.pendingPush(LOAN)).flags).to.equal(DSCR_BREACH | REVENUE_SHORTFALL);
-      await expect(ctx.admin.setRevenueCovenants(LOAN, 0, true, 0))
+      await expect(
+        ctx.admin.setRevenueCovenants(LOAN, { minDscrBps: 0, lockboxCheck: true, shortfallToleranceBps: 0 }),
+      )
         .to.emit(oracle, "CovenantFlagsChanged")
         .withArgs(LOAN, REVENUE_SHORTFALL);
-      await expect(ctx.admin.setRevenueCovenants(LOAN, 0, false, 0))
+      await expect(
+        ctx.admin.setRevenueCovenants(LOAN, { minDscrBps: 0, lockboxCheck: false, shortfallToleranceBps: 0 }),
+      )
         .to.emit(oracle, "CovenantFlagsChanged")
         .withArgs(LOAN, 0);
     });
 
     it("setRevenueCovenants refuses an unconfigured loan, a tolerance above BPS and a caller without ORACLE_ADMIN, state unchanged", async () => {
-      await ctx.admin.setRevenueCovenants(LOAN, 12_500, false, 0);
+      await ctx.admin.setRevenueCovenants(LOAN, {
+        minDscrBps: 12_500,
+        lockboxCheck: false,
+        shortfallToleranceBps: 0,
+      });
       const covenants = async () => (await oracle.revenueCovenants(LOAN)).toString();
       const before = await covenants();
       await expectRevertUnchanged(
         UNKNOWN_LOAN,
-        () => ctx.admin.setRevenueCovenants(UNKNOWN_LOAN, 12_500, true, 0),
+        () =>
+          ctx.admin.setRevenueCovenants(UNKNOWN_LOAN, {
+            minDscrBps: 12_500,
+            lockboxCheck: true,
+            shortfallToleranceBps: 0,
+          }),
         "UtilizationOracleLoanNotConfigured",
         [UNKNOWN_LOAN],
       );
       await expectRevertUnchanged(
         LOAN,
-        () => ctx.admin.setRevenueCovenants(LOAN, 1, true, 10_001),
+        () =>
+          ctx.admin.setRevenueCovenants(LOAN, {
+            minDscrBps: 1,
+            lockboxCheck: true,
+            shortfallToleranceBps: 10_001,
+          }),
         "UtilizationOracleInvalidRevenueCovenants",
         [1, 10_001, 10_000],
       );
       await expectRevertUnchanged(
         LOAN,
-        () => oracle.connect(actors.attacker).setRevenueCovenants(LOAN, 0, false, 0),
+        () =>
+          oracle
+            .connect(actors.attacker)
+            .setRevenueCovenants(LOAN, { minDscrBps: 0, lockboxCheck: false, shortfallToleranceBps: 0 }),
         "AccessControlUnauthorizedAccount",
         [actors.attacker.address, Roles.ORACLE_ADMIN],
       );
