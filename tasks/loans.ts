@@ -51,8 +51,11 @@ import {
 const USDAI_DECIMALS = 18;
 /** Oracle covenant flag `COVENANT_SLA_BREACH` (contracts/credit/logic/LoanConstants.sol). */
 const SLA_BREACH = 1n;
-/** Oracle covenant flag `COVENANT_DATA_GAP` (contracts/interfaces/IUtilizationOracle.sol). */
+/** Oracle covenant flags `COVENANT_DATA_GAP`, `COVENANT_DSCR_BREACH`, `COVENANT_REVENUE_SHORTFALL`
+ * (contracts/interfaces/IUtilizationOracle.sol). */
 const DATA_GAP = 2n;
+const DSCR_BREACH = 4n;
+const REVENUE_SHORTFALL = 8n;
 /** `IGpuReceipt.Status.Active`. */
 const RECEIPT_ACTIVE = 1n;
 
@@ -313,6 +316,9 @@ function standingOf(good: boolean, state: State, overdue: boolean): string {
   if ((state.breachFlags & BreachFlags.TopUp) !== 0n) reasons.push("top-up required");
   if ((state.oracleFlags & SLA_BREACH) !== 0n) reasons.push("SLA breach");
   if ((state.oracleFlags & DATA_GAP) !== 0n) reasons.push("utilization data missing");
+  if ((state.oracleFlags & DSCR_BREACH) !== 0n) reasons.push("debt-service coverage below its floor");
+  if ((state.oracleFlags & REVENUE_SHORTFALL) !== 0n)
+    reasons.push("lockbox deposits short of reported revenue");
   if (overdue) reasons.push("payment overdue");
   return reasons.length > 0 ? reasons.join(", ") : "not in good standing";
 }

@@ -62,10 +62,16 @@ export const VAULT_FLAGS: readonly [number, string][] = [
   [1, "maintenance LTV breached"],
   [2, "collateral top-up required"],
 ];
-/** `LoanState.oracleFlags` (pushed by the oracle): bit 0 SLA uptime breach, bit 1 data gap (`COVENANT_DATA_GAP`). */
+/**
+ * `LoanState.oracleFlags` (pushed by the oracle): bit 0 SLA uptime breach, bit 1 data gap (`COVENANT_DATA_GAP`), bit 2
+ * debt-service coverage below the floor (`COVENANT_DSCR_BREACH`), bit 3 lockbox deposits short of reported revenue
+ * (`COVENANT_REVENUE_SHORTFALL`).
+ */
 export const ORACLE_FLAGS: readonly [number, string][] = [
   [1, "SLA uptime breached"],
   [2, "utilization data missing"],
+  [4, "debt-service coverage below its floor"],
+  [8, "lockbox deposits short of reported revenue"],
 ];
 
 export function flagNames(flags: number, table: readonly [number, string][]): string[] {
