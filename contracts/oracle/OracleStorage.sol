@@ -106,7 +106,9 @@ function missingDaysOf(
 ) view returns (uint256) {
     uint256 lastDay = loan.lastDay;
     uint256 window = reportWindowOf($);
-    if (lastDay == 0 || block.timestamp < window + 1 days) return 0;
+    if (lastDay == 0) return 0;
+    // The window is at most a day (`MAX_REPORT_WINDOW_SECONDS`) and any chain's clock is decades past two days after
+    // the epoch, so this cannot underflow.
     uint256 lastClosed = (block.timestamp - window) / 1 days - 1;
     return lastClosed > lastDay ? lastClosed - lastDay : 0;
 }

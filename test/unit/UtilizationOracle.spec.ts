@@ -1835,6 +1835,8 @@ describe("UtilizationOracle", () => {
     it("is off by default (maxGapDays 0), and there is no gap before the first observation", async () => {
       expect(await arr(oracle.dataGap(LOAN))).to.deep.equal([0n, 0n]);
       const last = await recordDays(await today(), 1, 8_000);
+      // Recorded before its own report window closed: nothing is missing yet.
+      expect(await arr(oracle.dataGap(LOAN))).to.deep.equal([0n, 0n]);
       await time.increaseTo(closeOf(last + 100));
       await expectRevertUnchanged(LOAN, () => oracle.flagDataGap(LOAN), "UtilizationOracleNoDataGap", [
         LOAN,
