@@ -50,19 +50,23 @@ library LoanPayments {
         requireStatus(loanId, s, ILoanVault.LoanStatus.Active);
 
         int256 rounding = accrue($, loanId, s, t, true);
-        uint256 lateFees = s.lateFees;
-        uint256 interest = s.interest;
-        uint256 owed = lateFees + interest + s.principal;
         Ahead memory ahead;
-        if (amount >= owed) {
-            // A payoff: only the debt is taken.
-            if (amount != type(uint256).max) _requireWithinQuote(loanId, s, t, amount, owed);
-            allocation = allocate(s, t, owed, lateFees, interest);
-            allocation.prepayment = s.principal - allocation.scheduledPrincipal;
-        } else {
-            allocation = allocate(s, t, amount, lateFees, interest);
-            uint256 rest = amount - allocation.lateFees - allocation.interest - allocation.scheduledPrincipal;
-            if (rest != 0) ahead = _allocateBeyondDue(s, t, allocation, rest);
+        {
+            uint256 lateFees = s.lateFees;
+            uint256 interest = s.interest;
+            uint256 principal = s.principal;
+            uint256 owed = lateFees + interest + principal;
+            if (amount >= owed) {
+                // A payoff: only the debt is taken.
+                if (amount != type(uint256).max) _requireWithinQuote(loanId, s, t, amount, owed);
+                allocation = allocate(s, t, owed, lateFees, interest, principal);
+                allocation.prepayment = principal - allocation.scheduledPrincipal;
+            } else {
+                allocation = allocate(s, t, amount, lateFees, interest, principal);
+                uint256 rest =
+                    amount - allocation.lateFees - allocation.interest - allocation.scheduledPrincipal;
+                if (rest != 0) ahead = _allocateBeyondDue(s, t, allocation, rest);
+            }
         }
         bool interestInBooks = applyAllocation($, receipts, loanId, s, t, allocation, rounding, ahead);
         emit ILoanVault.Repaid(
@@ -198,15 +202,16 @@ library LoanPayments {
     /// @notice After money was applied: a loan with a payment past its grace period and not settled goes into
     /// non-accrual, and a loan in non-accrual with none any more (the payment brought it current) returns to the books.
     /// `lateFeeIndex` is the last payment past grace (the accrual just charged it), so the test reads one slot.
+    /// Returns the loan's breach flags as read (this moves only the non-accrual flag), for the caller's covenant test.
     function syncAccrual(
         LoanStorage.LoanVaultStorage storage $,
         uint256 loanId,
         ILoanVault.LoanState storage s
-    ) internal {
-        uint256 breachFlags = s.breachFlags;
+    ) internal returns (uint256 breachFlags) {
+        breachFlags = s.breachFlags;
         bool late = s.lateFeeIndex >= s.nextPaymentIndex;
         bool accruing = breachFlags & BREACH_NON_ACCRUAL == 0;
-        if (accruing != late) return;
+        if (accruing != late) return breachFlags;
         // Back to the books at its principal and interest: its writedown (if it was marked past grace) goes too.
         if (!late && s.impairedValue != 0) LoanAccounting.setWritedown($, loanId, s, 0);
         _setNonAccrual($, loanId, s, late, 0);
@@ -267,13 +272,24 @@ library LoanPayments {
         ILoanVault.LoanState storage s,
         ILoanVault.LoanTerms storage t
     ) internal view returns (uint256) {
+        return scheduledPrincipalDue(s, t, s.principal);
+    }
+
+    /// @notice Of `principal` (the loan's, read by the caller), what the schedule requires repaid by now. Reads each of
+    /// the schedule's fields once.
+    function scheduledPrincipalDue(
+        ILoanVault.LoanState storage s,
+        ILoanVault.LoanTerms storage t,
+        uint256 principal
+    ) internal view returns (uint256) {
+        uint256 payments = s.schedulePayments;
         uint256 due = LoanSchedule.paymentsDueBy(
             s.scheduleStart,
             t.paymentIntervalSeconds,
-            s.schedulePayments,
+            payments,
             block.timestamp
         );
-        return principalOwedThrough(s, t, s.principal, due);
+        return _owedThrough(s.schedulePrincipal, t.amortizationBps, payments, principal, due);
     }
 
     /// @notice Of `principal`, what the schedule requires repaid by payment `k`.
@@ -313,14 +329,15 @@ library LoanPayments {
         uint256 principal
     ) internal {
         uint256 index = s.nextPaymentIndex;
+        uint256 paidThrough = uint256(s.accruedAt).max(block.timestamp);
         uint256 payments = s.schedulePayments;
         uint256 schedulePrincipal = s.schedulePrincipal;
         uint256 amortizationBps = t.amortizationBps;
         uint256 interval = t.paymentIntervalSeconds;
         uint256 settled = index;
-        uint256 paidThrough = uint256(s.accruedAt).max(block.timestamp);
+        // The due date of installment `settled`, moved on by one interval per installment settled.
+        uint256 dueAt = s.scheduleStart + settled * interval;
         while (settled <= payments) {
-            uint256 dueAt = s.scheduleStart + settled * interval;
             uint256 shortfall;
             if (dueAt > paidThrough) {
                 // Not due and not paid up to its due date. Only the first unsettled installment, with interest paid ahead
@@ -334,6 +351,7 @@ library LoanPayments {
             // The last installment settles only in full; another settles short by an immaterial amount.
             if (shortfall != 0 && (settled == payments || !isImmaterial($, shortfall))) break;
             ++settled;
+            dueAt += interval;
         }
         if (settled != index) {
             s.nextPaymentIndex = uint16(settled);
@@ -365,19 +383,20 @@ library LoanPayments {
     // ================================================================ allocation and the waterfall
 
     /// @notice Splits `cash` over late fees, interest and scheduled principal, in that order. The loan is accrued, and
-    /// `lateFees` and `interest` are its fields (read once by the caller).
+    /// `lateFees`, `interest` and `principal` are its fields (read once by the caller).
     function allocate(
         ILoanVault.LoanState storage s,
         ILoanVault.LoanTerms storage t,
         uint256 cash,
         uint256 lateFees,
-        uint256 interest
+        uint256 interest,
+        uint256 principal
     ) internal view returns (ILoanVault.Allocation memory a) {
         a.lateFees = cash.min(lateFees);
         cash -= a.lateFees;
         a.interest = cash.min(interest);
         cash -= a.interest;
-        a.scheduledPrincipal = cash.min(scheduledPrincipalDue(s, t));
+        a.scheduledPrincipal = cash.min(scheduledPrincipalDue(s, t, principal));
     }
 
     /// @notice Whether `amount` is dust: at most the threshold in force (`materialityThreshold`). An amount above
@@ -448,12 +467,12 @@ library LoanPayments {
         uint256 scheduledDue,
         uint256 rest
     ) internal view returns (Ahead memory a) {
-        if (!LoanAccounting.isAccruing(s)) return a;
         // An Active loan's first unsettled installment exists: the one that settles the last repays the loan.
         uint256 next = s.nextPaymentIndex;
         uint256 dueAt = s.scheduleStart + next * t.paymentIntervalSeconds;
-        // A payment on or after the due date pays that installment; what it pays beyond is a prepayment.
-        if (dueAt <= block.timestamp) return a;
+        // A payment on or after the due date pays that installment; what it pays beyond is a prepayment. (Tested before
+        // the accrual flag: a payment on the due date, the common case, then reads one slot less.)
+        if (dueAt <= block.timestamp || !LoanAccounting.isAccruing(s)) return a;
         uint256 principal = s.principal - scheduledDue;
         a.upcomingPrincipal = principalOwedThrough(s, t, principal, next);
         uint256 from = s.accruedAt;
@@ -489,25 +508,22 @@ library LoanPayments {
         uint256 paid = a.scheduledPrincipal + a.prepayment;
         uint256 principal = s.principal - paid;
         if (a.lateFees != 0) s.lateFees = uint96(lateFees);
-        s.interest = uint96(interest);
         interestInBooks = LoanAccounting.isAccruing(s);
-        if (interestInBooks) {
-            int256 interestDelta =
+        int256 interestDelta;
+        if (interestInBooks)
+            interestDelta =
                 rounding +
-                    _aheadMove(s, principal, ahead) +
-                    int256(ahead.interest * INTEREST_DENOMINATOR) -
-                    int256(a.interest * INTEREST_DENOMINATOR);
-            _book($, t, paid, int256(paid * s.couponBps), interestDelta);
-        } else {
-            _book($, t, paid, 0, 0);
-        }
-        if (paid != 0) {
-            s.principal = uint96(principal);
-            // A loan in non-accrual stays written down by as much (money from its own cash lowered its recovery by what
-            // it paid), but never below zero.
-            if (!interestInBooks && s.impairedValue > principal)
-                LoanAccounting.setWritedown($, loanId, s, principal);
-        }
+                _aheadMove(s, principal, ahead) +
+                int256(ahead.interest * INTEREST_DENOMINATOR) -
+                int256(a.interest * INTEREST_DENOMINATOR);
+        // Interest and principal share a slot: written together, one slot write.
+        s.interest = uint96(interest);
+        s.principal = uint96(principal);
+        _book($, t, paid, interestInBooks ? int256(paid * s.couponBps) : int256(0), interestDelta);
+        // A loan in non-accrual stays written down by as much (money from its own cash lowered its recovery by what it
+        // paid), but never below zero.
+        if (!interestInBooks && s.impairedValue > principal)
+            LoanAccounting.setWritedown($, loanId, s, principal);
 
         if (interest == 0 && lateFees == 0) {
             if (principal == 0) {
@@ -521,9 +537,8 @@ library LoanPayments {
             }
             settlePayments($, loanId, s, t, principal);
         }
-        syncAccrual($, loanId, s);
-        if (paid != 0 && s.breachFlags & COVENANT_FLAGS != 0)
-            LoanCovenants.executeReevaluate(receipts, loanId);
+        uint256 breachFlags = syncAccrual($, loanId, s);
+        if (paid != 0 && breachFlags & COVENANT_FLAGS != 0) LoanCovenants.executeReevaluate(receipts, loanId);
     }
 
     /// @dev For a loan paid ahead (before or by this payment), the move of its unearned interest as its principal goes to
@@ -606,9 +621,10 @@ library LoanPayments {
     ) internal returns (ILoanVault.Allocation memory a, bool interestInBooks) {
         int256 rounding = accrue($, loanId, s, t, true);
         uint256 cash = uint256(s.lockbox) + s.reserve;
-        a = allocate(s, t, cash, s.lateFees, s.interest);
+        uint256 principalLeft = s.principal;
+        a = allocate(s, t, cash, s.lateFees, s.interest, principalLeft);
         cash -= a.lateFees + a.interest + a.scheduledPrincipal;
-        uint256 principalLeft = s.principal - a.scheduledPrincipal;
+        principalLeft -= a.scheduledPrincipal;
         uint256 reserveBps = t.debtServiceReserveBps;
         bool cashSweep = s.breachFlags != 0 || s.oracleFlags != 0;
         if (cashSweep) a.prepayment = sweepPrepayment(cash, principalLeft, reserveBps);
