@@ -48,32 +48,11 @@ library OracleFeeds {
 
         OracleStorage.UtilizationOracleStorage storage $ = oracleStorage();
         OracleStorage.LoanFeed storage loan = $.loans[loanId];
-        IUtilizationOracle.Source[] memory previous = loan.sources;
+        IUtilizationOracle.Source[] memory next = _nextSources(sources, loan.sources);
         // The covenants are the loan's terms, read from the trusted LoanVault (none without one).
         ILoanVaultOracleHooks vault = $.loanVault;
         CovenantTerms memory covenants;
         if (address(vault) != address(0)) covenants = _covenantTerms(vault, loan, loanId);
-        IUtilizationOracle.Source[] memory next = new IUtilizationOracle.Source[](count);
-        for (uint256 i; i < count; ++i) {
-            IUtilizationOracle.SourceConfig calldata config = sources[i];
-            address account = config.account;
-            if (account == address(0)) revert IUtilizationOracle.UtilizationOracleZeroAddress();
-            for (uint256 j; j < i; ++j) {
-                if (sources[j].account == account)
-                    revert IUtilizationOracle.UtilizationOracleDuplicateSource(account);
-            }
-            next[i] = IUtilizationOracle.Source({
-                kind: config.kind,
-                account: account,
-                decimals: 0,
-                lastRound: 0
-            });
-            if (config.kind == IUtilizationOracle.SourceKind.Feed) {
-                next[i].decimals = _feedDecimals(account);
-                // A feed that stays keeps its last used round, so a reconfiguration cannot re-admit an old round.
-                next[i].lastRound = _lastFeedRound(previous, account);
-            }
-        }
 
         delete loan.sources;
         for (uint256 i; i < count; ++i) loan.sources.push(next[i]);
@@ -110,6 +89,35 @@ library OracleFeeds {
     }
 
     // ================================================================ private
+
+    /// @dev The sources `sources` configure, checked (non-zero, distinct), with each feed's decimals and, for a feed
+    /// that stays, its last used round from `previous`, so a reconfiguration cannot re-admit an old round.
+    function _nextSources(
+        IUtilizationOracle.SourceConfig[] calldata sources,
+        IUtilizationOracle.Source[] memory previous
+    ) private view returns (IUtilizationOracle.Source[] memory next) {
+        uint256 count = sources.length;
+        next = new IUtilizationOracle.Source[](count);
+        for (uint256 i; i < count; ++i) {
+            IUtilizationOracle.SourceConfig calldata config = sources[i];
+            address account = config.account;
+            if (account == address(0)) revert IUtilizationOracle.UtilizationOracleZeroAddress();
+            for (uint256 j; j < i; ++j) {
+                if (sources[j].account == account)
+                    revert IUtilizationOracle.UtilizationOracleDuplicateSource(account);
+            }
+            next[i] = IUtilizationOracle.Source({
+                kind: config.kind,
+                account: account,
+                decimals: 0,
+                lastRound: 0
+            });
+            if (config.kind == IUtilizationOracle.SourceKind.Feed) {
+                next[i].decimals = _feedDecimals(account);
+                next[i].lastRound = _lastFeedRound(previous, account);
+            }
+        }
+    }
 
     /// @dev A loan's covenant terms as read from the LoanVault, with the lockbox baseline they start from.
     struct CovenantTerms {
