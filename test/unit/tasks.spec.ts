@@ -363,11 +363,15 @@ describe("Tasks on the in-process network", () => {
       { loan: "1", sources: "reporter:reporter1", quorum: "2" },
       /--quorum must be between 1 and 1/,
     );
-    await capture(() =>
+    const configured = await capture(() =>
       hre.run("oracle:configure", {
         loan: "1",
         sources: "reporter:reporter1,reporter:reporter2,reporter:reporter3",
       }),
+    );
+    // Loan 1 is not approved: its terms carry no covenants, and the configuration copies none.
+    expect(configured).to.include(
+      "Covenants from the loan's terms: DSCR floor none, lockbox check off, data-gap limit none",
     );
     await expectRefused(
       "oracle:report",
@@ -684,6 +688,11 @@ describe("Loan and keeper tasks on the in-process network", () => {
       expect(printed).to.match(/lockbox check\s+on \(shortfall tolerance 5\.00%\)/);
       expect(printed).to.match(/data-gap limit\s+35 days/);
       expect([...(await f.loanVault.covenantTermsOf(1))]).to.deep.equal([12_500n, true, 500n, 35n]);
+      // The oracle's configuration copies them from the terms.
+      const configured = await run("oracle:configure", { loan: "1", sources: "reporter:reporter1" });
+      expect(configured).to.include(
+        "Covenants from the loan's terms: DSCR floor 1.25x, lockbox check on (tolerance 5.00%), data-gap limit 35 days",
+      );
       // Without the flags: the house terms, no covenants.
       const house = await run("loan:approve", base);
       expect(house).to.match(/DSCR floor\s+none/);
