@@ -40,7 +40,8 @@ export type LoanTerms = ILoanVault.LoanTermsStruct;
  * Loan terms with the protocol's house defaults: 36 monthly payments amortizing 2% of principal each (a 28% balloon),
  * a 4.30% fixed reference rate plus a 6.00% premium within [2%, 12%], 60% origination and 75% maintenance LTV, 5 days
  * of grace, a 25-day default window, a 5% late penalty, 95% uptime SLA, a 3% debt-service reserve and a 14-day cure
- * period. `now` anchors the approval expiry (7 days).
+ * period; no revenue or data-gap covenants (the oracle's `minDscrBps`, `lockboxCheck`, `shortfallToleranceBps`,
+ * `maxGapDays` terms are 0 / off). `now` anchors the approval expiry (7 days).
  */
 export function loanTerms(
   borrower: string,
@@ -70,6 +71,10 @@ export function loanTerms(
     debtServiceReserveBps: 300,
     approvalExpiry: now + 7 * DAY,
     site: siteKey(site),
+    minDscrBps: 0,
+    lockboxCheck: false,
+    shortfallToleranceBps: 0,
+    maxGapDays: 0,
     ...overrides,
   };
 }

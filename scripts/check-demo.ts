@@ -144,6 +144,40 @@ function checkMonthlyReporter(r: DemoReport): void {
   );
 }
 
+/**
+ * Loan B's terms carry a DSCR floor: the oracle checks each monthly report's revenue against the period's debt service,
+ * flags a report below the floor (`DscrBreached`), and the flag reaches the vault.
+ */
+function checkDscr(r: DemoReport): void {
+  const monthly = r.oracle.reports.filter((x) => x.loan === "B");
+  check(
+    monthly.length > 0 && monthly.every((x) => x.minDscrBps === 12_500),
+    "loan B's 1.25x DSCR floor must come from its terms into the oracle (revenueCovenants.minDscrBps 12500)",
+  );
+  check(
+    monthly.every((x) => BigInt(x.revenueUsd) > 0n),
+    "every monthly report of loan B must carry the period's revenue",
+  );
+  const below = (x: (typeof monthly)[number]) =>
+    BigInt(x.revenueUsd) * 10_000n < BigInt(x.debtServiceUsd) * BigInt(x.minDscrBps);
+  const breaches = monthly.filter((x) => x.dscrBreach);
+  check(breaches.length > 0, "a monthly report of loan B must fall below its DSCR floor (DscrBreached)");
+  check(
+    monthly.every((x) => x.dscrBreach === below(x)),
+    "DscrBreached must fire exactly for the reports whose revenue is below the floor times the period's debt service",
+  );
+  const first = breaches[0];
+  check(
+    r.oracle.flagPushes.some((p) => p.loan === "B" && (p.flags & 4) !== 0),
+    "loan B's DSCR breach flag (bit 2) must be pushed into the LoanVault",
+  );
+  const month = first ? r.months.find((m) => m.month === first.month) : undefined;
+  check(
+    month === undefined || month.loans.B?.note.includes("cash sweep") === true,
+    `the DSCR breach must put loan B under the cash sweep in month ${first?.month}`,
+  );
+}
+
 function checkRecovery(r: DemoReport): void {
   const a = r.auction;
   check(a !== null, "one liquidation by auction must be recorded");
@@ -244,6 +278,7 @@ function main(): void {
   checkCoupons(r);
   checkOracle(r);
   checkMonthlyReporter(r);
+  checkDscr(r);
   checkRecovery(r);
   checkRedemption(r);
   checkPrice(r);

@@ -22,9 +22,10 @@ import { runTimeline } from "./demo/timeline";
  * scripts (tag `protocol`). Eight chapters; 4 to 7 share one 18-month timeline:
  *   1. lenders deposit (USDai from USDC, staked in sUSDai; idle reserves in T-bills)
  *   2. the fleet is tokenized (GpuReceipts: attested serials, appraisal, depreciation, insurance)
- *   3. two loans are made (two operators, two sites)
+ *   3. two loans are made (two operators, two sites; loan B's terms carry a 1.25x DSCR floor the oracle checks)
  *   4. 18 months of payments from lockbox revenue (deposit + sweep each month: the waterfall)
- *   5. utilization from three monitoring sources per loan, one of them faulty
+ *   5. utilization from three monitoring sources per loan, one of them faulty; loan B's reported revenue against its
+ *      DSCR floor (month 12 falls below it: DscrBreached, pushed to the vault beside the SLA breach)
  *   6. a step-down, a slump with a step-up and a required top-up, and the borrower's top-up
  *   7. one borrower defaults and is liquidated by Dutch auction; the other is replaced by a step-in
  *   8. a queued ERC-7540 redemption
@@ -147,6 +148,7 @@ function collectFacts(ctx: DemoContext): void {
     skippedSourceEvents: report.oracle.skipped.length,
     skipReasons: [...new Set(report.oracle.skipped.map((s) => s.reason))].join(", "),
     signedReports: report.oracle.reports.length,
+    dscrBreaches: report.oracle.reports.filter((x) => x.dscrBreach).length,
     stepDowns: history.filter((c) => c.event === "step-down").length,
     stepUpsWithTopUp: history.filter((c) => c.event === "step-up" && c.topUpRequired).length,
     topUpCleared: report.topUp?.cleared ?? false,

@@ -32,6 +32,8 @@ import { addStatusSection, fields, type SectionOutput, type StatusContext } from
 import {
   ensure,
   LOAN_TERM_FIELDS,
+  MAX_GAP_DAYS,
+  MAX_MIN_DSCR_BPS,
   parseAccount,
   parseAmount,
   parseId,
@@ -383,6 +385,15 @@ async function printTerms(hre: HardhatRuntimeEnvironment, loanId: bigint, terms:
     ["cure period", days(terms.curePeriodSeconds)],
     ["uptime SLA", formatBps(terms.slaUptimeBps)],
     ["debt-service reserve", formatBps(terms.debtServiceReserveBps)],
+    [
+      "DSCR floor",
+      terms.minDscrBps === 0n ? "none" : `${(Number(terms.minDscrBps) / 10_000).toFixed(2)}x debt service`,
+    ],
+    [
+      "lockbox check",
+      terms.lockboxCheck ? `on (shortfall tolerance ${formatBps(terms.shortfallToleranceBps)})` : "off",
+    ],
+    ["data-gap limit", terms.maxGapDays === 0n ? "none" : `${terms.maxGapDays} days`],
     ["approval expiry", formatTimestamp(terms.approvalExpiry)],
   ]);
 }
@@ -452,6 +463,9 @@ const TERM_FLAGS: Record<string, keyof LoanTermsInput> = {
   referenceRate: "referenceRateBps",
   maxLtv: "maxLtvBps",
   maintenanceLtv: "maintenanceLtvBps",
+  minDscrBps: "minDscrBps",
+  shortfallToleranceBps: "shortfallToleranceBps",
+  maxGapDays: "maxGapDays",
   validity: "approvalValidity",
 };
 
@@ -473,7 +487,9 @@ function readTermsFile(file: string, named: Record<string, string>): LoanTermsIn
   return parseLoanTerms(values, named, (field) => `file: ${field}`);
 }
 
-type ApproveArgs = { file?: string; as: string } & Partial<Record<keyof typeof TERM_FLAGS, string>>;
+type ApproveArgs = { file?: string; as: string; lockboxCheck?: boolean } & Partial<
+  Record<keyof typeof TERM_FLAGS, string>
+>;
 
 const approveTask = roleTask(
   "loan:approve",
@@ -494,9 +510,17 @@ const TERM_FLAG_HELP: Record<string, string> = {
   referenceRate: "fixed reference rate, basis points (default 430)",
   maxLtv: "origination LTV, basis points (default 6000)",
   maintenanceLtv: "maintenance LTV, basis points (default 7500)",
+  minDscrBps: `debt-service coverage floor the oracle checks, basis points (12500 = 1.25x, at most ${MAX_MIN_DSCR_BPS}; default 0: off)`,
+  shortfallToleranceBps:
+    "with --lockbox-check: how far lockbox deposits may fall short of reported revenue, basis points (default 0)",
+  maxGapDays: `missing oracle days before a data-gap covenant event (at most ${MAX_GAP_DAYS}; default 0: off)`,
   validity: "how long the borrower may draw the loan (default 7d)",
 };
 for (const flag of Object.keys(TERM_FLAGS)) approveTask.addOptionalParam(flag, TERM_FLAG_HELP[flag]);
+approveTask.addFlag(
+  "lockboxCheck",
+  "the oracle compares lockbox deposits with each reported period's revenue (a covenant; default off)",
+);
 
 approveTask.setAction(async (args: ApproveArgs, hre) => {
   const named = await namedAccounts(hre);
@@ -504,7 +528,10 @@ approveTask.setAction(async (args: ApproveArgs, hre) => {
   const flagValues = Object.fromEntries(
     Object.entries(TERM_FLAGS).map(([flag, field]) => [field, args[flag as keyof typeof TERM_FLAGS]]),
   );
-  const flagOf = (field: string) => kebab(Object.keys(TERM_FLAGS).find((f) => TERM_FLAGS[f] === field)!);
+  // `--lockbox-check` only turns the covenant on (absent, the file or the default decides).
+  if (args.lockboxCheck === true) flagValues.lockboxCheck = "true";
+  const flagOf = (field: string) =>
+    kebab(Object.keys(TERM_FLAGS).find((f) => TERM_FLAGS[f] === field) ?? field);
   const fromFlags = parseLoanTerms(flagValues, named, flagOf);
   const input: LoanTermsInput = { ...fromFile, ...fromFlags };
   const { borrower, principal, site, approvalValidity, ...overrides } = input;

@@ -124,6 +124,16 @@ roleTask("oracle:configure", "Set a loan's monitoring sources, quorum and stalen
       );
       out(`\nLoan ${loanId}: quorum ${quorum}, max staleness ${maxStaleness}s`);
       out(formatTable(["kind", "source"], rows));
+      // The covenants are the loan's terms, copied from the vault by the configuration: shown, never set here.
+      const { minDscrBps, lockboxCheck, shortfallToleranceBps } = (await oracle.revenueCovenants(loanId))
+        .covenants;
+      const { maxGapDays } = await oracle.dataGap(loanId);
+      out(
+        `Covenants from the loan's terms: DSCR floor ` +
+          (minDscrBps === 0n ? "none" : `${(Number(minDscrBps) / 10_000).toFixed(2)}x`) +
+          `, lockbox check ${lockboxCheck ? `on (tolerance ${formatBps(shortfallToleranceBps)})` : "off"}` +
+          `, data-gap limit ${maxGapDays === 0n ? "none" : `${maxGapDays} days`}`,
+      );
     },
   );
 

@@ -316,6 +316,12 @@ contract LoanVault is ILoanVault, LoanStorage, ProtocolUpgradeable {
     }
 
     /// @inheritdoc ILoanVaultOracleHooks
+    function covenantTermsOf(uint256 loanId) external view returns (uint16, bool, uint16, uint16) {
+        LoanTerms storage t = loanStorage().terms[loanId];
+        return (t.minDscrBps, t.lockboxCheck, t.shortfallToleranceBps, t.maxGapDays);
+    }
+
+    /// @inheritdoc ILoanVaultOracleHooks
     function slaUptimeBps(uint256 loanId) external view returns (uint256) {
         return loanStorage().terms[loanId].slaUptimeBps;
     }

@@ -104,6 +104,17 @@ interface ILoanVaultOracleHooks {
         uint256 loanId,
         uint256 periodDays
     ) external view returns (uint256 debtService, uint256 revenueDeposited);
+
+    /// @notice The covenants in `loanId`'s terms that the oracle checks (see `ILoanVault.LoanTerms`): the
+    /// debt-service coverage floor in basis points (0: off), whether the lockbox deposits are compared with the
+    /// reported revenue and the shortfall tolerated in basis points of it, and the most missing days before a data-gap
+    /// covenant event (0: off). All zero for a loan without terms. Fixed at approval.
+    function covenantTermsOf(
+        uint256 loanId
+    )
+        external
+        view
+        returns (uint16 minDscrBps, bool lockboxCheck, uint16 shortfallToleranceBps, uint16 maxGapDays);
 }
 
 /// @title ILoanVault
@@ -134,7 +145,7 @@ interface ILoanVault is ILoanVaultAssets, ILoanVaultOracleHooks, ILoanVaultRefer
         Cancelled
     }
 
-    /// @notice Terms recorded by the underwriter. Written once at approval, packed into four storage slots.
+    /// @notice Terms recorded by the underwriter. Written once at approval, packed into five storage slots.
     /// @param borrower the allowlisted operator (BORROWER role) who may draw the loan.
     /// @param paymentIntervalSeconds seconds between scheduled payments (30 days by default).
     /// @param numPayments number of scheduled payments; the term is `numPayments * paymentIntervalSeconds`.
@@ -158,6 +169,22 @@ interface ILoanVault is ILoanVaultAssets, ILoanVaultOracleHooks, ILoanVaultRefer
     /// the contract coupon (reference rate + `basePremiumBps`). Oracle coupon steps do not move it, so a late fee does
     /// not depend on when it is charged.
     /// @param site the data centre (GpuReceipt `siteOf`) of every receipt pledged to the loan.
+    /// @param minDscrBps the debt-service coverage floor the borrower agreed to, in basis points of the period's debt
+    /// service (12_500 is 1.25x; at most `MAX_MIN_DSCR_BPS`, 5.0x): a reported period whose revenue covers less than
+    /// this share of the period's scheduled debt service (`revenueCovenantInputs`) sets the oracle's
+    /// `COVENANT_DSCR_BREACH`. 0: no coverage covenant.
+    /// @param lockboxCheck whether the revenue deposited into the loan's lockbox between two reported periods is
+    /// compared with the reported revenue (short of it by more than `shortfallToleranceBps`: the oracle's
+    /// `COVENANT_REVENUE_SHORTFALL`). false: no lockbox covenant.
+    /// @param shortfallToleranceBps how far the lockbox deposits may fall short of the reported revenue, in basis points
+    /// of the reported revenue (at most `BPS`); read only with `lockboxCheck`.
+    /// @param maxGapDays the most closed days in a row the loan may go without an oracle observation, in days (at most
+    /// `MAX_GAP_DAYS`): one more sets the oracle's `COVENANT_DATA_GAP`. 0: no data-gap covenant. A monthly reporter
+    /// needs a few days above its period.
+    /// @dev The four covenant fields are terms like the others: fixed at approval, and copied by the
+    /// UtilizationOracle into its loan configuration (`IUtilizationOracle.configureLoan`, through `covenantTermsOf`),
+    /// so nobody can change a covenant the borrower did not agree to. A loan approved before they existed has them
+    /// zero (off).
     struct LoanTerms {
         // slot 0: what every payment reads
         address borrower;
@@ -183,6 +210,11 @@ interface ILoanVault is ILoanVaultAssets, ILoanVaultOracleHooks, ILoanVaultRefer
         uint16 latePenaltyBps;
         // slot 3
         bytes32 site;
+        // slot 4: the revenue and data-gap covenants the oracle checks (appended: a loan approved before reads zero)
+        uint16 minDscrBps;
+        bool lockboxCheck;
+        uint16 shortfallToleranceBps;
+        uint16 maxGapDays;
     }
 
     /// @notice Mutable state of a loan, in four slots. A payment on time reads three and writes one: slot 0 holds

@@ -28,17 +28,19 @@ uint32 constant MAX_REPORT_WINDOW_SECONDS = 1 days;
 uint16 constant MAX_REPORT_PERIOD_DAYS = 92;
 
 /// @dev Oracle covenant flag (bit 1 of the flags pushed to `ILoanVaultOracleHooks.setCovenantBreach`, beside
-/// `COVENANT_SLA_BREACH` at bit 0): the loan has gone more than its `maxGapDays` closed days without an observation.
+/// `COVENANT_SLA_BREACH` at bit 0): the loan has gone more than its `maxGapDays` (a loan term) closed days without an
+/// observation.
 /// The LoanVault treats any oracle flag as a covenant breach (cash sweep, no releases, not in good standing).
 uint8 constant COVENANT_DATA_GAP = 1 << 1;
 
 /// @dev Oracle covenant flag (bit 2): the latest reported period's revenue covered less than the loan's `minDscrBps`
-/// of its debt service for the period (`setRevenueCovenants`). Cleared by a later reported period at or above the floor.
+/// of its debt service for the period (a loan term, `ILoanVault.LoanTerms`). Cleared by a later reported period at or
+/// above the floor.
 uint8 constant COVENANT_DSCR_BREACH = 1 << 2;
 
 /// @dev Oracle covenant flag (bit 3): the revenue deposited into the loan's lockbox since the previous reported period
-/// fell short of the latest period's reported revenue by more than the loan's tolerance (`setRevenueCovenants`).
-/// Cleared by a later compliant period.
+/// fell short of the latest period's reported revenue by more than the loan's tolerance (loan terms, `lockboxCheck` and
+/// `shortfallToleranceBps`). Cleared by a later compliant period.
 uint8 constant COVENANT_REVENUE_SHORTFALL = 1 << 3;
 
 /// @dev The revenue of an observation recorded from feeds alone: feeds carry utilization only.
@@ -87,17 +89,17 @@ bytes32 constant REPORT_TYPEHASH = keccak256(
 /// Missing data. Missing data never helps the borrower, and the policy is explicit: (1) a day without an observation
 /// breaks a step-down streak (the rule lowering the premium starts again after it) but does not erase a step-up
 /// streak (it goes on where it was, the missing days not counting towards it), see `CouponRules.advance`; (2) a run of
-/// missing days longer than the loan's `maxGapDays` (`setMaxGapDays`; 0, the default, turns it off) is itself a
-/// covenant event: once more than `maxGapDays` days after the last observed day have closed (their report window
+/// missing days longer than the loan's `maxGapDays` (a loan term, see "Covenants are terms"; 0 turns it off) is itself
+/// a covenant event: once more than `maxGapDays` days after the last observed day have closed (their report window
 /// ended) without an observation, anyone (`flagDataGap`) or the upkeep sets `COVENANT_DATA_GAP` (`DataGapFlagged`),
 /// which is pushed to the LoanVault like the SLA flag; the next recorded observation clears it. A period report
 /// covers its days, so a monthly reporter needs `maxGapDays` above its period. Before a loan's first observation there
 /// is no gap.
 ///
 /// Revenue. A signed report also states the period's billed revenue (`revenueUsd`), and the day's revenue is the
-/// median of its reports' like its other readings. Two revenue covenants per loan, off by default, are set by
-/// ORACLE_ADMIN (`setRevenueCovenants`) and checked each time a reported period is recorded (feed days carry no
-/// revenue and leave them as they are), against the LoanVault's `revenueCovenantInputs` (one O(1) view call):
+/// median of its reports' like its other readings. Two revenue covenants per loan, off unless its terms set them (see
+/// "Covenants are terms"), are checked each time a reported period is recorded (feed days carry no revenue and leave
+/// them as they are), against the LoanVault's `revenueCovenantInputs` (one O(1) view call):
 /// (1) debt-service coverage: revenue below `minDscrBps` of the period's scheduled debt service (interest at the
 /// coupon plus the regular installment's principal, pro-rated to the period) sets `COVENANT_DSCR_BREACH`
 /// (`DscrBreached`); (2) lockbox: the revenue deposited into the loan's lockbox since the previous checked period
@@ -106,6 +108,13 @@ bytes32 constant REPORT_TYPEHASH = keccak256(
 /// treats any oracle flag as a covenant breach (cash sweep, no releases). The lockbox comparison counts deposits
 /// between two recordings, so a loan's reporting period should match its deposit cadence (a monthly reporter, monthly
 /// deposits); the tolerance absorbs the timing of collections.
+///
+/// Covenants are terms. The debt-service coverage floor, the lockbox comparison and its tolerance, and the data-gap
+/// limit are fields of the loan's `ILoanVault.LoanTerms`, fixed when the underwriter approves the loan and agreed to by
+/// the borrower who draws it. `configureLoan` copies them from the LoanVault (`covenantTermsOf`); no role can change
+/// them afterwards, and a re-configuration copies the same values. A loan configured before the covenants were terms
+/// keeps what was stored for it until it is re-configured, which copies its terms (none, for a loan approved before
+/// they existed).
 ///
 /// Rules and pushes. Rules are global (`setRules`). Each recorded day advances every rule's streak for the loan (see
 /// `CouponRules.advance`); a rule that fires records a pending coupon step, and the day's uptime sets or clears the
@@ -190,7 +199,7 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
         uint64 deadline;
     }
 
-    /// @notice A loan's revenue covenants (see "Revenue" above).
+    /// @notice A loan's revenue covenants (see "Revenue" above), as copied from its terms.
     /// @param minDscrBps The debt-service coverage floor: revenue / debt service, in basis points (12_500 is 1.25x);
     /// 0 turns it off.
     /// @param lockboxCheck Whether lockbox deposits are compared with the reported revenue.
@@ -281,7 +290,7 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
     event CovenantFlagsChanged(uint256 indexed loanId, uint8 flags);
 
     /// @notice `loanId`'s revenue covenants are now a coverage floor of `minDscrBps` (0: off) and, when `lockboxCheck`,
-    /// the lockbox comparison with a tolerance of `shortfallToleranceBps`.
+    /// the lockbox comparison with a tolerance of `shortfallToleranceBps`, copied from its terms by `configureLoan`.
     event RevenueCovenantsSet(
         uint256 indexed loanId,
         uint16 minDscrBps,
@@ -310,7 +319,8 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
         uint16 shortfallToleranceBps
     );
 
-    /// @notice `loanId` now raises `COVENANT_DATA_GAP` after more than `maxGapDays` missing days (0: never).
+    /// @notice `loanId` now raises `COVENANT_DATA_GAP` after more than `maxGapDays` missing days (0: never), copied from
+    /// its terms by `configureLoan`.
     event MaxGapDaysSet(uint256 indexed loanId, uint16 maxGapDays);
 
     /// @notice `missingDays` closed days after `lastDay`, `loanId`'s last observed day, have no observation: more than
@@ -445,23 +455,21 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
     /// @notice `loanId` has no observation yet.
     error UtilizationOracleNoObservation(uint256 loanId);
 
-    /// @notice A revenue covenant's `shortfallToleranceBps` is above `max` (`BPS`).
-    error UtilizationOracleInvalidRevenueCovenants(
-        uint16 minDscrBps,
-        uint16 shortfallToleranceBps,
-        uint256 max
-    );
-
     /// @notice Nothing to flag for `loanId`: `missingDays` closed days without an observation are not more than its
     /// `maxGapDays` (0: off), or `COVENANT_DATA_GAP` is already set.
     error UtilizationOracleNoDataGap(uint256 loanId, uint256 missingDays, uint16 maxGapDays);
 
     // ---------------------------------------------------------------- admin
 
-    /// @notice Sets `loanId`'s sources, quorum and staleness bound (ORACLE_ADMIN).
+    /// @notice Sets `loanId`'s sources, quorum and staleness bound (ORACLE_ADMIN), and copies its covenants from its
+    /// terms in the LoanVault (see "Covenants are terms" above): emits `RevenueCovenantsSet` and `MaxGapDaysSet`.
     /// @dev A feed's `decimals()` is read and stored here. Reconfiguring keeps the recorded observation (days still
     /// only move forward) and any pending push, keeps the last used round of a feed that stays, and restarts the
     /// loan's streaks. A quorum of 1 is accepted but defeats the point of several sources: use a majority.
+    /// Configure a loan once it is approved (before, its terms read zero: no covenants until it is re-configured).
+    /// The lockbox comparison starts from the LoanVault's cumulative deposits at the first configuration that turns it
+    /// on (deposits before it do not count); a re-configuration keeps that baseline. A covenant off clears its flag.
+    /// Without a LoanVault the covenants are left as they are.
     /// @param loanId The LoanVault loan id.
     /// @param sources 1 to `MAX_ORACLE_SOURCES` distinct non-zero feeds and reporters.
     /// @param quorum Readings an observation needs, in [1, sources.length]. The same quorum applies to a `poke`
@@ -482,22 +490,6 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
     /// @notice Sets how long after a day ends its signed reports are collected (ORACLE_ADMIN), in [1,
     /// `MAX_REPORT_WINDOW_SECONDS`]. Applies to every day not yet closed, including an open one.
     function setReportWindow(uint32 windowSeconds) external;
-
-    /// @notice Sets how many missing days `loanId` may go without an observation before it is a covenant event
-    /// (ORACLE_ADMIN): more than `maxGapDays` closed days after the last observed day set `COVENANT_DATA_GAP` (see
-    /// "Missing data" above). 0 turns it off. A daily reporter might take 3; a monthly one a few days above its period.
-    /// @dev Takes effect at the next `flagDataGap` or upkeep; a flag already set stays until the next observation.
-    /// Kept across `configureLoan`.
-    function setMaxGapDays(uint256 loanId, uint16 maxGapDays) external;
-
-    /// @notice Sets `loanId`'s revenue covenants (ORACLE_ADMIN; see "Revenue" above and `RevenueCovenants`): the
-    /// debt-service coverage floor and, when `lockboxCheck`, the lockbox comparison, which flags deposits below the
-    /// reported revenue less `shortfallToleranceBps` of it. Reverts with `UtilizationOracleInvalidRevenueCovenants` on
-    /// a tolerance above `BPS`.
-    /// @dev Turning the lockbox comparison on starts it from the LoanVault's deposits now (deposits before it do not
-    /// count). A covenant turned off clears its flag at once. Kept across `configureLoan`; checked from the next
-    /// reported period recorded.
-    function setRevenueCovenants(uint256 loanId, RevenueCovenants calldata covenants) external;
 
     /// @notice Points pushes at `loanVault` (DEFAULT_ADMIN). Intended for the one-time wiring once the LoanVault is
     /// deployed: the LoanVault is a UUPS proxy whose address never changes. Step ids continue across a change.
@@ -570,8 +562,9 @@ interface IUtilizationOracle is AutomationCompatibleInterface {
         uint256 loanId
     ) external view returns (uint32 day, uint256 reports, uint64 closesAt);
 
-    /// @notice `loanId`'s revenue covenants (see `setRevenueCovenants`) and the LoanVault's cumulative lockbox deposits
-    /// at its last lockbox check (`depositsAtCheckUsd`), from which the next period's deposits are counted.
+    /// @notice `loanId`'s revenue covenants (copied from its terms, see `configureLoan`) and the LoanVault's cumulative
+    /// lockbox deposits at its last lockbox check (`depositsAtCheckUsd`), from which the next period's deposits are
+    /// counted.
     function revenueCovenants(
         uint256 loanId
     ) external view returns (RevenueCovenants memory covenants, uint256 depositsAtCheckUsd);

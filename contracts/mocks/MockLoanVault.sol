@@ -128,6 +128,25 @@ contract MockLoanVault is ILoanVaultOracleHooks {
         return (debtServicePerDay[loanId] * periodDays, revenueDeposited[loanId]);
     }
 
+    /// @dev The covenants in each loan's terms (`covenantTermsOf`). The LoanVault fixes them at approval; the mock
+    /// sets them freely, as a new approval would.
+    struct CovenantTerms {
+        uint16 minDscrBps;
+        bool lockboxCheck;
+        uint16 shortfallToleranceBps;
+        uint16 maxGapDays;
+    }
+    mapping(uint256 loanId => CovenantTerms) public covenantTerms;
+
+    function setCovenantTerms(uint256 loanId, CovenantTerms calldata terms) external {
+        covenantTerms[loanId] = terms;
+    }
+
+    function covenantTermsOf(uint256 loanId) external view returns (uint16, bool, uint16, uint16) {
+        CovenantTerms storage t = covenantTerms[loanId];
+        return (t.minDscrBps, t.lockboxCheck, t.shortfallToleranceBps, t.maxGapDays);
+    }
+
     function slaUptimeBps(uint256 loanId) external view returns (uint256) {
         return loans[loanId].slaUptimeBps;
     }

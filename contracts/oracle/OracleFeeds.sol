@@ -15,9 +15,10 @@ import {BPS} from "../libraries/Constants.sol";
 import {OracleStorage, oracleStorage} from "./OracleStorage.sol";
 
 /// @title OracleFeeds
-/// @notice The UtilizationOracle's sources: a loan's configuration (feeds' decimals, kept rounds) and `poke`'s
-/// gas-capped, bounded and validated reads of its Chainlink feeds. Linked (DELEGATECALL on the oracle's storage,
-/// `oracleStorage()`); events and errors are the oracle's (`IUtilizationOracle`).
+/// @notice The UtilizationOracle's sources: a loan's configuration (feeds' decimals, kept rounds, the covenants copied
+/// from its terms in the LoanVault) and `poke`'s gas-capped, bounded and validated reads of its Chainlink feeds.
+/// Linked (DELEGATECALL on the oracle's storage, `oracleStorage()`); events and errors are the oracle's
+/// (`IUtilizationOracle`).
 library OracleFeeds {
     /// @dev Feeds with more decimals are refused at configuration (`10 ** decimals` then stays far from overflow).
     uint8 private constant MAX_FEED_DECIMALS = 18;
@@ -30,47 +31,6 @@ library OracleFeeds {
     uint256 private constant ROUND_DATA_SIZE = 0xa0;
 
     // ================================================================ external (linked)
-
-    /// @notice See `IUtilizationOracle.setRevenueCovenants` (the caller checks the role).
-    function setRevenueCovenants(
-        uint256 loanId,
-        IUtilizationOracle.RevenueCovenants calldata covenants
-    ) external {
-        OracleStorage.UtilizationOracleStorage storage $ = oracleStorage();
-        OracleStorage.LoanFeed storage loan = $.loans[loanId];
-        if (!loan.configured) revert IUtilizationOracle.UtilizationOracleLoanNotConfigured(loanId);
-        (uint16 minDscrBps, bool lockboxCheck, uint16 shortfallToleranceBps) = (
-            covenants.minDscrBps,
-            covenants.lockboxCheck,
-            covenants.shortfallToleranceBps
-        );
-        if (shortfallToleranceBps > BPS)
-            revert IUtilizationOracle.UtilizationOracleInvalidRevenueCovenants(
-                minDscrBps,
-                shortfallToleranceBps,
-                BPS
-            );
-        // Turning the lockbox comparison on starts it from the deposits now (a view of the trusted LoanVault).
-        uint256 deposits = loan.depositsAtCheck;
-        ILoanVaultOracleHooks vault = $.loanVault;
-        if (lockboxCheck && !loan.lockboxCheck && address(vault) != address(0))
-            (, deposits) = vault.revenueCovenantInputs(loanId, 0);
-        // A covenant turned off clears its flag.
-        uint8 flags = loan.flags;
-        if (minDscrBps == 0) flags &= ~COVENANT_DSCR_BREACH;
-        if (!lockboxCheck) flags &= ~COVENANT_REVENUE_SHORTFALL;
-
-        loan.minDscrBps = minDscrBps;
-        loan.lockboxCheck = lockboxCheck;
-        loan.shortfallToleranceBps = shortfallToleranceBps;
-        // Cumulative USDai deposits to one loan stay far below 2 ** 128.
-        loan.depositsAtCheck = uint128(deposits);
-        emit IUtilizationOracle.RevenueCovenantsSet(loanId, minDscrBps, lockboxCheck, shortfallToleranceBps);
-        if (flags != loan.flags) {
-            loan.flags = flags;
-            emit IUtilizationOracle.CovenantFlagsChanged(loanId, flags);
-        }
-    }
 
     /// @notice See `IUtilizationOracle.configureLoan` (the caller checks the role).
     function configureLoan(
@@ -88,28 +48,11 @@ library OracleFeeds {
 
         OracleStorage.UtilizationOracleStorage storage $ = oracleStorage();
         OracleStorage.LoanFeed storage loan = $.loans[loanId];
-        IUtilizationOracle.Source[] memory previous = loan.sources;
-        IUtilizationOracle.Source[] memory next = new IUtilizationOracle.Source[](count);
-        for (uint256 i; i < count; ++i) {
-            IUtilizationOracle.SourceConfig calldata config = sources[i];
-            address account = config.account;
-            if (account == address(0)) revert IUtilizationOracle.UtilizationOracleZeroAddress();
-            for (uint256 j; j < i; ++j) {
-                if (sources[j].account == account)
-                    revert IUtilizationOracle.UtilizationOracleDuplicateSource(account);
-            }
-            next[i] = IUtilizationOracle.Source({
-                kind: config.kind,
-                account: account,
-                decimals: 0,
-                lastRound: 0
-            });
-            if (config.kind == IUtilizationOracle.SourceKind.Feed) {
-                next[i].decimals = _feedDecimals(account);
-                // A feed that stays keeps its last used round, so a reconfiguration cannot re-admit an old round.
-                next[i].lastRound = _lastFeedRound(previous, account);
-            }
-        }
+        IUtilizationOracle.Source[] memory next = _nextSources(sources, loan.sources);
+        // The covenants are the loan's terms, read from the trusted LoanVault (none without one).
+        ILoanVaultOracleHooks vault = $.loanVault;
+        CovenantTerms memory covenants;
+        if (address(vault) != address(0)) covenants = _covenantTerms(vault, loan, loanId);
 
         delete loan.sources;
         for (uint256 i; i < count; ++i) loan.sources.push(next[i]);
@@ -121,6 +64,7 @@ library OracleFeeds {
         loan.maxStaleness = maxStaleness;
         delete loan.streaks;
         emit IUtilizationOracle.LoanConfigured(loanId, sources, quorum, maxStaleness);
+        if (address(vault) != address(0)) _setCovenants(loan, loanId, covenants);
     }
 
     /// @notice Reads every feed source of the loan; returns the good readings in basis points. A skipped source emits
@@ -145,6 +89,89 @@ library OracleFeeds {
     }
 
     // ================================================================ private
+
+    /// @dev The sources `sources` configure, checked (non-zero, distinct), with each feed's decimals and, for a feed
+    /// that stays, its last used round from `previous`, so a reconfiguration cannot re-admit an old round.
+    function _nextSources(
+        IUtilizationOracle.SourceConfig[] calldata sources,
+        IUtilizationOracle.Source[] memory previous
+    ) private view returns (IUtilizationOracle.Source[] memory next) {
+        uint256 count = sources.length;
+        next = new IUtilizationOracle.Source[](count);
+        for (uint256 i; i < count; ++i) {
+            IUtilizationOracle.SourceConfig calldata config = sources[i];
+            address account = config.account;
+            if (account == address(0)) revert IUtilizationOracle.UtilizationOracleZeroAddress();
+            for (uint256 j; j < i; ++j) {
+                if (sources[j].account == account)
+                    revert IUtilizationOracle.UtilizationOracleDuplicateSource(account);
+            }
+            next[i] = IUtilizationOracle.Source({
+                kind: config.kind,
+                account: account,
+                decimals: 0,
+                lastRound: 0
+            });
+            if (config.kind == IUtilizationOracle.SourceKind.Feed) {
+                next[i].decimals = _feedDecimals(account);
+                next[i].lastRound = _lastFeedRound(previous, account);
+            }
+        }
+    }
+
+    /// @dev A loan's covenant terms as read from the LoanVault, with the lockbox baseline they start from.
+    struct CovenantTerms {
+        uint16 minDscrBps;
+        bool lockboxCheck;
+        uint16 shortfallToleranceBps;
+        uint16 maxGapDays;
+        uint128 depositsAtCheck;
+    }
+
+    /// @dev Reads `loanId`'s covenant terms from the LoanVault (a view of the trusted vault). A lockbox comparison
+    /// being turned on starts from the vault's cumulative deposits now (deposits before it do not count); one already
+    /// on keeps its baseline.
+    function _covenantTerms(
+        ILoanVaultOracleHooks vault,
+        OracleStorage.LoanFeed storage loan,
+        uint256 loanId
+    ) private view returns (CovenantTerms memory terms) {
+        (terms.minDscrBps, terms.lockboxCheck, terms.shortfallToleranceBps, terms.maxGapDays) = vault
+            .covenantTermsOf(loanId);
+        uint256 deposits = loan.depositsAtCheck;
+        if (terms.lockboxCheck && !loan.lockboxCheck) (, deposits) = vault.revenueCovenantInputs(loanId, 0);
+        // Cumulative USDai deposits to one loan stay far below 2 ** 128.
+        terms.depositsAtCheck = uint128(deposits);
+    }
+
+    /// @dev Stores the loan's covenant terms (the vault's terms are fixed at approval, so a re-configuration stores the
+    /// same) and emits them. A covenant off clears its flag (a loan configured before the covenants were terms may
+    /// have had one on); a data-gap flag stays until the next observation.
+    function _setCovenants(
+        OracleStorage.LoanFeed storage loan,
+        uint256 loanId,
+        CovenantTerms memory terms
+    ) private {
+        uint8 flags = loan.flags;
+        if (terms.minDscrBps == 0) flags &= ~COVENANT_DSCR_BREACH;
+        if (!terms.lockboxCheck) flags &= ~COVENANT_REVENUE_SHORTFALL;
+        loan.minDscrBps = terms.minDscrBps;
+        loan.lockboxCheck = terms.lockboxCheck;
+        loan.shortfallToleranceBps = terms.shortfallToleranceBps;
+        loan.depositsAtCheck = terms.depositsAtCheck;
+        loan.maxGapDays = terms.maxGapDays;
+        emit IUtilizationOracle.RevenueCovenantsSet(
+            loanId,
+            terms.minDscrBps,
+            terms.lockboxCheck,
+            terms.shortfallToleranceBps
+        );
+        emit IUtilizationOracle.MaxGapDaysSet(loanId, terms.maxGapDays);
+        if (flags != loan.flags) {
+            loan.flags = flags;
+            emit IUtilizationOracle.CovenantFlagsChanged(loanId, flags);
+        }
+    }
 
     /// @dev Reads one feed source and records its round when the reading is good, or reports why it was skipped.
     function _pollFeed(

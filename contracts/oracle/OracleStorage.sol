@@ -33,7 +33,7 @@ abstract contract OracleStorage {
         uint64 updatedAt;
         uint32 rulesEpoch; // the rules epoch `streaks` belong to
         uint8 flags; // covenant flags the observations call for
-        uint16 maxGapDays; // missing days before COVENANT_DATA_GAP (0: off)
+        uint16 maxGapDays; // missing days before COVENANT_DATA_GAP (0: off), copied from the loan's terms
         // slot 1: one streak per rule
         Streak[MAX_COUPON_RULES] streaks;
         // slot 2: push state, written when a rule fires and when pushed
@@ -56,7 +56,7 @@ abstract contract OracleStorage {
         // slot 5: `openDay`'s readings, 32 bits per source index i at bit 32 * i: utilization << 16 | uptime. Only the
         // entries in `openMask` are meaningful; the slot is not cleared when the day closes (cheaper rewrites).
         uint256 openReadings;
-        // slot 6: the revenue covenants (see `IUtilizationOracle.setRevenueCovenants`)
+        // slot 6: the revenue covenants, copied from the loan's terms (see `IUtilizationOracle.configureLoan`)
         uint16 minDscrBps; // 0: off
         bool lockboxCheck;
         uint16 shortfallToleranceBps;

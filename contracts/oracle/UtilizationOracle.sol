@@ -111,22 +111,6 @@ contract UtilizationOracle is IUtilizationOracle, OracleStorage, ProtocolUpgrade
     }
 
     /// @inheritdoc IUtilizationOracle
-    function setMaxGapDays(uint256 loanId, uint16 maxGapDays) external onlyRole(ORACLE_ADMIN_ROLE) {
-        LoanFeed storage loan = oracleStorage().loans[loanId];
-        if (!loan.configured) revert UtilizationOracleLoanNotConfigured(loanId);
-        loan.maxGapDays = maxGapDays;
-        emit MaxGapDaysSet(loanId, maxGapDays);
-    }
-
-    /// @inheritdoc IUtilizationOracle
-    function setRevenueCovenants(
-        uint256 loanId,
-        RevenueCovenants calldata covenants
-    ) external onlyRole(ORACLE_ADMIN_ROLE) {
-        OracleFeeds.setRevenueCovenants(loanId, covenants);
-    }
-
-    /// @inheritdoc IUtilizationOracle
     function setLoanVault(address loanVault_) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (loanVault_ == address(0)) revert UtilizationOracleZeroAddress();
         _setLoanVault(oracleStorage(), loanVault_);

@@ -97,7 +97,7 @@ export async function createContext(
       chapters: {},
       months: [],
       couponHistory: [],
-      oracle: { sources: [], daily: [], skipped: [], reports: [] },
+      oracle: { sources: [], daily: [], skipped: [], reports: [], flagPushes: [] },
       loans: [],
       auction: null,
       stepIn: null,

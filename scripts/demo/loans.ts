@@ -7,8 +7,9 @@ import { recordCoupon } from "./coupons";
 
 /**
  * Chapter 3, two loans are made: the underwriter approves each operator's loan on the house terms (36 monthly
- * payments amortizing 2%, 4.30% reference + 6.00% premium, 60% origination LTV), within the per-borrower and per-site
- * concentration caps measured against sUSDai's NAV; each operator pledges its servers and draws USDai from sUSDai.
+ * payments amortizing 2%, 4.30% reference + 6.00% premium, 60% origination LTV; loan B with a 1.25x debt-service
+ * coverage floor), within the per-borrower and per-site concentration caps measured against sUSDai's NAV; each operator
+ * pledges its servers and draws USDai from sUSDai.
  */
 export async function loansChapter(ctx: DemoContext): Promise<void> {
   const { actors, fx, log } = ctx;
@@ -19,9 +20,12 @@ export async function loansChapter(ctx: DemoContext): Promise<void> {
     const borrower = actors[plan.borrower];
     const pledged = ctx.fleet.filter((r) => r.server.owner === plan.borrower && r.server.pledged);
     const loanId = (await loanVault.loanCount()) + 1n;
-    await loanVault
-      .connect(actors.underwriter)
-      .approveLoan(loanTerms(borrower.address, usd(plan.principalUsd), plan.site, await now(ctx.hre)));
+    // The covenants the oracle checks are terms: loan B's DSCR floor is fixed here, at approval.
+    await loanVault.connect(actors.underwriter).approveLoan(
+      loanTerms(borrower.address, usd(plan.principalUsd), plan.site, await now(ctx.hre), {
+        minDscrBps: plan.minDscrBps ?? 0,
+      }),
+    );
     await receipts.connect(borrower).setApprovalForAll(await loanVault.getAddress(), true);
     await loanVault.connect(borrower).borrow(
       loanId,

@@ -1,7 +1,8 @@
 import type { ContractTransactionReceipt } from "ethers";
 
 import { getProtocolConfig } from "../../config/protocol";
-import { formatBps, formatTable } from "../../helpers/format";
+import { formatBps, formatTable, formatUsd } from "../../helpers/format";
+import { usd } from "../../helpers/units";
 import {
   dayOf,
   MAX_REPORT_PERIOD_DAYS,
@@ -75,6 +76,8 @@ export async function setupMonitoring(ctx: DemoContext): Promise<void> {
     config.quorum,
     config.maxStalenessSeconds,
   );
+  // The configuration copies each loan's covenants from its terms (RevenueCovenantsSet): nobody sets them here.
+  const [covenantsB] = await oracle.revenueCovenants(b.id);
 
   const sources = ctx.report.oracle.sources;
   for (const feed of ctx.feeds) {
@@ -108,6 +111,10 @@ export async function setupMonitoring(ctx: DemoContext): Promise<void> {
         .join("; "),
   );
   log(`  loan A is read daily for ${DAILY_READING_DAYS} days, then monthly; loan B monthly (progress below)`);
+  log(
+    `  loan B's terms carry a ${dscrText(covenantsB.minDscrBps)} debt-service coverage floor, copied by the oracle ` +
+      `when it configured the loan (no role can change it): each monthly report's revenue is checked against it`,
+  );
 }
 
 /** Publishes each of loan A's feeds for `day` (the faulty one as its fault says) and pokes the oracle. */
@@ -184,7 +191,7 @@ export async function monthlyReportB(ctx: DemoContext, month: number): Promise<v
   const loan = loanOf(ctx, "B");
   const { fx, actors } = ctx;
   const timestamp = await now(ctx.hre);
-  const { utilizationBps, uptimeBps } = reportB(month);
+  const { utilizationBps, uptimeBps, billedBps } = reportB(month);
   const signers = REPORTERS;
   const late = REPORTER3_LATE.has(month);
   // A monthly reading skips days: the day it reports must open after the day before has closed.
@@ -195,13 +202,14 @@ export async function monthlyReportB(ctx: DemoContext, month: number): Promise<v
     lastDay === 0n ? MONTH_DAYS : Math.min(reportDay - Number(lastDay), MAX_REPORT_PERIOD_DAYS);
   const entries = signers.map((name, i) => {
     // Each reporter measures independently: their numbers differ a little.
+    const reported = utilizationBps + (i - 1) * 30;
     const report: Report = {
       loanId: loan.id,
-      utilizationBps: utilizationBps + (i - 1) * 30,
+      utilizationBps: reported,
       uptimeBps: Math.min(10_000, uptimeBps + (i - 1) * 10),
       day: reportDay,
       periodDays,
-      revenueUsd: 0n,
+      revenueUsd: billedRevenue(loan, reported, periodDays, billedBps),
       deadline: BigInt(timestamp + HOUR),
     };
     return { signer: actors[name], report };
@@ -249,6 +257,14 @@ export async function monthlyReportB(ctx: DemoContext, month: number): Promise<v
   const [, medianUptime] = await fx.oracle.latestUtilization(loan.id);
   const sla = await fx.loanVault.slaUptimeBps(loan.id);
   const breach = medianUptime < sla;
+  const dscr = await dscrOf(ctx, receipt!, loan, periodDays);
+  if (dscr.breach) {
+    await ctx.progress(
+      `oracle B: the ${periodDays}-day report bills ${formatUsd(dscr.revenue, 0)}, ` +
+        `${(Number((dscr.revenue * 100n) / dscr.debtService) / 100).toFixed(2)}x its debt service ` +
+        `${formatUsd(dscr.debtService, 0)}: below the ${dscrText(dscr.minDscrBps)} floor in its terms, DSCR breach flagged`,
+    );
+  }
   ctx.report.oracle.reports.push({
     month,
     loan: "B",
@@ -258,6 +274,10 @@ export async function monthlyReportB(ctx: DemoContext, month: number): Promise<v
     slaBreach: breach,
     periodDays,
     fired,
+    revenueUsd: dscr.revenue.toString(),
+    debtServiceUsd: dscr.debtService.toString(),
+    minDscrBps: dscr.minDscrBps,
+    dscrBreach: dscr.breach,
     subset,
   });
   const flagsChanged = receipt!.logs.some(
@@ -288,11 +308,69 @@ export async function runUpkeep(ctx: DemoContext): Promise<void> {
     const parsed = fx.loanVault.interface.parseLog(log);
     if (parsed?.name !== "CovenantFlagsSet") continue;
     const loan = ctx.loans.find((l) => l.id === (parsed.args.loanId as bigint))!;
+    const [previous, flags] = [Number(parsed.args.previousFlags), Number(parsed.args.flags)];
+    ctx.report.oracle.flagPushes.push({
+      loan: loan.label,
+      day: Number(storyDay(ctx, await now(ctx.hre)).toFixed(3)),
+      previousFlags: previous,
+      flags,
+    });
     await ctx.progress(
-      `loan ${loan.label}: covenant flags pushed to the vault (${parsed.args.previousFlags} -> ${parsed.args.flags}): ` +
-        (parsed.args.flags === 0n ? "SLA breach cured" : "SLA breach, cash sweep on"),
+      `loan ${loan.label}: covenant flags pushed to the vault (${previous} -> ${flags}): ` +
+        (flags === 0 ? `${flagNames(previous)} cured` : `${flagNames(flags)}, cash sweep on`),
     );
   }
+}
+
+/** The oracle's covenant flags by name (`IUtilizationOracle`: bit 0 SLA, 1 data gap, 2 DSCR, 3 revenue shortfall). */
+function flagNames(flags: number): string {
+  const names = ["SLA breach", "data gap", "DSCR breach", "revenue shortfall"];
+  return names.filter((_, bit) => (flags & (1 << bit)) !== 0).join(" + ") || "none";
+}
+
+/** A coverage ratio in bps as a multiple, e.g. 12500 -> "1.25x". */
+function dscrText(bps: bigint | number): string {
+  return `${(Number(bps) / 10_000).toFixed(2)}x`;
+}
+
+/**
+ * What the fleet billed over `periodDays` days at `utilizationBps`: its GPU-hours at the net rate (as the lockbox
+ * deposits), times the share billed (`billedBps`).
+ */
+function billedRevenue(
+  loan: DemoLoan,
+  utilizationBps: number,
+  periodDays: number,
+  billedBps: number,
+): bigint {
+  const cents = Math.round(
+    (loan.gpus * periodDays * 24 * loan.revenuePerGpuHourUsd * utilizationBps * billedBps * 100) /
+      10_000 ** 2,
+  );
+  return usd(cents) / 100n;
+}
+
+/**
+ * The reported period's revenue (`RevenueRecorded`), the loan's debt service over it (the vault's view the oracle
+ * compared it with), the floor the oracle holds from the loan's terms, and whether it flagged the period (`DscrBreached`).
+ */
+async function dscrOf(
+  ctx: DemoContext,
+  receipt: ContractTransactionReceipt,
+  loan: DemoLoan,
+  periodDays: number,
+): Promise<{ revenue: bigint; debtService: bigint; minDscrBps: number; breach: boolean }> {
+  const { oracle, loanVault } = ctx.fx;
+  let revenue = 0n;
+  let breach = false;
+  for (const log of receipt.logs) {
+    const parsed = oracle.interface.parseLog(log);
+    if (parsed?.name === "RevenueRecorded") revenue = parsed.args.revenueUsd as bigint;
+    if (parsed?.name === "DscrBreached") breach = true;
+  }
+  const [debtService] = await loanVault.revenueCovenantInputs(loan.id, periodDays);
+  const [covenants] = await oracle.revenueCovenants(loan.id);
+  return { revenue, debtService, minDscrBps: Number(covenants.minDscrBps), breach };
 }
 
 /** The observation, skipped sources and fired rules of a poke or a report submission. */

@@ -104,6 +104,8 @@ export interface DemoReport {
     sources: { loan: string; kind: string; name: string; account: string; faulty: boolean }[];
     daily: DailyReading[];
     skipped: { day: number; loan: string; source: string; reason: string }[];
+    /** Covenant flags the upkeep pushed into the LoanVault (`CovenantFlagsSet`): bit 0 SLA, 1 data gap, 2 DSCR. */
+    flagPushes: { loan: string; day: number; previousFlags: number; flags: number }[];
     reports: {
       month: number;
       loan: string;
@@ -115,6 +117,14 @@ export interface DemoReport {
       periodDays: number;
       /** The coupon rules the recorded period fired (`RuleFired`), e.g. "rule 1 fired (+300 bps)". */
       fired: string[];
+      /** The period's billed revenue, the median of the reports (`RevenueRecorded`), raw USDai. */
+      revenueUsd: string;
+      /** The loan's scheduled debt service over the period (`LoanVault.revenueCovenantInputs`), raw USDai. */
+      debtServiceUsd: string;
+      /** The DSCR floor in the loan's terms as the oracle holds it (`revenueCovenants`), bps (0: none). */
+      minDscrBps: number;
+      /** The oracle flagged the period below the floor (`DscrBreached`). */
+      dscrBreach: boolean;
       /**
        * When a first submission carried only some of the reports: how many, whether it recorded the day (it must
        * not: a day is the median of every reporter's report), and the reports the recorded day counted.

@@ -83,6 +83,11 @@ export interface LoanPlan {
   recovery: "liquidation" | "stepIn";
   /** The replacement operator for a step-in. */
   replacement?: NamedAccount;
+  /**
+   * The debt-service coverage floor in the loan's terms (bps of debt service; absent: none). The oracle copies it when
+   * the loan is configured and checks each signed report's revenue against it; nobody can change it afterwards.
+   */
+  minDscrBps?: number;
 }
 
 /** Loan A is drawn at the origination LTV (60%): the H100 markdowns make the slump's top-up bite. */
@@ -105,6 +110,7 @@ export const LOANS: LoanPlan[] = [
     lastRevenueMonth: 12,
     recovery: "stepIn",
     replacement: "borrower3",
+    minDscrBps: 12_500,
   },
 ];
 
@@ -154,22 +160,35 @@ export const MONTHLY_UTILIZATION_A: Record<number, number> = {
 };
 
 /**
- * Loan B's monthly signed reports (bps; the SLA is 95% uptime): steady, then borrower2's operation degrades from month
- * 12 (uptime below the SLA) and fails; from month 15 the replacement operator runs the fleet.
+ * A month of loan B's signed reports: utilization and uptime (bps; the SLA is 95% uptime), and the share of the fleet's
+ * revenue at that utilization that was billed (bps; the report's `revenueUsd`, checked against the 1.25x DSCR floor in
+ * the loan's terms).
  */
-const REPORTS_B: Record<number, { utilizationBps: number; uptimeBps: number }> = {
-  12: { utilizationBps: 7_100, uptimeBps: 9_300 },
+export interface ReportB {
+  utilizationBps: number;
+  uptimeBps: number;
+  billedBps: number;
+}
+
+/**
+ * Loan B's monthly signed reports: steady (revenue about 1.4x its debt service), then borrower2's operation degrades
+ * in month 12: uptime below the SLA, and a customer disputes a quarter of the month's invoices, so the billed revenue
+ * falls below the 1.25x DSCR floor in the loan's terms (a DSCR breach beside the SLA breach). It fails in months 13 and
+ * 14; from month 15 the replacement operator runs the fleet.
+ */
+const REPORTS_B: Record<number, Partial<ReportB>> = {
+  12: { utilizationBps: 7_100, uptimeBps: 9_300, billedBps: 7_500 },
   13: { utilizationBps: 4_200, uptimeBps: 8_100 },
   14: { utilizationBps: 2_500, uptimeBps: 7_200 },
   15: { utilizationBps: 7_800, uptimeBps: 9_750 },
 };
-export function reportB(month: number): { utilizationBps: number; uptimeBps: number } {
-  return (
-    REPORTS_B[month] ?? {
-      utilizationBps: 8_600 + jitter(month, 0),
-      uptimeBps: 9_900 + (jitter(month, 1) >> 2),
-    }
-  );
+export function reportB(month: number): ReportB {
+  return {
+    utilizationBps: 8_600 + jitter(month, 0),
+    uptimeBps: 9_900 + (jitter(month, 1) >> 2),
+    billedBps: 10_000,
+    ...REPORTS_B[month],
+  };
 }
 
 /**

@@ -156,6 +156,16 @@ export function parseInteger(value: string | undefined, name: string, min: numbe
   return parsed;
 }
 
+/** A yes/no value: a JSON boolean, or `true`/`false` (also `yes`/`no`, `1`/`0`) as text. */
+export function parseBoolean(value: unknown, name: string): boolean {
+  if (typeof value === "boolean") return value;
+  const text =
+    typeof value === "string" || typeof value === "number" ? String(value).trim().toLowerCase() : "";
+  if (["true", "yes", "1"].includes(text)) return true;
+  if (["false", "no", "0"].includes(text)) return false;
+  throw new TaskArgumentError(`--${name} must be true or false, got ${JSON.stringify(value)}`);
+}
+
 /** Basis points in `[0, max]` (default 10_000 = 100%). */
 export function parseBps(value: string | undefined, name: string, max = 10_000): number {
   return parseInteger(value, name, 0, max);
@@ -347,7 +357,9 @@ export function parseIdList(value: string | undefined, name: string, max = 64): 
  * `site` as its name (e.g. `DAL-1`), the `...Seconds` fields as durations (`30d`, or seconds; `0` allowed for grace
  * and the default window), the `...Bps` fields and `numPayments` as integers, `referenceRateFeed` an address (or
  * absent for a fixed rate), `borrower` a named account or address. `approvalValidity` (a duration from now) stands
- * for `approvalExpiry`.
+ * for `approvalExpiry`. The covenants the oracle checks: `minDscrBps` the debt-service coverage floor in basis points
+ * (12500 = 1.25x, at most `MAX_MIN_DSCR_BPS`), `lockboxCheck` a boolean (`true`/`false`), `shortfallToleranceBps` in
+ * basis points, `maxGapDays` whole days (at most `MAX_GAP_DAYS`); 0 / false (the default) is off.
  */
 export interface LoanTermsInput {
   borrower?: string;
@@ -369,10 +381,30 @@ export interface LoanTermsInput {
   defaultWindowSeconds?: number;
   curePeriodSeconds?: number;
   debtServiceReserveBps?: number;
+  minDscrBps?: number;
+  lockboxCheck?: boolean;
+  shortfallToleranceBps?: number;
+  maxGapDays?: number;
   approvalValidity?: number;
 }
 
-type TermKind = "account" | "usd" | "site" | "duration" | "durationOrZero" | "count" | "bps" | "address";
+type TermKind =
+  | "account"
+  | "usd"
+  | "site"
+  | "duration"
+  | "durationOrZero"
+  | "count"
+  | "bps"
+  | "dscrBps"
+  | "bool"
+  | "days"
+  | "address";
+
+/** `MAX_MIN_DSCR_BPS` (contracts/credit/logic/LoanConstants.sol): the highest coverage floor terms may set (5.0x). */
+export const MAX_MIN_DSCR_BPS = 50_000;
+/** `MAX_GAP_DAYS` (contracts/credit/logic/LoanConstants.sol): the longest data gap terms may tolerate, in days. */
+export const MAX_GAP_DAYS = 365;
 
 /** Each field a terms file may set, with how it is parsed. */
 export const LOAN_TERM_FIELDS: Record<keyof LoanTermsInput, TermKind> = {
@@ -395,6 +427,10 @@ export const LOAN_TERM_FIELDS: Record<keyof LoanTermsInput, TermKind> = {
   defaultWindowSeconds: "durationOrZero",
   curePeriodSeconds: "duration",
   debtServiceReserveBps: "bps",
+  minDscrBps: "dscrBps",
+  lockboxCheck: "bool",
+  shortfallToleranceBps: "bps",
+  maxGapDays: "days",
   approvalValidity: "duration",
 };
 
@@ -422,6 +458,10 @@ export function parseLoanTerms(
       kind !== undefined,
       `--${name}: unknown loan term; known: ${Object.keys(LOAN_TERM_FIELDS).join(", ")}`,
     );
+    if (kind === "bool") {
+      parsed[field] = parseBoolean(raw, name);
+      continue;
+    }
     ensure(
       typeof raw === "string" || (typeof raw === "number" && Number.isFinite(raw)),
       `--${name} must be a string or a number`,
@@ -453,6 +493,12 @@ export function parseLoanTerms(
         break;
       case "bps":
         parsed[field] = parseBps(text, name);
+        break;
+      case "dscrBps":
+        parsed[field] = parseBps(text, name, MAX_MIN_DSCR_BPS);
+        break;
+      case "days":
+        parsed[field] = parseInteger(text, name, 0, MAX_GAP_DAYS);
         break;
       case "address":
         parsed[field] = parseAddress(text, name);

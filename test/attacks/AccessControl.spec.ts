@@ -329,7 +329,7 @@ describe("Attack: every privileged function from an account without the role", (
             privileged: {
               ...base,
               ...initialize("initialize(address,(uint16,uint16,uint16,uint32,uint96,uint32))"),
-              "approveLoan((address,uint32,uint16,uint16,uint32,address,uint16,uint16,uint16,uint16,uint32,uint96,uint16,uint16,uint32,uint16,uint40,uint16,uint16,bytes32))":
+              "approveLoan((address,uint32,uint16,uint16,uint32,address,uint16,uint16,uint16,uint16,uint32,uint96,uint16,uint16,uint32,uint16,uint40,uint16,uint16,bytes32,uint16,bool,uint16,uint16))":
                 { expect: { role: "UNDERWRITER" } },
               "cancelApproval(uint256)": { expect: { role: "UNDERWRITER" } },
               "applyCouponStep(uint256,uint256,int256,bool)": { expect: { role: "ORACLE" } },
@@ -405,8 +405,6 @@ describe("Attack: every privileged function from an account without the role", (
               "configureLoan(uint256,(uint8,address)[],uint8,uint32)": { expect: { role: "ORACLE_ADMIN" } },
               "setRules((uint8,uint16,uint16,int16,bool)[])": { expect: { role: "ORACLE_ADMIN" } },
               "setReportWindow(uint32)": { expect: { role: "ORACLE_ADMIN" } },
-              "setMaxGapDays(uint256,uint16)": { expect: { role: "ORACLE_ADMIN" } },
-              "setRevenueCovenants(uint256,(uint16,bool,uint16))": { expect: { role: "ORACLE_ADMIN" } },
               "setLoanVault(address)": { expect: { role: "DEFAULT_ADMIN" } },
               "poke(uint256)": { expect: { role: "KEEPER" } },
               "onStepIn(uint256)": {

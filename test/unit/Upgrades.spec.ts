@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import hre, { upgrades } from "hardhat";
-import { ContractFactory, MaxUint256, parseUnits } from "ethers";
+import { Contract, ContractFactory, MaxUint256, parseUnits } from "ethers";
 import { mine, takeSnapshot, time } from "@nomicfoundation/hardhat-network-helpers";
 import {
   getStorageLayout,
@@ -13,7 +13,8 @@ import { readValidations } from "@openzeppelin/hardhat-upgrades/dist/utils/valid
 import legacy from "../fixtures/legacy/LoanVault.v0.json";
 import legacyAuction from "../fixtures/legacy/CollateralAuction.v0.json";
 import legacyOracle from "../fixtures/legacy/UtilizationOracle.v0.json";
-import { fundUsdai, openLoan, stake } from "../helpers/loans";
+import { fundUsdai, mintReceipts, now, stake } from "../helpers/loans";
+import { loanTerms } from "../../helpers/loans";
 import { dayOf, signReport, toSubmission } from "../../helpers/reports";
 import { usd } from "../../helpers/units";
 
@@ -36,6 +37,24 @@ async function expectLayoutKept(name: string, v0Layout: unknown): Promise<void> 
     withValidationDefaults({ kind: "uups" }),
   );
   expect(report.ok, report.explain()).to.equal(true);
+}
+
+/** The covenant terms appended to `ILoanVault.LoanTerms` after v0 (slot 4): v0's approval and terms have none. */
+const COVENANT_TERMS = ["minDscrBps", "lockboxCheck", "shortfallToleranceBps", "maxGapDays"];
+
+/** Today's LoanVault ABI with v0's `LoanTerms` (without the covenant terms) in `approveLoan` and `termsOf`. */
+async function v0LoanVaultAbi(): Promise<unknown[]> {
+  type Param = { name: string; components?: Param[] };
+  type Fragment = { type: string; name?: string; inputs?: Param[]; outputs?: Param[] };
+  const abi = structuredClone((await hre.artifacts.readArtifact("LoanVault")).abi) as Fragment[];
+  const strip = (param: Param) => {
+    param.components = param.components!.filter((c) => !COVENANT_TERMS.includes(c.name));
+  };
+  for (const fragment of abi) {
+    if (fragment.name === "approveLoan") strip(fragment.inputs![0]);
+    if (fragment.name === "termsOf") strip(fragment.outputs![0]);
+  }
+  return abi;
 }
 
 const getImplementationAddress = async (proxy: string): Promise<string> =>
@@ -133,9 +152,25 @@ describe("Upgrades", () => {
       // upgrades the vault before sUSDai.)
       await stake(f, actors.lender1, 3_000_000);
       await vault.upgradeToAndCall(await deployLegacyImplementation(), "0x");
-      const active = await openLoan(f, actors.borrower1, usd(200_000), 400_000);
-      const defaulted = await openLoan(f, actors.borrower2, usd(150_000), 300_000);
-      const auctioned = await openLoan(f, actors.borrower3, usd(100_000), 200_000, { site: "PHX-2" });
+      // v0's approval and terms are without the covenant terms: approve and read them with v0's ABI.
+      const v0 = new Contract(loanVault.target, (await v0LoanVaultAbi()) as never, actors.underwriter);
+      const openLoan = async (
+        borrower: typeof actors.borrower1,
+        principal: bigint,
+        collateralUsd: number,
+        site = "DAL-1",
+      ) => {
+        const receiptIds = await mintReceipts(f, borrower, 1, collateralUsd, site);
+        const loanId = (await loanVault.loanCount()) + 1n;
+        const terms: Record<string, unknown> = loanTerms(borrower.address, principal, site, await now());
+        for (const name of COVENANT_TERMS) delete terms[name];
+        await v0.approveLoan(terms);
+        await loanVault.connect(borrower).borrow(loanId, receiptIds);
+        return { loanId, receiptIds };
+      };
+      const active = await openLoan(actors.borrower1, usd(200_000), 400_000);
+      const defaulted = await openLoan(actors.borrower2, usd(150_000), 300_000);
+      const auctioned = await openLoan(actors.borrower3, usd(100_000), 200_000, "PHX-2");
       await fundUsdai(f, actors.borrower1, 100_000);
       for (let k = 0; k < 2; k++) {
         await time.increase(30 * 86_400 + 3_600);
@@ -149,6 +184,20 @@ describe("Upgrades", () => {
       await loanVault.liquidate(auctioned.loanId);
       const ids = [active.loanId, defaulted.loanId, auctioned.loanId];
 
+      // The terms as v0 laid them out; today's code reads the appended covenant terms of v0's loans as zero (off).
+      let upgraded = false;
+      const termsOf = async (id: bigint): Promise<unknown[]> => {
+        if (!upgraded) return [...(await v0.termsOf(id))];
+        const terms = await loanVault.termsOf(id);
+        expect(COVENANT_TERMS.map((name) => terms[name as keyof typeof terms])).to.deep.equal([
+          0n,
+          false,
+          0n,
+          0n,
+        ]);
+        expect([...(await loanVault.covenantTermsOf(id))]).to.deep.equal([0n, false, 0n, 0n]);
+        return [...terms].slice(0, terms.length - COVENANT_TERMS.length);
+      };
       const read = async () => ({
         loanAssets: await loanVault.loanAssets(),
         accrual: [...(await loanVault.accrualState())],
@@ -156,7 +205,7 @@ describe("Upgrades", () => {
           ids.map(async (id) => ({
             debt: await loanVault.debtOf(id),
             state: [...(await loanVault.stateOf(id))],
-            terms: [...(await loanVault.termsOf(id))],
+            terms: await termsOf(id),
             next: [...(await loanVault.nextPayment(id))],
             defaultableAt: await loanVault.defaultableAt(id),
             receipts: await loanVault.receiptsOf(id),
@@ -180,6 +229,7 @@ describe("Upgrades", () => {
       await snapshot.restore();
       await time.setNextBlockTimestamp(at);
       await expect(vault.upgradeToAndCall(current, "0x")).to.emit(vault, "Upgraded").withArgs(current);
+      upgraded = true;
       expect(await read()).to.deep.equal(before);
       const lotBefore = await auction.auctionOf(auctioned.loanId);
       await expect(auctionProxy.upgradeToAndCall(currentAuction, "0x"))

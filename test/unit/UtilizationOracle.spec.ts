@@ -3,7 +3,16 @@ import { ethers, upgrades } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { AbiCoder, Signature, toBeHex, TypedDataEncoder, verifyTypedData, ZeroAddress } from "ethers";
+import {
+  AbiCoder,
+  type FunctionFragment,
+  Interface,
+  Signature,
+  toBeHex,
+  TypedDataEncoder,
+  verifyTypedData,
+  ZeroAddress,
+} from "ethers";
 
 import { Comparator, getProtocolConfig, type CouponRuleConfig } from "../../config/protocol";
 import { Roles } from "../../helpers/roles";
@@ -13,6 +22,7 @@ import { deployProtocol } from "../fixtures/protocol";
 import { expectUnchanged, snapshot } from "../helpers/state";
 import { underCoverage } from "../helpers/coverage";
 import { pinClock } from "../helpers/fixture";
+import { fundUsdai, openLoan, stake } from "../helpers/loans";
 import { linkedFactory } from "../helpers/proxy";
 
 const DAY = 86_400;
@@ -166,6 +176,36 @@ describe("UtilizationOracle", () => {
 
   /** A call's result as a plain array, for deep equality. */
   const arr = async (result: Promise<Iterable<unknown>>) => [...(await result)];
+
+  /** Re-configures `loanId` with the sources, quorum and staleness it has (which copies its covenant terms again). */
+  async function reconfigure(loanId: bigint, admin = ctx.admin) {
+    const sources = (await oracle.sourcesOf(loanId)).map((s) => ({ kind: s.kind, account: s.account }));
+    const [, quorum, maxStaleness] = await oracle.loanConfig(loanId);
+    return admin.configureLoan(loanId, sources, quorum, maxStaleness);
+  }
+
+  /**
+   * `loanId`'s loan terms carry these covenants (the mock vault's `covenantTermsOf`, as an approval with them would),
+   * and the oracle configures the loan, copying them.
+   */
+  async function configureWithTerms(
+    loanId: bigint,
+    covenants: {
+      minDscrBps?: number;
+      lockboxCheck?: boolean;
+      shortfallToleranceBps?: number;
+      maxGapDays?: number;
+    },
+  ) {
+    await vault.setCovenantTerms(loanId, {
+      minDscrBps: 0,
+      lockboxCheck: false,
+      shortfallToleranceBps: 0,
+      maxGapDays: 0,
+      ...covenants,
+    });
+    return reconfigure(loanId);
+  }
 
   const stateReads = (loanId: bigint) => ({
     latest: async () => (await oracle.latestUtilization(loanId)).toString(),
@@ -1738,7 +1778,9 @@ describe("UtilizationOracle", () => {
     const closeOf = (day: number) => (day + 1) * DAY + REPORT_WINDOW;
 
     it("more than maxGapDays closed days without an observation set COVENANT_DATA_GAP, pushed to the vault; the next observation clears it", async () => {
-      await expect(ctx.admin.setMaxGapDays(LOAN, 3)).to.emit(oracle, "MaxGapDaysSet").withArgs(LOAN, 3);
+      await expect(configureWithTerms(LOAN, { maxGapDays: 3 }))
+        .to.emit(oracle, "MaxGapDaysSet")
+        .withArgs(LOAN, 3);
       const last = await recordDays(await today(), 1, 8_000);
       // Three days missing: not more than three.
       await time.increaseTo(closeOf(last + 3));
@@ -1776,7 +1818,7 @@ describe("UtilizationOracle", () => {
     });
 
     it("the upkeep flags and pushes a data gap in one performUpkeep, beside the SLA flag", async () => {
-      await ctx.admin.setMaxGapDays(LOAN, 2);
+      await configureWithTerms(LOAN, { maxGapDays: 2 });
       const last = await recordDays(await today(), 1, 8_000, 9_000); // uptime below the 95% SLA
       await oracle.push(LOAN);
       expect(await vault.covenantFlags(LOAN)).to.equal(SLA_BREACH);
@@ -1792,7 +1834,7 @@ describe("UtilizationOracle", () => {
     });
 
     it("an open report day that reaches the quorum is recorded before the gap is measured", async () => {
-      await ctx.admin.setMaxGapDays(LOAN, 1);
+      await configureWithTerms(LOAN, { maxGapDays: 1 });
       const last = await recordDays(await today(), 1, 8_000);
       await time.setNextBlockTimestamp((last + 1) * DAY + 3_600);
       await submit(last + 1, [
@@ -1811,7 +1853,7 @@ describe("UtilizationOracle", () => {
     });
 
     it("a monthly reporter on time is never a data gap for maxGapDays above its period", async () => {
-      await ctx.admin.setMaxGapDays(LOAN, 33);
+      await configureWithTerms(LOAN, { maxGapDays: 33 });
       let day = (await today()) + 30;
       for (let month = 0; month < 3; month++) {
         await time.setNextBlockTimestamp(day * DAY + REPORT_WINDOW + 3_600);
@@ -1832,7 +1874,7 @@ describe("UtilizationOracle", () => {
         .withArgs(LOAN, day - 30, 34, 33);
     });
 
-    it("is off by default (maxGapDays 0), and there is no gap before the first observation", async () => {
+    it("is off for terms without it (maxGapDays 0), and there is no gap before the first observation", async () => {
       expect(await arr(oracle.dataGap(LOAN))).to.deep.equal([0n, 0n]);
       const last = await recordDays(await today(), 1, 8_000);
       // Recorded before its own report window closed: nothing is missing yet.
@@ -1844,21 +1886,9 @@ describe("UtilizationOracle", () => {
         0,
       ]);
       expect((await oracle.checkUpkeep(pageAll))[0]).to.equal(false);
-      await ctx.admin.setMaxGapDays(LOAN, 99);
+      // The same history under a loan whose terms tolerate 99 days: flagged.
+      await configureWithTerms(LOAN, { maxGapDays: 99 });
       await expect(oracle.flagDataGap(LOAN)).to.emit(oracle, "DataGapFlagged").withArgs(LOAN, last, 100, 99);
-    });
-
-    it("setMaxGapDays: ORACLE_ADMIN only, for a configured loan", async () => {
-      await expectRevertUnchanged(
-        LOAN,
-        () => oracle.connect(actors.attacker).setMaxGapDays(LOAN, 3),
-        "AccessControlUnauthorizedAccount",
-        [actors.attacker.address, Roles.ORACLE_ADMIN],
-      );
-      await expect(ctx.admin.setMaxGapDays(UNKNOWN_LOAN, 3))
-        .to.be.revertedWithCustomError(oracle, "UtilizationOracleLoanNotConfigured")
-        .withArgs(UNKNOWN_LOAN);
-      expect(await arr(oracle.dataGap(LOAN))).to.deep.equal([0n, 0n]);
     });
 
     it("flagDataGap is stopped by the pause", async () => {
@@ -1917,13 +1947,7 @@ describe("UtilizationOracle", () => {
 
     it("revenue below minDscrBps of the period's debt service sets COVENANT_DSCR_BREACH, pushed; a period at the floor clears it", async () => {
       await vault.setDebtServicePerDay(LOAN, usd(1_000));
-      await expect(
-        ctx.admin.setRevenueCovenants(LOAN, {
-          minDscrBps: 12_500,
-          lockboxCheck: false,
-          shortfallToleranceBps: 0,
-        }),
-      )
+      await expect(configureWithTerms(LOAN, { minDscrBps: 12_500 }))
         .to.emit(oracle, "RevenueCovenantsSet")
         .withArgs(LOAN, 12_500, false, 0);
       const day = (await today()) + 1;
@@ -1944,11 +1968,7 @@ describe("UtilizationOracle", () => {
 
     it("the coverage is over the report's period: a monthly report is compared with 30 days of debt service", async () => {
       await vault.setDebtServicePerDay(LOAN, usd(1_000));
-      await ctx.admin.setRevenueCovenants(LOAN, {
-        minDscrBps: 10_000,
-        lockboxCheck: false,
-        shortfallToleranceBps: 0,
-      });
+      await configureWithTerms(LOAN, { minDscrBps: 10_000 });
       const day = (await today()) + 30;
       await time.setNextBlockTimestamp(day * DAY + REPORT_WINDOW + 3_600);
       const entries = await Promise.all(
@@ -1963,15 +1983,9 @@ describe("UtilizationOracle", () => {
     });
 
     it("lockbox deposits short of the reported revenue beyond the tolerance set COVENANT_REVENUE_SHORTFALL; a compliant period clears it", async () => {
-      // Deposits before the comparison is turned on do not count.
+      // Deposits before the loan is configured with the comparison do not count.
       await vault.depositRevenue(LOAN, usd(5_000));
-      await expect(
-        ctx.admin.setRevenueCovenants(LOAN, {
-          minDscrBps: 0,
-          lockboxCheck: true,
-          shortfallToleranceBps: 500,
-        }),
-      )
+      await expect(configureWithTerms(LOAN, { lockboxCheck: true, shortfallToleranceBps: 500 }))
         .to.emit(oracle, "RevenueCovenantsSet")
         .withArgs(LOAN, 0, true, 500);
       const [covenants, depositsAtCheck] = await oracle.revenueCovenants(LOAN);
@@ -1995,11 +2009,7 @@ describe("UtilizationOracle", () => {
     });
 
     it("feed days carry no revenue and leave the revenue flags as they are", async () => {
-      await ctx.admin.setRevenueCovenants(FEED_LOAN, {
-        minDscrBps: 10_000,
-        lockboxCheck: true,
-        shortfallToleranceBps: 0,
-      });
+      await configureWithTerms(FEED_LOAN, { minDscrBps: 10_000, lockboxCheck: true });
       await vault.setDebtServicePerDay(FEED_LOAN, usd(1_000));
       await freshFeeds();
       await expect(oracle.connect(actors.keeper).poke(FEED_LOAN))
@@ -2008,67 +2018,134 @@ describe("UtilizationOracle", () => {
         .and.not.to.emit(oracle, "CovenantFlagsChanged");
     });
 
-    it("turning a covenant off clears its flag at once", async () => {
+    it("a re-configuration to terms without a covenant clears its flag (a loan configured before covenants were terms)", async () => {
       await vault.setDebtServicePerDay(LOAN, usd(1_000));
-      await ctx.admin.setRevenueCovenants(LOAN, {
-        minDscrBps: 12_500,
-        lockboxCheck: true,
-        shortfallToleranceBps: 0,
-      });
+      await configureWithTerms(LOAN, { minDscrBps: 12_500, lockboxCheck: true });
       await submitRevenue((await today()) + 1, [usd(1_000), usd(1_000), usd(1_000)]);
       expect((await oracle.pendingPush(LOAN)).flags).to.equal(DSCR_BREACH | REVENUE_SHORTFALL);
-      await expect(
-        ctx.admin.setRevenueCovenants(LOAN, { minDscrBps: 0, lockboxCheck: true, shortfallToleranceBps: 0 }),
-      )
+      await expect(configureWithTerms(LOAN, { lockboxCheck: true }))
         .to.emit(oracle, "CovenantFlagsChanged")
         .withArgs(LOAN, REVENUE_SHORTFALL);
-      await expect(
-        ctx.admin.setRevenueCovenants(LOAN, { minDscrBps: 0, lockboxCheck: false, shortfallToleranceBps: 0 }),
-      )
-        .to.emit(oracle, "CovenantFlagsChanged")
-        .withArgs(LOAN, 0);
+      await expect(configureWithTerms(LOAN, {})).to.emit(oracle, "CovenantFlagsChanged").withArgs(LOAN, 0);
+      const [covenants, depositsAtCheck] = await oracle.revenueCovenants(LOAN);
+      expect([...covenants, depositsAtCheck]).to.deep.equal([0n, false, 0n, 0n]);
     });
 
-    it("setRevenueCovenants refuses an unconfigured loan, a tolerance above BPS and a caller without ORACLE_ADMIN, state unchanged", async () => {
-      await ctx.admin.setRevenueCovenants(LOAN, {
+    // -------------------------------------------------------------- covenants are loan terms
+
+    it("configureLoan copies the covenants from the loan's terms and emits them; the oracle has no setter for them", async () => {
+      await vault.setCovenantTerms(LOAN, {
         minDscrBps: 12_500,
-        lockboxCheck: false,
-        shortfallToleranceBps: 0,
+        lockboxCheck: true,
+        shortfallToleranceBps: 500,
+        maxGapDays: 35,
       });
-      const covenants = async () => (await oracle.revenueCovenants(LOAN)).toString();
-      const before = await covenants();
-      await expectRevertUnchanged(
-        UNKNOWN_LOAN,
-        () =>
-          ctx.admin.setRevenueCovenants(UNKNOWN_LOAN, {
-            minDscrBps: 12_500,
-            lockboxCheck: true,
-            shortfallToleranceBps: 0,
-          }),
-        "UtilizationOracleLoanNotConfigured",
-        [UNKNOWN_LOAN],
+      await vault.depositRevenue(LOAN, usd(3_000));
+      await expect(reconfigure(LOAN))
+        .to.emit(oracle, "RevenueCovenantsSet")
+        .withArgs(LOAN, 12_500, true, 500)
+        .and.to.emit(oracle, "MaxGapDaysSet")
+        .withArgs(LOAN, 35)
+        .and.not.to.emit(oracle, "CovenantFlagsChanged");
+      const [covenants, depositsAtCheck] = await oracle.revenueCovenants(LOAN);
+      expect([...covenants, depositsAtCheck]).to.deep.equal([12_500n, true, 500n, usd(3_000)]);
+      expect(await arr(oracle.dataGap(LOAN))).to.deep.equal([0n, 35n]);
+      // No function of the oracle sets a covenant: the two setters are gone from its ABI and its bytecode.
+      const names = oracle.interface.fragments
+        .filter((fragment) => fragment.type === "function")
+        .map((fragment) => (fragment as FunctionFragment).name);
+      expect(names).to.include("configureLoan");
+      expect(names).not.to.include.members(["setRevenueCovenants"]);
+      expect(names).not.to.include.members(["setMaxGapDays"]);
+      const removed = new Interface([
+        "function setRevenueCovenants(uint256,(uint16,bool,uint16))",
+        "function setMaxGapDays(uint256,uint16)",
+      ]);
+      for (const data of [
+        removed.encodeFunctionData("setRevenueCovenants", [LOAN, [0, false, 0]]),
+        removed.encodeFunctionData("setMaxGapDays", [LOAN, 0]),
+      ]) {
+        await expect(actors.oracleAdmin.sendTransaction({ to: oracle.target, data })).to.be.reverted;
+      }
+      expect([...(await oracle.revenueCovenants(LOAN)).covenants]).to.deep.equal([12_500n, true, 500n]);
+      expect(await arr(oracle.dataGap(LOAN))).to.deep.equal([0n, 35n]);
+    });
+
+    it("with the LoanVault: the covenants are fixed at approval, and a re-configuration copies the same values and keeps the lockbox baseline", async () => {
+      const { loanVault } = ctx;
+      await oracle.connect(actors.deployer).setLoanVault(loanVault);
+      await stake(ctx, actors.lender1, 3_000_000);
+      const covenants = {
+        minDscrBps: 12_500,
+        lockboxCheck: true,
+        shortfallToleranceBps: 500,
+        maxGapDays: 35,
+      };
+      const { loanId } = await openLoan(ctx, actors.borrower1, usd(200_000), 400_000, {
+        overrides: covenants,
+      });
+      expect(loanId).to.equal(LOAN);
+      await fundUsdai(ctx, actors.borrower1, 10_000);
+      await loanVault.connect(actors.borrower1).depositRevenue(LOAN, usd(2_000));
+      const read = async () => {
+        const [terms, depositsAtCheck] = await oracle.revenueCovenants(LOAN);
+        return [...terms, depositsAtCheck, ...(await arr(oracle.dataGap(LOAN)))];
+      };
+      await expect(reconfigure(LOAN))
+        .to.emit(oracle, "RevenueCovenantsSet")
+        .withArgs(LOAN, 12_500, true, 500)
+        .and.to.emit(oracle, "MaxGapDaysSet")
+        .withArgs(LOAN, 35);
+      const configured = await read();
+      expect(configured).to.deep.equal([12_500n, true, 500n, usd(2_000), 0n, 35n]);
+      // More deposits, then a re-configuration: the same terms, and the comparison still counts from its start.
+      await loanVault.connect(actors.borrower1).depositRevenue(LOAN, usd(1_000));
+      await expect(reconfigure(LOAN))
+        .to.emit(oracle, "RevenueCovenantsSet")
+        .withArgs(LOAN, 12_500, true, 500)
+        .and.to.emit(oracle, "MaxGapDaysSet")
+        .withArgs(LOAN, 35);
+      expect(await read()).to.deep.equal(configured);
+      // The vault's terms are written once: no function of the LoanVault but the approval takes them.
+      const takesTerms = loanVault.interface.fragments.filter(
+        (fragment) =>
+          fragment.type === "function" &&
+          JSON.stringify((fragment as FunctionFragment).inputs.map((input) => input.format("full"))).includes(
+            "minDscrBps",
+          ),
       );
-      await expectRevertUnchanged(
-        LOAN,
-        () =>
-          ctx.admin.setRevenueCovenants(LOAN, {
-            minDscrBps: 1,
-            lockboxCheck: true,
-            shortfallToleranceBps: 10_001,
-          }),
-        "UtilizationOracleInvalidRevenueCovenants",
-        [1, 10_001, 10_000],
-      );
-      await expectRevertUnchanged(
-        LOAN,
-        () =>
-          oracle
-            .connect(actors.attacker)
-            .setRevenueCovenants(LOAN, { minDscrBps: 0, lockboxCheck: false, shortfallToleranceBps: 0 }),
-        "AccessControlUnauthorizedAccount",
-        [actors.attacker.address, Roles.ORACLE_ADMIN],
-      );
-      expect(await covenants()).to.equal(before);
+      expect(takesTerms.map((fragment) => (fragment as FunctionFragment).name)).to.deep.equal([
+        "approveLoan",
+      ]);
+      expect([...(await loanVault.covenantTermsOf(LOAN))]).to.deep.equal([12_500n, true, 500n, 35n]);
+    });
+
+    it("with the LoanVault: the DSCR floor in the terms drives COVENANT_DSCR_BREACH, below the floor flagged and pushed, at the floor passing", async () => {
+      const { loanVault } = ctx;
+      await oracle.connect(actors.deployer).setLoanVault(loanVault);
+      await stake(ctx, actors.lender1, 3_000_000);
+      await openLoan(ctx, actors.borrower1, usd(200_000), 400_000, { overrides: { minDscrBps: 12_500 } });
+      await reconfigure(LOAN);
+      // One day of scheduled debt service (interest at the coupon plus the installment's principal, pro-rated).
+      const [debtService] = await loanVault.revenueCovenantInputs(LOAN, 1);
+      expect(debtService).to.be.greaterThan(0n);
+      // The floor: the least revenue with revenue * BPS >= debtService * 12_500.
+      const floor = (debtService * 12_500n + 9_999n) / 10_000n;
+      const day = (await today()) + 1;
+      await expect(submitRevenue(day, [floor - 1n, floor - 1n, floor - 1n]))
+        .to.emit(oracle, "DscrBreached")
+        .withArgs(LOAN, day, floor - 1n, debtService, 12_500)
+        .and.to.emit(oracle, "CovenantFlagsChanged")
+        .withArgs(LOAN, DSCR_BREACH);
+      await expect(oracle.push(LOAN)).to.emit(loanVault, "CovenantFlagsSet").withArgs(LOAN, 0, DSCR_BREACH);
+      expect(await loanVault.covenantFlags(LOAN)).to.equal(DSCR_BREACH);
+      expect(await loanVault.inGoodStanding(LOAN)).to.equal(false);
+      await expect(submitRevenue(day + 1, [floor, floor, floor]))
+        .to.emit(oracle, "CovenantFlagsChanged")
+        .withArgs(LOAN, 0)
+        .and.not.to.emit(oracle, "DscrBreached");
+      await oracle.push(LOAN);
+      expect(await loanVault.covenantFlags(LOAN)).to.equal(0);
     });
   });
 
@@ -2272,7 +2349,12 @@ describe("UtilizationOracle", () => {
       await bare.connect(actors.deployer).grantRole(Roles.ORACLE_ADMIN, actors.oracleAdmin);
       for (const r of reporters) await bare.connect(actors.deployer).grantRole(Roles.REPORTER, r);
       const sources = reporters.slice(0, 2).map((r) => ({ kind: Kind.Reporter, account: r.address }));
-      await bare.connect(actors.oracleAdmin).configureLoan(LOAN, sources, 2, DAY);
+      // Without a LoanVault there are no terms to copy: the covenants stay as they are (off).
+      await expect(bare.connect(actors.oracleAdmin).configureLoan(LOAN, sources, 2, DAY))
+        .to.emit(bare, "LoanConfigured")
+        .and.not.to.emit(bare, "RevenueCovenantsSet")
+        .and.not.to.emit(bare, "MaxGapDaysSet");
+      expect(await arr(bare.dataGap(LOAN))).to.deep.equal([0n, 0n]);
       const day = await today();
       const { reports, signatures } = toSubmission(
         await Promise.all(reporters.slice(0, 2).map((r) => signReport(r, bare, makeReport(day, 5_000, 0)))),

@@ -363,11 +363,15 @@ describe("Tasks on the in-process network", () => {
       { loan: "1", sources: "reporter:reporter1", quorum: "2" },
       /--quorum must be between 1 and 1/,
     );
-    await capture(() =>
+    const configured = await capture(() =>
       hre.run("oracle:configure", {
         loan: "1",
         sources: "reporter:reporter1,reporter:reporter2,reporter:reporter3",
       }),
+    );
+    // Loan 1 is not approved: its terms carry no covenants, and the configuration copies none.
+    expect(configured).to.include(
+      "Covenants from the loan's terms: DSCR floor none, lockbox check off, data-gap limit none",
     );
     await expectRefused(
       "oracle:report",
@@ -504,6 +508,34 @@ describe("Loan term and id-list parsing (tasks/lib/validate.ts)", () => {
     expect(() => parseLoanTerms({ coupon: 5 }, NAMED, file)).to.throw(TaskArgumentError, /unknown loan term/);
   });
 
+  it("parses the covenant terms: a DSCR floor up to 5.0x, a boolean lockbox check, a tolerance, a gap in days", () => {
+    const file = (field: string) => `file: ${field}`;
+    expect(
+      parseLoanTerms(
+        { minDscrBps: 12_500, lockboxCheck: true, shortfallToleranceBps: "500", maxGapDays: "35" },
+        NAMED,
+        file,
+      ),
+    ).to.deep.equal({ minDscrBps: 12_500, lockboxCheck: true, shortfallToleranceBps: 500, maxGapDays: 35 });
+    expect(parseLoanTerms({ lockboxCheck: "false" }, NAMED, file)).to.deep.equal({ lockboxCheck: false });
+    expect(() => parseLoanTerms({ minDscrBps: 50_001 }, NAMED, file)).to.throw(
+      TaskArgumentError,
+      exactly("--file: minDscrBps must be between 0 and 50000, got 50001"),
+    );
+    expect(() => parseLoanTerms({ shortfallToleranceBps: 10_001 }, NAMED, file)).to.throw(
+      TaskArgumentError,
+      exactly("--file: shortfallToleranceBps must be between 0 and 10000, got 10001"),
+    );
+    expect(() => parseLoanTerms({ maxGapDays: 366 }, NAMED, file)).to.throw(
+      TaskArgumentError,
+      exactly("--file: maxGapDays must be between 0 and 365, got 366"),
+    );
+    expect(() => parseLoanTerms({ lockboxCheck: "maybe" }, NAMED, file)).to.throw(
+      TaskArgumentError,
+      exactly('--file: lockboxCheck must be true or false, got "maybe"'),
+    );
+  });
+
   it("decodes a site key back to its name", () => {
     expect(siteName(siteKey("DAL-1"))).to.equal("DAL-1");
     expect(siteName(ZeroHash)).to.equal(ZeroHash);
@@ -629,6 +661,44 @@ describe("Loan and keeper tasks on the in-process network", () => {
         650n,
       ]);
       expect((await f.loanVault.stateOf(3)).status).to.equal(LoanStatus.Approved);
+    });
+
+    it("takes the covenants the oracle checks as terms from flags, refuses them out of range, and prints them", async () => {
+      await stake(f, f.actors.lender1, 10_000);
+      const base = { borrower: "borrower1", principal: "1000", site: "DAL-1" };
+      await expectRefused(
+        "loan:approve",
+        { ...base, minDscrBps: "50001" },
+        exactly("--min-dscr-bps must be between 0 and 50000, got 50001"),
+      );
+      await expectRefused(
+        "loan:approve",
+        { ...base, maxGapDays: "366" },
+        exactly("--max-gap-days must be between 0 and 365, got 366"),
+      );
+      expect(await f.loanVault.loanCount()).to.equal(0n);
+      const printed = await run("loan:approve", {
+        ...base,
+        minDscrBps: "12500",
+        lockboxCheck: true,
+        shortfallToleranceBps: "500",
+        maxGapDays: "35",
+      });
+      expect(printed).to.match(/DSCR floor\s+1\.25x debt service/);
+      expect(printed).to.match(/lockbox check\s+on \(shortfall tolerance 5\.00%\)/);
+      expect(printed).to.match(/data-gap limit\s+35 days/);
+      expect([...(await f.loanVault.covenantTermsOf(1))]).to.deep.equal([12_500n, true, 500n, 35n]);
+      // The oracle's configuration copies them from the terms.
+      const configured = await run("oracle:configure", { loan: "1", sources: "reporter:reporter1" });
+      expect(configured).to.include(
+        "Covenants from the loan's terms: DSCR floor 1.25x, lockbox check on (tolerance 5.00%), data-gap limit 35 days",
+      );
+      // Without the flags: the house terms, no covenants.
+      const house = await run("loan:approve", base);
+      expect(house).to.match(/DSCR floor\s+none/);
+      expect(house).to.match(/lockbox check\s+off/);
+      expect(house).to.match(/data-gap limit\s+none/);
+      expect([...(await f.loanVault.covenantTermsOf(2))]).to.deep.equal([0n, false, 0n, 0n]);
     });
   });
 

@@ -33,6 +33,13 @@ uint256 constant MAX_LATE_PENALTY_BPS = 2_500;
 /// @dev Oldest reference-rate answer a risk setting may accept.
 uint256 constant MAX_FEED_STALENESS_SECONDS = 7 days;
 
+// ---------------------------------------------------------------- revenue and data covenants
+
+/// @dev Highest debt-service coverage floor terms may set (`LoanTerms.minDscrBps`), in bps of the debt service (5.0x).
+uint256 constant MAX_MIN_DSCR_BPS = 50_000;
+/// @dev Longest run of missing oracle days terms may tolerate (`LoanTerms.maxGapDays`), in days.
+uint256 constant MAX_GAP_DAYS = 365;
+
 // ---------------------------------------------------------------- default and recovery
 
 /// @dev Highest materiality (dust) threshold a risk setting may set (1,000 USDai). An amount above it is material

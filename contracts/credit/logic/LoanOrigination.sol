@@ -9,9 +9,11 @@ import {FixedPointMath} from "../../libraries/FixedPointMath.sol";
 import {
     MAX_COUPON_BPS,
     MAX_FEED_STALENESS_SECONDS,
+    MAX_GAP_DAYS,
     MAX_GRACE_PERIOD_SECONDS,
     MAX_LATE_PENALTY_BPS,
     MAX_MATERIALITY_THRESHOLD,
+    MAX_MIN_DSCR_BPS,
     MAX_PAYMENT_INTERVAL_SECONDS,
     MAX_PAYMENTS,
     MAX_REFERENCE_RATE_BPS,
@@ -182,6 +184,9 @@ library LoanOrigination {
         if (t.curePeriodSeconds == 0) _invalid("curePeriodSeconds", 0);
         if (t.approvalExpiry <= block.timestamp) _invalid("approvalExpiry", t.approvalExpiry);
         if (t.site == bytes32(0)) _invalid("site", 0);
+        if (t.minDscrBps > MAX_MIN_DSCR_BPS) _invalid("minDscrBps", t.minDscrBps);
+        if (t.shortfallToleranceBps > BPS) _invalid("shortfallToleranceBps", t.shortfallToleranceBps);
+        if (t.maxGapDays > MAX_GAP_DAYS) _invalid("maxGapDays", t.maxGapDays);
     }
 
     /// @notice Reverts with `LoanVaultInvalidParam(field, value)` on the first risk parameter out of range.

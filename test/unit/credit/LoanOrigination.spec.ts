@@ -63,6 +63,50 @@ describe("LoanVault origination: approval and draw", () => {
       const exposure = await loanVault.exposureOf(b1.address, SITE_KEY);
       expect(exposure.borrowerPrincipal).to.equal(0n);
       expect(exposure.sitePrincipal).to.equal(0n);
+      // The house terms carry no revenue or data-gap covenant.
+      expect([t.minDscrBps, t.lockboxCheck, t.shortfallToleranceBps, t.maxGapDays]).to.deep.equal([
+        0n,
+        false,
+        0n,
+        0n,
+      ]);
+      expect([...(await loanVault.covenantTermsOf(1n))]).to.deep.equal([0n, false, 0n, 0n]);
+    });
+
+    it("records the covenants the oracle checks as terms, up to their bounds, for termsOf and covenantTermsOf", async () => {
+      const { loanVault, actors } = f;
+      const covenants = {
+        minDscrBps: 12_500,
+        lockboxCheck: true,
+        shortfallToleranceBps: 500,
+        maxGapDays: 35,
+      };
+      await loanVault
+        .connect(actors.underwriter)
+        .approveLoan(loanTerms(b1.address, P, SITE, await now(), covenants));
+      const t = await loanVault.termsOf(1n);
+      expect([t.minDscrBps, t.lockboxCheck, t.shortfallToleranceBps, t.maxGapDays]).to.deep.equal([
+        12_500n,
+        true,
+        500n,
+        35n,
+      ]);
+      expect([...(await loanVault.covenantTermsOf(1n))]).to.deep.equal([12_500n, true, 500n, 35n]);
+      // The slot before is untouched by the new one: the site still reads back.
+      expect(t.site).to.equal(SITE_KEY);
+      // The bounds themselves are accepted: a 5.0x floor, a 100% tolerance, 365 days.
+      const bounds = {
+        minDscrBps: 50_000,
+        lockboxCheck: true,
+        shortfallToleranceBps: 10_000,
+        maxGapDays: 365,
+      };
+      await loanVault
+        .connect(actors.underwriter)
+        .approveLoan(loanTerms(b1.address, P, SITE, await now(), bounds));
+      expect([...(await loanVault.covenantTermsOf(2n))]).to.deep.equal([50_000n, true, 10_000n, 365n]);
+      // An unknown loan has none.
+      expect([...(await loanVault.covenantTermsOf(3n))]).to.deep.equal([0n, false, 0n, 0n]);
     });
 
     it("reads the reference rate from a feed, rounded up to bps", async () => {
@@ -163,6 +207,9 @@ describe("LoanVault origination: approval and draw", () => {
       ["cure period = 0", { curePeriodSeconds: 0 }, "curePeriodSeconds", 0n],
       ["approval expiry in the past", { approvalExpiry: 1 }, "approvalExpiry", 1n],
       ["zero site", { site: ZeroHash }, "site", 0n],
+      ["DSCR floor > 5.0x", { minDscrBps: 50_001 }, "minDscrBps", 50_001n],
+      ["shortfall tolerance > 100%", { shortfallToleranceBps: 10_001 }, "shortfallToleranceBps", 10_001n],
+      ["data-gap limit > 365 days", { maxGapDays: 366 }, "maxGapDays", 366n],
     ];
     for (const [name, overrides, fieldName, value] of invalid) {
       it(`reverts with LoanVaultInvalidTerms(${fieldName}) on ${name}`, async () => {
