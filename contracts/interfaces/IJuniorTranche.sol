@@ -43,6 +43,12 @@ interface ILoanVaultJuniorHooks {
 /// tranche's favour) and must leave `(totalAssets() - assetsOut) * 10_000 >= minCoverageBps * loanVault.loanBook()`.
 /// `claimableRedeemRequest` is the largest share amount of the unlocked request that keeps that coverage;
 /// `pendingRedeemRequest` is the rest.
+///
+/// Notes. REGISTRAR allowlists holders until an expiry. A mint or transfer to an account that is not allowlisted or
+/// has expired reverts (the tranche's own custody and burns are exempt; senders are not checked). A claim pays a
+/// receiver that is allowlisted and unexpired, or the controller itself while it is still listed: a holder past expiry
+/// can still request and claim to itself, but cannot receive transfers or new mints; a revoked holder can only claim
+/// to a receiver that is allowlisted and unexpired.
 interface IJuniorTranche is IERC4626, IERC7540Operator, IERC7540Redeem {
     // ---------------------------------------------------------------- structs
 
