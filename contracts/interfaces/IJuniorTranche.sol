@@ -56,7 +56,7 @@ interface IJuniorTranche is IERC4626, IERC7540Operator, IERC7540Redeem {
     /// @param shares Shares locked in the tranche for the controller.
     /// @param unlocksAt When the lock-up ends (restarted by a top-up).
     struct RedeemRequestState {
-        uint128 shares;
+        uint192 shares;
         uint64 unlocksAt;
     }
 

@@ -138,7 +138,9 @@ contract JuniorTranche is IJuniorTranche, ProtocolUpgradeable, ERC4626Upgradeabl
 
         uint256 total = requested + shares;
         uint256 unlocksAt = block.timestamp + $.lockupSeconds;
-        request.shares = _toUint128(total);
+        // Shares are not capped at 128 bits (a tranche drawn to dust prices entry very low), hence the wider field.
+        if (total > type(uint192).max) revert JuniorTrancheAmountOverflow(total);
+        request.shares = uint192(total);
         request.unlocksAt = uint64(unlocksAt);
         // The shares move into custody and keep bearing first loss until claimed.
         _transfer(owner, address(this), shares);
@@ -524,7 +526,7 @@ contract JuniorTranche is IJuniorTranche, ProtocolUpgradeable, ERC4626Upgradeabl
 
         uint256 left = request.shares - shares;
         if (left == 0) delete $.requests[controller];
-        else request.shares = uint128(left);
+        else request.shares = uint192(left);
         $.assets -= uint128(assets);
         _burn(address(this), shares);
         emit Withdraw(msg.sender, receiver, controller, assets, shares);

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import fc from "fast-check";
 import hre from "hardhat";
 import { takeSnapshot, time } from "@nomicfoundation/hardhat-network-helpers";
 import { id, MaxUint256, ZeroAddress } from "ethers";
@@ -8,6 +9,7 @@ import { Roles } from "../../helpers/roles";
 import { usd } from "../../helpers/units";
 import type { JuniorTranche, MockERC20, MockLoanVaultForJunior } from "../../typechain-types";
 import { createFixture } from "../helpers/fixture";
+import { fuzzParams } from "../helpers/fuzz";
 import { deployBehindProxy } from "../helpers/proxy";
 import { expectUnchanged, snapshot, type Reads } from "../helpers/state";
 
@@ -374,6 +376,19 @@ describe("JuniorTranche", () => {
         await expect(tranche.connect(bob).requestRedeem(usd(1), alice.address, bob.address))
           .to.be.revertedWithCustomError(tranche, "JuniorTrancheNotOperator")
           .withArgs(bob.address, alice.address);
+      });
+    });
+
+    it("reverts when a request would not fit its slot (a tranche drawn to dust prices entry very low)", async () => {
+      await vault.drawCover(usd(2_000) - 1n); // 1 wei tracked for 2,000e18 shares, and no claim: not wiped out
+      await usdai.mint(bob.address, 10n ** 37n);
+      await deposit(bob, 10n ** 37n);
+      const shares = await tranche.balanceOf(bob.address);
+      expect(shares > 2n ** 192n).to.equal(true);
+      await unchangedAfter(async () => {
+        await expect(request(bob, shares))
+          .to.be.revertedWithCustomError(tranche, "JuniorTrancheAmountOverflow")
+          .withArgs(shares);
       });
     });
 
@@ -1063,6 +1078,43 @@ describe("JuniorTranche", () => {
         expect((nav - assets) * BPS >= MIN_COVERAGE_BPS * book).to.equal(true);
         await snap.restore();
       }
+    });
+
+    it("property: the claimable amount claims, one share more breaches or exceeds the request", async () => {
+      await passLockup(alice.address);
+      const usdAmount = (max: number) => fc.bigInt({ min: 0n, max: usd(max) });
+      await fc.assert(
+        fc.asyncProperty(
+          usdAmount(2_500),
+          usdAmount(40_000),
+          usdAmount(500),
+          async (claim, book, interest) => {
+            const snap = await takeSnapshot();
+            try {
+              await vault.setFirstLossClaim(claim);
+              await vault.setLoanBook(book);
+              if (interest !== 0n) await vault.payInterest(interest);
+              const claimable = await tranche.claimableRedeemRequest(0, alice.address);
+              const nav = await tranche.totalAssets();
+              const covered = nav * BPS >= MIN_COVERAGE_BPS * book;
+              if (!covered) expect(claimable).to.equal(0n);
+              if (claimable < usd(1_000) && covered) {
+                await expect(
+                  tranche.connect(alice).redeem(claimable + 1n, alice.address, alice.address),
+                ).to.be.revertedWithCustomError(tranche, "JuniorTrancheCoverageBreached");
+              }
+              if (claimable !== 0n) {
+                const assets = await redeemValue(claimable);
+                await tranche.connect(alice).redeem(claimable, alice.address, alice.address);
+                expect((nav - assets) * BPS >= MIN_COVERAGE_BPS * book).to.equal(true);
+              }
+            } finally {
+              await snap.restore();
+            }
+          },
+        ),
+        fuzzParams(25),
+      );
     });
 
     it("nothing is claimable while coverage is already breached", async () => {
