@@ -309,6 +309,17 @@ describe("JuniorTranche", () => {
       });
     });
 
+    it("reverts above the tracked-assets slot's headroom", async () => {
+      await deposit(alice, usd(1));
+      const max = await tranche.maxMint(alice.address);
+      expect(max).to.equal(UINT128_MAX - usd(1)); // price 1: shares = assets
+      await unchangedAfter(async () => {
+        await expect(tranche.connect(alice).mint(max + 1n, alice.address))
+          .to.be.revertedWithCustomError(tranche, "ERC4626ExceededMaxMint")
+          .withArgs(alice.address, max + 1n, max);
+      });
+    });
+
     it("reverts on zero shares", async () => {
       await unchangedAfter(async () => {
         await expect(tranche.connect(alice).mint(0n, alice.address)).to.be.revertedWithCustomError(
@@ -935,6 +946,13 @@ describe("JuniorTranche", () => {
         .withArgs(f.pauser.address, Roles.DEFAULT_ADMIN);
       await tranche.unpause();
       await request(alice, usd(1));
+    });
+
+    it("reverts when already in the requested state", async () => {
+      await expect(tranche.unpause()).to.be.revertedWithCustomError(tranche, "ExpectedPause");
+      await tranche.connect(f.pauser).pause();
+      await expect(tranche.connect(f.pauser).pause()).to.be.revertedWithCustomError(tranche, "EnforcedPause");
+      expect(await tranche.paused()).to.equal(true);
     });
   });
 
