@@ -38,3 +38,5 @@ bytes32 constant ORACLE_ROLE = keccak256("ORACLE_ROLE");
 bytes32 constant LOAN_VAULT_ROLE = keccak256("LOAN_VAULT_ROLE");
 /// @dev Automation and keepers.
 bytes32 constant KEEPER_ROLE = keccak256("KEEPER_ROLE");
+/// @dev Allowlists holders of jUSDai (the junior tranche's registered notes).
+bytes32 constant REGISTRAR_ROLE = keccak256("REGISTRAR_ROLE");
