@@ -10,6 +10,7 @@ import {
     ILoanVaultReferenceRate
 } from "../interfaces/ILoanVault.sol";
 import {IGpuReceipt} from "../interfaces/IGpuReceipt.sol";
+import {ILoanVaultJuniorHooks} from "../interfaces/IJuniorTranche.sol";
 import {IStakedUSDai} from "../interfaces/IStakedUSDai.sol";
 import {ProtocolUpgradeable} from "../access/ProtocolUpgradeable.sol";
 import {BORROWER_ROLE, CREDIT_ADMIN_ROLE, ORACLE_ROLE, UNDERWRITER_ROLE} from "../libraries/Roles.sol";
@@ -235,7 +236,35 @@ contract LoanVault is ILoanVault, LoanStorage, ProtocolUpgradeable {
         LoanRecovery.executeSetUtilizationOracle(oracle);
     }
 
+    /// @inheritdoc ILoanVault
+    function setJuniorTranche(address junior) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        LoanRecovery.executeSetJuniorTranche(junior);
+    }
+
+    /// @inheritdoc ILoanVaultJuniorHooks
+    function syncJuniorAssets(uint256 assets) external {
+        LoanRecovery.executeSyncJuniorAssets(assets);
+    }
+
     // ================================================================ views
+
+    /// @inheritdoc ILoanVaultJuniorHooks
+    /// @dev The principal at risk of the written-down and impaired loans (`LoanStorage.principalAtRisk`).
+    function firstLossClaim() external view returns (uint256) {
+        return loanStorage().principalAtRisk;
+    }
+
+    /// @inheritdoc ILoanVaultJuniorHooks
+    /// @dev The outstanding principal of performing loans plus the impaired total.
+    function loanBook() external view returns (uint256) {
+        return LoanAccounting.loanBook(loanStorage());
+    }
+
+    /// @inheritdoc ILoanVault
+    function juniorTranche() external view returns (address junior, uint256 assets, uint256 protected) {
+        LoanStorage.LoanVaultStorage storage $ = loanStorage();
+        return (address($.junior), $.juniorAssets, LoanAccounting.protection($));
+    }
 
     /// @inheritdoc ILoanVaultAssets
     function loanAssets() external view returns (uint256) {

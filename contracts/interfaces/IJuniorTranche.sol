@@ -8,10 +8,12 @@ import {IERC7540Operator, IERC7540Redeem} from "./IStakedUSDai.sol";
 /// @title ILoanVaultJuniorHooks
 /// @notice What the junior tranche reads from, and reports to, the LoanVault.
 interface ILoanVaultJuniorHooks {
-    /// @notice The NAV reduction from impaired and written-down loans that first-loss capital stands behind, in USD
-    /// (18 decimals). The tranche encumbers `min(firstLossClaim(), trackedAssets())` of its assets for it. When a loss
-    /// is realized through `drawCover`, the vault lowers this claim by the realized amount in the same transaction, or
-    /// the loss counts twice. It must not be movable within a transaction by anyone but the vault's own bookkeeping.
+    /// @notice The principal at risk that first-loss capital stands behind, in USD (18 decimals): the writedowns of
+    /// Active loans marked past grace plus, for each Defaulted or Liquidating loan, its principal above its impaired
+    /// value. (Interest and late fees are not covered: they were out of NAV once the loan stopped accruing.) The
+    /// tranche encumbers `min(firstLossClaim(), trackedAssets())` of its assets for it. When a loss is realized through
+    /// `drawCover`, the vault lowers this claim by the realized amount in the same transaction, or the loss counts
+    /// twice. It must not be movable within a transaction by anyone but the vault's own bookkeeping.
     function firstLossClaim() external view returns (uint256);
 
     /// @notice Outstanding loans (USD, 18 decimals): the denominator of the coverage ratio.

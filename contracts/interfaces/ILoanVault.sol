@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {ILoanVaultJuniorHooks} from "./IJuniorTranche.sol";
+
 /// @title ILoanVaultAssets
 /// @notice The part of the LoanVault that sUSDai reads for its NAV.
 interface ILoanVaultAssets {
-    /// @notice Principal plus accrued interest of performing loans, plus the expected recovery of impaired ones, in
-    /// USDai units. O(1): it costs the same with 1 or 10,000 loans.
+    /// @notice Principal plus accrued interest of performing loans, plus the expected recovery of impaired ones, plus
+    /// what the junior tranche's USDai protects of the principal at risk (`min(firstLossClaim, junior's USDai)`; see
+    /// `ILoanVault.setJuniorTranche`), in USDai units. O(1): it costs the same with 1 or 10,000 loans.
     function loanAssets() external view returns (uint256);
 
     /// @notice The book as an entrant pays for it: `loanAssets()` plus the markdown of every impaired loan (what it
@@ -125,7 +128,12 @@ interface ILoanVaultOracleHooks {
 /// The vault keeps O(1) aggregates — total performing principal, the aggregate rate `sum(principal * coupon)`, and
 /// an interest checkpoint kept as an exact numerator in `USD x bps x seconds` — so `loanAssets()` costs the same with
 /// 1 or 10,000 loans and never drifts from the sum over loans (see `accrualState`).
-interface ILoanVault is ILoanVaultAssets, ILoanVaultOracleHooks, ILoanVaultReferenceRate {
+interface ILoanVault is
+    ILoanVaultAssets,
+    ILoanVaultOracleHooks,
+    ILoanVaultReferenceRate,
+    ILoanVaultJuniorHooks
+{
     // ---------------------------------------------------------------- types
 
     /// @notice Lifecycle of a loan.
@@ -371,8 +379,9 @@ interface ILoanVault is ILoanVaultAssets, ILoanVaultOracleHooks, ILoanVaultRefer
 
     /// @notice The auction of `loanId` settled (or the loan was written off: `proceeds` 0). The recovery, `proceeds` plus
     /// the `cashHeld` in its lockbox and reserve, paid `repaid` of the debt, then `lateFees`, and the rest, `surplus`,
-    /// went to the borrower; `loss`, the debt not repaid, was written off against sUSDai. So the sale reconciles:
-    /// `proceeds + cashHeld == repaid + lateFees + surplus`, and `repaid + loss` is the debt.
+    /// went to the borrower; `loss`, the debt that neither the recovery nor the junior tranche's cover (`LossAbsorbed`)
+    /// repaid, was written off against sUSDai. So the sale reconciles: `proceeds + cashHeld == repaid + lateFees +
+    /// surplus`, and `repaid + cover + loss` is the debt (`cover` zero without a `LossAbsorbed`).
     event AuctionSettled(
         uint256 indexed loanId,
         uint256 proceeds,
@@ -413,6 +422,15 @@ interface ILoanVault is ILoanVaultAssets, ILoanVaultOracleHooks, ILoanVaultRefer
 
     /// @notice Governance set the utilization oracle told of step-ins.
     event UtilizationOracleSet(address indexed oracle);
+
+    /// @notice Governance set the junior tranche, the first-loss capital in front of sUSDai (zero: none), which holds
+    /// `assets` USDai.
+    event JuniorTrancheSet(address indexed junior, uint256 assets);
+
+    /// @notice The settlement of `loanId` left principal unpaid: the junior tranche paid `juniorPaid` of it into the
+    /// settlement, and sUSDai's realized loss is `seniorLoss` (the debt, principal and interest, that neither the
+    /// recovery nor the junior paid).
+    event LossAbsorbed(uint256 indexed loanId, uint256 juniorPaid, uint256 seniorLoss);
 
     // ---------------------------------------------------------------- errors
 
@@ -500,6 +518,12 @@ interface ILoanVault is ILoanVaultAssets, ILoanVaultOracleHooks, ILoanVaultRefer
     error LoanVaultLotsInAuction(uint256 liveLots);
     /// @notice `account` has no surplus to claim.
     error LoanVaultNoSurplus(address account);
+    /// @notice The junior tranche cannot be replaced while it protects `protected` USDai of principal at risk.
+    error LoanVaultJuniorInUse(uint256 protected);
+    /// @notice Only the junior tranche reports its USDai; `caller` is not it.
+    error LoanVaultNotJunior(address caller);
+    /// @notice The junior tranche paid `paid` of the `expected` cover the vault's mirror of its USDai promised.
+    error LoanVaultCoverShort(uint256 expected, uint256 paid);
 
     // ---------------------------------------------------------------- underwriter
 
@@ -599,6 +623,18 @@ interface ILoanVault is ILoanVaultAssets, ILoanVaultOracleHooks, ILoanVaultRefer
 
     /// @notice Sets the auction contract. DEFAULT_ADMIN only; refused while a loan is in auction.
     function setAuction(address auction) external;
+
+    /// @notice Sets the junior tranche (`IJuniorTranche`), the first-loss capital in front of sUSDai, and reads its
+    /// USDai. DEFAULT_ADMIN only; refused while the current junior protects principal at risk. With a junior:
+    /// `loanAssets` adds back `min(firstLossClaim(), junior's USDai)`, so sUSDai's price does not fall from a writedown
+    /// or an impairment while the junior has USDai; a settlement draws the principal the recovery leaves unpaid from
+    /// the junior (`LossAbsorbed`); and a draw must leave the junior covering the loan book at its minimum ratio
+    /// (`IJuniorTranche.checkCoverage`). Zero removes it.
+    function setJuniorTranche(address junior) external;
+
+    /// @notice The junior tranche (zero: none), its USDai as the vault mirrors it, and the principal at risk it protects
+    /// now: `min(firstLossClaim(), assets)`.
+    function juniorTranche() external view returns (address junior, uint256 assets, uint256 protected);
 
     /// @notice Sets the utilization oracle the vault tells of a step-in (`IUtilizationOracle.onStepIn`), so that the
     /// old operator's streaks and unpushed coupon steps do not reach the new one. DEFAULT_ADMIN only. The oracle must

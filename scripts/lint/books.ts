@@ -1,6 +1,7 @@
 /**
  * The books of the credit engine have one writer: `LoanAccounting.applyChange` applies a `BookChange` to the NAV
- * aggregates (`totalPrincipal`, `rateSum`, `interestNumerator`, `checkpointAt`), the impaired total (`impaired`), its markdown (`markdown`) and
+ * aggregates (`totalPrincipal`, `rateSum`, `interestNumerator`, `checkpointAt`), the impaired total (`impaired`), its markdown (`markdown`), the principal at risk and the junior's
+ * USDai (`principalAtRisk`, `juniorAssets`) and
  * the exposures (`borrowerPrincipal[...]`, `sitePrincipal[...]`). This lint fails if any other Solidity file under
  * `contracts/` (mocks aside) assigns, increments, decrements or deletes one of them.
  *
@@ -12,7 +13,8 @@ import { join, relative } from "path";
 /** The one file allowed to write the books. */
 export const BOOKS_WRITER = "contracts/credit/logic/LoanAccounting.sol";
 
-const FIELDS = "totalPrincipal|rateSum|interestNumerator|checkpointAt|impaired|markdown|aggregates";
+const FIELDS =
+  "totalPrincipal|rateSum|interestNumerator|checkpointAt|impaired|markdown|principalAtRisk|juniorAssets|aggregates";
 const MAPPINGS = "borrowerPrincipal|sitePrincipal";
 const ASSIGN = String.raw`(?:=(?!=)|\+=|-=|\*=|/=|\+\+|--)`;
 const PATTERNS = [

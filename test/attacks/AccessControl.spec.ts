@@ -342,6 +342,11 @@ describe("Attack: every privileged function from an account without the role", (
               "recordRecovery(uint256,uint256)": { expect: { role: "CREDIT_ADMIN" } },
               "setAuction(address)": { expect: { role: "DEFAULT_ADMIN" } },
               "setUtilizationOracle(address)": { expect: { role: "DEFAULT_ADMIN" } },
+              "setJuniorTranche(address)": { expect: { role: "DEFAULT_ADMIN" } },
+              // only the junior tranche set by governance reports its USDai (FirstLoss.spec.ts)
+              "syncJuniorAssets(uint256)": {
+                expect: { error: "LoanVaultNotJunior", args: [attacker.address] },
+              },
               "onAuctionSettled(uint256,uint256,address)": {
                 expect: { error: "LoanVaultNotAuction", args: [attacker.address] },
               },

@@ -90,9 +90,40 @@ library LoanAccounting {
     /// state it apart. A decrease saturates at zero: a vault upgraded in place while loans were impaired holds no
     /// markdown for them (the field starts at zero), and their step-in or sale must not revert for it. Everywhere
     /// else the markdown equals the sum over loans exactly (the protocol-wide invariant suite checks it).
-    function applyMarkdown(LoanStorage.LoanVaultStorage storage $, int256 delta) internal {
+    /// Beside it moves the principal at risk (`LoanStorage.principalAtRisk`) by `atRiskDelta`: the part of the markdown
+    /// that is principal NAV no longer carries (a writedown; an impaired loan's principal above its impaired value),
+    /// which first-loss capital stands in front of. It saturates at zero the same way.
+    function applyMarkdown(
+        LoanStorage.LoanVaultStorage storage $,
+        int256 delta,
+        int256 atRiskDelta
+    ) internal {
         if (delta > 0) $.markdown = toUint96(uint256($.markdown) + uint256(delta));
         else if (delta < 0) $.markdown = uint96(uint256($.markdown).zeroFloorSub(uint256(-delta)));
+        if (atRiskDelta > 0) $.principalAtRisk = toUint128(uint256($.principalAtRisk) + uint256(atRiskDelta));
+        else if (atRiskDelta < 0)
+            $.principalAtRisk = uint128(uint256($.principalAtRisk).zeroFloorSub(uint256(-atRiskDelta)));
+    }
+
+    /// @notice Records the junior tranche's USDai (`LoanStorage.juniorAssets`): as it reports it, or as this vault
+    /// drew from it.
+    function setJuniorAssets(LoanStorage.LoanVaultStorage storage $, uint256 assets) internal {
+        $.juniorAssets = toUint128(assets);
+    }
+
+    /// @notice The principal an impaired loan's impaired value does not carry: `max(0, principal - impairedValue)`.
+    function atRiskOf(ILoanVault.LoanState storage s) internal view returns (uint256) {
+        return uint256(s.principal).zeroFloorSub(s.impairedValue);
+    }
+
+    /// @notice The loan book the junior's coverage ratio is taken on: performing principal plus the impaired total.
+    function loanBook(LoanStorage.LoanVaultStorage storage $) internal view returns (uint256) {
+        return uint256($.aggregates.totalPrincipal) + $.impaired;
+    }
+
+    /// @notice What first-loss capital protects now: the principal at risk, up to the junior's USDai.
+    function protection(LoanStorage.LoanVaultStorage storage $) internal view returns (uint256) {
+        return uint256($.principalAtRisk).min($.juniorAssets);
     }
 
     /// @notice What a loan would recover if it were sold today: `collateral` (its receipts' value) after the recovery
@@ -118,7 +149,7 @@ library LoanAccounting {
         int256 move = int256(writedown) - int256(uint256(s.impairedValue));
         if (move == 0) return;
         applyChange($, false, 0, 0, -move * int256(INTEREST_DENOMINATOR), 0, 0, address(0), bytes32(0));
-        applyMarkdown($, move);
+        applyMarkdown($, move, move);
         s.impairedValue = uint96(writedown);
         emit ILoanVault.WrittenDown(loanId, writedown);
     }
@@ -193,8 +224,14 @@ library LoanAccounting {
     }
 
     /// @notice Principal plus accrued interest of performing loans (less interest paid ahead and not yet earned), plus
-    /// the impaired total, at the current block, rounded down.
+    /// the impaired total, plus the junior tranche's protection of the principal at risk (`protection`), at the
+    /// current block, rounded down: sUSDai's share of the book.
     function loanAssets(LoanStorage.LoanVaultStorage storage $) internal view returns (uint256) {
+        return bookValue($) + protection($);
+    }
+
+    /// @notice The book at what it carries the loans: `loanAssets` without the junior's protection.
+    function bookValue(LoanStorage.LoanVaultStorage storage $) internal view returns (uint256) {
         LoanStorage.Aggregates memory agg = $.aggregates;
         int256 numerator =
             int256(int216(agg.interestNumerator)) +
@@ -207,8 +244,9 @@ library LoanAccounting {
 
     /// @notice `loanAssets` with every impaired loan at its claim instead of its impaired value: the entry price's
     /// book (see `ILoanVaultAssets.entryLoanAssets`).
+    /// The markdown is at least the principal at risk, so this is never below `loanAssets`.
     function entryLoanAssets(LoanStorage.LoanVaultStorage storage $) internal view returns (uint256) {
-        return loanAssets($) + $.markdown;
+        return bookValue($) + $.markdown;
     }
 
     // ================================================================ checked narrowing

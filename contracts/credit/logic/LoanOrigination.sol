@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {IGpuReceipt} from "../../interfaces/IGpuReceipt.sol";
+import {IJuniorTranche} from "../../interfaces/IJuniorTranche.sol";
 import {ILoanVault} from "../../interfaces/ILoanVault.sol";
 import {IStakedUSDai} from "../../interfaces/IStakedUSDai.sol";
 import {BPS} from "../../libraries/Constants.sol";
@@ -237,6 +238,9 @@ library LoanOrigination {
             revert ILoanVault.LoanVaultLtvExceeded(principal, value, t.maxLtvBps);
         }
         checkCaps($, staked, borrower, t.site, principal);
+        // First-loss capital must still cover the loan book at its minimum ratio with this loan in it.
+        IJuniorTranche junior = $.junior;
+        if (address(junior) != address(0)) junior.checkCoverage(LoanAccounting.loanBook($) + principal);
         address feed = t.referenceRateFeed;
         referenceRateBps = feed == address(0) ? s.referenceRateBps : LoanCovenants.readReferenceRate($, feed);
     }

@@ -8,6 +8,7 @@ import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol"
 
 import {ICollateralAuction} from "../../interfaces/ICollateralAuction.sol";
 import {IGpuReceipt} from "../../interfaces/IGpuReceipt.sol";
+import {IJuniorTranche} from "../../interfaces/IJuniorTranche.sol";
 import {ILoanVault} from "../../interfaces/ILoanVault.sol";
 import {IStakedUSDai} from "../../interfaces/IStakedUSDai.sol";
 import {IUtilizationOracle} from "../../interfaces/IUtilizationOracle.sol";
@@ -142,7 +143,11 @@ library LoanRecovery {
         t.borrower = newBorrower;
         // The write-back: the loan leaves the impaired total, and its markdown the entry price (which already counted
         // it at its claim), before the fresh schedule rewrites the claim.
-        LoanAccounting.applyMarkdown($, -int256(LoanAccounting.markdownOf(s)));
+        LoanAccounting.applyMarkdown(
+            $,
+            -int256(LoanAccounting.markdownOf(s)),
+            -int256(LoanAccounting.atRiskOf(s))
+        );
         _restartSchedule(s, t, interestPaid, principalPaid);
         _bookNovation($, s, t.site, previous, newBorrower, principalPaid);
         s.impairedValue = 0;
@@ -182,15 +187,19 @@ library LoanRecovery {
         if (buyer == borrower) revert ILoanVault.LoanVaultBuyerIsBorrower(loanId, buyer);
         Settlement memory r = _bookSettlement($, s, loanId, proceeds, borrower);
 
+        if (r.cover != 0) _drawCover($, r.cover);
         if (r.toStaked != 0) usdai.safeTransfer(address(staked), r.toStaked);
         staked.receiveLoanCashflow(r.principalBooked, r.interestBooked, r.gain, r.loss);
         if (r.surplus != 0) _paySurplus($, usdai, loanId, borrower, r.surplus);
         receiptIds = LoanCollateral.load($, loanId, s.receiptCount);
     }
 
-    /// @dev A settlement's split of the recovery, in USDai: what sUSDai receives (`toStaked`: the impaired value booked
-    /// as principal and interest, plus the `gain` above it), its realized `loss`, and the borrower's `surplus`.
+    /// @dev A settlement's split of the recovery, in USDai: the junior tranche's `cover` (the principal the recovery
+    /// leaves unpaid, as far as the junior's USDai goes), what sUSDai receives (`toStaked`: the recovery and the cover, of
+    /// which what NAV carried for the loan is booked as principal and interest and the rest is a vesting `gain`), its
+    /// realized `loss`, and the borrower's `surplus`.
     struct Settlement {
+        uint256 cover;
         uint256 toStaked;
         uint256 principalBooked;
         uint256 interestBooked;
@@ -217,14 +226,18 @@ library LoanRecovery {
         uint256 repaid = recovered.min(debt);
         uint256 fees = (recovered - repaid).min(s.lateFees);
         r.surplus = recovered - repaid - fees;
-        r.loss = debt - repaid;
         uint256 impairedValue = s.impairedValue;
-        uint256 booked = repaid.min(impairedValue);
-        r.gain = repaid - booked + fees;
+        // NAV carried the loan at its impaired value plus the junior's protection that leaves with it: sUSDai books that
+        // much of the recovery and the junior's cover at once, and the rest vests as a gain.
+        uint256 carried = impairedValue + _takeFirstLoss($, s, r, principal.zeroFloorSub(repaid));
+        uint256 received = repaid + r.cover;
+        r.loss = debt - received;
+        uint256 booked = received.min(carried);
+        r.gain = received - booked + fees;
         r.toStaked = booked + r.gain;
         r.principalBooked = booked.min(principal);
         r.interestBooked = booked - r.principalBooked;
-        LoanAccounting.applyMarkdown($, -int256(LoanAccounting.markdownOf(s)));
+        if (r.cover != 0) emit ILoanVault.LossAbsorbed(loanId, r.cover, r.loss);
 
         LoanAccounting.applyChange(
             $,
@@ -243,6 +256,27 @@ library LoanRecovery {
             held != 0
         );
         emit ILoanVault.AuctionSettled(loanId, proceeds, held, repaid, fees, r.surplus, r.loss);
+    }
+
+    /// @dev First loss at a settlement: takes the loan's markdown and principal at risk off the books and sets `r.cover`,
+    /// the `unpaid` principal the junior tranche pays (as far as its USDai goes). Returns the protection NAV held for the
+    /// loan that leaves with it.
+    function _takeFirstLoss(
+        LoanStorage.LoanVaultStorage storage $,
+        ILoanVault.LoanState storage s,
+        Settlement memory r,
+        uint256 unpaid
+    ) private returns (uint256 released) {
+        released = LoanAccounting.protection($);
+        uint256 juniorAssets = $.juniorAssets;
+        r.cover = unpaid.min(juniorAssets);
+        LoanAccounting.applyMarkdown(
+            $,
+            -int256(LoanAccounting.markdownOf(s)),
+            -int256(LoanAccounting.atRiskOf(s))
+        );
+        if (r.cover != 0) LoanAccounting.setJuniorAssets($, juniorAssets - r.cover);
+        released -= LoanAccounting.protection($);
     }
 
     /// @dev Sends a sale's surplus to the borrower. A borrower who cannot receive it (a token that refuses the account, a
@@ -325,6 +359,25 @@ library LoanRecovery {
         emit ILoanVault.AuctionSet(auction);
     }
 
+    /// @notice See `ILoanVault.setJuniorTranche`; the vault has checked the caller. The junior's USDai is read from it;
+    /// a junior that protects principal at risk now cannot be replaced (its protection would vanish from NAV).
+    function executeSetJuniorTranche(address junior) external {
+        LoanStorage.LoanVaultStorage storage $ = loanStorage();
+        uint256 protected = LoanAccounting.protection($);
+        if (protected != 0) revert ILoanVault.LoanVaultJuniorInUse(protected);
+        uint256 assets = junior == address(0) ? 0 : IJuniorTranche(junior).trackedAssets();
+        $.junior = IJuniorTranche(junior);
+        LoanAccounting.setJuniorAssets($, assets);
+        emit ILoanVault.JuniorTrancheSet(junior, assets);
+    }
+
+    /// @notice See `ILoanVault.syncJuniorAssets`: only the junior tranche reports its USDai.
+    function executeSyncJuniorAssets(uint256 assets) external {
+        LoanStorage.LoanVaultStorage storage $ = loanStorage();
+        if (msg.sender != address($.junior)) revert ILoanVault.LoanVaultNotJunior(msg.sender);
+        LoanAccounting.setJuniorAssets($, assets);
+    }
+
     /// @notice See `ILoanVault.setUtilizationOracle`; the vault has checked the caller.
     function executeSetUtilizationOracle(address oracle) external {
         loanStorage().utilizationOracle = oracle;
@@ -338,6 +391,13 @@ library LoanRecovery {
     }
 
     // ================================================================ private
+
+    /// @dev Draws `cover` USDai of first-loss cover from the junior tranche into this vault. The vault mirrors the
+    /// junior's USDai exactly, so the junior pays all of it; anything else is refused rather than booked.
+    function _drawCover(LoanStorage.LoanVaultStorage storage $, uint256 cover) private {
+        uint256 paid = $.junior.drawCover(cover);
+        if (paid != cover) revert ILoanVault.LoanVaultCoverShort(cover, paid);
+    }
 
     /// @dev Within the step-in window after a default only the credit admin may take the collateral away (liquidate
     /// or write off): the role is read from the vault, which this runs in, only then. A Defaulted loan's `accruedAt`
@@ -429,7 +489,11 @@ library LoanRecovery {
             bytes32(0)
         );
         s.impairedValue = uint96(impairedValue);
-        LoanAccounting.applyMarkdown($, int256(LoanAccounting.markdownOf(s)) - int256(writedown));
+        LoanAccounting.applyMarkdown(
+            $,
+            int256(LoanAccounting.markdownOf(s)) - int256(writedown),
+            int256(LoanAccounting.atRiskOf(s)) - int256(writedown)
+        );
         s.accruedAt = uint32(block.timestamp);
         s.status = ILoanVault.LoanStatus.Defaulted;
     }
@@ -445,8 +509,13 @@ library LoanRecovery {
         uint256 impairedValue = s.impairedValue;
         if (value >= impairedValue) return impairedValue;
         uint256 drop = impairedValue - value;
+        uint256 principal = s.principal;
         LoanAccounting.applyChange($, false, 0, 0, 0, -int256(drop), 0, address(0), bytes32(0));
-        LoanAccounting.applyMarkdown($, int256(drop));
+        LoanAccounting.applyMarkdown(
+            $,
+            int256(drop),
+            int256(principal.zeroFloorSub(value)) - int256(principal.zeroFloorSub(impairedValue))
+        );
         s.impairedValue = uint96(value);
         return value;
     }

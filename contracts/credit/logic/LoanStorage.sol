@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {ICollateralAuction} from "../../interfaces/ICollateralAuction.sol";
+import {IJuniorTranche} from "../../interfaces/IJuniorTranche.sol";
 import {ILoanVault} from "../../interfaces/ILoanVault.sol";
 
 // keccak256(abi.encode(uint256(keccak256("gpucredit.storage.LoanVault")) - 1)) & ~bytes32(uint256(0xff))
@@ -12,7 +13,8 @@ bytes32 constant LOAN_VAULT_STORAGE_LOCATION =
 /// @notice The LoanVault's ERC-7201 namespaced storage: the struct, its slot and its accessor, in one place. The vault
 /// inherits this contract so that the upgrade-safety checks see the namespace; the logic libraries reach the same
 /// storage through `loanStorage()`.
-/// @dev The books are `aggregates`, `impaired`, `markdown`, `borrowerPrincipal` and `sitePrincipal`. Only
+/// @dev The books are `aggregates`, `impaired`, `markdown`, `principalAtRisk`, `juniorAssets`, `borrowerPrincipal` and
+/// `sitePrincipal`. Only
 /// `LoanAccounting.applyChange` writes them (`npm run lint:books` enforces it).
 abstract contract LoanStorage {
     /// @dev The NAV aggregates over performing loans, in two slots. The interest numerator is exact, in
@@ -71,6 +73,15 @@ abstract contract LoanStorage {
         // The revenue ever deposited into each loan's lockbox (`depositRevenue`), cumulative: the oracle compares its
         // increase over a reported period with the period's reported revenue. Zero for deposits before the upgrade.
         mapping(uint256 loanId => uint256) revenueDeposited;
+        // First-loss capital (`ILoanVault.setJuniorTranche`): the junior tranche (zero: none).
+        IJuniorTranche junior;
+        // One slot, read by every NAV (`loanAssets`): the junior's USDai as it last reported it (`syncJuniorAssets`) or
+        // as this vault moved it (cover drawn), and the principal at risk of the written-down and impaired loans, what
+        // the junior stands in front of sUSDai for: `sum(writedown)` over Active loans marked past grace plus
+        // `sum(max(0, principal - impairedValue))` over Defaulted and Liquidating ones. NAV adds back
+        // `min(principalAtRisk, juniorAssets)`. Zero on a vault upgraded while loans were impaired (read as none).
+        uint128 juniorAssets;
+        uint128 principalAtRisk;
     }
 }
 
