@@ -47,8 +47,8 @@ describe("First-loss capital (#18): LoanVault and junior tranche", () => {
   });
   const { houseLoan, defaultHouseLoan } = loanVaultHelpers(() => f);
 
-  /** A junior tranche over the fixture's USDai, wired to the vault (`minCoverageBps`), holding `assets` of `holder`'s. */
-  async function linkJunior(assets: bigint, minCoverageBps = 0n): Promise<JuniorTranche> {
+  /** A junior tranche over the fixture's USDai, not yet wired to the vault, holding `assets` of `holder`'s. */
+  async function deployJunior(assets: bigint, minCoverageBps = 0n): Promise<JuniorTranche> {
     const { deployer } = f.actors;
     const junior = await deployBehindProxy<JuniorTranche>("JuniorTranche", [
       deployer.address,
@@ -64,18 +64,30 @@ describe("First-loss capital (#18): LoanVault and junior tranche", () => {
       await f.usdai.connect(holder).approve(await junior.getAddress(), MaxUint256);
       await junior.connect(holder).deposit(assets, holder.address);
     }
-    await f.loanVault.connect(deployer).setJuniorTranche(await junior.getAddress());
+    return junior;
+  }
+
+  /** `deployJunior`, then wired both ways: the vault's junior, and the junior's vault. */
+  async function linkJunior(assets: bigint, minCoverageBps = 0n): Promise<JuniorTranche> {
+    const junior = await deployJunior(assets, minCoverageBps);
+    await f.loanVault.connect(f.actors.deployer).setJuniorTranche(await junior.getAddress());
     await junior.setLoanVault(await f.loanVault.getAddress());
     return junior;
   }
 
-  /** The zero-coupon house loan with its collateral at 1M, its first payment missed, marked past grace. */
-  async function markedLoan(): Promise<{ loanId: bigint; t0: bigint; receiptIds: bigint[] }> {
+  /** The zero-coupon house loan with its collateral re-appraised at `collateral`, at the end of the grace period. */
+  async function pastGrace(collateral: bigint): Promise<{ loanId: bigint; t0: bigint }> {
     const { loanId, receiptIds, t0 } = await houseLoan({ overrides: ZERO_COUPON });
-    await f.receipts.connect(f.actors.appraiser).appraise(receiptIds[0], IMPAIRED_COLLATERAL, 0, BPS);
+    await f.receipts.connect(f.actors.appraiser).appraise(receiptIds[0], collateral, 0, BPS);
     await at(t0 + INTERVAL + GRACE + 1n);
+    return { loanId, t0 };
+  }
+
+  /** The zero-coupon house loan with its collateral at 1M, its first payment missed, marked past grace. */
+  async function markedLoan(): Promise<{ loanId: bigint; t0: bigint }> {
+    const { loanId, t0 } = await pastGrace(IMPAIRED_COLLATERAL);
     await f.loanVault.connect(f.actors.keeper).checkCovenants(loanId);
-    return { loanId, t0, receiptIds };
+    return { loanId, t0 };
   }
 
   /** The principal at risk of `loanIds`, from their state (the TypeScript model of `firstLossClaim`). */
@@ -99,17 +111,7 @@ describe("First-loss capital (#18): LoanVault and junior tranche", () => {
   describe("setJuniorTranche", () => {
     it("reads the junior's USDai and emits JuniorTrancheSet; zero removes it", async () => {
       const { deployer } = f.actors;
-      const junior = await deployBehindProxy<JuniorTranche>("JuniorTranche", [
-        deployer.address,
-        await f.usdai.getAddress(),
-        ZeroAddress,
-        LOCKUP,
-        0n,
-      ]);
-      await junior.grantRole(REGISTRAR, deployer.address);
-      await junior.allow(holder.address, BigInt(await time.latest()) + 365n * BigInt(DAY));
-      await f.usdai.connect(holder).approve(await junior.getAddress(), MaxUint256);
-      await junior.connect(holder).deposit(usd(300_000), holder.address);
+      const junior = await deployJunior(usd(300_000));
       await expect(f.loanVault.connect(deployer).setJuniorTranche(await junior.getAddress()))
         .to.emit(f.loanVault, "JuniorTrancheSet")
         .withArgs(await junior.getAddress(), usd(300_000));
@@ -164,9 +166,7 @@ describe("First-loss capital (#18): LoanVault and junior tranche", () => {
   describe("the mark and the default", () => {
     it("with a junior: sUSDai's NAV does not fall from the writedown or the impairment; the junior's price does", async () => {
       const junior = await linkJunior(usd(500_000));
-      const { loanId, receiptIds, t0 } = await houseLoan({ overrides: ZERO_COUPON });
-      await f.receipts.connect(f.actors.appraiser).appraise(receiptIds[0], IMPAIRED_COLLATERAL, 0, BPS);
-      await at(t0 + INTERVAL + GRACE + 1n);
+      const { loanId, t0 } = await pastGrace(IMPAIRED_COLLATERAL);
       const nav0 = await f.susdai.totalAssets();
       await expect(f.loanVault.connect(f.actors.keeper).checkCovenants(loanId))
         .to.emit(f.loanVault, "WrittenDown")
@@ -188,9 +188,7 @@ describe("First-loss capital (#18): LoanVault and junior tranche", () => {
 
     it("without enough junior: sUSDai takes what the junior cannot (to the wei)", async () => {
       const junior = await linkJunior(usd(50_000));
-      const { loanId, receiptIds, t0 } = await houseLoan({ overrides: ZERO_COUPON });
-      await f.receipts.connect(f.actors.appraiser).appraise(receiptIds[0], IMPAIRED_COLLATERAL, 0, BPS);
-      await at(t0 + INTERVAL + GRACE + 1n);
+      const { loanId, t0 } = await pastGrace(IMPAIRED_COLLATERAL);
       const nav0 = await f.susdai.totalAssets();
       await f.loanVault.connect(f.actors.keeper).checkCovenants(loanId);
       expect((await f.loanVault.juniorTranche()).protected).to.equal(usd(50_000));
@@ -204,9 +202,7 @@ describe("First-loss capital (#18): LoanVault and junior tranche", () => {
     });
 
     it("the same book without a junior: the writedown falls on sUSDai (the baseline)", async () => {
-      const { loanId, receiptIds, t0 } = await houseLoan({ overrides: ZERO_COUPON });
-      await f.receipts.connect(f.actors.appraiser).appraise(receiptIds[0], IMPAIRED_COLLATERAL, 0, BPS);
-      await at(t0 + INTERVAL + GRACE + 1n);
+      const { loanId, t0 } = await pastGrace(IMPAIRED_COLLATERAL);
       const nav0 = await f.susdai.totalAssets();
       await f.loanVault.connect(f.actors.keeper).checkCovenants(loanId);
       // The principal at risk is booked all the same (a junior set later protects it).
