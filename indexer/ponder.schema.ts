@@ -243,6 +243,85 @@ export const oracleReading = onchainTable(
   (table) => ({ pk: primaryKey({ columns: [table.loanId, table.day, table.source] }) }),
 );
 
+/**
+ * The oracle's configuration of a loan: its sources and quorum (`LoanConfigured`), the revenue covenants it copied
+ * from the loan's terms (`RevenueCovenantsSet`, `MaxGapDaysSet`; null while it holds none, as when it has no
+ * LoanVault) and the covenant flags its latest observations call for (`CovenantFlagsChanged`: bit 0 SLA breach, bit
+ * 1 data gap, bit 2 DSCR breach, bit 3 revenue shortfall; the vault's copy is `loan.oracleFlags`, set by pushes).
+ */
+export const oracleLoan = onchainTable("oracle_loan", (t) => ({
+  loanId: t.bigint().primaryKey(),
+  sourceCount: t.integer(),
+  quorum: t.integer(),
+  maxStalenessSeconds: t.integer(),
+  /** Debt-service coverage floor in bps of the period's debt service (0: off). */
+  minDscrBps: t.integer(),
+  /** Whether lockbox deposits are compared with the reported revenue. */
+  lockboxCheck: t.boolean(),
+  /** How far deposits may fall short of the reported revenue, in bps of it. */
+  shortfallToleranceBps: t.integer(),
+  /** Missing days tolerated before a data-gap flag (0: never). */
+  maxGapDays: t.integer(),
+  flags: t.integer().notNull(),
+  updatedBlock: t.bigint().notNull(),
+  updatedAt: t.bigint().notNull(),
+}));
+
+/**
+ * The revenue billed over a loan's reported period (`RevenueRecorded`, beside the period's `ObservationRecorded`):
+ * `revenueUsd` (USDai units, 18 decimals) over the `periodDays` days ending on `day`, the median of its reports.
+ */
+export const oracleRevenue = onchainTable(
+  "oracle_revenue",
+  (t) => ({
+    loanId: t.bigint().notNull(),
+    day: t.integer().notNull(),
+    periodDays: t.integer().notNull(),
+    revenueUsd: t.bigint().notNull(),
+    blockNumber: t.bigint().notNull(),
+    timestamp: t.bigint().notNull(),
+    transactionHash: t.hex().notNull(),
+    logIndex: t.integer().notNull(),
+  }),
+  (table) => ({ pk: primaryKey({ columns: [table.loanId, table.day] }) }),
+);
+
+/**
+ * The oracle's revenue and data covenant events, one row each, with the event's figures (columns another kind does
+ * not carry are null):
+ * - `dscr-breach` (`DscrBreached`): the period ending on `day` billed `revenueUsd`, below `minDscrBps` of its debt
+ *   service `debtServiceUsd`;
+ * - `revenue-shortfall` (`RevenueShortfall`): `depositedUsd` reached the lockbox against the `revenueUsd` reported for
+ *   the period ending on `day`, short by more than `shortfallToleranceBps`;
+ * - `data-gap` (`DataGapFlagged`): `missingDays` closed days after `lastDay`, the last observed day, more than
+ *   `maxGapDays`.
+ */
+export const oracleCovenantEvent = onchainTable(
+  "oracle_covenant_event",
+  (t) => ({
+    id: t.text().primaryKey(),
+    loanId: t.bigint().notNull(),
+    kind: t.text().notNull(),
+    day: t.integer(),
+    revenueUsd: t.bigint(),
+    debtServiceUsd: t.bigint(),
+    minDscrBps: t.integer(),
+    depositedUsd: t.bigint(),
+    shortfallToleranceBps: t.integer(),
+    lastDay: t.integer(),
+    missingDays: t.bigint(),
+    maxGapDays: t.integer(),
+    blockNumber: t.bigint().notNull(),
+    timestamp: t.bigint().notNull(),
+    transactionHash: t.hex().notNull(),
+    logIndex: t.integer().notNull(),
+  }),
+  (table) => ({
+    loanIdx: index().on(table.loanId, table.blockNumber, table.logIndex),
+    kindIdx: index().on(table.kind),
+  }),
+);
+
 /** A source the oracle ignored (`SourceSkipped`): stale, future, out of range, replayed... */
 export const oracleSourceSkip = onchainTable(
   "oracle_source_skip",

@@ -25,3 +25,8 @@ export const SKIP_REASONS = [
 
 /** Lifecycle of a redemption request in the indexer's `redemption` table. */
 export const REDEMPTION_STATUSES = ["pending", "partially_serviced", "serviced", "claimed"] as const;
+
+/** The `kind` of a row of the indexer's `oracle_covenant_event` table, one per oracle covenant event. */
+export const ORACLE_COVENANT_KINDS = ["dscr-breach", "revenue-shortfall", "data-gap"] as const;
+
+export type OracleCovenantKind = (typeof ORACLE_COVENANT_KINDS)[number];

@@ -313,6 +313,159 @@ describe("indexer against a hardhat node playing the demo story", () => {
   });
 
   it(
+    "has each reported period's revenue, the covenant events and covenants the oracle emitted",
+    CHECK_TIMEOUT,
+    async () => {
+      const oracle = {
+        abi: UtilizationOracleAbi,
+        address: deployments.contracts.UtilizationOracle.address,
+      } as const;
+      const all = { ...oracle, fromBlock: 0n, toBlock: head } as const;
+      const [recorded, observed, dscr, shortfalls, gaps, flagChanges, covenantsSet] = await Promise.all([
+        chain.getContractEvents({ ...all, eventName: "RevenueRecorded" }),
+        chain.getContractEvents({ ...all, eventName: "ObservationRecorded" }),
+        chain.getContractEvents({ ...all, eventName: "DscrBreached" }),
+        chain.getContractEvents({ ...all, eventName: "RevenueShortfall" }),
+        chain.getContractEvents({ ...all, eventName: "DataGapFlagged" }),
+        chain.getContractEvents({ ...all, eventName: "CovenantFlagsChanged" }),
+        chain.getContractEvents({ ...all, eventName: "RevenueCovenantsSet" }),
+      ]);
+      const { oracleCovenantEvents } = await graphql<{ oracleCovenantEvents: { totalCount: number } }>(
+        "{ oracleCovenantEvents { totalCount } }",
+      );
+      assert.equal(oracleCovenantEvents.totalCount, dscr.length + shortfalls.length + gaps.length);
+
+      const { loans } = await get<{ loans: Json[] }>("/loans");
+      const withFloor: bigint[] = [];
+      for (const row of loans) {
+        const id = BigInt(row.id as string);
+        const body = await get<{ covenants: Json | null; revenue: Json[]; covenantEvents: Json[] }>(
+          `/loans/${id}/revenue`,
+        );
+        // Revenue: one row per RevenueRecorded of the loan, with the chain's figures and position.
+        const mine = recorded.filter((log) => log.args.loanId === id);
+        assert.equal(body.revenue.length, mine.length, `loan ${id} revenue rows`);
+        const byDay = new Map(body.revenue.map((r) => [r.day as number, r]));
+        for (const log of mine) {
+          const row = byDay.get(log.args.day!);
+          assert.ok(row, `loan ${id} revenue of day ${log.args.day}`);
+          assert.equal(row.periodDays, log.args.periodDays, `loan ${id} day ${log.args.day} period`);
+          assert.equal(
+            BigInt(row.revenueUsd as string),
+            log.args.revenueUsd,
+            `loan ${id} day ${log.args.day}`,
+          );
+          assert.equal(BigInt(row.blockNumber as string), log.blockNumber);
+          assert.equal(row.transactionHash, log.transactionHash);
+          assert.equal(row.logIndex, log.logIndex);
+        }
+        // Covenant events: the chain's, in chain order, with their figures.
+        const events = [
+          ...dscr.map((log) => ({
+            log,
+            kind: "dscr-breach",
+            figures: {
+              day: log.args.day!,
+              revenueUsd: log.args.revenueUsd!,
+              debtServiceUsd: log.args.debtServiceUsd!,
+              minDscrBps: log.args.minDscrBps!,
+            },
+          })),
+          ...shortfalls.map((log) => ({
+            log,
+            kind: "revenue-shortfall",
+            figures: {
+              day: log.args.day!,
+              revenueUsd: log.args.revenueUsd!,
+              depositedUsd: log.args.depositedUsd!,
+              shortfallToleranceBps: log.args.shortfallToleranceBps!,
+            },
+          })),
+          ...gaps.map((log) => ({
+            log,
+            kind: "data-gap",
+            figures: {
+              lastDay: log.args.lastDay!,
+              missingDays: log.args.missingDays!,
+              maxGapDays: log.args.maxGapDays!,
+            },
+          })),
+        ]
+          .filter((e) => e.log.args.loanId === id)
+          .sort((a, b) =>
+            a.log.blockNumber !== b.log.blockNumber
+              ? Number(a.log.blockNumber - b.log.blockNumber)
+              : a.log.logIndex - b.log.logIndex,
+          );
+        assert.equal(body.covenantEvents.length, events.length, `loan ${id} covenant events`);
+        for (const [i, expected] of events.entries()) {
+          const row = body.covenantEvents[i]!;
+          assert.equal(row.kind, expected.kind, `loan ${id} covenant event ${i}`);
+          assert.equal(row.transactionHash, expected.log.transactionHash);
+          assert.equal(row.logIndex, expected.log.logIndex);
+          for (const [column, value] of Object.entries(expected.figures)) {
+            const got = row[column];
+            assert.equal(
+              typeof value === "bigint" ? BigInt(got as string) : got,
+              value,
+              `loan ${id} ${expected.kind} ${column}`,
+            );
+          }
+        }
+        // Covenants and flags: what the oracle holds at the head.
+        const [covenants] = await chain.readContract({
+          ...oracle,
+          functionName: "revenueCovenants",
+          args: [id],
+          blockNumber: head,
+        });
+        const [, maxGapDays] = await chain.readContract({
+          ...oracle,
+          functionName: "dataGap",
+          args: [id],
+          blockNumber: head,
+        });
+        const single = await get<{ oracle: Json | null }>(`/loans/${id}`);
+        assert.deepEqual(single.oracle, body.covenants);
+        if (!covenantsSet.some((log) => log.args.loanId === id)) {
+          // Never given covenants by the oracle: nothing to hold, nothing to check.
+          assert.ok(body.covenants === null || body.covenants.minDscrBps === null, `loan ${id} covenants`);
+          continue;
+        }
+        assert.ok(body.covenants, `loan ${id} is configured in the oracle`);
+        assert.equal(body.covenants.minDscrBps, covenants.minDscrBps, `loan ${id} minDscrBps`);
+        assert.equal(body.covenants.lockboxCheck, covenants.lockboxCheck, `loan ${id} lockboxCheck`);
+        assert.equal(body.covenants.shortfallToleranceBps, covenants.shortfallToleranceBps);
+        assert.equal(body.covenants.maxGapDays, maxGapDays, `loan ${id} maxGapDays`);
+        const lastFlags = flagChanges.filter((log) => log.args.loanId === id).at(-1)?.args.flags ?? 0;
+        assert.equal(body.covenants.flags, lastFlags, `loan ${id} oracle flags`);
+
+        if (covenants.minDscrBps > 0) {
+          withFloor.push(id);
+          // Loan B: each monthly signed report records its billed revenue beside the period's observation.
+          const reported = observed.filter((log) => log.args.loanId === id && log.args.periodDays! > 1);
+          assert.ok(reported.length >= 12, `loan ${id} reports monthly for a year, saw ${reported.length}`);
+          assert.ok(mine.length >= reported.length, `loan ${id} revenue for each monthly report`);
+          for (const log of reported) {
+            const row = byDay.get(log.args.day!);
+            assert.ok(row, `loan ${id} revenue for the report of day ${log.args.day}`);
+            assert.equal(row.periodDays, log.args.periodDays);
+            assert.equal(row.transactionHash, log.transactionHash, "recorded beside its observation");
+          }
+          assert.ok(
+            body.covenantEvents.some((e) => e.kind === "dscr-breach"),
+            `loan ${id} breaches its DSCR floor in month 12`,
+          );
+          const breaches = await get<{ covenantEvents: Json[] }>(`/loans/${id}/revenue?kind=dscr-breach`);
+          assert.equal(breaches.covenantEvents.length, dscr.filter((log) => log.args.loanId === id).length);
+        }
+      }
+      assert.equal(withFloor.length, 1, "the story gives one loan (B) a DSCR floor");
+      assert.ok(dscr.length >= 1, "the story breaches a DSCR floor");
+    },
+  );
+
+  it(
     "has sUSDai's price every SUSDAI_SNAPSHOT_INTERVAL blocks, equal to the chain's",
     CHECK_TIMEOUT,
     async () => {
@@ -395,6 +548,9 @@ describe("indexer against a hardhat node playing the demo story", () => {
     const cases: [string, number, RegExp][] = [
       ["/loans/999999", 404, /loan 999999 does not exist/],
       ["/loans/999999/tape", 404, /does not exist/],
+      ["/loans/999999/revenue", 404, /does not exist/],
+      ["/loans/1/revenue?kind=windfall", 400, /kind must be one of dscr-breach, revenue-shortfall, data-gap/],
+      ["/loans/1/revenue?toBlock=x", 400, /toBlock/],
       ["/loans/abc/tape", 400, /loan id must be a non-negative decimal integer/],
       ["/loans/-1", 400, /non-negative/],
       [`/loans/${"9".repeat(80)}`, 400, /loan id/],

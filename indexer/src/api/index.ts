@@ -10,6 +10,9 @@ import schema, {
   covenantFlag,
   loan,
   loanEvent,
+  oracleCovenantEvent,
+  oracleLoan,
+  oracleRevenue,
   payment,
   receipt,
   redemption,
@@ -19,7 +22,7 @@ import schema, {
 import { Hono, type Context } from "hono";
 import { and, asc, client, count, desc, eq, gte, graphql, lte, replaceBigInts } from "ponder";
 
-import { LOAN_STATUSES, REDEMPTION_STATUSES } from "../constants";
+import { LOAN_STATUSES, ORACLE_COVENANT_KINDS, REDEMPTION_STATUSES } from "../constants";
 
 const MAX_LIMIT = 1_000;
 
@@ -165,18 +168,22 @@ app.get(
   }),
 );
 
-/** GET /loans/:id: one loan with its receipts and auction. */
+/**
+ * GET /loans/:id: one loan with its receipts, auction and oracle configuration (`oracle`: sources, revenue
+ * covenants, current covenant flags; null while the oracle has not configured the loan).
+ */
 app.get(
   "/loans/:id",
   route(async (c) => {
     const id = uint("loan id", c.req.param("id") ?? "");
     const [row] = await db.select().from(loan).where(eq(loan.id, id));
     if (!row) throw new BadRequest(`loan ${id} does not exist`, 404);
-    const [receipts, auctions] = await Promise.all([
+    const [receipts, auctions, [oracle]] = await Promise.all([
       db.select().from(receipt).where(eq(receipt.loanId, id)).orderBy(asc(receipt.id)),
       db.select().from(auction).where(eq(auction.loanId, id)).orderBy(asc(auction.id)),
+      db.select().from(oracleLoan).where(eq(oracleLoan.loanId, id)),
     ]);
-    return json(c, { loan: row, receipts, auctions });
+    return json(c, { loan: row, receipts, auctions, oracle: oracle ?? null });
   }),
 );
 
@@ -229,6 +236,47 @@ app.get(
         .limit(limit),
     ]);
     return json(c, { loan: row, events, payments, couponSteps, covenantFlags });
+  }),
+);
+
+/**
+ * GET /loans/:id/revenue?fromBlock=&toBlock=&kind=&limit=: the loan's reported revenue and covenant events.
+ * `revenue` has one row per reported period (`RevenueRecorded`), by day; `covenantEvents` the oracle's DSCR breaches,
+ * revenue shortfalls and data gaps in chain order (`kind` keeps one of them); `covenants` the revenue covenants the
+ * oracle holds for the loan and its current flags (null while it has not configured the loan).
+ */
+app.get(
+  "/loans/:id/revenue",
+  route(async (c) => {
+    const id = uint("loan id", c.req.param("id") ?? "");
+    const fromBlock = optionalUint(c, "fromBlock");
+    const toBlock = optionalUint(c, "toBlock");
+    const kind = oneOf("kind", c.req.query("kind"), ORACLE_COVENANT_KINDS);
+    const limit = limitOf(c, MAX_LIMIT);
+    const [row] = await db.select().from(loan).where(eq(loan.id, id));
+    if (!row) throw new BadRequest(`loan ${id} does not exist`, 404);
+    const range = <T extends typeof oracleRevenue | typeof oracleCovenantEvent>(t: T) =>
+      and(
+        eq(t.loanId, id),
+        fromBlock !== undefined ? gte(t.blockNumber, fromBlock) : undefined,
+        toBlock !== undefined ? lte(t.blockNumber, toBlock) : undefined,
+      );
+    const [[covenants], revenue, covenantEvents] = await Promise.all([
+      db.select().from(oracleLoan).where(eq(oracleLoan.loanId, id)),
+      db
+        .select()
+        .from(oracleRevenue)
+        .where(range(oracleRevenue))
+        .orderBy(asc(oracleRevenue.day))
+        .limit(limit),
+      db
+        .select()
+        .from(oracleCovenantEvent)
+        .where(and(range(oracleCovenantEvent), kind ? eq(oracleCovenantEvent.kind, kind) : undefined))
+        .orderBy(asc(oracleCovenantEvent.blockNumber), asc(oracleCovenantEvent.logIndex))
+        .limit(limit),
+    ]);
+    return json(c, { loan: row, covenants: covenants ?? null, revenue, covenantEvents });
   }),
 );
 

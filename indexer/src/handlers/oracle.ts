@@ -1,13 +1,21 @@
 /**
- * UtilizationOracle: the recorded day per loan, each source's reading (from the signed reports of `submitReport`)
- * and the sources the oracle skipped.
+ * UtilizationOracle: the recorded day per loan, each source's reading (from the signed reports of `submitReport`),
+ * the sources the oracle skipped, each reported period's revenue, the covenant events (DSCR breach, revenue
+ * shortfall, data gap) and the loan's oracle configuration (sources, covenants, current flags).
  */
 import type { Context } from "ponder:registry";
-import { oracleObservation, oracleReading, oracleSourceSkip } from "ponder:schema";
+import {
+  oracleCovenantEvent,
+  oracleLoan,
+  oracleObservation,
+  oracleReading,
+  oracleRevenue,
+  oracleSourceSkip,
+} from "ponder:schema";
 import { decodeFunctionData, recoverTypedDataAddress, type Hex, type TypedDataDomain } from "viem";
 
 import { UtilizationOracleAbi } from "../../abis/generated";
-import { SKIP_REASONS } from "../constants";
+import { SKIP_REASONS, type OracleCovenantKind } from "../constants";
 import { on } from "../registry";
 import { position } from "../util";
 
@@ -126,4 +134,108 @@ on("UtilizationOracle:SourceSkipped", async ({ event, context }) => {
     blockNumber: event.block.number,
     timestamp: event.block.timestamp,
   });
+});
+
+on("UtilizationOracle:RevenueRecorded", async ({ event, context }) => {
+  const { loanId, day, periodDays, revenueUsd } = event.args;
+  await context.db.insert(oracleRevenue).values({
+    loanId,
+    day,
+    periodDays,
+    revenueUsd,
+    ...position(event),
+    logIndex: event.log.logIndex,
+  });
+});
+
+type OracleLoanFields = Partial<
+  Omit<typeof oracleLoan.$inferInsert, "loanId" | "updatedBlock" | "updatedAt">
+>;
+
+/** Writes `fields` to the loan's `oracle_loan` row, creating it (no flags, nothing else known) on its first event. */
+async function updateOracleLoan(
+  context: Context,
+  event: { block: { number: bigint; timestamp: bigint } },
+  loanId: bigint,
+  fields: OracleLoanFields,
+): Promise<void> {
+  const stamp = { updatedBlock: event.block.number, updatedAt: event.block.timestamp };
+  await context.db
+    .insert(oracleLoan)
+    .values({ loanId, flags: 0, ...fields, ...stamp })
+    .onConflictDoUpdate({ ...fields, ...stamp });
+}
+
+on("UtilizationOracle:LoanConfigured", async ({ event, context }) => {
+  const { loanId, sources, quorum, maxStaleness } = event.args;
+  await updateOracleLoan(context, event, loanId, {
+    sourceCount: sources.length,
+    quorum,
+    maxStalenessSeconds: maxStaleness,
+  });
+});
+
+on("UtilizationOracle:RevenueCovenantsSet", async ({ event, context }) => {
+  const { loanId, minDscrBps, lockboxCheck, shortfallToleranceBps } = event.args;
+  await updateOracleLoan(context, event, loanId, { minDscrBps, lockboxCheck, shortfallToleranceBps });
+});
+
+on("UtilizationOracle:MaxGapDaysSet", async ({ event, context }) => {
+  await updateOracleLoan(context, event, event.args.loanId, { maxGapDays: event.args.maxGapDays });
+});
+
+on("UtilizationOracle:CovenantFlagsChanged", async ({ event, context }) => {
+  await updateOracleLoan(context, event, event.args.loanId, { flags: event.args.flags });
+});
+
+type CovenantFigures = Omit<
+  typeof oracleCovenantEvent.$inferInsert,
+  "id" | "loanId" | "kind" | "blockNumber" | "timestamp" | "transactionHash" | "logIndex"
+>;
+
+async function recordCovenantEvent(
+  context: Context,
+  event: {
+    id: string;
+    log: { logIndex: number };
+    block: { number: bigint; timestamp: bigint };
+    transaction: { hash: Hex };
+  },
+  loanId: bigint,
+  kind: OracleCovenantKind,
+  figures: CovenantFigures,
+): Promise<void> {
+  await context.db.insert(oracleCovenantEvent).values({
+    id: event.id,
+    loanId,
+    kind,
+    ...figures,
+    ...position(event),
+    logIndex: event.log.logIndex,
+  });
+}
+
+on("UtilizationOracle:DscrBreached", async ({ event, context }) => {
+  const { loanId, day, revenueUsd, debtServiceUsd, minDscrBps } = event.args;
+  await recordCovenantEvent(context, event, loanId, "dscr-breach", {
+    day,
+    revenueUsd,
+    debtServiceUsd,
+    minDscrBps,
+  });
+});
+
+on("UtilizationOracle:RevenueShortfall", async ({ event, context }) => {
+  const { loanId, day, revenueUsd, depositedUsd, shortfallToleranceBps } = event.args;
+  await recordCovenantEvent(context, event, loanId, "revenue-shortfall", {
+    day,
+    revenueUsd,
+    depositedUsd,
+    shortfallToleranceBps,
+  });
+});
+
+on("UtilizationOracle:DataGapFlagged", async ({ event, context }) => {
+  const { loanId, lastDay, missingDays, maxGapDays } = event.args;
+  await recordCovenantEvent(context, event, loanId, "data-gap", { lastDay, missingDays, maxGapDays });
 });
