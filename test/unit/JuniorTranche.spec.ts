@@ -7,7 +7,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 
 import { Roles } from "../../helpers/roles";
 import { usd } from "../../helpers/units";
-import type { JuniorTranche, MockERC20, MockLoanVaultForJunior } from "../../typechain-types";
+import type { JuniorTranche, MockERC20, MockLoanVaultForJunior, ReentrantToken } from "../../typechain-types";
 import { createFixture } from "../helpers/fixture";
 import { fuzzParams } from "../helpers/fuzz";
 import { deployBehindProxy } from "../helpers/proxy";
@@ -1038,11 +1038,47 @@ describe("JuniorTranche", () => {
     });
   });
 
+  /** `floor(shares * (nav + 1) / (supply + 1))`, the contract's claim price, for given figures. */
+  const redeemValueAt = async (shares: bigint, nav: bigint, supply: bigint) =>
+    (shares * (nav + 1n)) / (supply + 1n);
+
   describe("claimableRedeemRequest / pendingRedeemRequest / maxRedeem / maxWithdraw", () => {
     beforeEach(async () => {
       await deposit(alice, usd(1_000));
       await deposit(bob, usd(1_000));
       await request(alice, usd(1_000));
+    });
+
+    it("a controller without a request has nothing claimable or pending", async () => {
+      expect(await tranche.claimableRedeemRequest(0, carol.address)).to.equal(0n);
+      expect(await tranche.pendingRedeemRequest(0, carol.address)).to.equal(0n);
+    });
+
+    it("without a minimum coverage the whole unlocked request is claimable, whatever the book", async () => {
+      await tranche.setMinCoverageBps(0);
+      await vault.setLoanBook(usd(1_000_000_000));
+      await passLockup(alice.address);
+      expect(await tranche.claimableRedeemRequest(0, alice.address)).to.equal(usd(1_000));
+      const before = await usdai.balanceOf(alice.address);
+      await tranche.connect(alice).redeem(usd(1_000), alice.address, alice.address);
+      expect((await usdai.balanceOf(alice.address)) - before).to.equal(
+        await redeemValueAt(usd(1_000), usd(2_000), usd(2_000)),
+      );
+    });
+
+    it("a holder of a wiped-out tranche can still exit, for nothing: its shares burn and no USDai moves", async () => {
+      await tranche.setMinCoverageBps(0);
+      await vault.setFirstLossClaim(usd(2_000));
+      expect(await tranche.totalAssets()).to.equal(0n);
+      await passLockup(alice.address);
+      const before = await usdai.balanceOf(alice.address);
+      const supply = await tranche.totalSupply();
+      await expect(tranche.connect(alice).redeem(usd(1_000), alice.address, alice.address))
+        .to.emit(tranche, "Withdraw")
+        .withArgs(alice.address, alice.address, alice.address, 0n, usd(1_000));
+      expect(await usdai.balanceOf(alice.address)).to.equal(before);
+      expect(await tranche.totalSupply()).to.equal(supply - usd(1_000));
+      expect(await tranche.trackedAssets()).to.equal(usd(2_000));
     });
 
     it("nothing is claimable before the lock-up ends", async () => {
@@ -1214,6 +1250,58 @@ describe("JuniorTranche", () => {
       expect(await usdai.balanceOf(attacker.address)).to.equal(usd(999_000));
       expect(await tranche.trackedAssets()).to.equal(0n);
       expect(await tranche.totalSupply()).to.equal(0n);
+    });
+  });
+  describe("reentrancy", () => {
+    /** The tranche over a token whose transfers call back into it (ERC-777 style). The token holds LOAN_VAULT and
+     * DEFAULT_ADMIN so its callbacks get past the role checks to the guard. */
+    it("every guarded entry point refuses re-entry during a token transfer", async () => {
+      const token = (await hre.ethers.deployContract("ReentrantToken", [18])) as unknown as ReentrantToken;
+      const reentrant = await deployBehindProxy<JuniorTranche>("JuniorTranche", [
+        f.admin.address,
+        token.target,
+        ZeroAddress,
+        LOCKUP_SECONDS,
+        0n,
+      ]);
+      await reentrant.grantRole(Roles.LOAN_VAULT, token.target);
+      await reentrant.grantRole(Roles.DEFAULT_ADMIN, token.target);
+      await reentrant.grantRole(REGISTRAR, f.registrar.address);
+      await reentrant.connect(f.registrar).allow(alice.address, f.expiry);
+      await token.mint(alice.address, usd(1_000));
+      await token.connect(alice).approve(reentrant.target, MaxUint256);
+      await reentrant.connect(alice).deposit(usd(100), alice.address);
+      const who = alice.address;
+      const i = reentrant.interface;
+      const calls: [string, string][] = [
+        ["deposit", i.encodeFunctionData("deposit", [1n, who])],
+        ["mint", i.encodeFunctionData("mint", [1n, who])],
+        ["requestRedeem", i.encodeFunctionData("requestRedeem", [1n, who, who])],
+        ["cancelRedeemRequest", i.encodeFunctionData("cancelRedeemRequest", [who])],
+        ["redeem", i.encodeFunctionData("redeem", [1n, who, who])],
+        ["withdraw", i.encodeFunctionData("withdraw", [1n, who, who])],
+        ["drawCover", i.encodeFunctionData("drawCover", [1n])],
+        ["receiveInterest", i.encodeFunctionData("receiveInterest", [1n])],
+        ["setLoanVault", i.encodeFunctionData("setLoanVault", [ZeroAddress])],
+      ];
+      const trancheReads: Reads = {
+        supply: () => reentrant.totalSupply(),
+        tracked: () => reentrant.trackedAssets(),
+        balance: () => reentrant.balanceOf(who),
+        tokens: () => token.balanceOf(reentrant.target),
+      };
+      for (const [name, data] of calls) {
+        await token.setHook(reentrant.target, data);
+        const before = await snapshot(trancheReads);
+        await expect(reentrant.connect(alice).deposit(usd(1), who), name).to.be.revertedWithCustomError(
+          reentrant,
+          "ReentrancyGuardReentrantCall",
+        );
+        await expectUnchanged(before, trancheReads);
+      }
+      await token.setHook(ZeroAddress, "0x");
+      await reentrant.connect(alice).deposit(usd(1), who);
+      expect(await reentrant.balanceOf(who)).to.equal(usd(101));
     });
   });
 });
