@@ -509,14 +509,10 @@ library LoanRecovery {
         uint256 impairedValue = s.impairedValue;
         if (value >= impairedValue) return impairedValue;
         uint256 drop = impairedValue - value;
-        uint256 principal = s.principal;
-        LoanAccounting.applyChange($, false, 0, 0, 0, -int256(drop), 0, address(0), bytes32(0));
-        LoanAccounting.applyMarkdown(
-            $,
-            int256(drop),
-            int256(principal.zeroFloorSub(value)) - int256(principal.zeroFloorSub(impairedValue))
-        );
+        int256 atRiskBefore = int256(LoanAccounting.atRiskOf(s));
         s.impairedValue = uint96(value);
+        LoanAccounting.applyChange($, false, 0, 0, 0, -int256(drop), 0, address(0), bytes32(0));
+        LoanAccounting.applyMarkdown($, int256(drop), int256(LoanAccounting.atRiskOf(s)) - atRiskBefore);
         return value;
     }
 

@@ -14,8 +14,7 @@ bytes32 constant LOAN_VAULT_STORAGE_LOCATION =
 /// inherits this contract so that the upgrade-safety checks see the namespace; the logic libraries reach the same
 /// storage through `loanStorage()`.
 /// @dev The books are `aggregates`, `impaired`, `markdown`, `principalAtRisk`, `juniorAssets`, `borrowerPrincipal` and
-/// `sitePrincipal`. Only
-/// `LoanAccounting.applyChange` writes them (`npm run lint:books` enforces it).
+/// `sitePrincipal`. Only `LoanAccounting` writes them (`npm run lint:books` enforces it).
 abstract contract LoanStorage {
     /// @dev The NAV aggregates over performing loans, in two slots. The interest numerator is exact, in
     /// `USD x bps x seconds` (`LoanSchedule.INTEREST_DENOMINATOR` per USD of interest), and runs forward from
